@@ -1,0 +1,1 @@
+# fallback: filled in by its owner

@@ -1,0 +1,1 @@
+# gateway/ packet codec: filled in by its owner

@@ -1,0 +1,1 @@
+# gateway/ engine: filled in by its owner

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "gateway/log.h"
+
+static int log_to_syslog;
+static _Atomic int log_verbosity = LOG_NOTICE;
+
+void wgw_log_init(const char *ident, int to_syslog, int verbosity)
+{
+	log_to_syslog = to_syslog;
+	atomic_store(&log_verbosity, verbosity);
+	if (to_syslog)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void wgw_log_set_verbosity(int verbosity)
+{
+	atomic_store(&log_verbosity, verbosity);
+}
+
+int wgw_log_enabled(int level)
+{
+	return level <= atomic_load_explicit(&log_verbosity, memory_order_relaxed);
+}
+
+void wgw_vlog(int level, const char *fmt, va_list ap)
+{
+	static const char *const names[] = {
+		"emerg", "alert", "crit", "error",
+		"warning", "notice", "info", "debug",
+	};
+	char buf[1024];
+
+	if (!wgw_log_enabled(level))
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (log_to_syslog) {
+		syslog(level, "%s", buf);
+		return;
+	}
+	/* One write per line so lines from different threads do not mix. */
+	fprintf(stderr, "%s: %s\n", names[level & 7], buf);
+}
+
+void wgw_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	wgw_vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+uint32_t wgw_ratelimit_ok(struct wgw_ratelimit *rl)
+{
+	struct timespec ts;
+	uint64_t now, win;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (uint64_t)ts.tv_sec;
+	win = atomic_load_explicit(&rl->window, memory_order_relaxed);
+	if (now - win >= WGW_RL_INTERVAL_S &&
+	    atomic_compare_exchange_strong(&rl->window, &win, now))
+		atomic_store(&rl->count, 0);
+	if (atomic_fetch_add(&rl->count, 1) < WGW_RL_BURST)
+		return atomic_exchange(&rl->missed, 0) + 1;
+	atomic_fetch_add(&rl->missed, 1);
+	return 0;
+}
+
+/* libbpf and libxdp print through callbacks of this shape. */
+static int bpf_lib_print(int lvl, const char *fmt, va_list ap)
+{
+	char buf[512];
+	size_t n;
+	int level;
+
+	switch (lvl) {
+	case LIBBPF_WARN:
+		level = LOG_WARNING;
+		break;
+	case LIBBPF_INFO:
+		level = LOG_INFO;
+		break;
+	default:
+		level = LOG_DEBUG;
+		break;
+	}
+	if (!wgw_log_enabled(level))
+		return 0;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	/* libbpf 1.1 warns about libxdp's own section in every libxdp object. */
+	if (strstr(buf, "skipping unrecognized data section") &&
+	    strstr(buf, ".xdp_run_config"))
+		level = LOG_DEBUG;
+	wgw_log(level, "bpf: %s", buf);
+	return 0;
+}
+
+static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	return bpf_lib_print((int)lvl, fmt, ap);
+}
+
+static int libxdp_print(enum libxdp_print_level lvl, const char *fmt, va_list ap)
+{
+	return bpf_lib_print((int)lvl, fmt, ap);
+}
+
+void wgw_log_route_bpf_libs(void)
+{
+	libbpf_set_print(libbpf_print);
+	libxdp_set_print(libxdp_print);
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Packet codec: parse and build Ethernet (at most one 802.1Q/802.1ad tag),
+ * IPv4 (options allowed, fragments recognised), IPv6 (fixed header only;
+ * extension headers recognised and left to the kernel) and UDP, and the
+ * WRAITH outer header.  Checksums: RFC 1624 incremental updates and full
+ * recomputes.  No allocation, no syscalls: safe on the per-packet path.
+ *
+ * Every length is validated before use: a parse never reads outside
+ * [data, data + len).
+ */
+#ifndef WGW_PACKET_H
+#define WGW_PACKET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "gateway/addr.h"
+
+/* WRAITH protocol v1, outer header */
+#define WRAITH_CID_LEN 8	   /* bytes, cleartext, big-endian */
+#define WRAITH_MIN_PAYLOAD 24	   /* bytes: CID + Poly1305 tag */
+#define WRAITH_CID_INVALID 0x0000000000000000ULL
+#define WRAITH_CID_HANDSHAKE 0xFFFFFFFFFFFFFFFFULL
+#define WRAITH_CID_VERSION 0xFFFFFFFFFFFFFFFEULL
+#define WRAITH_CID_RESET 0xFFFFFFFFFFFFFFFDULL
+
+static inline bool wraith_cid_is_special(uint64_t cid)
+{
+	return cid == WRAITH_CID_INVALID || cid >= WRAITH_CID_RESET;
+}
+
+/* Result of wgw_pkt_parse(): what the frame is.  Only WGW_PKT_UDP has a
+ * usable L4 part; everything else is left to the kernel by the data paths. */
+enum wgw_pkt_kind {
+	WGW_PKT_UDP = 0,	/* Ethernet [+ VLAN] + IPv4/IPv6 + UDP, all valid */
+	WGW_PKT_NOT_IP,		/* ARP, LLDP, ... */
+	WGW_PKT_NOT_UDP,	/* TCP, ICMP, ... */
+	WGW_PKT_FRAGMENT,	/* IPv4 fragment (MF set or offset != 0) */
+	WGW_PKT_IPV6_EXTHDR,	/* IPv6 with an extension header before L4 */
+	WGW_PKT_TRUNCATED,	/* a header does not fit in the frame */
+	WGW_PKT_BAD_LENGTH,	/* IP/UDP length fields disagree with the frame */
+	WGW_PKT_BAD_HEADER,	/* IPv4 version/IHL or IPv6 version wrong */
+	WGW_PKT_KIND_MAX
+};
+
+/*
+ * A parsed frame.  Offsets are from data.  Trailing bytes after the IP
+ * datagram (Ethernet padding) are allowed: len_ip says where it ends.
+ */
+struct wgw_pkt {
+	uint8_t *data;
+	uint32_t len;		/* frame length */
+	uint16_t l3_off;	/* IPv4/IPv6 header */
+	uint16_t l4_off;	/* UDP header */
+	uint16_t payload_off;	/* UDP payload */
+	uint16_t payload_len;	/* from the UDP length field, validated */
+	uint16_t ip_len;	/* IP datagram length, validated <= len - l3_off */
+	uint16_t vlan_tpid;	/* 0 when untagged, else 0x8100 / 0x88a8 */
+	uint16_t vlan_tci;
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t l4_proto;	/* IPPROTO_* of the L4 header reached */
+};
+
+/* Parse a frame.  Fills p as far as it got; returns its kind. */
+enum wgw_pkt_kind wgw_pkt_parse(struct wgw_pkt *p, uint8_t *data, uint32_t len);
+const char *wgw_pkt_kind_name(enum wgw_pkt_kind k);
+
+/* The WRAITH header of a parsed UDP packet.  Returns false when the payload
+ * is shorter than WRAITH_MIN_PAYLOAD. */
+bool wgw_wraith_cid(const struct wgw_pkt *p, uint64_t *cid);
+
+/* Accessors for a parsed UDP packet (valid after WGW_PKT_UDP). */
+void wgw_pkt_get_saddr(const struct wgw_pkt *p, union wgw_addr *a);
+void wgw_pkt_get_daddr(const struct wgw_pkt *p, union wgw_addr *a);
+uint16_t wgw_pkt_sport(const struct wgw_pkt *p); /* host order */
+uint16_t wgw_pkt_dport(const struct wgw_pkt *p); /* host order */
+
+/*
+ * NAT rewrite of a parsed UDP packet, in place: new source and destination
+ * address and port (host-order ports; addresses of the packet's family).
+ * The IPv4 header checksum is updated incrementally.  The UDP checksum is
+ * left valid whatever state it arrived in:
+ *  - complete: updated incrementally (RFC 1624), so a corrupt datagram
+ *    stays detectably corrupt;
+ *  - partial (a CHECKSUM_PARTIAL datagram from a local socket over veth:
+ *    the field holds only the folded pseudo-header sum): recomputed in full
+ *    over the rewritten datagram;
+ *  - zero on IPv4 (no checksum): left zero;
+ *  - zero on IPv6 (not allowed): computed in full.
+ * Returns 1 when it recomputed the UDP checksum in full, 0 otherwise.
+ */
+int wgw_pkt_nat(struct wgw_pkt *p, const union wgw_addr *saddr, uint16_t sport,
+		const union wgw_addr *daddr, uint16_t dport);
+
+/* Ethernet addresses of a frame (any kind with at least 14 bytes). */
+void wgw_pkt_set_eth(struct wgw_pkt *p, const uint8_t dst[6], const uint8_t src[6]);
+
+/* Checksums.  Sums are 32-bit one's complement accumulators; fold to 16. */
+uint32_t wgw_csum_partial(const void *buf, size_t len, uint32_t sum);
+uint16_t wgw_csum_fold(uint32_t sum); /* returns ~folded, i.e. the checksum */
+/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for 16-bit, 32-bit and 128-bit
+ * fields; check points at the checksum field (network order). */
+void wgw_csum_replace2(uint16_t *check, uint16_t old, uint16_t new_);
+void wgw_csum_replace4(uint16_t *check, uint32_t old, uint32_t new_);
+void wgw_csum_replace16(uint16_t *check, const uint8_t old[16], const uint8_t new_[16]);
+/* Full IPv4 header checksum and full UDP checksum of a parsed packet,
+ * written into the packet.  The UDP one honours the IPv4 "zero means none"
+ * rule only in wgw_pkt_nat(), not here: this always writes a real checksum. */
+void wgw_pkt_ip4_csum_full(struct wgw_pkt *p);
+void wgw_pkt_udp_csum_full(struct wgw_pkt *p);
+/* True when the UDP checksum field holds the folded pseudo-header sum that a
+ * CHECKSUM_PARTIAL datagram carries. */
+bool wgw_pkt_udp_csum_is_partial(const struct wgw_pkt *p);
+/* Verify a parsed packet's checksums (IPv4 header, UDP; UDP 0 on IPv4 ok). */
+bool wgw_pkt_csum_ok(const struct wgw_pkt *p);
+
+/*
+ * Build an Ethernet [+ VLAN] + IPv4/IPv6 + UDP frame with the given payload
+ * into buf (cap bytes); the family is taken from saddr (IPv4-mapped or not).
+ * Checksums are complete.  Returns the frame length, or -ENOSPC / -EINVAL.
+ * Used by tests, the tools and the benchmark generator.
+ */
+struct wgw_pkt_spec {
+	uint8_t eth_dst[6], eth_src[6];
+	uint16_t vlan_tpid;	/* 0 for untagged */
+	uint16_t vlan_tci;
+	union wgw_addr saddr, daddr;
+	uint16_t sport, dport;	/* host order */
+	uint8_t ttl;		/* 0 means 64 */
+	const void *payload;
+	uint16_t payload_len;
+};
+int wgw_pkt_build(uint8_t *buf, size_t cap, const struct wgw_pkt_spec *s);
+
+#endif

@@ -1,0 +1,1 @@
+# netlink: filled in by its owner
