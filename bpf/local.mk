@@ -1,1 +1,39 @@
-# bpf: filled in by its owner
+# bpf/: the XDP classifier, embedded in the daemon through a bpftool skeleton
+# (bpf/wraith_xdp.skel.h carries the object's bytes), so the build tree and an
+# installed daemon load the same program without looking for files.  Also the
+# userspace loader (gateway/xdp.c), its Check test and the AF_XDP test tool.
+
+BPF_OBJS = bpf/wraith_xdp.bpf.o
+BPF_SKELS = bpf/wraith_xdp.skel.h
+
+EXTRA_DIST += bpf/wraith_xdp.bpf.c bpf/wraith_shared.h
+BUILT_SOURCES += $(BPF_SKELS)
+CLEANFILES += $(BPF_OBJS) $(BPF_SKELS)
+
+# No automatic dependency tracking for the BPF object: the program includes
+# only the shared header and system headers.
+bpf/wraith_xdp.bpf.o: $(srcdir)/bpf/wraith_xdp.bpf.c $(srcdir)/bpf/wraith_shared.h
+	@$(MKDIR_P) bpf
+	$(AM_V_CC)$(CLANG) -O2 -g -target bpf -Wall -Werror $(BPF_CPPFLAGS) \
+		-I$(top_srcdir) -c -o $@ $(srcdir)/bpf/wraith_xdp.bpf.c
+
+# Written to a temporary file first, so an interrupted bpftool never leaves
+# a truncated header that make would take as up to date.
+bpf/wraith_xdp.skel.h: bpf/wraith_xdp.bpf.o
+	$(AM_V_GEN)$(BPFTOOL) gen skeleton bpf/wraith_xdp.bpf.o name wraith_xdp >$@.tmp && \
+		mv -f $@.tmp $@
+
+libwgw_a_SOURCES += gateway/xdp.c gateway/xdp.h bpf/wraith_shared.h
+nodist_libwgw_a_SOURCES = $(BPF_SKELS)
+# BUILT_SOURCES is honoured only by "make all/check/install": a target built
+# by name needs the edge itself.
+gateway/xdp.$(OBJEXT): $(BPF_SKELS)
+
+if ENABLE_TESTS
+check_PROGRAMS += tests/bpf/test_xdp
+tests_bpf_test_xdp_SOURCES = tests/bpf/test_xdp.c
+tests_bpf_test_xdp_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_bpf_test_xdp_LDADD = $(LDADD) $(CHECK_LIBS)
+TESTS += tests/bpf/test_xdp
+
+endif

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The one header shared by the XDP program (bpf/wraith_xdp.bpf.c) and
+ * userspace (gateway/xdp.c, tests): constants, map names, map key and value
+ * layouts, and the counters.  It must compile with clang -target bpf and with
+ * the host compiler alike, so it uses only <linux/types.h> types.
+ *
+ * Changing a layout here changes the program and the loader together; the
+ * skeleton is regenerated from the object, so they cannot drift apart.
+ */
+#ifndef WGW_BPF_WRAITH_SHARED_H
+#define WGW_BPF_WRAITH_SHARED_H
+
+#include <linux/types.h>
+
+/* WRAITH protocol v1 outer header (architecture.md "WRAITH on the wire"). */
+#define WGW_XDP_WRAITH_MIN_PAYLOAD 24	/* bytes: 8-byte CID + 16-byte tag */
+#define WGW_XDP_WRAITH_CID_LEN 8	/* bytes, big-endian, cleartext */
+
+/* Sizes of the maps. */
+#define WGW_XDP_XSKMAP_SIZE 64		/* RX queues that can have a socket */
+#define WGW_XDP_MAX_DESTS 64		/* distinct VIP / NAT addresses */
+#define WGW_XDP_MAX_RANGES 16		/* port ranges per address */
+
+/*
+ * Names the loader uses to recognise its own program on an interface (a
+ * stale one left by a crashed gateway), together with the map names below.
+ * Kernel object names hold at most 15 characters.
+ */
+#define WGW_XDP_PROG_NAME "wraith_xdp"
+#define WGW_XDP_MAP_XSKS "wgw_xsks"
+#define WGW_XDP_MAP_DESTS "wgw_dests"
+#define WGW_XDP_MAP_COUNTERS "wgw_counters"
+
+/*
+ * wgw_dests: BPF_MAP_TYPE_HASH (BPF_F_NO_PREALLOC, so a value replaced while
+ * the program reads it is freed only after an RCU grace period and is never
+ * seen torn), WGW_XDP_MAX_DESTS entries.
+ *
+ * Key: a destination address, IPv4 stored IPv4-mapped (::ffff:a.b.c.d) in
+ * network byte order, exactly like union wgw_addr.
+ * Value: the port ranges on that address that the gateway owns, each with
+ * its role.  Ranges of one address never overlap (the loader refuses it);
+ * the program takes the first one that matches.
+ */
+struct wgw_xdp_dest_key {
+	union {
+		__u8 b[16];
+		__u32 w[4];
+	};
+};
+
+enum wgw_xdp_role {
+	WGW_XDP_ROLE_NONE = 0,
+	WGW_XDP_ROLE_VIP = 1,	/* WAN: a service address clients send to */
+	WGW_XDP_ROLE_NAT = 2,	/* LAN: the NAT address G that backends reply to */
+};
+
+struct wgw_xdp_range {
+	__u16 port_lo;		/* host byte order, inclusive, >= 1 */
+	__u16 port_hi;		/* host byte order, inclusive, >= port_lo */
+	__u32 role;		/* enum wgw_xdp_role */
+};
+
+struct wgw_xdp_dest {
+	__u32 nr_ranges;	/* <= WGW_XDP_MAX_RANGES */
+	__u32 pad;
+	struct wgw_xdp_range r[WGW_XDP_MAX_RANGES];
+};
+
+/*
+ * wgw_xsks: BPF_MAP_TYPE_XSKMAP, WGW_XDP_XSKMAP_SIZE entries, indexed by RX
+ * queue.  A packet that passes the checks goes to the socket of the queue it
+ * arrived on; an empty slot gives XDP_PASS, and the kernel's VIP UDP socket
+ * catches the packet (counted as ..._NO_XSK).
+ */
+
+/*
+ * Counters.  Every packet the program sees increments exactly one verdict
+ * counter (the first three) and exactly one reason counter (the rest), so
+ * sum(verdicts) == sum(reasons) == packets.
+ *
+ * X(ENUM_SUFFIX, "name", verdict)
+ */
+#define WGW_XDP_COUNTERS(X)						\
+	/* verdicts */							\
+	X(PASS,			"pass",			PASS)		\
+	X(DROP,			"drop",			DROP)		\
+	X(REDIRECT,		"redirect",		REDIRECT)	\
+	/* left to the kernel: not ours */				\
+	X(PASS_NOT_IP,		"pass_not_ip",		PASS)		\
+	X(PASS_TRUNCATED,	"pass_truncated",	PASS)		\
+	X(PASS_BAD_IP,		"pass_bad_ip",		PASS)		\
+	X(PASS_FRAGMENT,	"pass_fragment",	PASS)		\
+	X(PASS_IPV6_EXTHDR,	"pass_ipv6_exthdr",	PASS)		\
+	X(PASS_NOT_UDP,		"pass_not_udp",		PASS)		\
+	X(PASS_OTHER_DST,	"pass_other_dst",	PASS)		\
+	/* WAN: UDP to a VIP */						\
+	X(VIP_REDIRECT,		"vip_redirect",		REDIRECT)	\
+	X(VIP_NO_XSK,		"vip_pass_no_xsk",	PASS)		\
+	X(VIP_DROP_UDP_LEN,	"vip_drop_bad_udp_len",	DROP)		\
+	X(VIP_DROP_SHORT,	"vip_drop_short",	DROP)		\
+	X(VIP_DROP_CID0,	"vip_drop_cid0",	DROP)		\
+	/* LAN: UDP to the NAT address within the NAT port range */	\
+	X(NAT_REDIRECT,		"nat_redirect",		REDIRECT)	\
+	X(NAT_NO_XSK,		"nat_pass_no_xsk",	PASS)		\
+	X(NAT_DROP_UDP_LEN,	"nat_drop_bad_udp_len",	DROP)		\
+	X(NAT_DROP_SHORT,	"nat_drop_short",	DROP)		\
+	X(NAT_DROP_CID0,	"nat_drop_cid0",	DROP)
+
+#define WGW_XDP__CNT_ENUM(e, name, verdict) WGW_XDP_CNT_##e,
+enum wgw_xdp_counter {
+	WGW_XDP_COUNTERS(WGW_XDP__CNT_ENUM)
+	WGW_XDP_CNT_MAX
+};
+#undef WGW_XDP__CNT_ENUM
+
+/*
+ * wgw_counters: BPF_MAP_TYPE_PERCPU_ARRAY with ONE entry (key 0) holding all
+ * counters, so the program does one map lookup per packet.  Userspace sums
+ * the per-CPU copies.
+ */
+struct wgw_xdp_counters {
+	__u64 c[WGW_XDP_CNT_MAX];
+};
+
+/*
+ * Reserved for a later per-source handshake token bucket (an LRU hash keyed
+ * by source address, rate-limiting CID 0xFFFFFFFFFFFFFFFF and bare Noise
+ * messages before they reach userspace): its map will be "wgw_hs_bucket"
+ * and its drops WGW_XDP_CNT_VIP_DROP_HS_RATE, appended after the counters
+ * above so that existing indexes keep their meaning.
+ */
+
+#if !defined(__bpf__) && !defined(__BPF__)
+/* Userspace only: the counters' names ("pass", "vip_redirect", ...) and
+ * which verdict counter each one belongs to. */
+#define WGW_XDP__CNT_NAME(e, name, verdict) [WGW_XDP_CNT_##e] = name,
+#define WGW_XDP__CNT_VERDICT(e, name, verdict) \
+	[WGW_XDP_CNT_##e] = WGW_XDP_CNT_##verdict,
+#endif
+
+#endif

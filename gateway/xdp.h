@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The XDP classifier's loader: loads the program embedded in the daemon
+ * (bpf/wraith_xdp.bpf.c, through its bpftool skeleton) for one interface,
+ * attaches it, configures the addresses it steers and reads its counters.
+ *
+ * One struct wgw_xdp per interface: each has its own program instance and
+ * maps, because an XSKMAP entry can only take packets from the device its
+ * socket is bound to.  When WAN and LAN are the same interface, one instance
+ * carries the VIPs and the NAT range alike.
+ *
+ * Attachment is through a bpf_link, so the program goes away with the last
+ * file descriptor: a SIGKILLed gateway leaves nothing on the interface.
+ *
+ * Not thread-safe: the caller serialises calls on one instance, except for
+ * wgw_xdp_read_counters() and the fd getters, which may run concurrently
+ * with anything but wgw_xdp_close().
+ */
+#ifndef WGW_XDP_H
+#define WGW_XDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpf/wraith_shared.h"
+#include "gateway/addr.h"
+
+struct wgw_xdp;
+
+enum wgw_xdp_mode {
+	WGW_XDP_MODE_NONE = 0,	/* not attached (only reported) */
+	WGW_XDP_MODE_NATIVE,	/* driver mode, XDP_FLAGS_DRV_MODE */
+	WGW_XDP_MODE_GENERIC,	/* SKB mode, XDP_FLAGS_SKB_MODE */
+};
+
+/* "native", "generic", "none". */
+const char *wgw_xdp_mode_name(enum wgw_xdp_mode mode);
+
+/*
+ * Load the embedded program and its maps for interface ifindex (0: load
+ * only, for BPF_PROG_TEST_RUN; attaching then fails with -EINVAL).  Nothing
+ * is attached yet.  0 or a negative errno (-EPERM without CAP_BPF/CAP_SYS_ADMIN,
+ * -ENOMEM, or what the verifier said, logged).
+ */
+int wgw_xdp_open(struct wgw_xdp **out, int ifindex);
+
+/* Detach (when attached) and free everything.  NULL is ignored. */
+void wgw_xdp_close(struct wgw_xdp *x);
+
+/*
+ * Attach in the given mode (NATIVE or GENERIC), after looking at what the
+ * interface already has:
+ *  - nothing: attach;
+ *  - our program attached through netlink (not a link): a stale one left by
+ *    a gateway that crashed before bpf_link existed here, or by a tool;
+ *    detached (guarded by its id, so a concurrent change is not undone),
+ *    logged, then attach;
+ *  - our program held by a live bpf_link: -EBUSY (another gateway runs);
+ *  - any other program: -EEXIST, logged with its name and id; untouched.
+ * Other results: -EALREADY (this instance is attached), -EOPNOTSUPP (the
+ * driver has no native XDP: the caller may try GENERIC), -EINVAL (ifindex 0,
+ * bad mode), -ENODEV, or another negative errno from the kernel.
+ */
+int wgw_xdp_attach(struct wgw_xdp *x, enum wgw_xdp_mode mode);
+
+/* Detach; 0 when detached or never attached. */
+int wgw_xdp_detach(struct wgw_xdp *x);
+
+/*
+ * Ask the kernel in which mode this instance's program is attached to its
+ * interface (NONE when it is not, e.g. after the interface went away).
+ * 0 or a negative errno.
+ */
+int wgw_xdp_query_mode(struct wgw_xdp *x, enum wgw_xdp_mode *mode);
+
+/*
+ * Destinations the program steers: address + inclusive host-order port
+ * range, with a role (WGW_XDP_ROLE_VIP on the WAN side, WGW_XDP_ROLE_NAT on
+ * the LAN side).  Every change is written to the map before it returns and
+ * applies to the next packet; a replaced set is written new-entries-first,
+ * so a destination present before and after never stops being steered.
+ *
+ * Errors: -EINVAL (port 0, lo > hi, bad role), -EEXIST (overlaps a range on
+ * the same address, whatever its role), -ENOSPC (more than
+ * WGW_XDP_MAX_DESTS addresses or WGW_XDP_MAX_RANGES ranges on one address),
+ * -ENOENT (del of a range not configured), or a map update's errno.  On
+ * error the configuration is unchanged.
+ */
+struct wgw_xdp_dst {
+	union wgw_addr addr;
+	uint16_t port_lo, port_hi;
+};
+
+int wgw_xdp_add_dst(struct wgw_xdp *x, enum wgw_xdp_role role,
+		    const union wgw_addr *a, uint16_t port_lo, uint16_t port_hi);
+int wgw_xdp_del_dst(struct wgw_xdp *x, enum wgw_xdp_role role,
+		    const union wgw_addr *a, uint16_t port_lo, uint16_t port_hi);
+/* Replace every destination of one role by the n in v (n == 0: remove). */
+int wgw_xdp_set_dsts(struct wgw_xdp *x, enum wgw_xdp_role role,
+		     const struct wgw_xdp_dst *v, size_t n);
+
+static inline int wgw_xdp_add_vip(struct wgw_xdp *x, const union wgw_addr *a,
+				  uint16_t port_lo, uint16_t port_hi)
+{
+	return wgw_xdp_add_dst(x, WGW_XDP_ROLE_VIP, a, port_lo, port_hi);
+}
+
+static inline int wgw_xdp_clear_vips(struct wgw_xdp *x)
+{
+	return wgw_xdp_set_dsts(x, WGW_XDP_ROLE_VIP, NULL, 0);
+}
+
+/* The NAT address and port range (replaces the previous one). */
+static inline int wgw_xdp_set_nat(struct wgw_xdp *x, const union wgw_addr *a,
+				  uint16_t port_lo, uint16_t port_hi)
+{
+	struct wgw_xdp_dst d = { .addr = *a, .port_lo = port_lo, .port_hi = port_hi };
+
+	return wgw_xdp_set_dsts(x, WGW_XDP_ROLE_NAT, &d, 1);
+}
+
+/* File descriptors, owned by the instance (do not close). */
+int wgw_xdp_xskmap_fd(const struct wgw_xdp *x);	/* xsk_socket__update_xskmap() */
+int wgw_xdp_prog_fd(const struct wgw_xdp *x);	/* bpf_prog_test_run_opts() */
+int wgw_xdp_ifindex(const struct wgw_xdp *x);
+
+/*
+ * The program's counters summed over CPUs, indexed by enum wgw_xdp_counter
+ * (bpf/wraith_shared.h).  0 or a negative errno.
+ */
+int wgw_xdp_read_counters(const struct wgw_xdp *x, uint64_t out[WGW_XDP_CNT_MAX]);
+
+/* "pass", "vip_redirect", ...; NULL when idx >= WGW_XDP_CNT_MAX. */
+const char *wgw_xdp_counter_name(unsigned int idx);
+/* The verdict counter (PASS, DROP or REDIRECT) that counter idx belongs to;
+ * WGW_XDP_CNT_MAX when idx is out of range. */
+unsigned int wgw_xdp_counter_verdict(unsigned int idx);
+
+#endif
