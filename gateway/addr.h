@@ -27,9 +27,12 @@ static inline bool wgw_addr_is_v4(const union wgw_addr *a)
 	return a->w[0] == 0 && a->w[1] == 0 && a->w[2] == htonl(0xffff);
 }
 void wgw_addr_from_v4(union wgw_addr *a, uint32_t be_addr);
-/* Parse "a.b.c.d" or an IPv6 literal (no brackets).  0 or -EINVAL. */
+/* Parse "a.b.c.d" or an IPv6 literal (no brackets, no zone id), strictly
+ * as inet_pton() does.  0, or -EINVAL with *a untouched.  "::ffff:a.b.c.d"
+ * yields the IPv4 address a.b.c.d. */
 int wgw_addr_parse(union wgw_addr *a, const char *s);
-/* Format into buf (INET6_ADDRSTRLEN bytes); IPv4 as dotted quad. */
+/* Format into buf (INET6_ADDRSTRLEN bytes); IPv4 as dotted quad.  Returns
+ * buf, or NULL with errno ENOSPC when len is too small. */
 const char *wgw_addr_str(const union wgw_addr *a, char *buf, size_t len);
 
 /* Equality of two addresses (all 16 bytes). */

@@ -42,13 +42,19 @@ enum wgw_pkt_kind {
 	WGW_PKT_IPV6_EXTHDR,	/* IPv6 with an extension header before L4 */
 	WGW_PKT_TRUNCATED,	/* a header does not fit in the frame */
 	WGW_PKT_BAD_LENGTH,	/* IP/UDP length fields disagree with the frame */
-	WGW_PKT_BAD_HEADER,	/* IPv4 version/IHL or IPv6 version wrong */
+	WGW_PKT_BAD_HEADER,	/* IPv4 version/IHL or IPv6 version wrong, or an
+				 * IPv4-mapped address in an IPv6 header */
 	WGW_PKT_KIND_MAX
 };
 
 /*
  * A parsed frame.  Offsets are from data.  Trailing bytes after the IP
- * datagram (Ethernet padding) are allowed: len_ip says where it ends.
+ * datagram (Ethernet padding) are allowed: ip_len says where it ends.  A
+ * UDP length shorter than the IP payload is allowed too (as Linux does);
+ * payload_len follows the UDP length.  IP datagrams over 65535 bytes
+ * (IPv6 payload_len near 64 KiB) are BAD_LENGTH: ip_len is 16 bits.
+ * IPv6 packets carrying an IPv4-mapped address are BAD_HEADER, so an
+ * IPv4-mapped union wgw_addr always stands for an IPv4 packet.
  */
 struct wgw_pkt {
 	uint8_t *data;
@@ -64,7 +70,9 @@ struct wgw_pkt {
 	uint8_t l4_proto;	/* IPPROTO_* of the L4 header reached */
 };
 
-/* Parse a frame.  Fills p as far as it got; returns its kind. */
+/* Parse a frame.  Fills p as far as it got (family and l4_proto are set
+ * once the IP header was reached, also for NOT_UDP, FRAGMENT and
+ * IPV6_EXTHDR); returns its kind.  Never reads outside [data, data + len). */
 enum wgw_pkt_kind wgw_pkt_parse(struct wgw_pkt *p, uint8_t *data, uint32_t len);
 const char *wgw_pkt_kind_name(enum wgw_pkt_kind k);
 
@@ -90,19 +98,37 @@ uint16_t wgw_pkt_dport(const struct wgw_pkt *p); /* host order */
  *    over the rewritten datagram;
  *  - zero on IPv4 (no checksum): left zero;
  *  - zero on IPv6 (not allowed): computed in full.
- * Returns 1 when it recomputed the UDP checksum in full, 0 otherwise.
+ * Returns 1 when it recomputed the UDP checksum in full, 0 otherwise, and
+ * -EINVAL (packet untouched) when an address is not of the packet's family.
+ * A partial checksum is recognised by comparing the field with the folded
+ * pseudo-header sum of the OLD addresses and length; a complete checksum
+ * that happens to equal it (1 in 65536) is recomputed too, which is still
+ * correct.  TTL / hop limit are not touched: see wgw_pkt_dec_ttl().
  */
 int wgw_pkt_nat(struct wgw_pkt *p, const union wgw_addr *saddr, uint16_t sport,
 		const union wgw_addr *daddr, uint16_t dport);
 
+/* Decrement the IPv4 TTL (header checksum updated incrementally) or the
+ * IPv6 hop limit of a parsed IP packet.  Returns the new value, or 0 with
+ * the packet untouched when it was <= 1: such a packet must not be
+ * forwarded (hand it to the kernel, which sends ICMP time exceeded). */
+int wgw_pkt_dec_ttl(struct wgw_pkt *p);
+
 /* Ethernet addresses of a frame (any kind with at least 14 bytes). */
 void wgw_pkt_set_eth(struct wgw_pkt *p, const uint8_t dst[6], const uint8_t src[6]);
 
-/* Checksums.  Sums are 32-bit one's complement accumulators; fold to 16. */
+/*
+ * Checksums.  Sums are 32-bit one's complement accumulators; fold to 16.
+ * All values are packet bytes loaded as they lie in memory (network order
+ * in a host integer); the one's complement sum needs no byte swapping.
+ * wgw_csum_partial() may be chained over consecutive chunks, all of even
+ * length except the last.  It sums 32-bit words into 64 bits.
+ */
 uint32_t wgw_csum_partial(const void *buf, size_t len, uint32_t sum);
 uint16_t wgw_csum_fold(uint32_t sum); /* returns ~folded, i.e. the checksum */
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for 16-bit, 32-bit and 128-bit
- * fields; check points at the checksum field (network order). */
+ * fields; check points at the checksum field (network order, any
+ * alignment).  For a UDP checksum the caller maps a 0 result to 0xffff. */
 void wgw_csum_replace2(uint16_t *check, uint16_t old, uint16_t new_);
 void wgw_csum_replace4(uint16_t *check, uint32_t old, uint32_t new_);
 void wgw_csum_replace16(uint16_t *check, const uint8_t old[16], const uint8_t new_[16]);
@@ -120,7 +146,9 @@ bool wgw_pkt_csum_ok(const struct wgw_pkt *p);
 /*
  * Build an Ethernet [+ VLAN] + IPv4/IPv6 + UDP frame with the given payload
  * into buf (cap bytes); the family is taken from saddr (IPv4-mapped or not).
- * Checksums are complete.  Returns the frame length, or -ENOSPC / -EINVAL.
+ * IPv4: IHL 5, DF set, ID 0.  Checksums are complete.  Returns the frame
+ * length, or -ENOSPC (cap too small) / -EINVAL (families differ, bad TPID,
+ * NULL payload, datagram over 65535 bytes).
  * Used by tests, the tools and the benchmark generator.
  */
 struct wgw_pkt_spec {
@@ -132,6 +160,8 @@ struct wgw_pkt_spec {
 	uint8_t ttl;		/* 0 means 64 */
 	const void *payload;
 	uint16_t payload_len;
+	uint16_t frame_min;	/* pad with zeros to this many bytes (0: none;
+				 * 60 is the Ethernet minimum without FCS) */
 };
 int wgw_pkt_build(uint8_t *buf, size_t cap, const struct wgw_pkt_spec *s);
 
