@@ -515,6 +515,61 @@ START_TEST(test_parse_not_ip)
 }
 END_TEST
 
+/* Random damage to valid frames: whatever the verdict, a parse stays in
+ * bounds (exact-size copies for the sanitizers) and a UDP verdict comes
+ * with offsets that all lie inside the frame. */
+START_TEST(test_parse_random_damage)
+{
+	uint8_t buf[FRAME_CAP];
+	unsigned int kinds[WGW_PKT_KIND_MAX] = { 0 };
+
+	rng_seed();
+	for (int i = 0; i < RAND_ITERS; i++) {
+		int v6 = (int)rng_below(2), n;
+		uint16_t tpid = tpids[rng_below(3)];
+		struct wgw_pkt p;
+		enum wgw_pkt_kind k;
+		uint32_t len;
+		uint8_t *copy;
+
+		n = build(buf, v6, tpid, (uint16_t)rng_below(64), rng_below(2) ? 60 : 0);
+		if (!v6 && rng_below(2))
+			n = add_ip4_opts(buf, n, tpid, 4 * (1 + rng_below(10)));
+		/* damage the headers, where the length fields are */
+		for (int j = 1 + (int)rng_below(3); j > 0; j--)
+			buf[rng_below(l2_len(tpid) + (v6 ? 48 : 68))] = (uint8_t)rng();
+		len = (uint32_t)n - (rng_below(4) ? 0 : rng_below((uint32_t)n));
+		copy = malloc(len ? len : 1);
+		ck_assert_ptr_nonnull(copy);
+		memcpy(copy, buf, len);
+		k = wgw_pkt_parse(&p, copy, len);
+		ck_assert_int_lt(k, WGW_PKT_KIND_MAX);
+		kinds[k]++;
+		if (k == WGW_PKT_UDP) {
+			uint64_t cid;
+
+			ck_assert(p.family == AF_INET || p.family == AF_INET6);
+			ck_assert_uint_le((uint32_t)p.l3_off + p.ip_len, len);
+			ck_assert_uint_le((uint32_t)p.l4_off + 8, (uint32_t)p.l3_off + p.ip_len);
+			ck_assert_uint_eq(p.payload_off, p.l4_off + 8);
+			ck_assert_uint_le((uint32_t)p.payload_off + p.payload_len,
+					  (uint32_t)p.l3_off + p.ip_len);
+			(void)wgw_wraith_cid(&p, &cid);
+			(void)wgw_pkt_csum_ok(&p);
+			(void)wgw_pkt_udp_csum_is_partial(&p);
+		}
+		free(copy);
+	}
+	/* the damage reaches every verdict but "not UDP" ones that need
+	 * specific values; make sure it is not trivially all one kind */
+	ck_assert_uint_gt(kinds[WGW_PKT_UDP], RAND_ITERS / 20);
+	ck_assert_uint_gt(kinds[WGW_PKT_BAD_LENGTH], RAND_ITERS / 50);
+	ck_assert_uint_gt(kinds[WGW_PKT_TRUNCATED], RAND_ITERS / 50);
+	ck_assert_uint_gt(kinds[WGW_PKT_NOT_IP], RAND_ITERS / 50);
+	ck_assert_uint_gt(kinds[WGW_PKT_BAD_HEADER], RAND_ITERS / 100);
+}
+END_TEST
+
 START_TEST(test_kind_names)
 {
 	for (int i = 0; i < WGW_PKT_KIND_MAX; i++) {
@@ -1095,6 +1150,7 @@ static Suite *packet_suite(void)
 	tcase_add_test(tc, test_parse_ip4_bad);
 	tcase_add_test(tc, test_parse_ip6_bad);
 	tcase_add_test(tc, test_parse_not_ip);
+	tcase_add_test(tc, test_parse_random_damage);
 	tcase_add_test(tc, test_kind_names);
 	tcase_add_test(tc, test_wraith_cid);
 	suite_add_tcase(s, tc);
