@@ -36,4 +36,11 @@ tests_bpf_test_xdp_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_bpf_test_xdp_LDADD = $(LDADD) $(CHECK_LIBS)
 TESTS += tests/bpf/test_xdp
 
+# The AF_XDP receiver / UDP sender and listener that xdp_steer.sh drives.
+check_PROGRAMS += tests/tools/wgw-xsk-rx
+tests_tools_wgw_xsk_rx_SOURCES = tests/tools/wgw-xsk-rx.c
+
+TESTS += tests/netns/xdp_steer.sh
+EXTRA_DIST += tests/netns/xdp_steer.sh
+
 endif

@@ -1,0 +1,155 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# End to end: the XDP classifier on the receiving end of a veth steers
+# WRAITH datagrams for the VIP into a copy-mode AF_XDP socket, drops VIP
+# traffic that cannot be WRAITH, and leaves everything else (ARP, ICMP, UDP
+# to other ports) to the kernel.  Exact counts on every side; nothing stays
+# attached after the receiver exits, is SIGKILLed, or replaces a stale
+# program.
+#
+#   cli (c0) ---- veth ---- (g0) gw: wraith_xdp + AF_XDP socket on queue 0
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+
+wgw_require_root
+TOOL=$(wgw_tool wgw-xsk-rx) || exit 1
+OBJ="$WGW_TOP_BUILDDIR/bpf/wraith_xdp.bpf.o"
+
+GOOD=200	# valid WRAITH datagrams to the VIP
+SHORT=10	# 23-byte payloads to the VIP
+CID0=10		# CID 0 to the VIP
+OTHER=20	# UDP to another port: the kernel's
+PINGS=3
+
+# Two namespaces, one veth, IPv4 and IPv6 on it.
+topology()
+{
+	wgw_ns_add cli
+	wgw_ns_add gw
+	wgw_veth cli c0 gw g0
+	wgw_addr cli c0 10.77.0.1/24
+	wgw_addr gw g0 10.77.0.2/24
+	wgw_addr cli c0 fd77::1/64
+	wgw_addr gw g0 fd77::2/64
+}
+
+has_xdp()
+{
+	ip -n "$(wgw_nsname gw)" link show dev g0 | grep -q 'xdp'
+}
+
+no_xdp()
+{
+	! has_xdp
+}
+
+# key=value from a tool's output file
+val()
+{
+	local v
+	v=$(awk -F= -v k="$2" '$1 == k { print $2 }' "$1")
+	printf '%s\n' "${v:-missing}"
+}
+
+# steer MODE DST_ADDR VIP_PORTS GOOD_PORT OTHER_PORT
+steer()
+{
+	local mode=$1 dst=$2 vip=$3 port=$4 other=$5 hp rx_pid l_pid rc
+	local tag="$mode.$port" rx ready lis lready
+	rx="$WGW_TMP/rx.$tag.out" ready="$WGW_TMP/rx.$tag.ready"
+	lis="$WGW_TMP/lis.$tag.out" lready="$WGW_TMP/lis.$tag.ready"
+
+	topology
+	case $dst in *:*) hp="[$dst]" ;; *) hp=$dst ;; esac
+
+	wgw_bg gw "$TOOL" listen -b "$hp:$other" -t 20 -n "$OTHER" -r "$lready" >"$lis"
+	l_pid=$WGW_BG_PID
+	wgw_bg gw "$TOOL" rx -i g0 -m "$mode" -v "$hp:$vip" -t 20 -n "$GOOD" -r "$ready" >"$rx"
+	rx_pid=$WGW_BG_PID
+	wgw_wait_for 10 test -e "$ready" || wgw_fail "receiver not ready"
+	wgw_wait_for 10 test -e "$lready" || wgw_fail "listener not ready"
+	has_xdp || wgw_fail "no XDP program on g0 while the receiver runs"
+
+	# Bad WRAITH first: dropped by the program, never seen by the socket.
+	wgw_in cli "$TOOL" send -d "$hp:$port" -n "$SHORT" -s 23 -p 200 >/dev/null ||
+		wgw_fail "send short"
+	wgw_in cli "$TOOL" send -d "$hp:$port" -n "$CID0" -s 64 -c 0 -p 200 >/dev/null ||
+		wgw_fail "send cid 0"
+	# The kernel's traffic still reaches the kernel.
+	wgw_in cli "$TOOL" ping -d "$dst" -n "$PINGS" >"$WGW_TMP/ping.out" ||
+		wgw_fail "ping through the XDP program: $(cat "$WGW_TMP/ping.out")"
+	wgw_in cli "$TOOL" send -d "$hp:$other" -n "$OTHER" -s 64 -p 200 >/dev/null ||
+		wgw_fail "send other"
+	# Paced: a veth with an XDP program queues at most 256 frames.
+	wgw_in cli "$TOOL" send -d "$hp:$port" -n "$GOOD" -s 100 -p 100 >/dev/null ||
+		wgw_fail "send good"
+
+	rc=0
+	wait "$rx_pid" || rc=$?
+	cat "$rx" >&2
+	wgw_assert_eq 0 "$rc" "receiver exit status"
+	rc=0
+	wait "$l_pid" || rc=$?
+	wgw_assert_eq 0 "$rc" "listener exit status"
+
+	wgw_assert_eq "$mode" "$(val "$rx" mode)" "attach mode"
+	wgw_assert_eq "$GOOD" "$(val "$rx" rx_packets)" "AF_XDP packets"
+	wgw_assert_eq "$GOOD" "$(val "$rx" rx_wraith_ok)" "WRAITH packets to the VIP"
+	wgw_assert_eq "$GOOD" "$(val "$rx" xdp.vip_redirect)" "vip_redirect"
+	wgw_assert_eq "$GOOD" "$(val "$rx" xdp.redirect)" "redirect"
+	wgw_assert_eq 0 "$(val "$rx" xdp.vip_pass_no_xsk)" "vip_pass_no_xsk"
+	wgw_assert_eq "$SHORT" "$(val "$rx" xdp.vip_drop_short)" "vip_drop_short"
+	wgw_assert_eq "$CID0" "$(val "$rx" xdp.vip_drop_cid0)" "vip_drop_cid0"
+	wgw_assert_eq $((SHORT + CID0)) "$(val "$rx" xdp.drop)" "drop"
+	wgw_assert_eq 0 "$(val "$rx" xdp.vip_drop_bad_udp_len)" "vip_drop_bad_udp_len"
+	wgw_assert_eq "$OTHER" "$(val "$rx" xdp.pass_other_dst)" "pass_other_dst"
+	wgw_assert_eq "$OTHER" "$(val "$lis" udp_received)" "datagrams to the kernel socket"
+	wgw_assert_ge "$(val "$rx" xdp.pass_not_udp)" "$PINGS" "pass_not_udp (echo requests)"
+	wgw_assert_eq 0 "$(val "$rx" xdp.nat_redirect)" "nat_redirect"
+
+	wgw_wait_for 2 no_xdp || wgw_fail "XDP program left on g0 after exit"
+}
+
+# The receiver is SIGKILLed: its bpf_link goes with it.
+sigkill()
+{
+	local ready="$WGW_TMP/kill.ready"
+
+	topology
+	wgw_bg gw "$TOOL" rx -i g0 -v 10.77.0.2:8420 -t 30 -r "$ready" >/dev/null
+	wgw_wait_for 10 test -e "$ready" || wgw_fail "receiver not ready"
+	has_xdp || wgw_fail "no XDP program on g0 while the receiver runs"
+	kill -KILL "$WGW_BG_PID"
+	wait "$WGW_BG_PID" 2>/dev/null
+	wgw_wait_for 2 no_xdp || wgw_fail "XDP program left on g0 after SIGKILL"
+}
+
+# Our program attached through netlink (what ip(8) or an old gateway does)
+# is stale: the receiver replaces it, works, and leaves nothing behind.
+stale()
+{
+	local rx="$WGW_TMP/stale.out" ready="$WGW_TMP/stale.ready" rc=0
+
+	topology
+	[ -f "$OBJ" ] || wgw_skip "no $OBJ"
+	ip -n "$(wgw_nsname gw)" link set dev g0 xdpdrv obj "$OBJ" sec xdp 2>"$WGW_TMP/ip.err" ||
+		wgw_skip "ip(8) cannot load BPF objects here: $(cat "$WGW_TMP/ip.err")"
+	has_xdp || wgw_fail "ip(8) did not attach"
+	wgw_bg gw "$TOOL" rx -i g0 -v 10.77.0.2:8420 -t 20 -n 5 -r "$ready" >"$rx" 2>"$rx.err"
+	wgw_wait_for 10 test -e "$ready" || wgw_fail "receiver not ready: $(cat "$rx.err")"
+	wgw_in cli "$TOOL" send -d 10.77.0.2:8420 -n 5 -s 64 -p 1000 >/dev/null
+	wait "$WGW_BG_PID" || rc=$?
+	cat "$rx.err" >&2
+	wgw_assert_eq 0 "$rc" "receiver exit status"
+	grep -q 'detached stale' "$rx.err" || wgw_fail "no 'detached stale' notice"
+	wgw_assert_eq 5 "$(val "$rx" rx_wraith_ok)" "WRAITH packets to the VIP"
+	wgw_wait_for 2 no_xdp || wgw_fail "XDP program left on g0 after exit"
+}
+
+wgw_run "native IPv4, one port" steer native 10.77.0.2 8420 8420 9000
+wgw_run "native IPv6, port range" steer native fd77::2 40000-50000 50000 39999
+wgw_run "generic IPv4, port range" steer generic 10.77.0.2 40000-50000 40000 50001
+wgw_run "SIGKILL leaves nothing attached" sigkill
+wgw_run "stale own program replaced" stale
+wgw_done
