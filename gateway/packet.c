@@ -374,6 +374,48 @@ void wgw_pkt_set_eth(struct wgw_pkt *p, const uint8_t dst[6], const uint8_t src[
 	memcpy(p->data + 6, src, 6);
 }
 
+/* Offsets that parse never reached stay 0. */
+static void pkt_shift(struct wgw_pkt *p, int by)
+{
+	if (p->l3_off)
+		p->l3_off = (uint16_t)(p->l3_off + by);
+	if (p->l4_off)
+		p->l4_off = (uint16_t)(p->l4_off + by);
+	if (p->payload_off)
+		p->payload_off = (uint16_t)(p->payload_off + by);
+	p->len = (uint32_t)((int64_t)p->len + by);
+}
+
+void wgw_pkt_vlan_pop(struct wgw_pkt *p)
+{
+	if (!p->vlan_tpid)
+		return;
+	memmove(p->data + VLAN_HDR_LEN, p->data, 12);
+	p->data += VLAN_HDR_LEN;
+	pkt_shift(p, -VLAN_HDR_LEN);
+	p->vlan_tpid = 0;
+	p->vlan_tci = 0;
+}
+
+int wgw_pkt_vlan_push(struct wgw_pkt *p, uint16_t tpid, uint16_t tci, size_t headroom)
+{
+	if ((tpid != ETHERTYPE_8021Q && tpid != ETHERTYPE_8021AD) ||
+	    p->len < ETH_HDR_LEN)
+		return -EINVAL;
+	if (!p->vlan_tpid) {
+		if (headroom < VLAN_HDR_LEN)
+			return -ENOSPC;
+		p->data -= VLAN_HDR_LEN;
+		memmove(p->data, p->data + VLAN_HDR_LEN, 12);
+		pkt_shift(p, VLAN_HDR_LEN);
+	}
+	wgw_st16(p->data + 12, htons(tpid));
+	wgw_st16(p->data + 14, htons(tci));
+	p->vlan_tpid = tpid;
+	p->vlan_tci = tci;
+	return 0;
+}
+
 void wgw_pkt_ip4_csum_full(struct wgw_pkt *p)
 {
 	if (p->family == AF_INET)

@@ -118,6 +118,18 @@ int wgw_pkt_dec_ttl(struct wgw_pkt *p);
 void wgw_pkt_set_eth(struct wgw_pkt *p, const uint8_t dst[6], const uint8_t src[6]);
 
 /*
+ * VLAN tag of a parsed frame, for frames that leave by another link than
+ * they came in on.  Both keep p valid: data, len and every offset follow.
+ * Pop: the Ethernet addresses move up 4 bytes and the frame then starts 4
+ * bytes later in its buffer; a no-op on an untagged frame.
+ * Push: tpid 0x8100 or 0x88a8; rewrites the tag of a tagged frame, or
+ * inserts one using 4 of the headroom bytes before p->data (the frame then
+ * starts 4 bytes earlier).  0, -EINVAL (bad TPID) or -ENOSPC (headroom < 4).
+ */
+void wgw_pkt_vlan_pop(struct wgw_pkt *p);
+int wgw_pkt_vlan_push(struct wgw_pkt *p, uint16_t tpid, uint16_t tci, size_t headroom);
+
+/*
  * Checksums.  Sums are 32-bit one's complement accumulators; fold to 16.
  * All values are packet bytes loaded as they lie in memory (network order
  * in a host integer); the one's complement sum needs no byte swapping.

@@ -1063,6 +1063,69 @@ START_TEST(test_set_eth)
 }
 END_TEST
 
+/* Field by field: struct padding is not guaranteed to be zero. */
+static bool pkt_eq(const struct wgw_pkt *a, const struct wgw_pkt *b)
+{
+	return a->data == b->data && a->len == b->len && a->l3_off == b->l3_off &&
+	       a->l4_off == b->l4_off && a->payload_off == b->payload_off &&
+	       a->payload_len == b->payload_len && a->ip_len == b->ip_len &&
+	       a->vlan_tpid == b->vlan_tpid && a->vlan_tci == b->vlan_tci &&
+	       a->family == b->family && a->l4_proto == b->l4_proto;
+}
+
+START_TEST(test_vlan_pop_push)
+{
+	uint8_t tagged[FRAME_CAP], untagged[FRAME_CAP], raw[FRAME_CAP + 8];
+	union wgw_addr ns, nd;
+
+	for (int v6 = 0; v6 <= 1; v6++)
+	for (int t = 1; t <= 2; t++) {
+		int nt = build(tagged, v6, tpids[t], 31, 0);
+		int nu = build(untagged, v6, 0, 31, 0);
+		struct wgw_pkt p, q;
+		uint8_t *buf = raw + 4;
+
+		/* pop: the untagged frame, 4 bytes later */
+		memcpy(buf, tagged, (size_t)nt);
+		ck_assert_int_eq(wgw_pkt_parse(&p, buf, (uint32_t)nt), WGW_PKT_UDP);
+		wgw_pkt_vlan_pop(&p);
+		ck_assert_ptr_eq(p.data, buf + 4);
+		ck_assert_uint_eq(p.len, (uint32_t)nu);
+		ck_assert(memcmp(p.data, untagged, (size_t)nu) == 0);
+		ck_assert_int_eq(wgw_pkt_parse(&q, p.data, p.len), WGW_PKT_UDP);
+		ck_assert(pkt_eq(&p, &q));
+		wgw_pkt_vlan_pop(&p); /* untagged: nothing to do */
+		ck_assert(pkt_eq(&p, &q));
+
+		/* push into the headroom: the tagged frame again */
+		ck_assert_int_eq(wgw_pkt_vlan_push(&p, tpids[t], 0x0123, 3), -ENOSPC);
+		ck_assert_int_eq(wgw_pkt_vlan_push(&p, 0x9100, 0x0123, 4), -EINVAL);
+		ck_assert(pkt_eq(&p, &q));
+		ck_assert_int_eq(wgw_pkt_vlan_push(&p, tpids[t], 0x0123, 4), 0);
+		ck_assert_ptr_eq(p.data, buf);
+		ck_assert(memcmp(buf, tagged, (size_t)nt) == 0);
+		ck_assert_int_eq(wgw_pkt_parse(&q, buf, (uint32_t)nt), WGW_PKT_UDP);
+		ck_assert(pkt_eq(&p, &q));
+
+		/* push on a tagged frame rewrites the tag */
+		ck_assert_int_eq(wgw_pkt_vlan_push(&p, 0x8100, 0x0fff, 0), 0);
+		ck_assert_int_eq(wgw_pkt_parse(&q, buf, (uint32_t)nt), WGW_PKT_UDP);
+		ck_assert_uint_eq(q.vlan_tpid, 0x8100);
+		ck_assert_uint_eq(q.vlan_tci, 0x0fff);
+		ck_assert(pkt_eq(&p, &q));
+
+		/* the rewritten p still drives a correct NAT */
+		wgw_pkt_vlan_pop(&p);
+		rand_addr(&ns, v6);
+		rand_addr(&nd, v6);
+		ck_assert_int_eq(wgw_pkt_nat(&p, &ns, 7, &nd, 8), 0);
+		ck_assert_int_eq(wgw_pkt_parse(&q, p.data, p.len), WGW_PKT_UDP);
+		ck_assert(wgw_pkt_csum_ok(&q));
+		ck_assert_uint_eq(wgw_pkt_dport(&q), 8);
+	}
+}
+END_TEST
+
 /* ---- addresses ---- */
 
 START_TEST(test_addr_round_trip)
@@ -1169,6 +1232,7 @@ static Suite *packet_suite(void)
 	tcase_add_test(tc, test_dec_ttl);
 	tcase_add_test(tc, test_build_errors);
 	tcase_add_test(tc, test_set_eth);
+	tcase_add_test(tc, test_vlan_pop_push);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("addr");
