@@ -124,7 +124,8 @@ void wgw_pkt_set_eth(struct wgw_pkt *p, const uint8_t dst[6], const uint8_t src[
  * bytes later in its buffer; a no-op on an untagged frame.
  * Push: tpid 0x8100 or 0x88a8; rewrites the tag of a tagged frame, or
  * inserts one using 4 of the headroom bytes before p->data (the frame then
- * starts 4 bytes earlier).  0, -EINVAL (bad TPID) or -ENOSPC (headroom < 4).
+ * starts 4 bytes earlier).  0, -EINVAL (bad TPID, frame under 14 bytes) or
+ * -ENOSPC (headroom < 4).
  */
 void wgw_pkt_vlan_pop(struct wgw_pkt *p);
 int wgw_pkt_vlan_push(struct wgw_pkt *p, uint16_t tpid, uint16_t tci, size_t headroom);
