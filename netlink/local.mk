@@ -1,1 +1,22 @@
-# netlink: filled in by its owner
+# netlink/: all kernel configuration and queries.  rtnetlink through
+# libnl-route (caches, cache manager, next hops, address claims), ethtool and
+# netdev generic netlink through libmnl (channels, rings, coalescing,
+# features, xdp-features), per-interface sysctls, interface preparation and
+# the capability probe.  Knows nothing of packets.
+libwgw_a_SOURCES += \
+	netlink/uapi/linux/netdev.h \
+	netlink/nlsock.c netlink/nlsock.h \
+	netlink/genl.c netlink/genl.h \
+	netlink/ethtool.c netlink/ethtool.h \
+	netlink/netdev.c netlink/netdev.h
+libwgw_a_SOURCES += \
+	netlink/rtnl.c netlink/rtnl.h netlink/rtnl_internal.h \
+	netlink/nexthop.c netlink/claim.c
+libwgw_a_SOURCES += \
+	netlink/sysctl.c netlink/sysctl.h \
+	netlink/ifprep.c netlink/ifprep.h \
+	netlink/probe.c netlink/probe.h
+
+# The probe on its own (the daemon's --probe calls the same functions).
+noinst_PROGRAMS += netlink/wgw-probe
+netlink_wgw_probe_SOURCES = netlink/wgw-probe.c

@@ -1,0 +1,617 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Capability probe: link (rtnetlink), driver (ETHTOOL_GDRVINFO: the one
+ * thing ethtool-netlink has no message for), NUMA node (sysfs), channels,
+ * rings, coalescing, features (ethtool-netlink), xdp-features (netdev
+ * family), and the rung of the mode ladder; text and JSON output.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/if_link.h>
+#include <linux/netdev.h>
+#include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+
+#include "gateway/log.h"
+#include "netlink/probe.h"
+#include "netlink/rtnl.h"
+#include "netlink/sysctl.h"
+
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000 /* <linux/if.h>, which clashes with <net/if.h> */
+#endif
+
+static const char *const rung_names[] = {
+	[WGW_RUNG_XDP_ZEROCOPY] = "xdp-zerocopy",
+	[WGW_RUNG_XDP_COPY] = "xdp-copy",
+	[WGW_RUNG_XDP_GENERIC] = "xdp-generic",
+	[WGW_RUNG_FALLBACK] = "fallback",
+};
+
+const char *wgw_rung_name(enum wgw_rung r)
+{
+	return r <= WGW_RUNG_FALLBACK ? rung_names[r] : "?";
+}
+
+int wgw_rung_parse(const char *s, enum wgw_rung *r)
+{
+	unsigned i;
+
+	for (i = 0; i <= WGW_RUNG_FALLBACK; i++) {
+		if (!strcmp(s, rung_names[i])) {
+			*r = (enum wgw_rung)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* ---------------------------------------------------------- link query */
+
+struct nlmsghdr *wgw_rtnl_getlink_msg(void *buf, uint32_t seq,
+				      const char *ifname)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	return nlh;
+}
+
+static int str_attr(const struct nlattr *a, char *dst, size_t len)
+{
+	if (!wgw_nl_attr_ok(a, MNL_TYPE_NUL_STRING))
+		return -EBADMSG;
+	snprintf(dst, len, "%s", mnl_attr_get_str(a));
+	return 0;
+}
+
+static int xdp_attr_cb(const struct nlattr *a, void *data)
+{
+	struct wgw_link_info *l = data;
+
+	switch (mnl_attr_get_type(a)) {
+	case IFLA_XDP_ATTACHED:
+		if (!wgw_nl_attr_ok(a, MNL_TYPE_U8))
+			return MNL_CB_ERROR;
+		l->xdp_attached = mnl_attr_get_u8(a);
+		break;
+	case IFLA_XDP_PROG_ID:
+		if (!wgw_nl_attr_ok(a, MNL_TYPE_U32))
+			return MNL_CB_ERROR;
+		l->xdp_prog_id = mnl_attr_get_u32(a);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int linkinfo_attr_cb(const struct nlattr *a, void *data)
+{
+	struct wgw_link_info *l = data;
+
+	if (mnl_attr_get_type(a) == IFLA_INFO_KIND &&
+	    str_attr(a, l->kind, sizeof(l->kind)))
+		return MNL_CB_ERROR;
+	return MNL_CB_OK;
+}
+
+static int link_attr_cb(const struct nlattr *a, void *data)
+{
+	struct wgw_link_info *l = data;
+	uint32_t *u32 = NULL;
+
+	switch (mnl_attr_get_type(a)) {
+	case IFLA_IFNAME:
+		return str_attr(a, l->name, sizeof(l->name)) ? MNL_CB_ERROR
+							     : MNL_CB_OK;
+	case IFLA_MTU:
+		u32 = &l->mtu;
+		break;
+	case IFLA_MAX_MTU:
+		u32 = &l->max_mtu;
+		break;
+	case IFLA_NUM_RX_QUEUES:
+		u32 = &l->num_rx_queues;
+		break;
+	case IFLA_NUM_TX_QUEUES:
+		u32 = &l->num_tx_queues;
+		break;
+	case IFLA_OPERSTATE:
+		if (!wgw_nl_attr_ok(a, MNL_TYPE_U8))
+			return MNL_CB_ERROR;
+		l->operstate = mnl_attr_get_u8(a);
+		return MNL_CB_OK;
+	case IFLA_XDP:
+		if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0 ||
+		    mnl_attr_parse_nested(a, xdp_attr_cb, l) < 0)
+			return MNL_CB_ERROR;
+		return MNL_CB_OK;
+	case IFLA_LINKINFO:
+		if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0 ||
+		    mnl_attr_parse_nested(a, linkinfo_attr_cb, l) < 0)
+			return MNL_CB_ERROR;
+		return MNL_CB_OK;
+	default:
+		return MNL_CB_OK;
+	}
+	if (!wgw_nl_attr_ok(a, MNL_TYPE_U32))
+		return MNL_CB_ERROR;
+	*u32 = mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
+int wgw_rtnl_link_parse(const struct nlmsghdr *nlh, struct wgw_link_info *l)
+{
+	const struct ifinfomsg *ifi;
+
+	memset(l, 0, sizeof(*l));
+	if (nlh->nlmsg_type != RTM_NEWLINK ||
+	    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*ifi))
+		return -EBADMSG;
+	ifi = mnl_nlmsg_get_payload(nlh);
+	l->ifindex = ifi->ifi_index;
+	l->flags = ifi->ifi_flags;
+	l->arptype = ifi->ifi_type;
+	if (mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, l) < 0 ||
+	    l->ifindex <= 0 || !l->name[0]) {
+		memset(l, 0, sizeof(*l));
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+struct link_ctx {
+	struct wgw_link_info *l;
+	int err;
+	bool got;
+};
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_ctx *c = data;
+
+	c->err = wgw_rtnl_link_parse(nlh, c->l);
+	c->got = true;
+	return MNL_CB_OK;
+}
+
+static int link_query(const char *ifname, struct wgw_link_info *l)
+{
+	struct wgw_nlsock s;
+	struct link_ctx c = { .l = l };
+	int err;
+
+	err = wgw_nlsock_open(&s, NETLINK_ROUTE);
+	if (err)
+		return err;
+	err = wgw_nlsock_request(&s, wgw_rtnl_getlink_msg(s.buf, ++s.seq,
+							  ifname),
+				 link_cb, &c);
+	wgw_nlsock_close(&s);
+	if (err)
+		return err;
+	if (!c.got)
+		return -EBADMSG;
+	return c.err;
+}
+
+/* ----------------------------------------------------- driver and NUMA */
+
+static void driver_query(const char *ifname, struct wgw_probe *p)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&di;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0) {
+		di.driver[sizeof(di.driver) - 1] = '\0';
+		di.bus_info[sizeof(di.bus_info) - 1] = '\0';
+		snprintf(p->driver, sizeof(p->driver), "%s", di.driver);
+		snprintf(p->bus_info, sizeof(p->bus_info), "%s", di.bus_info);
+	}
+	close(fd);
+}
+
+/* sysfs shows the namespace it was mounted in, not necessarily ours: trust
+ * it only when the ifindex there is the one netlink gave. */
+static int numa_query(const char *ifname, int ifindex)
+{
+	char path[96], buf[16];
+	int node;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/ifindex", ifname);
+	if (wgw_sysctl_read(path, buf, sizeof(buf)) || atoi(buf) != ifindex)
+		return -1;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device/numa_node",
+		 ifname);
+	if (wgw_sysctl_read(path, buf, sizeof(buf)))
+		return -1;
+	node = atoi(buf);
+	return node >= 0 ? node : -1;
+}
+
+/* ------------------------------------------------------------ decision */
+
+enum wgw_rung wgw_probe_rung(const struct wgw_probe *p, uint32_t own_prog_id,
+			     char *why, size_t len)
+{
+	uint64_t f = p->xdp.xdp_features;
+
+	if (p->netdev_err) {
+		snprintf(why, len, "xdp-features unknown (netdev family: %s)",
+			 strerror(-p->netdev_err));
+		return WGW_RUNG_FALLBACK;
+	}
+	if (p->link.arptype != ARPHRD_ETHER) {
+		snprintf(why, len, "not an Ethernet device (type %u)",
+			 p->link.arptype);
+		return WGW_RUNG_FALLBACK;
+	}
+	if (p->link.xdp_prog_id && p->link.xdp_prog_id != own_prog_id) {
+		snprintf(why, len, "foreign XDP program id %u attached",
+			 p->link.xdp_prog_id);
+		return WGW_RUNG_FALLBACK;
+	}
+	if (!p->mtu_ok) {
+		snprintf(why, len, "MTU %u above %u, the most a %u-byte AF_XDP frame holds",
+			 p->link.mtu, p->xdp_max_mtu, WGW_PROBE_FRAME_SIZE);
+		return WGW_RUNG_FALLBACK;
+	}
+	if (f & NETDEV_XDP_ACT_XSK_ZEROCOPY) {
+		snprintf(why, len, "driver supports AF_XDP zero-copy");
+		return WGW_RUNG_XDP_ZEROCOPY;
+	}
+	if ((f & NETDEV_XDP_ACT_BASIC) && (f & NETDEV_XDP_ACT_REDIRECT)) {
+		snprintf(why, len, "native XDP with redirect, no zero-copy");
+		return WGW_RUNG_XDP_COPY;
+	}
+	snprintf(why, len, "no native XDP redirect: generic (SKB) XDP");
+	return WGW_RUNG_XDP_GENERIC;
+}
+
+/* RX queues an AF_XDP socket can bind.  ethtool counts rx-only and
+ * combined channels separately, but veth reports combined = min(rx, tx) on
+ * top of rx: a sum above the allocated queue count means overlap. */
+static uint32_t queue_count(uint32_t rx, uint32_t combined, uint32_t alloc)
+{
+	uint32_t sum = rx + combined;
+
+	if (alloc && sum > alloc)
+		return rx > combined ? rx : combined;
+	return sum;
+}
+
+int wgw_probe(const char *ifname, struct wgw_probe *p)
+{
+	struct wgw_genl g;
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	p->numa_node = -1;
+	if (strlen(ifname) >= IF_NAMESIZE)
+		return -ENODEV;
+	err = link_query(ifname, &p->link);
+	if (err)
+		return err == -ENODEV || err == -ENOENT ? -ENODEV : err;
+	driver_query(ifname, p);
+	p->numa_node = numa_query(ifname, p->link.ifindex);
+
+	err = wgw_genl_open(&g);
+	if (err)
+		return err;
+	p->channels_err = wgw_ethtool_get(&g, WGW_ETHNL_CHANNELS,
+					  p->link.ifindex, &p->channels);
+	p->rings_err = wgw_ethtool_get(&g, WGW_ETHNL_RINGS, p->link.ifindex,
+				       &p->rings);
+	p->coalesce_err = wgw_ethtool_get(&g, WGW_ETHNL_COALESCE,
+					  p->link.ifindex, &p->coalesce);
+	p->features_err = wgw_ethtool_features_get(&g, p->link.ifindex,
+						   &p->features);
+	p->netdev_err = wgw_netdev_get(&g, p->link.ifindex, &p->xdp);
+	wgw_genl_close(&g);
+
+	if (!p->channels_err) {
+		const struct wgw_ethnl_vals *c = &p->channels;
+
+		p->queues = queue_count(
+			wgw_ethnl_get(c, ETHTOOL_A_CHANNELS_RX_COUNT),
+			wgw_ethnl_get(c, ETHTOOL_A_CHANNELS_COMBINED_COUNT),
+			p->link.num_rx_queues);
+		p->queues_max = queue_count(
+			wgw_ethnl_get(c, ETHTOOL_A_CHANNELS_RX_MAX),
+			wgw_ethnl_get(c, ETHTOOL_A_CHANNELS_COMBINED_MAX),
+			p->link.num_rx_queues);
+	}
+	if (!p->queues) {
+		/* No channels API: one queue per allocated RX queue. */
+		p->queues = p->link.num_rx_queues ? p->link.num_rx_queues : 1;
+		p->queues_max = p->queues;
+	}
+	p->zerocopy = !p->netdev_err &&
+		      (p->xdp.xdp_features & NETDEV_XDP_ACT_XSK_ZEROCOPY);
+	p->xdp_max_mtu = wgw_xdp_max_mtu(WGW_PROBE_FRAME_SIZE,
+					 WGW_PROBE_FRAME_HEADROOM);
+	p->mtu_ok = p->link.mtu <= p->xdp_max_mtu;
+	p->rung = wgw_probe_rung(p, 0, p->reason, sizeof(p->reason));
+	return 0;
+}
+
+/* ------------------------------------------------------------- output */
+
+/* Features worth showing for an XDP gateway. */
+static const char *const shown_features[] = {
+	"rx-lro", "rx-gro-hw", "rx-gro", "rx-gro-list", "rx-udp-gro-forwarding", "rx-checksum",
+	"tx-checksum-ip-generic", "rx-vlan-hw-parse", "tx-udp-segmentation",
+	NULL,
+};
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void json_bits(FILE *f, uint64_t bits, const char *(*str)(uint64_t,
+								  char *,
+								  size_t))
+{
+	char buf[256], *tok, *save = NULL;
+	bool first = true;
+
+	fputc('[', f);
+	if (bits) {
+		str(bits, buf, sizeof(buf));
+		for (tok = strtok_r(buf, " ", &save); tok;
+		     tok = strtok_r(NULL, " ", &save)) {
+			fputs(first ? "" : ",", f);
+			json_str(f, tok);
+			first = false;
+		}
+	}
+	fputc(']', f);
+}
+
+/* The attributes of a simple message as JSON members or text words. */
+static void print_vals(FILE *f, enum wgw_ethnl_kind k,
+		       const struct wgw_ethnl_vals *v, bool json)
+{
+	bool first = true;
+	unsigned a;
+
+	for (a = 2; a <= WGW_ETHNL_MAX_ATTR; a++) {
+		if (!wgw_ethnl_has(v, a))
+			continue;
+		if (json)
+			fprintf(f, "%s\"%s\":%u", first ? "" : ",",
+				wgw_ethtool_attr_name(k, a), v->v[a]);
+		else
+			fprintf(f, "%s%s %u", first ? "" : ", ",
+				wgw_ethtool_attr_name(k, a), v->v[a]);
+		first = false;
+	}
+	if (first && !json)
+		fputs("(none reported)", f);
+}
+
+static void print_json(const struct wgw_probe *p, FILE *f)
+{
+	const struct wgw_ethnl_vals *sections[] = { &p->channels, &p->rings,
+						    &p->coalesce };
+	const int errs[] = { p->channels_err, p->rings_err, p->coalesce_err };
+	const char *names[] = { "channels", "rings", "coalesce" };
+	const enum wgw_ethnl_kind kinds[] = { WGW_ETHNL_CHANNELS,
+					      WGW_ETHNL_RINGS,
+					      WGW_ETHNL_COALESCE };
+	unsigned i;
+	int fi;
+
+	fputs("{\"interface\":", f);
+	json_str(f, p->link.name);
+	fprintf(f, ",\"ifindex\":%d,\"driver\":", p->link.ifindex);
+	json_str(f, p->driver);
+	fputs(",\"kind\":", f);
+	json_str(f, p->link.kind);
+	fprintf(f, ",\"numa_node\":%d,\"up\":%s,\"carrier\":%s",
+		p->numa_node, (p->link.flags & IFF_UP) ? "true" : "false",
+		(p->link.flags & IFF_LOWER_UP) ? "true" : "false");
+	fprintf(f, ",\"mtu\":%u,\"xdp_max_mtu\":%u,\"mtu_ok\":%s", p->link.mtu,
+		p->xdp_max_mtu, p->mtu_ok ? "true" : "false");
+	fprintf(f, ",\"queues\":{\"current\":%u,\"max\":%u}", p->queues,
+		p->queues_max);
+	for (i = 0; i < 3; i++) {
+		fprintf(f, ",\"%s\":{\"supported\":%s", names[i],
+			errs[i] ? "false" : "true");
+		if (errs[i]) {
+			fputs(",\"error\":", f);
+			json_str(f, strerror(-errs[i]));
+		} else {
+			fputc(',', f);
+			print_vals(f, kinds[i], sections[i], true);
+		}
+		fputc('}', f);
+	}
+	fputs(",\"features\":{", f);
+	if (!p->features_err) {
+		bool first = true;
+
+		for (i = 0; shown_features[i]; i++) {
+			fi = wgw_features_index(&p->features, shown_features[i]);
+			if (fi < 0)
+				continue;
+			fprintf(f, "%s\"%s\":{\"on\":%s,\"fixed\":%s}",
+				first ? "" : ",", shown_features[i],
+				(p->features.active & (1ULL << fi)) ? "true"
+								    : "false",
+				(p->features.nochange & (1ULL << fi)) ? "true"
+								      : "false");
+			first = false;
+		}
+	}
+	fputs("},\"xdp_features\":", f);
+	if (p->netdev_err) {
+		fputs("null", f);
+	} else {
+		json_bits(f, p->xdp.xdp_features, wgw_xdp_features_str);
+	}
+	fputs(",\"xdp_zc_max_segs\":", f);
+	if (p->xdp.have & WGW_NETDEV_HAVE_ZC_MAX_SEGS)
+		fprintf(f, "%u", p->xdp.zc_max_segs);
+	else
+		fputs("null", f);
+	fputs(",\"xsk_features\":", f);
+	if (p->xdp.have & WGW_NETDEV_HAVE_XSK_FEATURES)
+		json_bits(f, p->xdp.xsk_features, wgw_xsk_features_str);
+	else
+		fputs("null", f);
+	fputs(",\"xdp_program\":", f);
+	if (p->link.xdp_prog_id)
+		fprintf(f, "{\"id\":%u,\"attach_mode\":%u}",
+			p->link.xdp_prog_id, p->link.xdp_attached);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"zerocopy\":%s,\"rung\":", p->zerocopy ? "true" : "false");
+	json_str(f, wgw_rung_name(p->rung));
+	fputs(",\"reason\":", f);
+	json_str(f, p->reason);
+	fputs("}\n", f);
+}
+
+static const char *xdp_mode_name(uint8_t m)
+{
+	switch (m) {
+	case XDP_ATTACHED_DRV:
+		return "native";
+	case XDP_ATTACHED_SKB:
+		return "generic";
+	case XDP_ATTACHED_HW:
+		return "offload";
+	case XDP_ATTACHED_MULTI:
+		return "multi";
+	default:
+		return "none";
+	}
+}
+
+static void print_text(const struct wgw_probe *p, FILE *f)
+{
+	char buf[256];
+	unsigned i;
+	int fi;
+
+	fprintf(f, "interface:     %s (index %d)\n", p->link.name,
+		p->link.ifindex);
+	fprintf(f, "driver:        %s%s%s%s\n", p->driver[0] ? p->driver : "unknown",
+		p->link.kind[0] ? " (kind " : "", p->link.kind,
+		p->link.kind[0] ? ")" : "");
+	if (p->numa_node >= 0)
+		fprintf(f, "numa node:     %d\n", p->numa_node);
+	else
+		fprintf(f, "numa node:     none\n");
+	fprintf(f, "state:         %s, carrier %s\n",
+		(p->link.flags & IFF_UP) ? "up" : "down",
+		(p->link.flags & IFF_LOWER_UP) ? "on" : "off");
+	fprintf(f, "mtu:           %u (AF_XDP %u-byte frames hold up to %u: %s)\n",
+		p->link.mtu, WGW_PROBE_FRAME_SIZE, p->xdp_max_mtu,
+		p->mtu_ok ? "ok" : "too large");
+	fprintf(f, "queues:        %u (max %u)\n", p->queues, p->queues_max);
+	fprintf(f, "channels:      ");
+	if (p->channels_err)
+		fprintf(f, "not supported (%s)\n", strerror(-p->channels_err));
+	else {
+		print_vals(f, WGW_ETHNL_CHANNELS, &p->channels, false);
+		fputc('\n', f);
+	}
+	fprintf(f, "rings:         ");
+	if (p->rings_err)
+		fprintf(f, "not supported (%s)\n", strerror(-p->rings_err));
+	else {
+		print_vals(f, WGW_ETHNL_RINGS, &p->rings, false);
+		fputc('\n', f);
+	}
+	fprintf(f, "coalescing:    ");
+	if (p->coalesce_err)
+		fprintf(f, "not supported (%s)\n", strerror(-p->coalesce_err));
+	else {
+		print_vals(f, WGW_ETHNL_COALESCE, &p->coalesce, false);
+		fputc('\n', f);
+	}
+	fprintf(f, "features:      ");
+	if (p->features_err) {
+		fprintf(f, "unknown (%s)", strerror(-p->features_err));
+	} else {
+		bool first = true;
+
+		for (i = 0; shown_features[i]; i++) {
+			fi = wgw_features_index(&p->features, shown_features[i]);
+			if (fi < 0)
+				continue;
+			fprintf(f, "%s%s %s%s", first ? "" : ", ",
+				shown_features[i],
+				(p->features.active & (1ULL << fi)) ? "on"
+								    : "off",
+				(p->features.nochange & (1ULL << fi))
+					? " [fixed]" : "");
+			first = false;
+		}
+	}
+	fputc('\n', f);
+	if (p->netdev_err)
+		fprintf(f, "xdp-features:  unknown (%s)\n",
+			strerror(-p->netdev_err));
+	else
+		fprintf(f, "xdp-features:  %s\n",
+			wgw_xdp_features_str(p->xdp.xdp_features, buf,
+					     sizeof(buf)));
+	if (p->xdp.have & WGW_NETDEV_HAVE_ZC_MAX_SEGS)
+		fprintf(f, "xdp-zc-max-segs: %u\n", p->xdp.zc_max_segs);
+	if (p->xdp.have & WGW_NETDEV_HAVE_XSK_FEATURES)
+		fprintf(f, "xsk-features:  %s\n",
+			wgw_xsk_features_str(p->xdp.xsk_features, buf,
+					     sizeof(buf)));
+	if (p->link.xdp_prog_id)
+		fprintf(f, "xdp program:   id %u (%s)\n", p->link.xdp_prog_id,
+			xdp_mode_name(p->link.xdp_attached));
+	else
+		fprintf(f, "xdp program:   none\n");
+	fprintf(f, "zero-copy:     %s\n", p->zerocopy ? "possible" : "no");
+	fprintf(f, "mode:          %s (%s)\n", wgw_rung_name(p->rung),
+		p->reason);
+}
+
+int wgw_probe_print(const struct wgw_probe *p, FILE *f, bool json)
+{
+	if (json)
+		print_json(p, f);
+	else
+		print_text(p, f);
+	return ferror(f) ? -EIO : 0;
+}
