@@ -8,7 +8,7 @@ BPF_SKELS = bpf/wraith_xdp.skel.h
 
 EXTRA_DIST += bpf/wraith_xdp.bpf.c bpf/wraith_shared.h
 BUILT_SOURCES += $(BPF_SKELS)
-CLEANFILES += $(BPF_OBJS) $(BPF_SKELS)
+CLEANFILES += $(BPF_OBJS) $(BPF_SKELS) bpf/wraith_xdp.skel.h.tmp
 
 # No automatic dependency tracking for the BPF object: the program includes
 # only the shared header and system headers.

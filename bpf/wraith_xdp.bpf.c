@@ -15,7 +15,11 @@
  *    is dropped here, counted by reason: it cannot be WRAITH, and the kernel
  *    socket on the VIP would only hand it to the gateway again;
  *  - IPv4 fragments, IPv6 extension headers, anything truncated or not
- *    parsable, not UDP, or to another address or port: XDP_PASS.
+ *    parsable (IPv4-mapped addresses in an IPv6 header included), not UDP,
+ *    or to another address or port: XDP_PASS.
+ *
+ * The checks mirror the userspace codec's (gateway/packet.c): whatever is
+ * steered, the codec parses as UDP with a usable WRAITH header.
  *
  * The program writes nothing into packets and keeps no state beyond per-CPU
  * counters.  Configuration lives in maps, so changes take effect with the
@@ -129,6 +133,12 @@ static __always_inline int ipv6_is_exthdr(__u8 nexthdr)
 	return 0;
 }
 
+static __always_inline int ipv6_is_v4mapped(const struct in6_addr *a)
+{
+	return a->in6_u.u6_addr32[0] == 0 && a->in6_u.u6_addr32[1] == 0 &&
+	       a->in6_u.u6_addr32[2] == bpf_htonl(0xffff);
+}
+
 SEC("xdp")
 int wraith_xdp(struct xdp_md *ctx)
 {
@@ -195,6 +205,11 @@ int wraith_xdp(struct xdp_md *ctx)
 		ip_payload_len = bpf_ntohs(ip6->payload_len);
 		if ((void *)(ip6 + 1) + ip_payload_len > data_end)
 			return verdict(cnt, XDP_PASS, WGW_XDP_CNT_PASS_TRUNCATED);
+		/* IPv4-mapped addresses never appear in an IPv6 header (RFC
+		 * 4291 2.5.5.2; ip6_rcv_core() drops them): were one let
+		 * through, an IPv6 packet could match an IPv4 VIP's key. */
+		if (ipv6_is_v4mapped(&ip6->saddr) || ipv6_is_v4mapped(&ip6->daddr))
+			return verdict(cnt, XDP_PASS, WGW_XDP_CNT_PASS_BAD_IP);
 		l4proto = ip6->nexthdr;
 		if (ipv6_is_exthdr(l4proto))
 			return verdict(cnt, XDP_PASS, WGW_XDP_CNT_PASS_IPV6_EXTHDR);

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include <poll.h>
 
 #include "gateway/log.h"
+#include "gateway/packet.h"
 #include "gateway/xdp.h"
 
 /* ------------------------------------------------------------ frames */
@@ -54,6 +56,7 @@ struct spec {
 	uint8_t proto;		/* 0: UDP */
 	int ext;		/* IPv6: insert an 8-byte ext header of type ext-1 */
 	const char *daddr;
+	const char *saddr;	/* NULL: 192.0.2.99 / 2001:db8::99 */
 	uint16_t dport;
 	uint16_t plen;		/* UDP payload */
 	uint64_t cid;
@@ -79,8 +82,8 @@ static uint16_t ip_csum(const uint8_t *p, size_t len)
 	return (uint16_t)~s;
 }
 
-/* Build a frame from s into f (2048 bytes); returns its length. */
-static uint32_t build(uint8_t *f, const struct spec *s)
+/* Build a frame from s into f (2048 bytes) by hand; returns its length. */
+static uint32_t build_hand(uint8_t *f, const struct spec *s)
 {
 	static const uint8_t dmac[6] = { 0x02, 0, 0, 0, 0, 2 };
 	static const uint8_t smac[6] = { 0x02, 0, 0, 0, 0, 1 };
@@ -113,7 +116,7 @@ static uint32_t build(uint8_t *f, const struct spec *s)
 		put16(ip + 6, s->frag);
 		ip[8] = 64;
 		ip[9] = s->proto ? s->proto : IPPROTO_UDP;
-		ip[12] = 192, ip[13] = 0, ip[14] = 2, ip[15] = 99;
+		ck_assert(inet_pton(AF_INET, s->saddr ? s->saddr : "192.0.2.99", ip + 12) == 1);
 		ck_assert(inet_pton(AF_INET, s->daddr, ip + 16) == 1);
 		for (i = 20; i < hl; i++)
 			ip[i] = 1; /* NOP options */
@@ -126,7 +129,8 @@ static uint32_t build(uint8_t *f, const struct spec *s)
 		put16(ip + 4, (uint16_t)(ext + l4len + s->tot_len_delta));
 		ip[6] = s->ext ? (uint8_t)(s->ext - 1) : s->proto ? s->proto : IPPROTO_UDP;
 		ip[7] = 64;
-		ck_assert(inet_pton(AF_INET6, "2001:db8::99", ip + 8) == 1);
+		ck_assert(inet_pton(AF_INET6, s->saddr ? s->saddr : "2001:db8::99",
+				    ip + 8) == 1);
 		ck_assert(inet_pton(AF_INET6, s->daddr, ip + 24) == 1);
 		if (ext)
 			ip[40] = s->proto ? s->proto : IPPROTO_UDP; /* len 0: 8 bytes */
@@ -142,9 +146,6 @@ static uint32_t build(uint8_t *f, const struct spec *s)
 	return (uint32_t)(udp + l4len - f) + (uint32_t)s->pad;
 }
 
-/* ------------------------------------------------------------ harness */
-
-static struct wgw_xdp *x;
 
 static void addr(union wgw_addr *a, const char *s)
 {
@@ -154,6 +155,77 @@ static void addr(union wgw_addr *a, const char *s)
 	a->w[2] = htonl(0xffff);
 	ck_assert(inet_pton(AF_INET, s, &a->w[3]) == 1);
 }
+
+/* Build with wgw_pkt_build(), then overwrite the fields the spec damages. */
+static uint32_t build_codec(uint8_t *f, const struct spec *s)
+{
+	struct wgw_pkt_spec ps;
+	uint8_t payload[2048];
+	uint8_t *ip, *udp;
+	uint32_t l3, hl;
+	int n, i;
+
+	memset(&ps, 0, sizeof(ps));
+	memset(f, 0, 2048);
+	ps.eth_dst[0] = ps.eth_src[0] = 0x02;
+	ps.eth_dst[5] = 2;
+	ps.eth_src[5] = 1;
+	ps.vlan_tpid = s->tpid;
+	ps.vlan_tci = 100;
+	addr(&ps.saddr, s->saddr ? s->saddr : s->v6 ? "2001:db8::99" : "192.0.2.99");
+	addr(&ps.daddr, s->daddr);
+	ps.sport = 51000;
+	ps.dport = s->dport;
+	for (i = 0; i < s->plen; i++)
+		payload[i] = i < 8 ? (uint8_t)(s->cid >> (56 - 8 * i)) : (uint8_t)i;
+	ps.payload = payload;
+	ps.payload_len = s->plen;
+	n = wgw_pkt_build(f, 2048, &ps);
+	ck_assert_msg(n > 0, "wgw_pkt_build: %d", n);
+
+	l3 = 14 + (s->tpid ? 4 : 0);
+	ip = f + l3;
+	if (s->ethertype)
+		put16(f + l3 - 2, s->ethertype);
+	if (!s->v6) {
+		hl = 20;
+		if (s->version || s->ihl)
+			ip[0] = (uint8_t)((s->version ? s->version : 4) << 4 |
+					  (s->ihl ? s->ihl : 5));
+		put16(ip + 2, (uint16_t)(((ip[2] << 8) | ip[3]) + s->tot_len_delta));
+		if (s->frag)
+			put16(ip + 6, s->frag);
+		if (s->proto)
+			ip[9] = s->proto;
+	} else {
+		hl = 40;
+		if (s->version)
+			ip[0] = (uint8_t)(s->version << 4);
+		put16(ip + 4, (uint16_t)(((ip[4] << 8) | ip[5]) + s->tot_len_delta));
+		if (s->proto)
+			ip[6] = s->proto;
+	}
+	udp = ip + hl;
+	put16(udp + 4, (uint16_t)(((udp[4] << 8) | udp[5]) + s->ulen_delta));
+	return (uint32_t)n + (uint32_t)s->pad;
+}
+
+/* IPv4-mapped addresses in an IPv6 header: wgw_pkt_build would make IPv4. */
+static bool v6_with_v4_literal(const struct spec *s)
+{
+	return s->v6 && (strchr(s->daddr, '.') || (s->saddr && strchr(s->saddr, '.')));
+}
+
+static uint32_t build(uint8_t *f, const struct spec *s)
+{
+	if (s->ip_opts || s->ext || s->tpid2 || v6_with_v4_literal(s))
+		return build_hand(f, s);
+	return build_codec(f, s);
+}
+
+/* ------------------------------------------------------------ harness */
+
+static struct wgw_xdp *x;
 
 static void setup(void)
 {
@@ -178,6 +250,69 @@ static void teardown(void)
 {
 	wgw_xdp_close(x);
 	x = NULL;
+}
+
+/* The codec's opinion of a frame must be compatible with the program's
+ * reason: what is steered parses as UDP with a non-zero CID, and what the
+ * program drops or passes for being malformed, the codec rejects too. */
+static void codec_agrees(int line, const uint8_t *f, uint32_t len,
+			 unsigned int reason)
+{
+	uint8_t buf[2048];
+	struct wgw_pkt p;
+	enum wgw_pkt_kind k;
+	uint64_t cid = 0;
+	bool ok, wraith;
+
+	memcpy(buf, f, len);
+	k = wgw_pkt_parse(&p, buf, len);
+	wraith = k == WGW_PKT_UDP && wgw_wraith_cid(&p, &cid);
+	switch (reason) {
+	case WGW_XDP_CNT_VIP_REDIRECT:
+	case WGW_XDP_CNT_VIP_NO_XSK:
+	case WGW_XDP_CNT_NAT_REDIRECT:
+	case WGW_XDP_CNT_NAT_NO_XSK:
+		ok = wraith && cid != 0;
+		break;
+	case WGW_XDP_CNT_VIP_DROP_CID0:
+	case WGW_XDP_CNT_NAT_DROP_CID0:
+		ok = wraith && cid == 0;
+		break;
+	case WGW_XDP_CNT_VIP_DROP_SHORT:
+	case WGW_XDP_CNT_NAT_DROP_SHORT:
+		ok = k == WGW_PKT_UDP && p.payload_len < WRAITH_MIN_PAYLOAD;
+		break;
+	case WGW_XDP_CNT_VIP_DROP_UDP_LEN:
+	case WGW_XDP_CNT_NAT_DROP_UDP_LEN:
+		ok = k == WGW_PKT_BAD_LENGTH;
+		break;
+	case WGW_XDP_CNT_PASS_NOT_IP:
+		ok = k == WGW_PKT_NOT_IP;
+		break;
+	case WGW_XDP_CNT_PASS_NOT_UDP:
+		ok = k == WGW_PKT_NOT_UDP;
+		break;
+	case WGW_XDP_CNT_PASS_FRAGMENT:
+		ok = k == WGW_PKT_FRAGMENT;
+		break;
+	case WGW_XDP_CNT_PASS_IPV6_EXTHDR:
+		ok = k == WGW_PKT_IPV6_EXTHDR;
+		break;
+	case WGW_XDP_CNT_PASS_TRUNCATED:
+		ok = k == WGW_PKT_TRUNCATED || k == WGW_PKT_BAD_LENGTH;
+		break;
+	case WGW_XDP_CNT_PASS_BAD_IP:
+		ok = k == WGW_PKT_BAD_HEADER || k == WGW_PKT_BAD_LENGTH;
+		break;
+	case WGW_XDP_CNT_PASS_OTHER_DST:
+		/* Not ours: the program does not look at its UDP length. */
+		ok = k == WGW_PKT_UDP || k == WGW_PKT_BAD_LENGTH;
+		break;
+	default:
+		ok = false;
+	}
+	ck_assert_msg(ok, "line %d (len %u): program says %s, codec says %s",
+		      line, len, wgw_xdp_counter_name(reason), wgw_pkt_kind_name(k));
 }
 
 /* Run frame f through the program once: the verdict must be act, and the
@@ -207,6 +342,7 @@ static void expect_(int line, const uint8_t *f, uint32_t len, int act,
 			      (unsigned long long)(after[i] - before[i]),
 			      (unsigned long long)want);
 	}
+	codec_agrees(line, f, len, reason);
 }
 
 #define expect(f, len, act, reason) expect_(__LINE__, f, len, act, WGW_XDP_CNT_##reason)
@@ -440,11 +576,16 @@ START_TEST(test_other_destinations)
 	s = vip6(40);
 	s.daddr = "2001:db8::11";
 	check_spec(&s, XDP_PASS, PASS_OTHER_DST);
-	/* The IPv4 VIP's bytes as an IPv6 address are not the VIP. */
+	/* The IPv4 VIP's bytes as an IPv6 address are not the VIP; the
+	 * IPv4-mapped form is not even valid on the wire (the kernel drops
+	 * it): it must not match the IPv4 VIP's key. */
 	s.daddr = "::ffff:192.0.2.10";
-	check_spec(&s, XDP_PASS, VIP_NO_XSK);
+	check_spec(&s, XDP_PASS, PASS_BAD_IP);
 	s.daddr = "::192.0.2.10";
 	check_spec(&s, XDP_PASS, PASS_OTHER_DST);
+	s.daddr = VIP6;
+	s.saddr = "::ffff:192.0.2.99";
+	check_spec(&s, XDP_PASS, PASS_BAD_IP);
 }
 END_TEST
 
@@ -573,6 +714,37 @@ START_TEST(test_ipv6_ext_headers)
 		s.proto = 59;	/* No Next Header: not an extension, not UDP */
 		check_spec(&s, XDP_PASS, PASS_NOT_UDP);
 	}
+}
+END_TEST
+
+START_TEST(test_builders_agree)
+{
+	static const uint16_t tpids[] = { 0, 0x8100, 0x88a8 };
+	static const uint16_t plens[] = { 0, 23, 24, 100 };
+	unsigned int v6, t, l;
+
+	for (v6 = 0; v6 < 2; v6++)
+		for (t = 0; t < 3; t++)
+			for (l = 0; l < 4; l++) {
+				struct spec s = v6 ? vip6(plens[l]) : vip4(plens[l]);
+				uint8_t a[2048], b[2048];
+				uint32_t la, lb, l3 = tpids[t] ? 18 : 14;
+
+				s.tpid = tpids[t];
+				la = build_hand(a, &s);
+				lb = build_codec(b, &s);
+				ck_assert_uint_eq(la, lb);
+				/* The codec sets DF (and so another IPv4 checksum)
+				 * and a UDP checksum; the hand builder neither. */
+				if (!v6) {
+					memset(b + l3 + 6, 0, 2);
+					memcpy(b + l3 + 10, a + l3 + 10, 2);
+				}
+				memset(b + l3 + (v6 ? 40 : 20) + 6, 0, 2);
+				ck_assert_msg(!memcmp(a, b, la),
+					      "v6 %u tpid %#x plen %u: frames differ",
+					      v6, tpids[t], plens[l]);
+			}
 }
 END_TEST
 
@@ -1022,6 +1194,7 @@ static Suite *xdp_suite(void)
 	tcase_add_test(tc, test_fragments);
 	tcase_add_test(tc, test_vlan);
 	tcase_add_test(tc, test_ipv6_ext_headers);
+	tcase_add_test(tc, test_builders_agree);
 	tcase_add_test(tc, test_runtime_changes);
 	tcase_add_test(tc, test_config_validation);
 	tcase_add_test(tc, test_counter_names);
