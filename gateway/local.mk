@@ -2,6 +2,7 @@
 # fragments of their own.
 include gateway/codec.mk
 include gateway/engine.mk
+include gateway/config.mk
 
 libwgw_a_SOURCES += gateway/log.c gateway/log.h
 

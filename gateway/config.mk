@@ -1,0 +1,22 @@
+# gateway/: the daemon's options and configuration.  One option table
+# (gateway/options.c) generates the command line, the config file keys,
+# --help and the printed configuration; gateway/config.c holds the value
+# parsers and the checks across options.
+
+libwgw_a_SOURCES += gateway/options.c gateway/options.h gateway/config.c
+
+dist_man_MANS += gateway/wraith-gatewayd.8 gateway/wraith-gateway.conf.5
+
+# The commented sample is installed next to where the real file goes; the
+# operator copies it to wraith-gateway.conf.
+wgwconfdir = $(sysconfdir)/wraith-gateway
+dist_wgwconf_DATA = gateway/wraith-gateway.conf.sample
+
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_config
+TESTS += tests/unit/test_config
+tests_unit_test_config_SOURCES = tests/unit/test_config.c
+tests_unit_test_config_CPPFLAGS = $(AM_CPPFLAGS) -DWGW_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_config_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_config_LDADD = $(LDADD) $(CHECK_LIBS)
+endif
