@@ -285,16 +285,21 @@ static int check_attached(struct wgw_xdp *x, __u32 prog_id, __u32 xdp_flag,
 		if (errno == ENOENT)
 			return 0; /* detached meanwhile */
 		err = -errno;
-		wgw_err("xdp: %s: cannot inspect the %s program id %u: %s",
-			ifname(x->ifindex, ifn), how, prog_id, strerror(-err));
+		/* Attaching to an empty interface needs CAP_BPF and
+		 * CAP_NET_ADMIN; looking at someone's program by id needs
+		 * CAP_SYS_ADMIN as well. */
+		wgw_err("xdp: %s: cannot inspect the %s program id %u already "
+			"attached: %s%s", ifname(x->ifindex, ifn), how, prog_id,
+			strerror(-err), err == -EPERM ? " (needs CAP_SYS_ADMIN)" : "");
 		return err;
 	}
 	ours = prog_is_ours(fd, name);
 	link_id = find_xdp_link(x->ifindex, prog_id);
 	if (link_id < 0) {
 		err = link_id;
-		wgw_err("xdp: %s: cannot list bpf links: %s",
-			ifname(x->ifindex, ifn), strerror(-err));
+		wgw_err("xdp: %s: cannot list bpf links: %s%s",
+			ifname(x->ifindex, ifn), strerror(-err),
+			err == -EPERM ? " (needs CAP_SYS_ADMIN)" : "");
 		goto out;
 	}
 	if (!ours) {

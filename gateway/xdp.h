@@ -59,7 +59,10 @@ void wgw_xdp_close(struct wgw_xdp *x);
  *  - any other program: -EEXIST, logged with its name and id; untouched.
  * Other results: -EALREADY (this instance is attached), -EOPNOTSUPP (the
  * driver has no native XDP: the caller may try GENERIC), -EINVAL (ifindex 0,
- * bad mode), -ENODEV, or another negative errno from the kernel.
+ * bad mode), -ENODEV, -EPERM (inspecting a program already attached needs
+ * CAP_SYS_ADMIN; an empty interface needs only CAP_BPF + CAP_NET_ADMIN), or
+ * another negative errno from the kernel (-EBUSY too, should a program be
+ * attached between the inspection and the attach).
  */
 int wgw_xdp_attach(struct wgw_xdp *x, enum wgw_xdp_mode mode);
 
