@@ -211,7 +211,7 @@ int wgw_ethtool_parse(const struct nlmsghdr *nlh, enum wgw_ethnl_kind k,
 	err = ethnl_reply_ok(nlh, descs[k].get_reply);
 	if (err)
 		return err;
-	if (mnl_attr_parse(nlh, GENL_HDRLEN, simple_attr_cb, &p) < 0) {
+	if (wgw_nl_parse(nlh, GENL_HDRLEN, simple_attr_cb, &p) < 0) {
 		memset(out, 0, sizeof(*out));
 		return -EBADMSG;
 	}
@@ -302,11 +302,11 @@ int wgw_ethtool_set(struct wgw_genl *g, enum wgw_ethnl_kind k, int ifindex,
 const char *wgw_coalesce_profile_name(enum wgw_coalesce_profile p)
 {
 	switch (p) {
-	case WGW_COALESCE_NONE:
+	case WGW_COALESCE_PROFILE_NONE:
 		return "none";
-	case WGW_COALESCE_LOW_LATENCY:
+	case WGW_COALESCE_PROFILE_LOW_LATENCY:
 		return "low-latency";
-	case WGW_COALESCE_HIGH_THROUGHPUT:
+	case WGW_COALESCE_PROFILE_HIGH_THROUGHPUT:
 		return "high-throughput";
 	}
 	return "?";
@@ -316,7 +316,7 @@ int wgw_coalesce_profile_parse(const char *s, enum wgw_coalesce_profile *p)
 {
 	enum wgw_coalesce_profile i;
 
-	for (i = WGW_COALESCE_NONE; i <= WGW_COALESCE_HIGH_THROUGHPUT; i++) {
+	for (i = WGW_COALESCE_PROFILE_NONE; i <= WGW_COALESCE_PROFILE_HIGH_THROUGHPUT; i++) {
 		if (!strcmp(s, wgw_coalesce_profile_name(i))) {
 			*p = i;
 			return 0;
@@ -344,12 +344,12 @@ int wgw_coalesce_profile_vals(enum wgw_coalesce_profile p,
 	bool adaptive;
 
 	memset(out, 0, sizeof(*out));
-	if (p == WGW_COALESCE_NONE)
+	if (p == WGW_COALESCE_PROFILE_NONE)
 		return 0;
 	if (!(cur->have & ~(1u << 1)))
 		return -EOPNOTSUPP;
 	adaptive = wgw_ethnl_has(cur, ETHTOOL_A_COALESCE_USE_ADAPTIVE_RX);
-	if (p == WGW_COALESCE_LOW_LATENCY) {
+	if (p == WGW_COALESCE_PROFILE_LOW_LATENCY) {
 		/* An interrupt per frame: the AF_XDP worker sees each frame
 		 * as soon as the NIC has it. */
 		set_if_have(out, cur, ETHTOOL_A_COALESCE_USE_ADAPTIVE_RX, 0);
@@ -421,7 +421,7 @@ static int strset_string_cb(const struct nlattr *a, void *data)
 	if (mnl_attr_get_type(a) != ETHTOOL_A_STRINGS_STRING)
 		return MNL_CB_OK;
 	if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0 ||
-	    mnl_attr_parse_nested(a, tb_cb, tb) < 0)
+	    wgw_nl_parse_nested(a, tb_cb, tb) < 0)
 		return MNL_CB_ERROR;
 	if (!tb[ETHTOOL_A_STRING_INDEX] || !tb[ETHTOOL_A_STRING_VALUE] ||
 	    !wgw_nl_attr_ok(tb[ETHTOOL_A_STRING_INDEX], MNL_TYPE_U32) ||
@@ -443,7 +443,7 @@ static int strset_set_cb(const struct nlattr *a, void *data)
 	if (mnl_attr_get_type(a) != ETHTOOL_A_STRINGSETS_STRINGSET)
 		return MNL_CB_OK;
 	if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0 ||
-	    mnl_attr_parse_nested(a, tb_cb, tb) < 0)
+	    wgw_nl_parse_nested(a, tb_cb, tb) < 0)
 		return MNL_CB_ERROR;
 	if (!tb[ETHTOOL_A_STRINGSET_ID] ||
 	    !wgw_nl_attr_ok(tb[ETHTOOL_A_STRINGSET_ID], MNL_TYPE_U32))
@@ -462,7 +462,7 @@ static int strset_set_cb(const struct nlattr *a, void *data)
 	if (tb[ETHTOOL_A_STRINGSET_STRINGS] &&
 	    (mnl_attr_validate(tb[ETHTOOL_A_STRINGSET_STRINGS],
 			       MNL_TYPE_NESTED) < 0 ||
-	     mnl_attr_parse_nested(tb[ETHTOOL_A_STRINGSET_STRINGS],
+	     wgw_nl_parse_nested(tb[ETHTOOL_A_STRINGSET_STRINGS],
 				   strset_string_cb, p) < 0))
 		return MNL_CB_ERROR;
 	p->found = true;
@@ -474,7 +474,7 @@ static int strset_top_cb(const struct nlattr *a, void *data)
 	if (mnl_attr_get_type(a) != ETHTOOL_A_STRSET_STRINGSETS)
 		return MNL_CB_OK;
 	if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0 ||
-	    mnl_attr_parse_nested(a, strset_set_cb, data) < 0)
+	    wgw_nl_parse_nested(a, strset_set_cb, data) < 0)
 		return MNL_CB_ERROR;
 	return MNL_CB_OK;
 }
@@ -489,7 +489,7 @@ int wgw_ethtool_strset_parse(const struct nlmsghdr *nlh, uint32_t set_id,
 
 	if (err)
 		return err;
-	if (mnl_attr_parse(nlh, GENL_HDRLEN, strset_top_cb, &p) < 0 ||
+	if (wgw_nl_parse(nlh, GENL_HDRLEN, strset_top_cb, &p) < 0 ||
 	    !p.found)
 		return -EBADMSG;
 	*count = p.count;
@@ -538,7 +538,7 @@ static int bit_cb(const struct nlattr *a, void *data)
 	if (mnl_attr_get_type(a) != ETHTOOL_A_BITSET_BITS_BIT)
 		return MNL_CB_OK;
 	if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0 ||
-	    mnl_attr_parse_nested(a, tb_cb, tb) < 0)
+	    wgw_nl_parse_nested(a, tb_cb, tb) < 0)
 		return MNL_CB_ERROR;
 	if (!tb[ETHTOOL_A_BITSET_BIT_INDEX] ||
 	    !wgw_nl_attr_ok(tb[ETHTOOL_A_BITSET_BIT_INDEX], MNL_TYPE_U32))
@@ -563,7 +563,7 @@ static int bitset_get(const struct nlattr *nest, uint32_t count,
 
 	*out = 0;
 	if (mnl_attr_validate(nest, MNL_TYPE_NESTED) < 0 ||
-	    mnl_attr_parse_nested(nest, tb_cb, tb) < 0)
+	    wgw_nl_parse_nested(nest, tb_cb, tb) < 0)
 		return -EBADMSG;
 	if (!tb[ETHTOOL_A_BITSET_SIZE] ||
 	    !wgw_nl_attr_ok(tb[ETHTOOL_A_BITSET_SIZE], MNL_TYPE_U32))
@@ -580,7 +580,7 @@ static int bitset_get(const struct nlattr *nest, uint32_t count,
 
 		if (mnl_attr_validate(tb[ETHTOOL_A_BITSET_BITS],
 				      MNL_TYPE_NESTED) < 0 ||
-		    mnl_attr_parse_nested(tb[ETHTOOL_A_BITSET_BITS], bit_cb,
+		    wgw_nl_parse_nested(tb[ETHTOOL_A_BITSET_BITS], bit_cb,
 					  &p) < 0)
 			return -EBADMSG;
 		return 0;
@@ -601,7 +601,7 @@ int wgw_ethtool_features_parse(const struct nlmsghdr *nlh,
 		return err;
 	if (f->count > WGW_FEATURES_MAX)
 		return -EINVAL;
-	if (mnl_attr_parse(nlh, GENL_HDRLEN, tb_cb, tb) < 0)
+	if (wgw_nl_parse(nlh, GENL_HDRLEN, tb_cb, tb) < 0)
 		return -EBADMSG;
 	for (t = ETHTOOL_A_FEATURES_HW; t <= ETHTOOL_A_FEATURES_NOCHANGE; t++) {
 		if (!tb[t])

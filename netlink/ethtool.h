@@ -132,11 +132,12 @@ struct nlmsghdr *wgw_ethtool_features_set_msg(void *buf, uint16_t family,
 					      uint32_t count, uint64_t mask,
 					      uint64_t value);
 
-/* Coalescing profiles applied by interface preparation. */
+/* Coalescing profiles applied by interface preparation.  The values are
+ * those of gateway/options.h's enum wgw_coalesce, so a cast is valid. */
 enum wgw_coalesce_profile {
-	WGW_COALESCE_NONE = 0,		/* leave the driver's settings */
-	WGW_COALESCE_LOW_LATENCY,	/* interrupt per frame, no adaptation */
-	WGW_COALESCE_HIGH_THROUGHPUT,	/* adaptive (DIM) or batched */
+	WGW_COALESCE_PROFILE_NONE = 0,	/* leave the driver's settings */
+	WGW_COALESCE_PROFILE_LOW_LATENCY,	/* interrupt per frame, no adaptation */
+	WGW_COALESCE_PROFILE_HIGH_THROUGHPUT,	/* adaptive (DIM) or batched */
 };
 const char *wgw_coalesce_profile_name(enum wgw_coalesce_profile p);
 /* Parse "none", "low-latency", "high-throughput": 0 or -EINVAL. */

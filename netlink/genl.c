@@ -72,7 +72,7 @@ int wgw_genl_family_parse(const struct nlmsghdr *nlh, const char *name,
 	g = mnl_nlmsg_get_payload(nlh);
 	if (g->cmd != CTRL_CMD_NEWFAMILY)
 		return -EBADMSG;
-	if (mnl_attr_parse(nlh, GENL_HDRLEN, family_attr_cb, &tb) < 0)
+	if (wgw_nl_parse(nlh, GENL_HDRLEN, family_attr_cb, &tb) < 0)
 		return -EBADMSG;
 	if (!tb.id || !tb.name || strcmp(mnl_attr_get_str(tb.name), name))
 		return -ENOENT;

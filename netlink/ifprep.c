@@ -235,7 +235,7 @@ int wgw_ifprep_apply(struct wgw_genl *g, int ifindex, const char *ifname,
 	if (!err && (cfg->rx_ring || cfg->tx_ring))
 		err = apply_simple(g, st, WGW_ETHNL_RINGS, WGW_IFPREP_RINGS,
 				   cfg, &st->rings_old);
-	if (!err && cfg->coalesce != WGW_COALESCE_NONE)
+	if (!err && cfg->coalesce != WGW_COALESCE_PROFILE_NONE)
 		err = apply_simple(g, st, WGW_ETHNL_COALESCE,
 				   WGW_IFPREP_COALESCE, cfg, &st->coalesce_old);
 	if (!err)

@@ -20,3 +20,12 @@ libwgw_a_SOURCES += \
 # The probe on its own (the daemon's --probe calls the same functions).
 noinst_PROGRAMS += netlink/wgw-probe
 netlink_wgw_probe_SOURCES = netlink/wgw-probe.c
+
+if ENABLE_TESTS
+# Builders and parsers against byte buffers: no privileges.
+check_PROGRAMS += tests/unit/test_netlink
+TESTS += tests/unit/test_netlink
+tests_unit_test_netlink_SOURCES = tests/unit/test_netlink.c
+tests_unit_test_netlink_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_netlink_LDADD = $(LDADD) $(CHECK_LIBS)
+endif

@@ -79,7 +79,7 @@ int wgw_netdev_parse(const struct nlmsghdr *nlh, int ifindex,
 	g = mnl_nlmsg_get_payload(nlh);
 	if (g->cmd != NETDEV_CMD_DEV_GET)
 		goto bad;
-	if (mnl_attr_parse(nlh, GENL_HDRLEN, dev_attr_cb, &p) < 0)
+	if (wgw_nl_parse(nlh, GENL_HDRLEN, dev_attr_cb, &p) < 0)
 		goto bad;
 	if (!p.have_ifindex || p.ifindex != (uint32_t)ifindex ||
 	    !(caps->have & WGW_NETDEV_HAVE_XDP_FEATURES))

@@ -140,7 +140,7 @@ int wgw_rtnl_route_parse(const struct nlmsghdr *nlh, struct wgw_route_res *res)
 	res->family = rtm->rtm_family;
 	res->type = rtm->rtm_type;
 	res->table = rtm->rtm_table;
-	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, &p) < 0) {
+	if (wgw_nl_parse(nlh, sizeof(*rtm), route_attr_cb, &p) < 0) {
 		memset(res, 0, sizeof(*res));
 		return -EBADMSG;
 	}

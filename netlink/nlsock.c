@@ -76,6 +76,49 @@ bool wgw_nl_attr_ok(const struct nlattr *a, enum mnl_attr_data_type t)
 	return mnl_attr_validate(a, t) >= 0;
 }
 
+int wgw_nl_parse_payload(const void *payload, size_t len, mnl_attr_cb_t cb,
+			 void *data)
+{
+	const struct nlattr *a = payload;
+	long rem = (long)len;
+	int ret;
+
+	if (len > INT32_MAX)
+		return -EBADMSG;
+	while (rem >= (long)sizeof(struct nlattr)) {
+		if (!mnl_attr_ok(a, (int)rem))
+			return -EBADMSG;
+		ret = cb(a, data);
+		if (ret == MNL_CB_ERROR)
+			return -EBADMSG;
+		if (ret == MNL_CB_STOP)
+			return 0;
+		rem -= MNL_ALIGN(a->nla_len);
+		a = (const struct nlattr *)((const char *)a +
+					    MNL_ALIGN(a->nla_len));
+	}
+	/* The last attribute's padding may be left out; nothing else may. */
+	return rem == 0 || (rem < 0 && rem > -MNL_ALIGNTO) ? 0 : -EBADMSG;
+}
+
+int wgw_nl_parse(const struct nlmsghdr *nlh, size_t offset, mnl_attr_cb_t cb,
+		 void *data)
+{
+	size_t hdr = MNL_NLMSG_HDRLEN + MNL_ALIGN(offset);
+
+	if (nlh->nlmsg_len < hdr)
+		return -EBADMSG;
+	return wgw_nl_parse_payload((const char *)nlh + hdr,
+				    nlh->nlmsg_len - hdr, cb, data);
+}
+
+int wgw_nl_parse_nested(const struct nlattr *nest, mnl_attr_cb_t cb,
+			void *data)
+{
+	return wgw_nl_parse_payload(mnl_attr_get_payload(nest),
+				    mnl_attr_get_payload_len(nest), cb, data);
+}
+
 static int ack_attr_cb(const struct nlattr *a, void *data)
 {
 	struct wgw_nl_ack *ack = data;
@@ -132,7 +175,7 @@ int wgw_nl_parse_ack(const struct nlmsghdr *nlh, struct wgw_nl_ack *ack)
 	len = nlh->nlmsg_len - NLMSG_HDRLEN;
 	if (off > len)
 		return -EBADMSG;
-	if (mnl_attr_parse_payload((const char *)e + off, len - off,
+	if (wgw_nl_parse_payload((const char *)e + off, len - off,
 				   ack_attr_cb, ack) < 0)
 		return -EBADMSG;
 	return 0;

@@ -71,6 +71,19 @@ const char *wgw_nlsock_why(const struct wgw_nlsock *s);
  */
 int wgw_nl_parse_ack(const struct nlmsghdr *nlh, struct wgw_nl_ack *ack);
 
+/*
+ * Strict attribute walks.  libmnl's mnl_attr_parse*() stop quietly at the
+ * first attribute that does not fit, so a truncated reply would parse as a
+ * shorter valid one; these return -EBADMSG for any bytes that are not whole
+ * attributes, and for a callback's MNL_CB_ERROR.  0 otherwise.
+ */
+int wgw_nl_parse(const struct nlmsghdr *nlh, size_t offset, mnl_attr_cb_t cb,
+		 void *data);
+int wgw_nl_parse_nested(const struct nlattr *nest, mnl_attr_cb_t cb,
+			void *data);
+int wgw_nl_parse_payload(const void *payload, size_t len, mnl_attr_cb_t cb,
+			 void *data);
+
 /* Validate an attribute against a libmnl type; true when it is sane. */
 bool wgw_nl_attr_ok(const struct nlattr *a, enum mnl_attr_data_type t);
 

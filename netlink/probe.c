@@ -138,12 +138,12 @@ static int link_attr_cb(const struct nlattr *a, void *data)
 		return MNL_CB_OK;
 	case IFLA_XDP:
 		if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0 ||
-		    mnl_attr_parse_nested(a, xdp_attr_cb, l) < 0)
+		    wgw_nl_parse_nested(a, xdp_attr_cb, l) < 0)
 			return MNL_CB_ERROR;
 		return MNL_CB_OK;
 	case IFLA_LINKINFO:
 		if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0 ||
-		    mnl_attr_parse_nested(a, linkinfo_attr_cb, l) < 0)
+		    wgw_nl_parse_nested(a, linkinfo_attr_cb, l) < 0)
 			return MNL_CB_ERROR;
 		return MNL_CB_OK;
 	default:
@@ -167,7 +167,7 @@ int wgw_rtnl_link_parse(const struct nlmsghdr *nlh, struct wgw_link_info *l)
 	l->ifindex = ifi->ifi_index;
 	l->flags = ifi->ifi_flags;
 	l->arptype = ifi->ifi_type;
-	if (mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, l) < 0 ||
+	if (wgw_nl_parse(nlh, sizeof(*ifi), link_attr_cb, l) < 0 ||
 	    l->ifindex <= 0 || !l->name[0]) {
 		memset(l, 0, sizeof(*l));
 		return -EBADMSG;

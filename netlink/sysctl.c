@@ -89,14 +89,26 @@ int wgw_sysctl_if_path(char *buf, size_t len, const char *proto,
 int wgw_sysctl_if_set(struct wgw_sysctls *s, const char *proto,
 		      const char *ifname, const char *key, const char *value)
 {
-	struct wgw_sysctl_saved *e;
 	char path[WGW_SYSCTL_PATH_LEN];
-	char old[WGW_SYSCTL_VAL_LEN];
 	int err;
 
 	err = wgw_sysctl_if_path(path, sizeof(path), proto, ifname, key);
 	if (err)
 		return err;
+	return wgw_sysctl_path_set(s, path, value);
+}
+
+int wgw_sysctl_path_set(struct wgw_sysctls *s, const char *path,
+			const char *value)
+{
+	static const char prefix[] = "/proc/sys/net/";
+	struct wgw_sysctl_saved *e;
+	char old[WGW_SYSCTL_VAL_LEN];
+	int err;
+
+	if (strncmp(path, prefix, sizeof(prefix) - 1) || strstr(path, "..") ||
+	    strlen(path) >= WGW_SYSCTL_PATH_LEN)
+		return -EINVAL;
 	if (strlen(value) >= WGW_SYSCTL_VAL_LEN)
 		return -EINVAL;
 	err = wgw_sysctl_read(path, old, sizeof(old));
@@ -108,15 +120,13 @@ int wgw_sysctl_if_set(struct wgw_sysctls *s, const char *proto,
 		return -ENOSPC;
 	err = wgw_sysctl_write(path, value);
 	if (err) {
-		wgw_err("sysctl net.%s.conf.%s.%s=%s: %s", proto, ifname, key,
-			value, strerror(-err));
+		wgw_err("sysctl %s=%s: %s", path, value, strerror(-err));
 		return err;
 	}
 	e = &s->e[s->n++];
 	snprintf(e->path, sizeof(e->path), "%s", path);
 	snprintf(e->old, sizeof(e->old), "%s", old);
-	wgw_dbg("sysctl net.%s.conf.%s.%s: %s -> %s", proto, ifname, key, old,
-		value);
+	wgw_dbg("sysctl %s: %s -> %s", path, old, value);
 	return 0;
 }
 

@@ -49,6 +49,14 @@ int wgw_sysctl_if_path(char *buf, size_t len, const char *proto,
 int wgw_sysctl_if_set(struct wgw_sysctls *s, const char *proto,
 		      const char *ifname, const char *key, const char *value);
 
+/*
+ * The same for any path under /proc/sys/net/ (e.g. a neighbour table's
+ * proxy_delay): 0, -EINVAL for another path or one with "..", else as
+ * wgw_sysctl_if_set().
+ */
+int wgw_sysctl_path_set(struct wgw_sysctls *s, const char *path,
+			const char *value);
+
 /* Restore every recorded value, newest first; the record is emptied.
  * Returns 0 or the first -errno (the others are still attempted). */
 int wgw_sysctl_restore(struct wgw_sysctls *s);
