@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <ini.h>
@@ -385,6 +386,26 @@ static int append_backend(struct wgw_config *cfg, const char *val, char *why,
 	return 0;
 }
 
+/* A path the config file can carry: wgw_config_print()'s output must load
+ * back as the same value, so no whitespace at the ends (inih trims it), no
+ * comment starts, no control characters. */
+static bool path_printable(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n && (isspace((unsigned char)s[0]) ||
+		  isspace((unsigned char)s[n - 1])))
+		return false;
+	for (i = 0; i < n; i++) {
+		if (iscntrl((unsigned char)s[i]))
+			return false;
+		if ((s[i] == '#' || s[i] == ';') && i &&
+		    isspace((unsigned char)s[i - 1]))
+			return false;
+	}
+	return true;
+}
+
 /*
  * Apply one value.  val is NULL for a flag given without "=VALUE" on the
  * command line.  On error why says what was expected.
@@ -475,6 +496,9 @@ static int opt_set(const struct wgw_option *o, struct wgw_config *cfg,
 	case WGW_OPT_CONFIG:
 		if (!*val)
 			return fail(why, whylen, "expected a path");
+		if (!path_printable(val))
+			return fail(why, whylen,
+				    "expected a path without control characters, without whitespace at either end and without ' #' or ' ;'");
 		if (strlen(val) >= o->size)
 			return fail(why, whylen,
 				    "path too long (at most %zu bytes)",
@@ -706,6 +730,23 @@ static const struct wgw_option *find_long(const char *name)
 	return NULL;
 }
 
+/* The option a mistyped key most likely meant: the same name with '_' for
+ * '-' or in another case (max_sessions, Max-Sessions), else NULL. */
+static const struct wgw_option *find_similar(const char *name)
+{
+	char norm[64];
+	size_t i, n = strlen(name);
+
+	if (n >= sizeof(norm))
+		return NULL;
+	for (i = 0; i <= n; i++)
+		norm[i] = name[i] == '_' ? '-' : name[i];
+	for (i = 0; i < wgw_n_options; i++)
+		if (!strcasecmp(wgw_options[i].name, norm))
+			return &wgw_options[i];
+	return NULL;
+}
+
 static int file_handler(void *user, const char *section, const char *name,
 			const char *value)
 {
@@ -721,8 +762,14 @@ static int file_handler(void *user, const char *section, const char *name,
 	}
 	o = find_long(name);
 	if (!o) {
-		file_error(ctx, "unknown key '%s' (see wraith-gateway.conf(5))",
-			   name);
+		const struct wgw_option *hint = find_similar(name);
+
+		if (hint)
+			file_error(ctx, "unknown key '%s' (did you mean '%s'?)",
+				   name, hint->name);
+		else
+			file_error(ctx, "unknown key '%s' (see wraith-gateway.conf(5))",
+				   name);
 		return 0;
 	}
 	if (o->flags & WGW_OPTF_CLI) {
@@ -905,6 +952,16 @@ int wgw_config_parse_args(struct wgw_config *cfg, int argc, char **argv,
 		ret = wgw_config_load_file(cfg, config, err, errlen);
 		if (ret < 0)
 			return ret;
+		/* Remember the file by its absolute name: the daemon changes
+		 * to / when it detaches and re-reads the file on SIGHUP. */
+		if (config[0] != '/') {
+			char *abs = realpath(config, NULL);
+
+			if (abs && strlen(abs) < sizeof(cfg->config_file))
+				snprintf(cfg->config_file,
+					 sizeof(cfg->config_file), "%s", abs);
+			free(abs);
+		}
 	}
 
 	/* Pass 2: everything else, overriding the file. */

@@ -298,6 +298,11 @@ START_TEST(test_strings)
 	longpath[sizeof(longpath) - 1] = '\0';
 	bad1("--control-socket", longpath, "path too long (at most 107 bytes)");
 	bad1("--control-socket", "", "expected a path");
+	bad1("--pidfile", "/run/x.pid ", "without whitespace at either end");
+	bad1("--pidfile", " /run/x.pid", "without whitespace at either end");
+	bad1("--pidfile", "/run/x ;y", "without ' #' or ' ;'");
+	bad1("--pidfile", "/run/x\ty", "without control characters");
+	ck_assert_int_eq(ARGS(&c, "--pidfile", "/run/my dir/x#1;2.pid"), 0);
 }
 END_TEST
 
@@ -589,7 +594,11 @@ START_TEST(test_file_errors)
 	/* Unknown key: line number */
 	ck_assert_int_eq(load(&c, "[gateway]\nwan = eth0\n\nbogus = 1\n"),
 			 -EINVAL);
-	assert_err_has(":4: unknown key 'bogus'");
+	assert_err_has(":4: unknown key 'bogus' (see wraith-gateway.conf(5))");
+	ck_assert_int_eq(load(&c, "max_sessions = 4096\n"), -EINVAL);
+	assert_err_has(":1: unknown key 'max_sessions' (did you mean 'max-sessions'?)");
+	ck_assert_int_eq(load(&c, "WAN = eth0\n"), -EINVAL);
+	assert_err_has("(did you mean 'wan'?)");
 
 	/* The exact message for a bad value, with file and line. */
 	ck_assert_int_eq(wgw_config_defaults(&c), 0);
@@ -691,6 +700,19 @@ START_TEST(test_cli_over_file)
 	ck_assert_uint_eq(c.verbose, 1);		/* replaced */
 	ck_assert(!c.syslog);
 	ck_assert_int_eq(wgw_config_validate(&c, err, sizeof(err)), 0);
+
+	/* A relative -c is remembered as an absolute path (for SIGHUP after
+	 * the daemon has changed to /). */
+	{
+		char cwd[1024];
+
+		ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+		ck_assert_int_eq(chdir(tmpdir), 0);
+		ck_assert_int_eq(ARGS(&c, "-c", (char *)strrchr(path, '/') + 1),
+				 0);
+		ck_assert_str_eq(c.config_file, path);
+		ck_assert_int_eq(chdir(cwd), 0);
+	}
 
 	/* Without command-line VIPs the file's list stays. */
 	ck_assert_int_eq(ARGS(&c, "-c", (char *)path), 0);
@@ -953,6 +975,61 @@ START_TEST(test_print_roundtrip)
 }
 END_TEST
 
+/*
+ * Random values for every option: nothing crashes (run under ASan/valgrind
+ * in CI), a refused value always gets a message that quotes it, and an
+ * accepted one survives print -> load -> print unchanged.
+ */
+START_TEST(test_random_values)
+{
+	static const char alphabet[] = "0123456789.:[]-@,abcdefx/ ";
+	struct wgw_config a, b;
+	const char *env = getenv("WGW_TEST_SEED");
+	unsigned int seed = env ? (unsigned int)strtoul(env, NULL, 0) : 12345;
+	unsigned int accepted = 0;
+	size_t i;
+	int round;
+
+	for (i = 0; i < wgw_n_options; i++) {
+		const struct wgw_option *o = &wgw_options[i];
+		char opt[64];
+
+		if ((o->flags & WGW_OPTF_CLI) || o->type == WGW_OPT_BOOL ||
+		    o->type == WGW_OPT_COUNT)
+			continue;
+		snprintf(opt, sizeof(opt), "--%s", o->name);
+		for (round = 0; round < 400; round++) {
+			char val[24], quoted[128];
+			int n = rand_r(&seed) % 20, k, ret;
+			char *pa, *pb;
+
+			for (k = 0; k < n; k++)
+				val[k] = alphabet[rand_r(&seed) %
+						  (sizeof(alphabet) - 1)];
+			val[n] = '\0';
+			ret = ARGS(&a, opt, val);
+			if (ret < 0) {
+				snprintf(quoted, sizeof(quoted), "%s '%s': ",
+					 opt, val);
+				assert_err_has(quoted);
+				continue;
+			}
+			ck_assert_int_eq(ret, 0);
+			accepted++;
+			pa = print_config(&a);
+			ck_assert_msg(load(&b, pa) == 0, "%s %s: %s", opt, val,
+				      err);
+			pb = print_config(&b);
+			ck_assert_str_eq(pa, pb);
+			free(pa);
+			free(pb);
+		}
+	}
+	/* The alphabet makes valid values common enough to mean something. */
+	ck_assert_uint_gt(accepted, 100);
+}
+END_TEST
+
 /* ---- the documentation against the table ---- */
 
 static char *slurp_src(const char *rel)
@@ -1190,6 +1267,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_print_roundtrip);
 	tcase_add_test(tc, test_sample);
 	tcase_add_test(tc, test_man_conf);
+	tcase_add_test(tc, test_random_values);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("validate");
