@@ -1195,7 +1195,11 @@ void wgw_config_print(const struct wgw_config *cfg, FILE *out)
 	const char *group = NULL;
 	size_t i;
 
-	fputs("# wraith-gatewayd effective configuration\n[gateway]\n", out);
+	fputs("# wraith-gatewayd effective configuration\n", out);
+	if (cfg->config_file[0])
+		fprintf(out, "# read from %s and the command line\n",
+			cfg->config_file);
+	fputs("[gateway]\n", out);
 	for (i = 0; i < wgw_n_options; i++) {
 		const struct wgw_option *o = &wgw_options[i];
 

@@ -11,9 +11,11 @@
  * source file includes first, because #include "..." searches the including
  * file's directory before -I.)
  *
- * No global state: a reload reads the file into a fresh struct with
- * wgw_config_defaults() + wgw_config_load_file() and validates it as a whole
- * with wgw_config_validate() before anything is swapped.
+ * No global state: a reload builds a fresh struct the way the start did,
+ * wgw_config_defaults() then wgw_config_parse_args() on the saved argv (it
+ * re-reads -c FILE and re-applies the command-line overrides), and
+ * validates it as a whole with wgw_config_validate() before anything is
+ * swapped; the running struct is untouched if any step fails.
  *
  * Errors: every function returns 0 or a negative errno and, on error, writes
  * one line into err (no trailing newline) that quotes the bad value, says
@@ -33,6 +35,7 @@
 #include <stdio.h>
 
 #include "gateway/addr.h"
+#include "gateway/engine.h"	/* struct wgw_vip: one type for config and engine */
 
 #define WGW_MAX_VIPS 16
 #define WGW_MAX_BACKENDS 256
@@ -70,13 +73,6 @@ enum wgw_coalesce {
 	WGW_COALESCE_NONE,	/* leave the NIC's interrupt coalescing alone */
 	WGW_COALESCE_LOW_LATENCY,
 	WGW_COALESCE_HIGH_THROUGHPUT,
-};
-
-/* A service address: UDP ports port_lo..port_hi (inclusive) on addr. */
-struct wgw_vip {
-	union wgw_addr addr;
-	uint16_t port_lo;
-	uint16_t port_hi;
 };
 
 struct wgw_backend {
