@@ -1,1 +1,15 @@
-# fallback: filled in by its owner
+# fallback/: the ports of the fallback path, UDP sockets bound to the VIPs
+# (WAN) and a multi-queue TUN device owning the NAT address (LAN), and the
+# synthetic headers that make what they receive look like Ethernet frames.
+libwgw_a_SOURCES += fallback/synth.c fallback/synth.h \
+	fallback/udp.c fallback/udp.h \
+	fallback/tun.c fallback/tun.h
+
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_fallback
+TESTS += tests/unit/test_fallback
+tests_unit_test_fallback_SOURCES = tests/unit/test_fallback.c
+tests_unit_test_fallback_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_fallback_LDADD = $(LDADD) $(CHECK_LIBS)
+
+endif

@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "fallback/synth.h"
+#include "fallback/udp.h"
+#include "gateway/log.h"
+#include "gateway/packet.h"
+
+#ifndef IPV6_FREEBIND
+#define IPV6_FREEBIND 78	/* linux/in6.h, 4.15 */
+#endif
+
+#define UDP_RX_BATCH 256	/* datagrams per recvmmsg(), = WGW_BATCH_MAX */
+#define UDP_TX_CHUNK 256	/* frames grouped and sent per pass */
+#define UDP_EPOLL_EVENTS 64	/* ready sockets taken per epoll_wait() */
+#define UDP_GOLDEN 0x9e3779b1u	/* 2^32 / phi, multiplicative hashing */
+
+union udp_sa {
+	struct sockaddr sa;
+	struct sockaddr_in in4;
+	struct sockaddr_in6 in6;
+};
+
+struct udp_sock {
+	int fd;
+	int family;
+	uint16_t port;		/* host order */
+	uint16_t port_be;
+	uint32_t addr4;		/* IPv4 VIP, network order */
+	union wgw_addr addr;	/* the VIP, both families */
+};
+
+struct udp_port {
+	struct wgw_port base;	/* first: the worker sees a wgw_port */
+	struct wgw_pool *pool;
+	struct udp_sock *socks;
+	unsigned nsocks;
+	int epfd;		/* all sockets, level-triggered; -1 with one socket */
+	uint32_t *slots;	/* (VIP addr, port) -> socket index + 1, 0 empty */
+	unsigned slot_shift;	/* 32 - log2(number of slots) */
+	uint32_t slot_mask;
+	uint32_t rx_cap;	/* payload bytes a frame can take */
+	bool ip4_csum;
+
+	/* Sockets epoll reported ready and RX has not read yet. */
+	unsigned ev_next, nev;
+	struct epoll_event evs[UDP_EPOLL_EVENTS];
+
+	struct wgw_port_stats st;
+	struct wgw_udp_stats xst;
+
+	/* Scratch for one recvmmsg()/sendmmsg(): per port, not on the stack,
+	 * and prepared once (only lengths change per call). */
+	struct mmsghdr rmsg[UDP_RX_BATCH];
+	struct iovec riov[UDP_RX_BATCH];
+	union udp_sa rname[UDP_RX_BATCH];
+	struct wgw_buf rbuf[UDP_RX_BATCH];
+
+	struct mmsghdr tmsg[UDP_TX_CHUNK];	/* grouped by socket */
+	struct iovec tiov[UDP_TX_CHUNK];
+	union udp_sa tname[UDP_TX_CHUNK];
+	socklen_t tnamelen[UDP_TX_CHUNK];
+	uint32_t tsock[UDP_TX_CHUNK];		/* socket of frame i, or UINT32_MAX */
+	struct wgw_buf tbuf[UDP_TX_CHUNK];
+};
+
+static const struct wgw_port_ops udp_port_ops;
+
+static inline struct udp_port *to_udp(struct wgw_port *port)
+{
+	return (struct udp_port *)port;
+}
+
+/* ---------------------------------------------------------------- lookup */
+
+static inline uint32_t udp_slot(const struct udp_port *p, const union wgw_addr *a,
+				uint16_t port)
+{
+	uint32_t h = a->w[0] ^ a->w[1] ^ a->w[2] ^ a->w[3] ^ port;
+
+	return (h * UDP_GOLDEN) >> p->slot_shift;
+}
+
+/* The socket bound to addr:port, or -1.  Open addressing, linear probing;
+ * the table is at most half full. */
+static inline int udp_lookup(const struct udp_port *p, const union wgw_addr *a,
+			     uint16_t port)
+{
+	uint32_t i = udp_slot(p, a, port);
+
+	for (;;) {
+		uint32_t v = p->slots[i];
+		const struct udp_sock *s;
+
+		if (!v)
+			return -1;
+		s = &p->socks[v - 1];
+		if (s->port == port && wgw_addr_eq(&s->addr, a))
+			return (int)(v - 1);
+		i = (i + 1) & p->slot_mask;
+	}
+}
+
+static int udp_slot_insert(struct udp_port *p, unsigned idx)
+{
+	const struct udp_sock *s = &p->socks[idx];
+	uint32_t i;
+
+	if (udp_lookup(p, &s->addr, s->port) >= 0)
+		return -EEXIST;
+	i = udp_slot(p, &s->addr, s->port);
+	while (p->slots[i])
+		i = (i + 1) & p->slot_mask;
+	p->slots[i] = idx + 1;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- RX */
+
+/* Errors recvmmsg()/sendmmsg() can return on a healthy socket. */
+static bool udp_errno_transient(int err)
+{
+	switch (err) {
+	case EAGAIN:
+	case EINTR:
+	case ENOMEM:
+	case ENOBUFS:
+	case ECONNREFUSED:	/* ICMP errors, if anything enabled them */
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case EHOSTDOWN:
+	case ENETDOWN:
+	case EPERM:		/* netfilter said no */
+	case EACCES:
+	case EMSGSIZE:
+	case EINVAL:		/* sendmmsg: one bad destination */
+	case EADDRNOTAVAIL:	/* VIP removed from the host meanwhile */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Turn received datagram j into a frame: the synthetic header goes in the
+ * WGW_SYNTH_HDR_MAX bytes left in front of the payload, so the frame starts
+ * 20 bytes into them for IPv4 and at their start for IPv6.
+ */
+static bool udp_rx_frame(struct udp_port *p, const struct udp_sock *s, unsigned j,
+			 struct wgw_buf *out)
+{
+	const struct mmsghdr *m = &p->rmsg[j];
+	const union udp_sa *sa = &p->rname[j];
+	uint8_t *payload = p->rbuf[j].data + WGW_SYNTH_HDR_MAX;
+	uint8_t *frame;
+
+	if (m->msg_hdr.msg_flags & MSG_TRUNC) {
+		p->xst.rx_truncated++;
+		return false;
+	}
+	if (s->family == AF_INET) {
+		if (m->msg_hdr.msg_namelen < sizeof(sa->in4) || sa->sa.sa_family != AF_INET)
+			return false;
+		frame = wgw_synth_udp4(payload, m->msg_len, sa->in4.sin_addr.s_addr,
+				       sa->in4.sin_port, s->addr4, s->port_be,
+				       p->ip4_csum);
+	} else {
+		if (m->msg_hdr.msg_namelen < sizeof(sa->in6) || sa->sa.sa_family != AF_INET6)
+			return false;
+		frame = wgw_synth_udp6(payload, m->msg_len, &sa->in6.sin6_addr,
+				       sa->in6.sin6_port, &s->addr.in6, s->port_be);
+	}
+	if (!frame)
+		return false;
+	*out = p->rbuf[j];
+	out->addr += (uint64_t)(frame - out->data);
+	out->data = frame;
+	out->len = (uint32_t)(payload + m->msg_len - frame);
+	return true;
+}
+
+/* Receive up to want datagrams from socket idx into out.  Returns the
+ * number of frames produced (>= 0), or a negative errno when the socket is
+ * broken.  *drained is set when the socket returned fewer than asked. */
+static int udp_rx_sock(struct udp_port *p, unsigned idx, struct wgw_buf *out,
+		       unsigned want, bool *drained)
+{
+	const struct udp_sock *s = &p->socks[idx];
+	unsigned k, j, n = 0;
+	int r;
+
+	*drained = true;
+	for (k = 0; k < want; k++) {
+		if (wgw_pool_get_buf(p->pool, &p->rbuf[k]))
+			break;
+		p->riov[k].iov_base = p->rbuf[k].data + WGW_SYNTH_HDR_MAX;
+		p->riov[k].iov_len = p->rx_cap;
+		p->rmsg[k].msg_hdr.msg_namelen = sizeof(p->rname[k]);
+	}
+	if (k < want)
+		p->xst.rx_no_buf++;
+	if (!k) {
+		*drained = false;
+		return 0;
+	}
+	r = recvmmsg(s->fd, p->rmsg, k, MSG_DONTWAIT, NULL);
+	if (r < 0) {
+		int err = errno;
+
+		for (j = 0; j < k; j++)
+			wgw_buf_free(&p->rbuf[j]);
+		if (err == EAGAIN || err == EINTR)
+			return 0;
+		p->st.rx_errors++;
+		if (udp_errno_transient(err))
+			return 0;
+		return -err;
+	}
+	for (j = 0; j < (unsigned)r; j++) {
+		if (udp_rx_frame(p, s, j, &out[n])) {
+			p->st.rx_bytes += out[n].len;
+			n++;
+		} else {
+			wgw_buf_free(&p->rbuf[j]);
+		}
+	}
+	for (; j < k; j++)
+		wgw_buf_free(&p->rbuf[j]);
+	p->st.rx_packets += n;
+	*drained = (unsigned)r < k;
+	return (int)n;
+}
+
+static int udp_rx(struct wgw_port *port, struct wgw_buf *bufs, unsigned max)
+{
+	struct udp_port *p = to_udp(port);
+	unsigned got = 0;
+	bool drained;
+	int n;
+
+	if (max > UDP_RX_BATCH)
+		max = UDP_RX_BATCH;
+	if (p->nsocks == 1) {
+		n = udp_rx_sock(p, 0, bufs, max, &drained);
+		return n;
+	}
+	/*
+	 * Ask epoll which sockets have data only when the previous answer is
+	 * used up: one epoll_wait() per loop at most, however many sockets
+	 * sit idle.  Every ready socket gets one recvmmsg() per answer (fair
+	 * between VIP ports); level triggering reports a socket again while
+	 * it still holds data.
+	 */
+	if (p->ev_next == p->nev) {
+		int r = epoll_wait(p->epfd, p->evs, UDP_EPOLL_EVENTS, 0);
+
+		p->xst.epoll_waits++;
+		p->ev_next = p->nev = 0;
+		if (r < 0) {
+			if (errno == EINTR)
+				return 0;
+			p->st.rx_errors++;
+			return -errno;
+		}
+		p->nev = (unsigned)r;
+	}
+	while (p->ev_next < p->nev && got < max) {
+		unsigned idx = p->evs[p->ev_next].data.u32;
+
+		n = udp_rx_sock(p, idx, bufs + got, max - got, &drained);
+		if (n < 0)
+			return got ? (int)got : n;
+		got += (unsigned)n;
+		if (drained)
+			p->ev_next++;
+		else
+			break;	/* batch full or pool empty: this one next time */
+	}
+	return (int)got;
+}
+
+/* ---------------------------------------------------------------- TX */
+
+int wgw_udp_tx_parse(uint8_t *frame, uint32_t len, struct wgw_udp_txinfo *out)
+{
+	struct wgw_pkt pkt;
+
+	if (wgw_pkt_parse(&pkt, frame, len) != WGW_PKT_UDP)
+		return -EPROTO;
+	out->dport = wgw_pkt_dport(&pkt);
+	if (!out->dport)
+		return -EINVAL;
+	out->sport = wgw_pkt_sport(&pkt);
+	out->family = pkt.family;
+	wgw_pkt_get_saddr(&pkt, &out->saddr);
+	wgw_pkt_get_daddr(&pkt, &out->daddr);
+	out->payload = pkt.data + pkt.payload_off;
+	out->payload_len = pkt.payload_len;
+	return 0;
+}
+
+/* Send cnt grouped messages on one socket.  Whatever cannot be sent is
+ * counted: a full socket buffer drops the rest of the group (tx_dropped),
+ * an error that concerns one destination skips that message (tx_errors). */
+static int udp_tx_group(struct udp_port *p, const struct udp_sock *s,
+			struct mmsghdr *msgs, unsigned cnt)
+{
+	unsigned done = 0;
+
+	while (done < cnt) {
+		int r = sendmmsg(s->fd, msgs + done, cnt - done, MSG_DONTWAIT);
+
+		if (r > 0) {
+			for (int i = 0; i < r; i++)
+				p->st.tx_bytes += msgs[done + (unsigned)i].msg_len;
+			p->st.tx_packets += (unsigned)r;
+			done += (unsigned)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+			p->st.tx_dropped += cnt - done;
+			return 0;
+		}
+		p->st.tx_errors++;
+		if (r < 0 && !udp_errno_transient(errno))
+			return -errno;
+		done++;		/* the error was this message's */
+	}
+	return 0;
+}
+
+static void udp_tx_chunk(struct udp_port *p, struct wgw_buf *bufs, unsigned n)
+{
+	struct wgw_udp_txinfo ti;
+	unsigned i, j, m = 0, g;
+
+	/* Pass 1: which socket, which destination, which bytes. */
+	for (i = 0; i < n; i++) {
+		struct wgw_buf *b = &bufs[i];
+		union udp_sa *sa = &p->tname[m];
+		int idx;
+
+		if (wgw_udp_tx_parse(b->data, b->len, &ti)) {
+			p->xst.tx_bad++;
+			wgw_buf_free(b);
+			continue;
+		}
+		idx = udp_lookup(p, &ti.saddr, ti.sport);
+		if (idx < 0) {
+			p->xst.tx_foreign++;
+			wgw_buf_free(b);
+			continue;
+		}
+		if (ti.family == AF_INET) {
+			sa->in4 = (struct sockaddr_in){
+				.sin_family = AF_INET,
+				.sin_port = htons(ti.dport),
+				.sin_addr.s_addr = wgw_addr_v4(&ti.daddr),
+			};
+			p->tnamelen[m] = sizeof(sa->in4);
+		} else {
+			sa->in6 = (struct sockaddr_in6){
+				.sin6_family = AF_INET6,
+				.sin6_port = htons(ti.dport),
+				.sin6_addr = ti.daddr.in6,
+			};
+			p->tnamelen[m] = sizeof(sa->in6);
+		}
+		p->tiov[m].iov_base = (void *)ti.payload;
+		p->tiov[m].iov_len = ti.payload_len;
+		p->tsock[m] = (uint32_t)idx;
+		p->tbuf[m] = *b;
+		m++;
+	}
+	/*
+	 * Pass 2: one sendmmsg() per socket, frames grouped by socket in
+	 * arrival order.  O(frames x distinct sockets); a batch rarely spans
+	 * more than a few VIP ports.
+	 */
+	for (i = 0; i < m; i++) {
+		uint32_t s = p->tsock[i];
+
+		if (s == UINT32_MAX)
+			continue;
+		for (g = 0, j = i; j < m; j++) {
+			struct msghdr *h;
+
+			if (p->tsock[j] != s)
+				continue;
+			h = &p->tmsg[g++].msg_hdr;
+			h->msg_name = &p->tname[j];
+			h->msg_namelen = p->tnamelen[j];
+			h->msg_iov = &p->tiov[j];
+			h->msg_iovlen = 1;
+			p->tsock[j] = UINT32_MAX;
+		}
+		if (udp_tx_group(p, &p->socks[s], p->tmsg, g))
+			wgw_log_ratelimited(LOG_ERR, "udp port: sendmmsg on VIP port %u: %s",
+					    p->socks[s].port, strerror(errno));
+	}
+	/* The kernel copied every payload: the frames are free again. */
+	for (i = 0; i < m; i++)
+		wgw_buf_free(&p->tbuf[i]);
+}
+
+static void udp_tx(struct wgw_port *port, struct wgw_buf *bufs, unsigned n)
+{
+	struct udp_port *p = to_udp(port);
+
+	while (n) {
+		unsigned c = n < UDP_TX_CHUNK ? n : UDP_TX_CHUNK;
+
+		udp_tx_chunk(p, bufs, c);
+		bufs += c;
+		n -= c;
+	}
+}
+
+/* ---------------------------------------------------------------- ops */
+
+static int udp_service(struct wgw_port *port)
+{
+	(void)port;	/* sendmmsg() is synchronous: nothing queued */
+	return 0;
+}
+
+static int udp_poll_fd(struct wgw_port *port)
+{
+	struct udp_port *p = to_udp(port);
+
+	return p->nsocks == 1 ? p->socks[0].fd : p->epfd;
+}
+
+static void udp_stats(struct wgw_port *port, struct wgw_port_stats *out)
+{
+	*out = to_udp(port)->st;
+}
+
+static void udp_destroy(struct wgw_port *port)
+{
+	struct udp_port *p = to_udp(port);
+
+	if (!p)
+		return;
+	for (unsigned i = 0; i < p->nsocks; i++)
+		close(p->socks[i].fd);
+	if (p->epfd >= 0)
+		close(p->epfd);
+	free(p->slots);
+	free(p->socks);
+	free(p);
+}
+
+static const struct wgw_port_ops udp_port_ops = {
+	.kind = "udp",
+	.rx = udp_rx,
+	.tx = udp_tx,
+	.service = udp_service,
+	.poll_fd = udp_poll_fd,
+	.stats = udp_stats,
+	.destroy = udp_destroy,
+};
+
+bool wgw_port_is_udp(const struct wgw_port *port)
+{
+	return port && port->ops == &udp_port_ops;
+}
+
+void wgw_udp_port_stats(const struct wgw_port *port, struct wgw_udp_stats *out)
+{
+	*out = ((const struct udp_port *)port)->xst;
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static int udp_sock_open(struct udp_sock *s, const struct wgw_udp_cfg *cfg)
+{
+	union udp_sa sa;
+	socklen_t salen;
+	int one = 1, fd, err;
+
+	fd = socket(s->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)))
+		goto err;
+	if (cfg->rcvbuf > 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cfg->rcvbuf, sizeof(cfg->rcvbuf)))
+		goto err;
+	if (cfg->sndbuf > 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cfg->sndbuf, sizeof(cfg->sndbuf)))
+		goto err;
+	memset(&sa, 0, sizeof(sa));
+	if (s->family == AF_INET) {
+		if (cfg->freebind &&
+		    setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)))
+			goto err;
+		sa.in4.sin_family = AF_INET;
+		sa.in4.sin_port = s->port_be;
+		sa.in4.sin_addr.s_addr = s->addr4;
+		salen = sizeof(sa.in4);
+	} else {
+		/* Dual-stack sockets would also take IPv4 datagrams for the
+		 * IPv4-mapped form: a VIP is one address of one family. */
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)))
+			goto err;
+		if (cfg->freebind &&
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one)))
+			goto err;
+		sa.in6.sin6_family = AF_INET6;
+		sa.in6.sin6_port = s->port_be;
+		sa.in6.sin6_addr = s->addr.in6;
+		salen = sizeof(sa.in6);
+	}
+	if (bind(fd, &sa.sa, salen))
+		goto err;
+	s->fd = fd;
+	return 0;
+err:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+static const char *udp_vip_str(const struct wgw_vip *v, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	bool v6 = !wgw_addr_is_v4(&v->addr);
+
+	wgw_addr_str(&v->addr, a, sizeof(a));
+	if (v->port_lo == v->port_hi)
+		snprintf(buf, len, "%s%s%s:%u", v6 ? "[" : "", a, v6 ? "]" : "", v->port_lo);
+	else
+		snprintf(buf, len, "%s%s%s:%u-%u", v6 ? "[" : "", a, v6 ? "]" : "",
+			 v->port_lo, v->port_hi);
+	return buf;
+}
+
+struct wgw_port *wgw_udp_port_create(struct wgw_pool *pool,
+				     const struct wgw_vip *vips, unsigned nvips,
+				     const struct wgw_udp_cfg *cfg)
+{
+	char vs[INET6_ADDRSTRLEN + 16];
+	struct udp_port *p;
+	unsigned total = 0, i, nslots;
+	int err;
+
+	if (!pool || !vips || !nvips || !cfg) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (pool->frame_size < pool->headroom + WGW_SYNTH_HDR_MAX + WRAITH_MIN_PAYLOAD) {
+		wgw_err("udp port: frame size %u with headroom %u leaves no room for a datagram",
+			pool->frame_size, pool->headroom);
+		errno = EINVAL;
+		return NULL;
+	}
+	for (i = 0; i < nvips; i++) {
+		const struct wgw_vip *v = &vips[i];
+		unsigned n;
+
+		if (!v->port_lo || v->port_hi < v->port_lo) {
+			wgw_err("udp port: VIP %s: bad port range",
+				udp_vip_str(v, vs, sizeof(vs)));
+			errno = EINVAL;
+			return NULL;
+		}
+		n = (unsigned)v->port_hi - v->port_lo + 1;
+		if (n > WGW_UDP_MAX_RANGE) {
+			wgw_err("udp port: VIP %s has %u ports; the UDP fallback binds one socket per port and per worker, at most %u ports per VIP: use XDP mode or a smaller range",
+				udp_vip_str(v, vs, sizeof(vs)), n, WGW_UDP_MAX_RANGE);
+			errno = E2BIG;
+			return NULL;
+		}
+		total += n;
+	}
+	if (total > WGW_UDP_MAX_SOCKETS) {
+		wgw_err("udp port: the VIPs add up to %u ports; the UDP fallback binds at most %u",
+			total, WGW_UDP_MAX_SOCKETS);
+		errno = E2BIG;
+		return NULL;
+	}
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->base.ops = &udp_port_ops;
+	p->base.sides = WGW_SIDE_WAN;
+	p->base.needs_l2 = false;
+	p->base.ifindex = 0;
+	snprintf(p->base.ifname, sizeof(p->base.ifname), "udp");
+	p->pool = pool;
+	p->epfd = -1;
+	p->ip4_csum = cfg->ip4_udp_csum;
+	p->rx_cap = pool->frame_size - pool->headroom - WGW_SYNTH_HDR_MAX;
+	if (p->rx_cap > WGW_SYNTH_PAYLOAD_MAX)
+		p->rx_cap = WGW_SYNTH_PAYLOAD_MAX;
+	for (nslots = 2; nslots < 2 * total; nslots <<= 1)
+		;
+	p->slot_mask = nslots - 1;
+	p->slot_shift = 32 - (unsigned)__builtin_ctz(nslots);
+	p->slots = calloc(nslots, sizeof(*p->slots));
+	p->socks = calloc(total, sizeof(*p->socks));
+	if (!p->slots || !p->socks) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	for (i = 0; i < UDP_RX_BATCH; i++) {
+		p->rmsg[i].msg_hdr.msg_name = &p->rname[i];
+		p->rmsg[i].msg_hdr.msg_iov = &p->riov[i];
+		p->rmsg[i].msg_hdr.msg_iovlen = 1;
+	}
+	if (total > 1) {
+		p->epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (p->epfd < 0) {
+			err = -errno;
+			goto err_free;
+		}
+	}
+	for (i = 0; i < nvips; i++) {
+		const struct wgw_vip *v = &vips[i];
+
+		for (uint32_t port = v->port_lo; port <= v->port_hi; port++) {
+			struct udp_sock *s = &p->socks[p->nsocks];
+
+			s->addr = v->addr;
+			s->port = (uint16_t)port;
+			s->port_be = htons((uint16_t)port);
+			s->family = wgw_addr_is_v4(&v->addr) ? AF_INET : AF_INET6;
+			s->addr4 = s->family == AF_INET ? wgw_addr_v4(&v->addr) : 0;
+			err = udp_slot_insert(p, p->nsocks);
+			if (err) {
+				wgw_err("udp port: VIP %s: port %u listed twice",
+					udp_vip_str(v, vs, sizeof(vs)), port);
+				err = -EINVAL;
+				goto err_close;
+			}
+			err = udp_sock_open(s, cfg);
+			if (err) {
+				wgw_err("udp port: VIP %s: cannot bind port %u: %s",
+					udp_vip_str(v, vs, sizeof(vs)), port, strerror(-err));
+				goto err_close;
+			}
+			p->nsocks++;
+			if (p->epfd >= 0) {
+				struct epoll_event ev = {
+					.events = EPOLLIN,
+					.data.u32 = p->nsocks - 1,
+				};
+
+				if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, s->fd, &ev)) {
+					err = -errno;
+					goto err_close;
+				}
+			}
+		}
+	}
+	return &p->base;
+
+err_close:
+	/* udp_destroy() closes the sockets opened so far and the epoll set. */
+err_free:
+	udp_destroy(&p->base);
+	errno = -err;
+	return NULL;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * UDP socket port (WAN side of the fallback path, and the catch-all beside
+ * AF_XDP in fast-path mode): one UDP socket per VIP address:port, bound to
+ * exactly that address and port with SO_REUSEPORT, so that every worker has
+ * its own socket in each VIP port's reuseport group and the kernel spreads
+ * flows over the workers.
+ *
+ * RX: recvmmsg() straight into pool frames, WGW_SYNTH_HDR_MAX bytes after
+ * the frame start, then a synthetic Ethernet + IP + UDP header (source: the
+ * client from msg_name; destination: the socket's VIP) is written in front
+ * of the payload, so the engine sees an ordinary frame.  Which sockets have
+ * data is asked of one epoll set (one syscall per loop, not one per idle
+ * socket); a port with a single socket skips epoll.
+ *
+ * TX: frames the engine rewrote for the WAN (source VIP addr:port,
+ * destination the client).  The UDP payload is sent with sendmmsg() on the
+ * socket bound to the frame's source address and port, batched per socket;
+ * a frame whose source is not one of this port's sockets is dropped and
+ * counted, never sent from another address.  Because each socket is bound
+ * to one VIP address, replies always leave from the address the client
+ * used (no IP_PKTINFO needed).
+ */
+#ifndef WGW_FALLBACK_UDP_H
+#define WGW_FALLBACK_UDP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gateway/addr.h"
+#include "gateway/options.h"
+#include "gateway/pool.h"
+#include "gateway/port.h"
+
+/* Ports of one VIP range a port binds at most (one socket each, per
+ * worker): a 10001-port range on 2 workers would be 20002 descriptors. */
+#define WGW_UDP_MAX_RANGE 1024
+/* Sockets per port object, all VIPs together. */
+#define WGW_UDP_MAX_SOCKETS 4096
+
+struct wgw_udp_cfg {
+	bool ip4_udp_csum;	/* compute the UDP checksum of received IPv4
+				 * datagrams (else 0: see synth.h) */
+	bool freebind;		/* IP_FREEBIND: bind VIPs not (yet) local */
+	int rcvbuf, sndbuf;	/* bytes per socket; 0: kernel default */
+};
+
+/* Counters of a UDP port beyond struct wgw_port_stats. */
+struct wgw_udp_stats {
+	uint64_t rx_truncated;	/* payload did not fit a frame (MSG_TRUNC) */
+	uint64_t rx_no_buf;	/* RX passes cut short: pool empty */
+	uint64_t tx_bad;	/* frames that are not a sendable UDP datagram */
+	uint64_t tx_foreign;	/* source is not one of our VIP sockets */
+	uint64_t epoll_waits;	/* epoll_wait() calls */
+};
+
+/*
+ * Create a port with one socket per VIP port (vips[i].port_lo..port_hi,
+ * inclusive).  Receives into buffers of pool.  Returns NULL with errno set:
+ * E2BIG when a range is over WGW_UDP_MAX_RANGE or the total over
+ * WGW_UDP_MAX_SOCKETS, EINVAL for an empty list or a port 0, else the
+ * errno of socket()/bind() (EADDRINUSE, EADDRNOTAVAIL...).  Each failure
+ * is logged with the VIP it concerns.
+ */
+struct wgw_port *wgw_udp_port_create(struct wgw_pool *pool,
+				     const struct wgw_vip *vips, unsigned nvips,
+				     const struct wgw_udp_cfg *cfg);
+
+bool wgw_port_is_udp(const struct wgw_port *port);
+void wgw_udp_port_stats(const struct wgw_port *port, struct wgw_udp_stats *out);
+
+/* What TX needs of a frame: where the payload goes and where it comes
+ * from.  Ports in host order. */
+struct wgw_udp_txinfo {
+	union wgw_addr saddr, daddr;
+	uint16_t sport, dport;
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	const uint8_t *payload;
+	uint16_t payload_len;
+};
+
+/*
+ * Parse a frame for TX (exposed for the tests).  Accepts what wgw_pkt_parse()
+ * calls WGW_PKT_UDP with a non-zero destination port; returns 0, or
+ * -EPROTO (not a complete UDP datagram: not IP, not UDP, fragment,
+ * extension header, truncated or inconsistent lengths) or -EINVAL
+ * (destination port 0).
+ */
+int wgw_udp_tx_parse(uint8_t *frame, uint32_t len, struct wgw_udp_txinfo *out);
+
+#endif
