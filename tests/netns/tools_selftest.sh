@@ -248,6 +248,37 @@ test_silent_vip()
 		wgw_fail "no explanation: $(cat "$CL_LOG.err")"
 }
 
+# A VIP port range: session s talks to port P + s % 3, here one backend
+# per port, so each serves a third of the sessions; the client's dump says
+# which backend answered each session.
+test_port_range()
+{
+	local p0 i pids=() dump="$WGW_TMP/client-sessions.txt"
+
+	p0=$((PORT + 1))
+	for i in 0 1 2; do
+		wgw_bg srv "$BACKEND" 10.77.0.2:$((p0 + i)) --id $((i + 1)) \
+			>"$WGW_TMP/be-range-$i.log" 2>&1
+		pids+=("$WGW_BG_PID")
+		wgw_wait_udp srv $((p0 + i))
+	done
+	client 10.77.0.2:$p0-$((p0 + 2)) -n 30 -c 3000 --expect-clean --expect-loss-max 0 \
+		--dump-sessions "$dump"
+	wgw_assert_eq 0 "$CL_RC" "client exit status ($(cat "$CL_LOG.err"))"
+	wgw_assert_eq 3 "$(cl vip_ports)" "VIP ports"
+	for i in 1 2 3; do
+		wgw_assert_eq 10 "$(cl backend.$i.sessions)" "sessions on backend $i"
+		wgw_assert_eq 1000 "$(cl backend.$i.packets)" "packets from backend $i"
+	done
+	# Session s on port p0 + s % 3, answered by backend s % 3 + 1.
+	i=$(awk '$3 == "established" && $4 == $1 % 3 + 1 && $6 == 100 && $7 == 100' "$dump" | wc -l)
+	wgw_assert_eq 30 "$i" "sessions answered by the backend of their port (dump)"
+	for i in 0 1 2; do
+		wgw_stop "${pids[$i]}" || wgw_fail "backend $i failed"
+		wgw_assert_eq 10 "$(wgw_kv "$WGW_TMP/be-range-$i.log" sessions)" "backend $i sessions"
+	done
+}
+
 # Sink backend: counts, never answers.
 test_sink()
 {
@@ -292,6 +323,7 @@ run v6 test_v6
 run threads test_threads
 run detects_wrong_source test_detects_wrong_source
 run silent_vip test_silent_vip
+run port_range test_port_range
 run sink test_sink
 run usage test_usage
 wgw_done

@@ -81,7 +81,8 @@ struct cl_sock {
 };
 
 struct cl_config {
-	union wgw_sa vip;
+	union wgw_sa vip;		/* the first VIP port */
+	unsigned int vip_ports;		/* VIP ports vip..vip+vip_ports-1 */
 	const char *vip_str;
 	union wgw_sa bind;		/* family 0: wildcard */
 	union wgw_sa migrate_addr;	/* family 0: keep the address */
@@ -105,6 +106,7 @@ struct cl_config {
 	bool migrate;
 	bool progress;
 	const char *json;
+	const char *dump_sessions;
 	double expect_loss_max;		/* < 0: no expectation */
 	double expect_kept_min;
 	bool expect_clean;
@@ -112,6 +114,7 @@ struct cl_config {
 
 static struct cl_config cfg = {
 	.sessions = 1,
+	.vip_ports = 1,
 	.size = 64,
 	.hs_timeout_ms = 500,
 	.hs_retries = 3,
@@ -139,6 +142,7 @@ struct cl_stats {
 static inline uint64_t outstanding(void);
 
 static struct cl_session *sess;
+static union wgw_sa *vips;		/* [cfg.vip_ports]: session s talks to vips[s % n] */
 static struct cl_slot *slots;
 static uint32_t *free_slots;
 static uint32_t nfree;
@@ -273,8 +277,10 @@ static size_t hs_len(void)
 
 /* Make staging buffer i ready for a len-byte packet: the padding is written
  * only when the layout changes. */
-static uint8_t *stage(unsigned int i, size_t len, bool bare)
+static uint8_t *stage(unsigned int i, size_t len, bool bare, uint32_t s)
 {
+	const union wgw_sa *vip = &vips[s % cfg.vip_ports];
+
 	if (tx_buf_len[i] != len || tx_buf_bare[i] != bare) {
 		wgw_tp_fill_padding(tx_bufs[i], wgw_tp_pad_start(bare), len);
 		tx_buf_len[i] = len;
@@ -282,8 +288,8 @@ static uint8_t *stage(unsigned int i, size_t len, bool bare)
 	}
 	tx_iov[i] = (struct iovec){ tx_bufs[i], len };
 	tx_msgs[i].msg_hdr = (struct msghdr){
-		.msg_name = &cfg.vip,
-		.msg_namelen = wgw_sa_len(&cfg.vip),
+		.msg_name = (void *)vip,
+		.msg_namelen = wgw_sa_len(vip),
 		.msg_iov = &tx_iov[i],
 		.msg_iovlen = 1,
 	};
@@ -308,7 +314,7 @@ static void stage_handshake(unsigned int i, uint32_t s, uint8_t type, uint64_t n
 		len = WGW_TP_NOISE3_LEN;
 	else
 		len = hs_len();
-	b = stage(i, len, cfg.bare);
+	b = stage(i, len, cfg.bare, s);
 	wgw_tp_write_hdr(b, len, cfg.bare, WRAITH_CID_HANDSHAKE, &t);
 }
 
@@ -323,7 +329,7 @@ static void stage_data(unsigned int i, uint32_t s, uint64_t now)
 		.ts_ns = now,
 		.cid = x->cid,
 	};
-	uint8_t *b = stage(i, cfg.size, false);
+	uint8_t *b = stage(i, cfg.size, false, s);
 
 	wgw_tp_write_hdr(b, cfg.size, false, x->cid, &t);
 }
@@ -374,6 +380,26 @@ static void on_established(uint32_t s, uint16_t backend, uint64_t ts, uint64_t n
 		wgw_hist_add(&hs_rtt, now - ts);
 }
 
+/* The VIP's address and a port of its range. */
+static bool from_vip(const union wgw_sa *from)
+{
+	union wgw_sa a = *from;
+	uint16_t port, base;
+
+	if (from->sa.sa_family == AF_INET) {
+		port = ntohs(from->in.sin_port);
+		base = ntohs(cfg.vip.in.sin_port);
+		a.in.sin_port = cfg.vip.in.sin_port;
+	} else {
+		port = ntohs(from->in6.sin6_port);
+		base = ntohs(cfg.vip.in6.sin6_port);
+		a.in6.sin6_port = cfg.vip.in6.sin6_port;
+		a.in6.sin6_flowinfo = 0;
+		a.in6.sin6_scope_id = 0;
+	}
+	return port >= base && (unsigned int)(port - base) < cfg.vip_ports && wgw_sa_eq(&a, &cfg.vip);
+}
+
 static void on_reply(unsigned int p, unsigned int k, const uint8_t *buf, size_t len,
 		     const union wgw_sa *from, uint64_t now)
 {
@@ -383,12 +409,18 @@ static void on_reply(unsigned int p, unsigned int k, const uint8_t *buf, size_t 
 
 	st.rx_total++;
 	st.rx_bytes += len;
-	if (!wgw_sa_eq(from, &cfg.vip)) {
+	if (!from_vip(from)) {
 		st.wrong_source++;
 		return;
 	}
 	if (!wgw_tp_parse(&t, buf, len) || t.session >= cfg.sessions) {
 		st.invalid++;
+		return;
+	}
+	/* From the VIP, but from another port of its range than the one
+	 * this session talks to. */
+	if (!wgw_sa_eq(from, &vips[t.session % cfg.vip_ports])) {
+		st.wrong_source++;
 		return;
 	}
 	x = &sess[t.session];
@@ -659,7 +691,8 @@ static void progress(uint64_t now, uint64_t t0)
 
 static int data_phase(void)
 {
-	uint64_t t0, now, end_ns, duration_ns, allowed, budget, total;
+	uint64_t t0, now, end_ns, duration_ns, allowed, budget, total, rep, max_len = 0;
+	uint64_t want = 0;	/* packets left in the current socket's visit */
 	unsigned int k = 0, n, sent, rounds;
 	bool migrated = false;
 	int err;
@@ -672,6 +705,10 @@ static int data_phase(void)
 		total += order_len[k];
 	if (!total)
 		return 0; /* nothing established: the report says why */
+	for (k = 0; k < nsock; k++)
+		if (order_len[k] > max_len)
+			max_len = order_len[k];
+	rep = cfg.batch / max_len ? cfg.batch / max_len : 1;
 
 	duration_ns = (uint64_t)(cfg.duration_s * 1e9);
 	t0 = wgw_now_ns();
@@ -701,43 +738,64 @@ static int data_phase(void)
 			st.send_start_ns += now - m0;
 		}
 
-		/* One batch per socket per round, within the rate. */
+		/*
+		 * A round visits every socket once and gives each of its
+		 * sessions rep packets, in batches of at most --batch: sessions
+		 * get equal shares (per-backend counts in tests are exact)
+		 * while a socket with few sessions still sends full batches.
+		 * Near the end of a --count run rep drops to 1, so the last
+		 * partial round shortchanges a session by one packet at most.
+		 */
+		if (cfg.count && rep > 1 && cfg.count - st.tx_data < rep * total)
+			rep = 1;
 		for (rounds = 0; rounds < nsock; rounds++, k = (k + 1) % nsock) {
-			if (!order_len[k])
-				continue;
-			budget = cfg.batch;
-			if (cfg.pps) {
-				allowed = (now - t0) * cfg.pps / 1000000000ULL + 1;
-				budget = allowed > st.tx_data ? allowed - st.tx_data : 0;
-				if (budget > cfg.batch)
-					budget = cfg.batch;
-			}
-			if (cfg.count && budget > cfg.count - st.tx_data)
-				budget = cfg.count - st.tx_data;
-			if (cfg.inflight) {
-				uint64_t out = outstanding();
+			/* A visit cut short by the rate or the window resumes
+			 * where it stopped, so no socket hogs a slow run. */
+			if (!want)
+				want = rep * order_len[k];
+			while (want) {
+				budget = want < cfg.batch ? want : cfg.batch;
+				if (cfg.pps) {
+					allowed = (now - t0) * cfg.pps / 1000000000ULL + 1;
+					allowed = allowed > st.tx_data ? allowed - st.tx_data : 0;
+					if (budget > allowed)
+						budget = allowed;
+				}
+				if (cfg.count && budget > cfg.count - st.tx_data)
+					budget = cfg.count - st.tx_data;
+				if (cfg.inflight) {
+					uint64_t out = outstanding();
 
-				budget = out >= cfg.inflight ? 0 :
-					 budget < cfg.inflight - out ? budget : cfg.inflight - out;
+					out = out >= cfg.inflight ? 0 : cfg.inflight - out;
+					if (budget > out)
+						budget = out;
+				}
+				if (!budget)
+					goto round_done;
+				for (n = 0; n < budget; n++) {
+					stage_data(n, order[order_off[k] + order_cur[k]], now);
+					if (++order_cur[k] == order_len[k])
+						order_cur[k] = 0;
+				}
+				sent = flush(socks[phase][k].fd, n);
+				st.tx_data += sent;
+				st.tx_data_phase[phase] += sent;
+				st.tx_bytes += sent * cfg.size;
+				want -= sent;
+				if (sent < n) {
+					/* Socket full: give back the unsent
+					 * packets' sequence numbers, retry later. */
+					while (n > sent) {
+						n--;
+						order_cur[k] = order_cur[k] ? order_cur[k] - 1 :
+									      order_len[k] - 1;
+						sess[order[order_off[k] + order_cur[k]]].next_seq--;
+					}
+					goto round_done;
+				}
 			}
-			if (!budget)
-				break;
-			for (n = 0; n < budget; n++) {
-				stage_data(n, order[order_off[k] + order_cur[k]], now);
-				if (++order_cur[k] == order_len[k])
-					order_cur[k] = 0;
-			}
-			sent = flush(socks[phase][k].fd, n);
-			/* Give back the sequence numbers of unsent packets. */
-			while (n > sent) {
-				n--;
-				order_cur[k] = order_cur[k] ? order_cur[k] - 1 : order_len[k] - 1;
-				sess[order[order_off[k] + order_cur[k]]].next_seq--;
-			}
-			st.tx_data += sent;
-			st.tx_data_phase[phase] += sent;
-			st.tx_bytes += sent * cfg.size;
 		}
+round_done:
 
 		/* Replies; sleep until the next packet is due when rate-limited. */
 		if (cfg.pps) {
@@ -834,6 +892,7 @@ static void report_text(FILE *f, const struct cl_summary *m)
 	unsigned int b;
 
 	fprintf(f, "vip: %s\n", cfg.vip_str);
+	fprintf(f, "vip_ports: %u\n", cfg.vip_ports);
 	fprintf(f, "handshake_mode: %s\n", cfg.no_handshake ? "none" : cfg.bare ? "bare-noise" : "framed");
 	fprintf(f, "sessions: %" PRIu64 "\n", cfg.sessions);
 	fprintf(f, "sockets: %u\n", nsock);
@@ -905,6 +964,7 @@ static int report_json(const char *path, const struct cl_summary *m)
 	if (!f)
 		return -errno;
 	fprintf(f, "{\n  \"tool\": \"wraith-client\",\n  \"vip\": \"%s\",\n", cfg.vip_str);
+	fprintf(f, "  \"vip_ports\": %u,\n", cfg.vip_ports);
 	fprintf(f, "  \"handshake_mode\": \"%s\",\n",
 		cfg.no_handshake ? "none" : cfg.bare ? "bare-noise" : "framed");
 	fprintf(f, "  \"sessions\": %" PRIu64 ",\n  \"sockets\": %u,\n", cfg.sessions, nsock);
@@ -948,6 +1008,25 @@ static int report_json(const char *path, const struct cl_summary *m)
 		", \"moved\": %" PRIu64 ", \"unanswered\": %" PRIu64 ", \"kept_pct\": %.2f}\n}\n",
 		cfg.migrate ? "true" : "false", st.tx_data_phase[1], st.rx_data_phase[1],
 		m->mig_answered_before, m->mig_kept, m->mig_moved, m->mig_lost, m->kept_pct);
+	if (fclose(f))
+		return -errno;
+	return 0;
+}
+
+static int dump_sessions(const char *path)
+{
+	static const char *const state[] = { "idle", "handshaking", "established", "failed" };
+	FILE *f = fopen(path, "w");
+	uint64_t s;
+
+	if (!f)
+		return -errno;
+	for (s = 0; s < cfg.sessions; s++) {
+		struct cl_session *x = &sess[s];
+
+		fprintf(f, "%" PRIu64 " %016" PRIx64 " %s %u %u %u %u\n", s, x->cid,
+			state[x->state], x->backend[0], x->backend[1], x->next_seq, x->rx);
+	}
 	if (fclose(f))
 		return -errno;
 	return 0;
@@ -997,7 +1076,7 @@ enum {
 	OPT_PPS = 256, OPT_HS_PPS, OPT_HS_TIMEOUT, OPT_HS_RETRIES, OPT_HS_WINDOW, OPT_BATCH,
 	OPT_DRAIN, OPT_SEED, OPT_BARE, OPT_NO_HS, OPT_MIGRATE, OPT_MIGRATE_ADDR, OPT_JSON,
 	OPT_BIND, OPT_SOCKETS, OPT_PROGRESS, OPT_EXPECT_CLEAN, OPT_EXPECT_LOSS, OPT_EXPECT_KEPT,
-	OPT_INFLIGHT,
+	OPT_INFLIGHT, OPT_DUMP,
 };
 
 static const struct wgw_tool_opt opts[] = {
@@ -1021,6 +1100,7 @@ static const struct wgw_tool_opt opts[] = {
 	{ "drain", required_argument, OPT_DRAIN, "MS", "wait for outstanding replies, at the end and before migrating (default 1000)" },
 	{ "seed", required_argument, OPT_SEED, "N", "seed for the session CIDs (default random)" },
 	{ "json", required_argument, OPT_JSON, "FILE", "also write the report as JSON to FILE" },
+	{ "dump-sessions", required_argument, OPT_DUMP, "FILE", "write 'session CID state backend-before backend-after tx rx' lines" },
 	{ "progress", no_argument, OPT_PROGRESS, NULL, "print rates to stderr every second" },
 	{ "expect-clean", no_argument, OPT_EXPECT_CLEAN, NULL, "exit 3 unless all handshakes succeeded and no reply was wrong" },
 	{ "expect-loss-max", required_argument, OPT_EXPECT_LOSS, "PCT", "exit 3 if loss exceeds PCT" },
@@ -1031,14 +1111,43 @@ static const struct wgw_tool_opt opts[] = {
 
 static void usage(FILE *f)
 {
-	wgw_tool_usage(f, "wraith-client [OPTIONS] VIP:PORT",
+	wgw_tool_usage(f, "wraith-client [OPTIONS] VIP:PORT[-PORT2]",
 		"Simulate WRAITH clients: handshake N sessions with the VIP, send data with\n"
 		"their CIDs, check every reply (source = VIP, CID, sequence), and report loss,\n"
 		"rates, latency, which backend served each session, and with --migrate how\n"
 		"many sessions kept their backend after changing source port/address.\n"
-		"VIP:PORT is a.b.c.d:port or [v6]:port.  Exit: 0 done, 1 error, 2 usage,\n"
+		"VIP:PORT is a.b.c.d:port or [v6]:port; with a port range, session s talks\n"
+		"to port PORT + s %% (PORT2 - PORT + 1).  Exit: 0 done, 1 error, 2 usage,\n"
 		"3 an --expect-* condition failed.",
 		opts, NOPTS);
+}
+
+/* "ADDR:PORT" or "ADDR:PORT-PORT2" into cfg.vip and cfg.vip_ports. */
+static int parse_vip(const char *arg)
+{
+	char buf[INET6_ADDRSTRLEN + 32];
+	const char *colon = strrchr(arg, ':');
+	char *dash, *end;
+	unsigned long last;
+	uint16_t first;
+
+	if (strlen(arg) >= sizeof(buf) || !colon)
+		return -EINVAL;
+	strcpy(buf, arg);
+	dash = strchr(buf + (colon - arg), '-');
+	if (dash)
+		*dash = '\0';
+	if (wgw_tool_parse_endpoint(buf, &cfg.vip))
+		return -EINVAL;
+	if (!dash)
+		return 0;
+	first = ntohs(cfg.vip.sa.sa_family == AF_INET ? cfg.vip.in.sin_port : cfg.vip.in6.sin6_port);
+	errno = 0;
+	last = strtoul(dash + 1, &end, 10);
+	if (errno || end == dash + 1 || *end || last < first || last > 65535)
+		return -EINVAL;
+	cfg.vip_ports = (unsigned int)(last - first + 1);
+	return 0;
 }
 
 static int parse_args(int argc, char **argv)
@@ -1124,6 +1233,9 @@ static int parse_args(int argc, char **argv)
 		case OPT_JSON:
 			cfg.json = optarg;
 			break;
+		case OPT_DUMP:
+			cfg.dump_sessions = optarg;
+			break;
 		case OPT_PROGRESS:
 			cfg.progress = true;
 			break;
@@ -1152,9 +1264,9 @@ static int parse_args(int argc, char **argv)
 		return -EINVAL;
 	}
 	cfg.vip_str = argv[optind];
-	if (wgw_tool_parse_endpoint(cfg.vip_str, &cfg.vip)) {
-		fprintf(stderr, "wraith-client: invalid VIP:PORT '%s': expected a.b.c.d:port or [v6]:port\n",
-			cfg.vip_str);
+	if (parse_vip(cfg.vip_str)) {
+		fprintf(stderr, "wraith-client: invalid VIP:PORT '%s': expected a.b.c.d:port or [v6]:port,"
+			" optionally a port range PORT-PORT2\n", cfg.vip_str);
 		return -EINVAL;
 	}
 	if ((cfg.bind.sa.sa_family && cfg.bind.sa.sa_family != cfg.vip.sa.sa_family) ||
@@ -1193,6 +1305,21 @@ static int setup(void)
 	tx_bufs = calloc(cfg.batch, CL_RX_BUF_LEN);
 	rx_bufs = calloc(cfg.batch, CL_RX_BUF_LEN);
 	noise3_pending = calloc(cfg.batch, sizeof(*noise3_pending));
+	vips = calloc(cfg.vip_ports, sizeof(*vips));
+	if (!vips)
+		return -ENOMEM;
+	for (i = 0; i < cfg.vip_ports; i++) {
+		uint16_t port;
+
+		vips[i] = cfg.vip;
+		if (cfg.vip.sa.sa_family == AF_INET) {
+			port = (uint16_t)(ntohs(cfg.vip.in.sin_port) + i);
+			vips[i].in.sin_port = htons(port);
+		} else {
+			port = (uint16_t)(ntohs(cfg.vip.in6.sin6_port) + i);
+			vips[i].in6.sin6_port = htons(port);
+		}
+	}
 	if (!sess || !slots || !free_slots || !socks[0] || !socks[1] || !be_pkts ||
 	    !tx_bufs || !rx_bufs || !noise3_pending)
 		return -ENOMEM;
@@ -1275,6 +1402,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wraith-client: %s: %s\n", cfg.json, strerror(-err));
 		rc = 1;
 	}
+	if (cfg.dump_sessions && (err = dump_sessions(cfg.dump_sessions))) {
+		fprintf(stderr, "wraith-client: %s: %s\n", cfg.dump_sessions, strerror(-err));
+		rc = 1;
+	}
 	if (!rc && check_expectations(&m))
 		rc = 3;
 	free(m.be_sessions[0]);
@@ -1293,6 +1424,7 @@ out:
 	free(tx_bufs);
 	free(rx_bufs);
 	free(noise3_pending);
+	free(vips);
 	free(order);
 	free(order_off);
 	free(order_len);
