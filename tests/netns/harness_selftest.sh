@@ -90,17 +90,23 @@ test_basics()
 	q=$(wgw_in b bash -c 'ls -d /sys/class/net/mq1/queues/tx-*' | wc -l)
 	wgw_assert_eq 4 "$q" "tx queues on a 4-queue veth"
 
-	# Background processes and wgw_wait_udp.
-	wgw_bg b bash -c 'exec 3<>/dev/null; exec python3 -c "
+	# Background processes, wgw_wait_udp, wgw_alive, wgw_stop.
+	if command -v python3 >/dev/null; then
+		wgw_bg b python3 -c '
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((\"10.200.0.2\", 8420))
-time.sleep(300)"' 2>/dev/null
-	if command -v python3 >/dev/null; then
+s.bind(("10.200.0.2", 8420))
+time.sleep(300)'
 		wgw_wait_udp b 8420
+		wgw_alive "$WGW_BG_PID" || wgw_fail "background process not alive"
 		wgw_stop "$WGW_BG_PID" 3 || true
-		! kill -0 "$WGW_BG_PID" 2>/dev/null || wgw_fail "wgw_stop left the process"
+		! wgw_alive "$WGW_BG_PID" || wgw_fail "wgw_stop left the process"
 	fi
+
+	# sysctls are per namespace.
+	wgw_sysctl a net.ipv4.conf.va.forwarding 1
+	wgw_assert_eq 1 "$(wgw_in a sysctl -n net.ipv4.conf.va.forwarding)" "sysctl in a"
+	wgw_assert_eq 0 "$(wgw_in b sysctl -n net.ipv4.conf.vb.forwarding)" "sysctl in b"
 }
 
 test_counter()

@@ -210,6 +210,13 @@ wgw_addr()
 		wgw_fail "cannot add $3 to $1/$2"
 }
 
+# wgw_sysctl NS KEY VALUE: set a sysctl inside NS (net.* sysctls are per
+# namespace; the namespace's removal undoes them).
+wgw_sysctl()
+{
+	wgw_in "$1" sysctl -qw "$2=$3" >/dev/null || wgw_fail "cannot set $2=$3 in $1"
+}
+
 # wgw_in NS CMD...: run a command inside namespace NS.
 wgw_in()
 {
@@ -231,6 +238,12 @@ wgw_bg()
 	ip netns exec "$ns" "$@" &
 	WGW_BG_PID=$!
 	wgw__reg pid "$WGW_BG_PID"
+}
+
+# wgw_alive PID: the process runs (not gone, not a zombie).
+wgw_alive()
+{
+	! wgw__gone "$1"
 }
 
 # wgw_stop PID [TIMEOUT_S]: SIGTERM a background process and wait for it
