@@ -1117,7 +1117,7 @@ static void usage(FILE *f)
 		"rates, latency, which backend served each session, and with --migrate how\n"
 		"many sessions kept their backend after changing source port/address.\n"
 		"VIP:PORT is a.b.c.d:port or [v6]:port; with a port range, session s talks\n"
-		"to port PORT + s %% (PORT2 - PORT + 1).  Exit: 0 done, 1 error, 2 usage,\n"
+		"to port PORT + s % (PORT2 - PORT + 1).  Exit: 0 done, 1 error, 2 usage,\n"
 		"3 an --expect-* condition failed.",
 		opts, NOPTS);
 }
