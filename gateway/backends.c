@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Backend views: the VIP set, the rendezvous choice and the source index.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/backends.h"
+
+struct wgw_view *wgw_view_build(const struct wgw_backend_slot *slots,
+				const _Atomic uint8_t *state,
+				const struct wgw_vip *vips, unsigned n_vips,
+				uint64_t src_key)
+{
+	struct wgw_view *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	v->src_key = src_key;
+	v->n_vips = n_vips < WGW_ENGINE_MAX_VIPS ? n_vips : WGW_ENGINE_MAX_VIPS;
+	memcpy(v->vips, vips, v->n_vips * sizeof(*vips));
+
+	for (unsigned s = 0; s < WGW_ENGINE_MAX_BACKENDS; s++) {
+		uint8_t st = atomic_load_explicit(&state[s], memory_order_relaxed);
+		uint32_t b;
+
+		if (!slots[s].in_use || st == WGW_BACKEND_DOWN)
+			continue;
+		/* draining backends still answer on their mappings */
+		b = wgw_bsrc_hash(src_key, &slots[s].addr, slots[s].port);
+		while (v->by_src[b])
+			b = (b + 1) & (WGW_BSRC_BUCKETS - 1);
+		v->by_src[b] = (uint16_t)(s + 1);
+		if (st == WGW_BACKEND_UP && slots[s].weight) {
+			v->up[v->n_up].rdv = slots[s].rdv;
+			v->up[v->n_up].weight = slots[s].weight;
+			v->up[v->n_up].slot = s;
+			v->n_up++;
+		}
+	}
+	return v;
+}
+
+int wgw_view_choose(const struct wgw_view *v, const union wgw_addr *client, uint16_t cport)
+{
+	uint64_t hc = wgw_rdv_hash(client, cport, WGW_RDV_KEY_CLIENT), best_rdv = 0;
+	double best = 0.0;
+	int slot = -1;
+
+	for (unsigned i = 0; i < v->n_up; i++) {
+		const struct wgw_view_up *u = &v->up[i];
+		double sc = wgw_rdv_score(wgw_mix64(hc ^ u->rdv), u->weight);
+
+		/* ties go to the lower backend hash: the outcome depends on the
+		 * set of backends only, not on slots or the order of adds */
+		if (slot < 0 || sc < best || (sc == best && u->rdv < best_rdv)) {
+			best = sc;
+			best_rdv = u->rdv;
+			slot = (int)u->slot;
+		}
+	}
+	return slot;
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The backend set as the workers see it.
+ *
+ * Slots (WGW_ENGINE_MAX_BACKENDS) hold each backend's address and port,
+ * immutable while the slot is in use; a slot is reused only after every
+ * mapping and CID on it is gone and a grace period has passed.  Their admin
+ * state is one atomic byte per slot, read per packet.
+ *
+ * Everything else the data path needs (the VIP set, the UP backends with
+ * their weights for the rendezvous choice, and an index from source
+ * address:port to slot for packets coming back) lives in an immutable
+ * "view", rebuilt by the control thread on every change and published with
+ * one pointer store; the old view is freed after a grace period.
+ */
+#ifndef WGW_BACKENDS_H
+#define WGW_BACKENDS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gateway/addr.h"
+#include "gateway/engine.h"
+#include "gateway/hash.h"
+
+#define WGW_BSRC_BUCKETS 512 /* 2x the slots: linear probing stays short */
+
+struct wgw_backend_slot {
+	union wgw_addr addr;
+	uint16_t port;
+	bool in_use;		/* control thread */
+	uint32_t weight;	/* control thread */
+	uint64_t rdv;		/* WGW-RDV-1 H(addr, port) */
+};
+
+struct wgw_view_up {
+	uint64_t rdv;
+	uint32_t weight;
+	uint32_t slot;
+};
+
+struct wgw_view {
+	struct wgw_view *retired_next;		/* control thread: waiting to be freed */
+	uint64_t retired_gp;			/* grace period it waits for */
+	unsigned n_vips;
+	unsigned n_up;
+	uint64_t src_key;
+	struct wgw_vip vips[WGW_ENGINE_MAX_VIPS];
+	uint16_t by_src[WGW_BSRC_BUCKETS];	/* slot + 1; 0 empty */
+	struct wgw_view_up up[WGW_ENGINE_MAX_BACKENDS];
+};
+
+/* Build a view of the in-use slots whose state is not DOWN (NULL, ENOMEM). */
+struct wgw_view *wgw_view_build(const struct wgw_backend_slot *slots,
+				const _Atomic uint8_t *state,
+				const struct wgw_vip *vips, unsigned n_vips,
+				uint64_t src_key);
+
+/* The rendezvous choice for a client endpoint among the view's UP
+ * backends: a slot, or -1 when none is up. */
+int wgw_view_choose(const struct wgw_view *v, const union wgw_addr *client, uint16_t cport);
+
+static inline bool wgw_view_is_vip(const struct wgw_view *v, const union wgw_addr *a,
+				   uint16_t port)
+{
+	for (unsigned i = 0; i < v->n_vips; i++)
+		if (port >= v->vips[i].port_lo && port <= v->vips[i].port_hi &&
+		    wgw_addr_eq(&v->vips[i].addr, a))
+			return true;
+	return false;
+}
+
+static inline uint32_t wgw_bsrc_hash(uint64_t key, const union wgw_addr *a, uint16_t port)
+{
+	uint64_t h = (a->q[0] ^ key) * 0x9e3779b97f4a7c15ULL;
+
+	h = (h ^ a->q[1] ^ ((uint64_t)port << 48)) * 0xc2b2ae3d27d4eb4fULL;
+	return (uint32_t)(h >> 55); /* 9 bits: WGW_BSRC_BUCKETS */
+}
+
+/* The slot of the backend at a:port, or -1. */
+static inline int wgw_view_by_src(const struct wgw_view *v,
+				  const struct wgw_backend_slot *slots,
+				  const union wgw_addr *a, uint16_t port)
+{
+	uint32_t b = wgw_bsrc_hash(v->src_key, a, port);
+
+	for (unsigned n = 0; n < WGW_BSRC_BUCKETS; n++, b = (b + 1) & (WGW_BSRC_BUCKETS - 1)) {
+		unsigned s = v->by_src[b];
+
+		if (!s)
+			return -1;
+		if (slots[s - 1].port == port && wgw_addr_eq(&slots[s - 1].addr, a))
+			return (int)s - 1;
+	}
+	return -1;
+}
+
+#endif

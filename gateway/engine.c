@@ -1,0 +1,961 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The routing engine: the per-packet path (from_client, from_backend), the
+ * worker thread hooks, admin, expiry, statistics and introspection.
+ * Tables: sessions.c; backend views and the rendezvous choice: backends.c;
+ * reclamation: qsbr.c.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "gateway/backends.h"
+#include "gateway/engine.h"
+#include "gateway/log.h"
+#include "gateway/qsbr.h"
+#include "gateway/sessions.h"
+
+_Static_assert(WGW_ENGINE_MAX_BACKENDS == WGW_MAX_BACKENDS, "backend slots");
+_Static_assert(WGW_ENGINE_MAX_ENTRIES == WGW_SESS_MAX_ENTRIES, "table capacity");
+
+/* Everything a worker writes: its own cache lines only. */
+struct wgw_engine_thread {
+	struct wgw_engine *e;
+	unsigned id;
+	_Atomic bool attached;
+	_Atomic uint64_t ctr[WGW_CTR_MAX];
+	_Atomic uint64_t drop[WGW_DROP_REASON_MAX];
+	_Atomic uint64_t be_to[WGW_ENGINE_MAX_BACKENDS];	/* packets */
+	_Atomic uint64_t be_from[WGW_ENGINE_MAX_BACKENDS];
+} __attribute__((aligned(WGW_CACHELINE)));
+
+struct wgw_engine {
+	/* read by every packet */
+	_Atomic(struct wgw_view *) view __attribute__((aligned(WGW_CACHELINE)));
+	union wgw_addr nat_addr;
+	uint16_t nat_port_lo, nat_port_hi;
+	uint8_t family;
+	_Atomic uint8_t be_state[WGW_ENGINE_MAX_BACKENDS]; /* enum wgw_backend_state */
+	_Atomic uint8_t be_live[WGW_ENGINE_MAX_BACKENDS];  /* state != DOWN */
+	struct wgw_backend_slot slots[WGW_ENGINE_MAX_BACKENDS];
+
+	struct wgw_sessions s;
+	struct wgw_qsbr q;
+	struct wgw_qsbr_reader *readers;
+	struct wgw_engine_thread *threads;
+	unsigned n_threads;
+
+	/* control side */
+	pthread_mutex_t ctl;
+	_Atomic uint32_t cid_idle_s, map_idle_s;
+	_Atomic uint64_t ctl_ctr[WGW_CTR_MAX];
+	struct wgw_vip vips[WGW_ENGINE_MAX_VIPS];
+	unsigned n_vips;
+	uint64_t src_key;
+	struct wgw_view *retired;	/* replaced views awaiting a grace period */
+};
+
+static const char *const drop_names[WGW_DROP_REASON_MAX] = {
+	[WGW_DROP_NONE] = "none",
+	[WGW_DROP_NOT_UDP] = "not-udp",
+	[WGW_DROP_FAMILY] = "family",
+	[WGW_DROP_NOT_VIP] = "not-vip",
+	[WGW_DROP_NO_BACKEND] = "no-backend",
+	[WGW_DROP_MAP_FULL] = "mappings-full",
+	[WGW_DROP_PORTS_FULL] = "nat-ports-full",
+	[WGW_DROP_NOT_NAT] = "not-nat",
+	[WGW_DROP_BAD_SOURCE] = "bad-source",
+	[WGW_DROP_NO_MAPPING] = "no-mapping",
+};
+
+static const char *const ctr_names[WGW_CTR_MAX] = {
+	[WGW_CTR_RX_CLIENT] = "rx-client",
+	[WGW_CTR_RX_BACKEND] = "rx-backend",
+	[WGW_CTR_TO_LAN] = "to-lan",
+	[WGW_CTR_TO_WAN] = "to-wan",
+	[WGW_CTR_DROP] = "drop",
+	[WGW_CTR_MAP_CREATED] = "mappings-created",
+	[WGW_CTR_MAP_REFUSED] = "mappings-refused",
+	[WGW_CTR_CID_LEARNED] = "cids-learned",
+	[WGW_CTR_CID_REFUSED] = "cids-refused",
+	[WGW_CTR_CID_CONFLICT] = "cid-conflicts",
+	[WGW_CTR_CID_MIGRATED] = "cid-migrations",
+	[WGW_CTR_CSUM_FULL] = "csum-recomputed",
+	[WGW_CTR_MAP_EXPIRED] = "mappings-expired",
+	[WGW_CTR_CID_EXPIRED] = "cids-expired",
+	[WGW_CTR_MAP_PURGED] = "mappings-purged",
+	[WGW_CTR_CID_PURGED] = "cids-purged",
+};
+
+const char *wgw_drop_reason_name(enum wgw_drop_reason r)
+{
+	return (unsigned)r < WGW_DROP_REASON_MAX ? drop_names[r] : "?";
+}
+
+const char *wgw_engine_ctr_name(enum wgw_engine_ctr c)
+{
+	return (unsigned)c < WGW_CTR_MAX ? ctr_names[c] : "?";
+}
+
+const char *wgw_backend_state_name(enum wgw_backend_state st)
+{
+	switch (st) {
+	case WGW_BACKEND_DOWN: return "down";
+	case WGW_BACKEND_UP: return "up";
+	case WGW_BACKEND_DRAIN: return "drain";
+	}
+	return "?";
+}
+
+/* Single-writer counters: a plain add, readable by the control thread. */
+static inline void cnt_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+#define CTR(t, c) cnt_add(&(t)->ctr[WGW_CTR_##c], 1)
+
+/* ---- configuration -------------------------------------------------------- */
+
+static bool addr_unspec(const union wgw_addr *a)
+{
+	return (a->q[0] == 0 && a->q[1] == 0) || (wgw_addr_is_v4(a) && a->w[3] == 0);
+}
+
+static const char *family_name(const union wgw_addr *a)
+{
+	return wgw_addr_is_v4(a) ? "IPv4" : "IPv6";
+}
+
+static int vips_validate(const struct wgw_vip *vips, unsigned n_vips,
+			 const union wgw_addr *nat_addr, uint16_t nat_lo, uint16_t nat_hi,
+			 char *err, size_t errlen)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+
+	if (!n_vips || n_vips > WGW_ENGINE_MAX_VIPS) {
+		snprintf(err, errlen, "%u VIPs: between 1 and %u expected", n_vips,
+			 WGW_ENGINE_MAX_VIPS);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < n_vips; i++) {
+		const struct wgw_vip *v = &vips[i];
+
+		wgw_addr_str(&v->addr, a, sizeof(a));
+		if (addr_unspec(&v->addr)) {
+			snprintf(err, errlen, "VIP %u: the unspecified address %s is not a VIP", i, a);
+			return -EINVAL;
+		}
+		if (!v->port_lo || v->port_lo > v->port_hi) {
+			snprintf(err, errlen, "VIP %s: port range %u-%u: expected 1 <= low <= high",
+				 a, v->port_lo, v->port_hi);
+			return -EINVAL;
+		}
+		if (wgw_addr_is_v4(&v->addr) != wgw_addr_is_v4(nat_addr)) {
+			snprintf(err, errlen,
+				 "VIP %s is %s but the NAT address %s is %s: VIPs, backends and the NAT address must all be one address family",
+				 a, family_name(&v->addr), wgw_addr_str(nat_addr, b, sizeof(b)),
+				 family_name(nat_addr));
+			return -EAFNOSUPPORT;
+		}
+		if (wgw_addr_eq(&v->addr, nat_addr) && v->port_lo <= nat_hi &&
+		    nat_lo <= v->port_hi) {
+			snprintf(err, errlen,
+				 "VIP %s ports %u-%u overlap the NAT port range %u-%u on the same address",
+				 a, v->port_lo, v->port_hi, nat_lo, nat_hi);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int wgw_engine_cfg_validate(const struct wgw_engine_cfg *cfg, char *err, size_t errlen)
+{
+	if (addr_unspec(&cfg->nat_addr)) {
+		snprintf(err, errlen, "the NAT address must be set (an address on the LAN)");
+		return -EINVAL;
+	}
+	if (!cfg->nat_port_lo || cfg->nat_port_lo > cfg->nat_port_hi) {
+		snprintf(err, errlen, "NAT port range %u-%u: expected 1 <= low <= high",
+			 cfg->nat_port_lo, cfg->nat_port_hi);
+		return -EINVAL;
+	}
+	if (!cfg->n_threads || cfg->n_threads > WGW_ENGINE_MAX_THREADS) {
+		snprintf(err, errlen, "%u worker threads: between 1 and %u expected",
+			 cfg->n_threads, WGW_ENGINE_MAX_THREADS);
+		return -EINVAL;
+	}
+	if (!cfg->max_cids || cfg->max_cids > WGW_ENGINE_MAX_ENTRIES ||
+	    !cfg->max_mappings || cfg->max_mappings > WGW_ENGINE_MAX_ENTRIES) {
+		snprintf(err, errlen, "table sizes %u CIDs, %u mappings: between 1 and %u expected",
+			 cfg->max_cids, cfg->max_mappings, WGW_ENGINE_MAX_ENTRIES);
+		return -EINVAL;
+	}
+	if (cfg->cid_idle_s > INT32_MAX || cfg->map_idle_s > INT32_MAX) {
+		snprintf(err, errlen, "idle timeouts must be below %d s", INT32_MAX);
+		return -EINVAL;
+	}
+	return vips_validate(cfg->vips, cfg->n_vips, &cfg->nat_addr, cfg->nat_port_lo,
+			     cfg->nat_port_hi, err, errlen);
+}
+
+/* ---- creation and threads ------------------------------------------------- */
+
+struct wgw_engine *wgw_engine_create(const struct wgw_engine_cfg *cfg)
+{
+	struct wgw_sessions_cfg scfg = {
+		.max_cids = cfg->max_cids,
+		.max_mappings = cfg->max_mappings,
+		.nat_port_lo = cfg->nat_port_lo,
+		.nat_port_hi = cfg->nat_port_hi,
+		.key = cfg->hash_key,
+	};
+	struct wgw_engine *e;
+	struct wgw_view *v;
+	char msg[256];
+	int err;
+
+	err = wgw_engine_cfg_validate(cfg, msg, sizeof(msg));
+	if (err) {
+		wgw_err("engine: %s", msg);
+		errno = -err;
+		return NULL;
+	}
+	e = aligned_alloc(WGW_CACHELINE, (sizeof(*e) + WGW_CACHELINE - 1) & ~(size_t)(WGW_CACHELINE - 1));
+	if (!e) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(e, 0, sizeof(*e));
+	e->nat_addr = cfg->nat_addr;
+	e->nat_port_lo = cfg->nat_port_lo;
+	e->nat_port_hi = cfg->nat_port_hi;
+	e->family = wgw_addr_is_v4(&cfg->nat_addr) ? AF_INET : AF_INET6;
+	atomic_init(&e->cid_idle_s, cfg->cid_idle_s ? cfg->cid_idle_s : WGW_CID_IDLE_S_DEFAULT);
+	atomic_init(&e->map_idle_s, cfg->map_idle_s ? cfg->map_idle_s : WGW_MAP_IDLE_S_DEFAULT);
+	memcpy(e->vips, cfg->vips, cfg->n_vips * sizeof(*cfg->vips));
+	e->n_vips = cfg->n_vips;
+
+	err = wgw_sessions_init(&e->s, &scfg);
+	if (err)
+		goto err_free_engine;
+	e->src_key = e->s.key[0] ^ e->s.key[5];
+
+	e->n_threads = cfg->n_threads;
+	e->readers = aligned_alloc(WGW_CACHELINE, e->n_threads * sizeof(*e->readers));
+	if (!e->readers) {
+		err = -ENOMEM;
+		goto err_fini_sessions;
+	}
+	e->threads = aligned_alloc(WGW_CACHELINE, e->n_threads * sizeof(*e->threads));
+	if (!e->threads) {
+		err = -ENOMEM;
+		goto err_free_readers;
+	}
+	memset(e->threads, 0, e->n_threads * sizeof(*e->threads));
+	for (unsigned i = 0; i < e->n_threads; i++) {
+		e->threads[i].e = e;
+		e->threads[i].id = i;
+	}
+	wgw_qsbr_init(&e->q, e->readers, e->n_threads);
+
+	v = wgw_view_build(e->slots, e->be_state, e->vips, e->n_vips, e->src_key);
+	if (!v) {
+		err = -ENOMEM;
+		goto err_free_threads;
+	}
+	atomic_init(&e->view, v);
+	err = -pthread_mutex_init(&e->ctl, NULL);
+	if (err)
+		goto err_free_view;
+	return e;
+
+err_free_view:
+	free(v);
+err_free_threads:
+	free(e->threads);
+err_free_readers:
+	free(e->readers);
+err_fini_sessions:
+	wgw_sessions_fini(&e->s);
+err_free_engine:
+	free(e);
+	errno = -err;
+	return NULL;
+}
+
+void wgw_engine_destroy(struct wgw_engine *e)
+{
+	if (!e)
+		return;
+	pthread_mutex_destroy(&e->ctl);
+	while (e->retired) {
+		struct wgw_view *v = e->retired;
+
+		e->retired = v->retired_next;
+		free(v);
+	}
+	free(atomic_load(&e->view));
+	free(e->threads);
+	free(e->readers);
+	wgw_sessions_fini(&e->s);
+	free(e);
+}
+
+struct wgw_engine_thread *wgw_engine_thread_attach(struct wgw_engine *e, unsigned thread_id)
+{
+	struct wgw_engine_thread *t;
+	bool no = false;
+
+	if (thread_id >= e->n_threads) {
+		errno = EINVAL;
+		return NULL;
+	}
+	t = &e->threads[thread_id];
+	if (!atomic_compare_exchange_strong(&t->attached, &no, true)) {
+		errno = EBUSY;
+		return NULL;
+	}
+	wgw_qsbr_online(&e->q, &e->readers[thread_id]);
+	return t;
+}
+
+void wgw_engine_thread_detach(struct wgw_engine_thread *t)
+{
+	wgw_qsbr_offline(&t->e->readers[t->id]);
+	atomic_store(&t->attached, false);
+}
+
+void wgw_engine_quiescent(struct wgw_engine_thread *t)
+{
+	wgw_qsbr_quiescent(&t->e->q, &t->e->readers[t->id]);
+}
+
+void wgw_engine_thread_offline(struct wgw_engine_thread *t)
+{
+	wgw_qsbr_offline(&t->e->readers[t->id]);
+}
+
+void wgw_engine_thread_online(struct wgw_engine_thread *t)
+{
+	wgw_qsbr_online(&t->e->q, &t->e->readers[t->id]);
+}
+
+/* ---- the per-packet path -------------------------------------------------- */
+
+static enum wgw_verdict drop(struct wgw_engine_thread *t, struct wgw_route *out,
+			     enum wgw_drop_reason r)
+{
+	out->reason = r;
+	out->backend = -1;
+	cnt_add(&t->drop[r], 1);
+	CTR(t, DROP);
+	return WGW_DROP;
+}
+
+/* Rule 3: bind cid to the backend of the mapping it was seen on. */
+static void cid_learn(struct wgw_engine_thread *t, uint64_t cid, unsigned b, uint32_t now)
+{
+	struct wgw_sessions *s = &t->e->s;
+	uint32_t ci;
+	int err = wgw_cid_learn(s, cid, b, now, &ci);
+
+	if (!err)
+		CTR(t, CID_LEARNED);
+	else if (err == -ENOSPC)
+		CTR(t, CID_REFUSED);
+	else if (s->cids[ci].backend != b)
+		CTR(t, CID_CONFLICT);	/* never rebound */
+}
+
+/* A new mapping on slot b; 0 (and out->reason) when refused. */
+static uint32_t map_new(struct wgw_engine_thread *t, uint64_t h, const union wgw_addr *src,
+			uint16_t sport, const union wgw_addr *dst, uint16_t dport,
+			unsigned b, uint32_t now, struct wgw_route *out)
+{
+	uint32_t mi;
+	int err = wgw_map_create(&t->e->s, h, src, sport, dst, dport, b, now, &mi);
+
+	if (!err) {
+		CTR(t, MAP_CREATED);
+		return mi;
+	}
+	if (err == -EEXIST)	/* another worker made it just now */
+		return mi;
+	CTR(t, MAP_REFUSED);
+	drop(t, out, err == -EADDRNOTAVAIL ? WGW_DROP_PORTS_FULL : WGW_DROP_MAP_FULL);
+	return 0;
+}
+
+enum wgw_verdict wgw_engine_from_client(struct wgw_engine_thread *t, struct wgw_pkt *p,
+					uint32_t now, struct wgw_route *out)
+{
+	struct wgw_engine *e = t->e;
+	struct wgw_sessions *s = &e->s;
+	const struct wgw_view *v = atomic_load_explicit(&e->view, memory_order_acquire);
+	const struct wgw_backend_slot *bs;
+	union wgw_addr src, dst;
+	uint16_t sport, dport;
+	struct wgw_map_ent *m;
+	bool has_cid, cid_known = false;
+	uint64_t cid, h;
+	uint32_t ci, mi;
+	int b;
+
+	CTR(t, RX_CLIENT);
+	if (p->l4_proto != IPPROTO_UDP)
+		return drop(t, out, WGW_DROP_NOT_UDP);
+	if (p->family != e->family)
+		return drop(t, out, WGW_DROP_FAMILY);
+	wgw_pkt_get_daddr(p, &dst);
+	dport = wgw_pkt_dport(p);
+	if (!wgw_view_is_vip(v, &dst, dport))
+		return drop(t, out, WGW_DROP_NOT_VIP);
+	wgw_pkt_get_saddr(p, &src);
+	sport = wgw_pkt_sport(p);
+	has_cid = wgw_wraith_cid(p, &cid) && !wraith_cid_is_special(cid);
+	h = wgw_map_hash(s, &src, sport, &dst, dport);
+
+	if (has_cid && (ci = wgw_cid_find(s, cid)) != 0) {
+		struct wgw_cid_ent *c = &s->cids[ci];
+
+		cid_known = true;
+		b = c->backend;
+		/* a CID of a backend being removed counts as unknown (rule 1) */
+		if (atomic_load_explicit(&e->be_live[b], memory_order_relaxed)) {
+			/* rule 2: the CID's backend, whatever the source */
+			wgw_touch(&c->last_seen, now);
+			mi = wgw_map_find(s, h, &src, sport, &dst, dport, b, NULL);
+			if (!mi) {
+				mi = map_new(t, h, &src, sport, &dst, dport, (unsigned)b, now, out);
+				if (!mi)
+					return WGW_DROP;
+				CTR(t, CID_MIGRATED);
+			}
+			goto rewrite;
+		}
+	}
+	/* rule 1: the endpoint's mapping, else the rendezvous choice */
+	mi = wgw_map_find(s, h, &src, sport, &dst, dport, WGW_BACKEND_ANY, e->be_live);
+	if (!mi) {
+		b = wgw_view_choose(v, &src, sport);
+		if (b < 0)
+			return drop(t, out, WGW_DROP_NO_BACKEND);
+		mi = map_new(t, h, &src, sport, &dst, dport, (unsigned)b, now, out);
+		if (!mi)
+			return WGW_DROP;
+	}
+	/* rule 3, client side */
+	if (has_cid && !cid_known)
+		cid_learn(t, cid, s->maps[mi].backend, now);
+
+rewrite:
+	m = &s->maps[mi];
+	wgw_touch(&m->last_seen, now);
+	b = m->backend;
+	bs = &e->slots[b];
+	if (wgw_pkt_nat(p, &e->nat_addr, m->nat_port, &bs->addr, bs->port) > 0)
+		CTR(t, CSUM_FULL);
+	out->nexthop = bs->addr;
+	out->backend = b;
+	out->reason = WGW_DROP_NONE;
+	cnt_add(&t->be_to[b], 1);
+	CTR(t, TO_LAN);
+	return WGW_TO_LAN;
+}
+
+enum wgw_verdict wgw_engine_from_backend(struct wgw_engine_thread *t, struct wgw_pkt *p,
+					 uint32_t now, struct wgw_route *out)
+{
+	struct wgw_engine *e = t->e;
+	struct wgw_sessions *s = &e->s;
+	const struct wgw_view *v = atomic_load_explicit(&e->view, memory_order_acquire);
+	union wgw_addr src, dst;
+	uint16_t sport, dport;
+	struct wgw_map_ent *m;
+	uint64_t cid;
+	uint32_t mi, ci;
+	int b;
+
+	CTR(t, RX_BACKEND);
+	if (p->l4_proto != IPPROTO_UDP)
+		return drop(t, out, WGW_DROP_NOT_UDP);
+	if (p->family != e->family)
+		return drop(t, out, WGW_DROP_FAMILY);
+	wgw_pkt_get_daddr(p, &dst);
+	dport = wgw_pkt_dport(p);
+	if (dport < e->nat_port_lo || dport > e->nat_port_hi || !wgw_addr_eq(&dst, &e->nat_addr))
+		return drop(t, out, WGW_DROP_NOT_NAT);
+	wgw_pkt_get_saddr(p, &src);
+	sport = wgw_pkt_sport(p);
+	b = wgw_view_by_src(v, e->slots, &src, sport);
+	if (b < 0) {
+		wgw_log_ratelimited(LOG_NOTICE, "engine: LAN packet to NAT port %u from a non-backend source: dropped",
+				    dport);
+		return drop(t, out, WGW_DROP_BAD_SOURCE);
+	}
+	mi = wgw_map_rev(s, (unsigned)b, dport);
+	if (!mi)
+		return drop(t, out, WGW_DROP_NO_MAPPING);
+	m = &s->maps[mi];
+	wgw_touch(&m->last_seen, now);
+
+	/* rule 3, backend side */
+	if (wgw_wraith_cid(p, &cid) && !wraith_cid_is_special(cid)) {
+		ci = wgw_cid_find(s, cid);
+		if (!ci)
+			cid_learn(t, cid, (unsigned)b, now);
+		else if (s->cids[ci].backend == b)
+			wgw_touch(&s->cids[ci].last_seen, now);
+		else
+			CTR(t, CID_CONFLICT);
+	}
+
+	if (wgw_pkt_nat(p, &m->vip, m->vport, &m->client, m->cport) > 0)
+		CTR(t, CSUM_FULL);
+	out->nexthop = m->client;
+	out->backend = b;
+	out->reason = WGW_DROP_NONE;
+	cnt_add(&t->be_from[b], 1);
+	CTR(t, TO_WAN);
+	return WGW_TO_WAN;
+}
+
+/* ---- control: expiry ------------------------------------------------------ */
+
+static void views_reap(struct wgw_engine *e);
+
+unsigned wgw_engine_expire(struct wgw_engine *e, uint32_t now, uint32_t budget)
+{
+	struct wgw_expire_result res;
+
+	pthread_mutex_lock(&e->ctl);
+	wgw_sessions_expire(&e->s, &e->q, now, budget,
+			    atomic_load_explicit(&e->cid_idle_s, memory_order_relaxed),
+			    atomic_load_explicit(&e->map_idle_s, memory_order_relaxed), &res);
+	cnt_add(&e->ctl_ctr[WGW_CTR_MAP_EXPIRED], res.maps);
+	cnt_add(&e->ctl_ctr[WGW_CTR_CID_EXPIRED], res.cids);
+	views_reap(e);
+	pthread_mutex_unlock(&e->ctl);
+	return res.maps + res.cids;
+}
+
+/* ---- control: admin -------------------------------------------------------- */
+
+/* Free the replaced views every reader is done with. */
+static void views_reap(struct wgw_engine *e)
+{
+	struct wgw_view **pv = &e->retired;
+
+	while (*pv) {
+		struct wgw_view *v = *pv;
+
+		if (wgw_qsbr_poll(&e->q, v->retired_gp)) {
+			*pv = v->retired_next;
+			free(v);
+		} else {
+			pv = &v->retired_next;
+		}
+	}
+}
+
+/* Publish a view of the current slots and VIPs.  Never blocks: the old one
+ * is freed by a later admin call or expiry once a grace period has passed
+ * (a stuck worker delays that, not the reload). */
+static int view_publish(struct wgw_engine *e)
+{
+	struct wgw_view *v = wgw_view_build(e->slots, e->be_state, e->vips, e->n_vips,
+					    e->src_key);
+
+	if (!v)
+		return -ENOMEM;
+	v = atomic_exchange_explicit(&e->view, v, memory_order_acq_rel);
+	v->retired_gp = wgw_qsbr_start(&e->q);
+	v->retired_next = e->retired;
+	e->retired = v;
+	views_reap(e);
+	return 0;
+}
+
+static int slot_find(struct wgw_engine *e, const union wgw_addr *addr, uint16_t port)
+{
+	for (int i = 0; i < WGW_ENGINE_MAX_BACKENDS; i++)
+		if (e->slots[i].in_use && e->slots[i].port == port &&
+		    wgw_addr_eq(&e->slots[i].addr, addr))
+			return i;
+	return -1;
+}
+
+static void be_set_state(struct wgw_engine *e, int slot, enum wgw_backend_state st)
+{
+	atomic_store(&e->be_state[slot], (uint8_t)st);
+	atomic_store(&e->be_live[slot], st != WGW_BACKEND_DOWN);
+}
+
+int wgw_engine_backend_add(struct wgw_engine *e, const union wgw_addr *addr, uint16_t port,
+			   uint32_t weight)
+{
+	struct wgw_backend_slot *bs;
+	int slot, err;
+
+	if (wgw_addr_is_v4(addr) != wgw_addr_is_v4(&e->nat_addr))
+		return -EAFNOSUPPORT;
+	if (!port || !weight || weight > WGW_ENGINE_MAX_WEIGHT || addr_unspec(addr))
+		return -EINVAL;
+	pthread_mutex_lock(&e->ctl);
+	if (slot_find(e, addr, port) >= 0) {
+		err = -EEXIST;
+		goto out_unlock;
+	}
+	for (slot = 0; slot < WGW_ENGINE_MAX_BACKENDS && e->slots[slot].in_use; slot++)
+		;
+	if (slot == WGW_ENGINE_MAX_BACKENDS) {
+		err = -ENOSPC;
+		goto out_unlock;
+	}
+	err = wgw_sessions_slot_init(&e->s, (unsigned)slot);
+	if (err)
+		goto out_unlock;
+	bs = &e->slots[slot];
+	bs->addr = *addr;
+	bs->port = port;
+	bs->weight = weight;
+	bs->rdv = wgw_rdv_hash(addr, port, WGW_RDV_KEY_BACKEND);
+	bs->in_use = true;
+	be_set_state(e, slot, WGW_BACKEND_UP);
+	err = view_publish(e);
+	if (err) {
+		be_set_state(e, slot, WGW_BACKEND_DOWN);
+		bs->in_use = false;
+		goto out_unlock;
+	}
+	err = slot;
+out_unlock:
+	pthread_mutex_unlock(&e->ctl);
+	return err;
+}
+
+int wgw_engine_backend_remove(struct wgw_engine *e, const union wgw_addr *addr, uint16_t port)
+{
+	struct wgw_expire_result res = { 0 };
+	uint32_t n_maps, n_cids;
+	int slot, err = 0;
+
+	pthread_mutex_lock(&e->ctl);
+	slot = slot_find(e, addr, port);
+	if (slot < 0) {
+		err = -ENOENT;
+		goto out_unlock;
+	}
+	/*
+	 * 1. DOWN: workers stop finding its mappings and CIDs, stop choosing
+	 *    it and stop accepting its packets (view);
+	 * 2. grace period: no worker is still inside a
+	 *    batch that saw it live, so nothing new can appear on the slot;
+	 * 3. limbo flushed, then every mapping and CID of the slot unlinked;
+	 * 4. grace period, then their entries and ports are freed and the slot
+	 *    can be reused.
+	 */
+	be_set_state(e, slot, WGW_BACKEND_DOWN);
+	while (view_publish(e) == -ENOMEM) {
+		/* a view must go out: the old one still lists the backend */
+		struct timespec ts = { 0, 1000000 };
+
+		nanosleep(&ts, NULL);
+	}
+	wgw_qsbr_synchronize(&e->q);
+	wgw_sessions_reclaim(&e->s, &e->q, true, NULL);
+	n_maps = atomic_load(&e->s.be_maps[slot]);
+	n_cids = atomic_load(&e->s.be_cids[slot]);
+	wgw_sessions_slot_purge(&e->s, (unsigned)slot);
+	wgw_qsbr_synchronize(&e->q);
+	wgw_sessions_reclaim(&e->s, &e->q, true, &res);
+	cnt_add(&e->ctl_ctr[WGW_CTR_MAP_PURGED], n_maps);
+	cnt_add(&e->ctl_ctr[WGW_CTR_CID_PURGED], n_cids);
+	e->slots[slot].in_use = false;
+	views_reap(e);
+out_unlock:
+	pthread_mutex_unlock(&e->ctl);
+	return err;
+}
+
+static int backend_change(struct wgw_engine *e, const union wgw_addr *addr, uint16_t port,
+			  int state, uint32_t weight)
+{
+	uint32_t old_weight;
+	uint8_t old_state;
+	int slot, err;
+
+	pthread_mutex_lock(&e->ctl);
+	slot = slot_find(e, addr, port);
+	if (slot < 0) {
+		err = -ENOENT;
+		goto out_unlock;
+	}
+	old_state = atomic_load(&e->be_state[slot]);
+	old_weight = e->slots[slot].weight;
+	if (state >= 0)
+		be_set_state(e, slot, (enum wgw_backend_state)state);
+	if (weight)
+		e->slots[slot].weight = weight;
+	err = view_publish(e);
+	if (err) {
+		be_set_state(e, slot, (enum wgw_backend_state)old_state);
+		e->slots[slot].weight = old_weight;
+	}
+out_unlock:
+	pthread_mutex_unlock(&e->ctl);
+	return err;
+}
+
+int wgw_engine_backend_drain(struct wgw_engine *e, const union wgw_addr *addr, uint16_t port)
+{
+	return backend_change(e, addr, port, WGW_BACKEND_DRAIN, 0);
+}
+
+int wgw_engine_backend_undrain(struct wgw_engine *e, const union wgw_addr *addr, uint16_t port)
+{
+	return backend_change(e, addr, port, WGW_BACKEND_UP, 0);
+}
+
+int wgw_engine_backend_set_weight(struct wgw_engine *e, const union wgw_addr *addr,
+				  uint16_t port, uint32_t weight)
+{
+	if (!weight || weight > WGW_ENGINE_MAX_WEIGHT)
+		return -EINVAL;
+	return backend_change(e, addr, port, -1, weight);
+}
+
+int wgw_engine_set_vips(struct wgw_engine *e, const struct wgw_vip *vips, unsigned n_vips)
+{
+	struct wgw_vip old[WGW_ENGINE_MAX_VIPS];
+	unsigned n_old;
+	char msg[256];
+	int err;
+
+	err = vips_validate(vips, n_vips, &e->nat_addr, e->nat_port_lo, e->nat_port_hi,
+			    msg, sizeof(msg));
+	if (err) {
+		wgw_err("engine: %s", msg);
+		return err;
+	}
+	pthread_mutex_lock(&e->ctl);
+	memcpy(old, e->vips, sizeof(old));
+	n_old = e->n_vips;
+	memcpy(e->vips, vips, n_vips * sizeof(*vips));
+	e->n_vips = n_vips;
+	err = view_publish(e);
+	if (err) {
+		memcpy(e->vips, old, sizeof(old));
+		e->n_vips = n_old;
+	}
+	pthread_mutex_unlock(&e->ctl);
+	return err;
+}
+
+int wgw_engine_set_limits(struct wgw_engine *e, uint32_t max_cids, uint32_t max_mappings,
+			  uint32_t cid_idle_s, uint32_t map_idle_s)
+{
+	if (max_cids > e->s.cap_cids || max_mappings > e->s.cap_maps)
+		return -ERANGE;
+	if (cid_idle_s > INT32_MAX || map_idle_s > INT32_MAX)
+		return -EINVAL;
+	if (max_cids)
+		atomic_store(&e->s.lim_cids, max_cids);
+	if (max_mappings)
+		atomic_store(&e->s.lim_maps, max_mappings);
+	if (cid_idle_s)
+		atomic_store(&e->cid_idle_s, cid_idle_s);
+	if (map_idle_s)
+		atomic_store(&e->map_idle_s, map_idle_s);
+	return 0;
+}
+
+/* ---- statistics ------------------------------------------------------------- */
+
+static void thread_sum(const struct wgw_engine_thread *t, struct wgw_engine_stats *st)
+{
+	for (unsigned c = 0; c < WGW_CTR_MAX; c++)
+		st->ctr[c] += atomic_load_explicit(&t->ctr[c], memory_order_relaxed);
+	for (unsigned r = 0; r < WGW_DROP_REASON_MAX; r++)
+		st->drop[r] += atomic_load_explicit(&t->drop[r], memory_order_relaxed);
+}
+
+static void table_stats(struct wgw_engine *e, struct wgw_engine_stats *st)
+{
+	struct wgw_sessions *s = &e->s;
+
+	st->n_cids = atomic_load(&s->n_cids);
+	st->n_mappings = atomic_load(&s->n_maps);
+	st->cap_cids = s->cap_cids;
+	st->cap_mappings = s->cap_maps;
+	st->lim_cids = atomic_load(&s->lim_cids);
+	st->lim_mappings = atomic_load(&s->lim_maps);
+	st->mem_bytes = s->mem_bytes;
+}
+
+void wgw_engine_get_stats(struct wgw_engine *e, struct wgw_engine_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	for (unsigned i = 0; i < e->n_threads; i++)
+		thread_sum(&e->threads[i], st);
+	for (unsigned c = 0; c < WGW_CTR_MAX; c++)
+		st->ctr[c] += atomic_load_explicit(&e->ctl_ctr[c], memory_order_relaxed);
+	pthread_mutex_lock(&e->ctl);
+	table_stats(e, st);
+	st->limbo_cids = e->s.fresh.n_cids + e->s.waiting.n_cids;
+	st->limbo_mappings = e->s.fresh.n_maps + e->s.waiting.n_maps;
+	pthread_mutex_unlock(&e->ctl);
+}
+
+void wgw_engine_thread_stats(struct wgw_engine_thread *t, struct wgw_engine_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	thread_sum(t, st);
+	table_stats(t->e, st);
+}
+
+unsigned wgw_engine_backends(struct wgw_engine *e, struct wgw_backend_info *out, unsigned max)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&e->ctl);
+	for (int i = 0; i < WGW_ENGINE_MAX_BACKENDS; i++) {
+		struct wgw_backend_info *bi;
+
+		if (!e->slots[i].in_use)
+			continue;
+		if (n++ >= max)
+			continue;
+		bi = &out[n - 1];
+		memset(bi, 0, sizeof(*bi));
+		bi->addr = e->slots[i].addr;
+		bi->port = e->slots[i].port;
+		bi->slot = i;
+		bi->state = (enum wgw_backend_state)atomic_load(&e->be_state[i]);
+		bi->weight = e->slots[i].weight;
+		bi->mappings = atomic_load(&e->s.be_maps[i]);
+		bi->cids = atomic_load(&e->s.be_cids[i]);
+		for (unsigned t = 0; t < e->n_threads; t++) {
+			bi->pkts_to += atomic_load_explicit(&e->threads[t].be_to[i],
+							    memory_order_relaxed);
+			bi->pkts_from += atomic_load_explicit(&e->threads[t].be_from[i],
+							      memory_order_relaxed);
+		}
+	}
+	pthread_mutex_unlock(&e->ctl);
+	return n;
+}
+
+/* ---- introspection --------------------------------------------------------- */
+/* Under the control mutex nothing is freed (only the control side frees), so
+ * live entries read here stay valid; fields of a live entry never change. */
+
+static uint32_t idle(uint32_t now, _Atomic uint32_t *last)
+{
+	int32_t d = (int32_t)(now - atomic_load_explicit(last, memory_order_relaxed));
+
+	return d > 0 ? (uint32_t)d : 0;
+}
+
+static void session_info(struct wgw_engine *e, uint32_t i, uint32_t now,
+			 struct wgw_session_info *si)
+{
+	struct wgw_map_ent *m = &e->s.maps[i];
+
+	si->client = m->client;
+	si->cport = m->cport;
+	si->vip = m->vip;
+	si->vport = m->vport;
+	si->slot = m->backend;
+	si->backend = e->slots[m->backend].addr;
+	si->backend_port = e->slots[m->backend].port;
+	si->nat_port = m->nat_port;
+	si->idle_s = idle(now, &m->last_seen);
+	si->age_s = (int32_t)(now - m->created) > 0 ? now - m->created : 0;
+}
+
+int wgw_engine_lookup_cid(struct wgw_engine *e, uint64_t cid, uint32_t now,
+			  struct wgw_cid_info *out)
+{
+	uint32_t ci;
+	int err = -ENOENT;
+
+	pthread_mutex_lock(&e->ctl);
+	ci = wgw_cid_find(&e->s, cid);
+	if (ci) {
+		struct wgw_cid_ent *c = &e->s.cids[ci];
+
+		out->cid = cid;
+		out->slot = c->backend;
+		out->backend = e->slots[c->backend].addr;
+		out->backend_port = e->slots[c->backend].port;
+		out->idle_s = idle(now, &c->last_seen);
+		err = 0;
+	}
+	pthread_mutex_unlock(&e->ctl);
+	return err;
+}
+
+static bool map_live(struct wgw_engine *e, uint32_t i)
+{
+	return atomic_load_explicit(&e->s.maps[i].state, memory_order_acquire) == WGW_ENT_LIVE;
+}
+
+unsigned wgw_engine_lookup_client(struct wgw_engine *e, const union wgw_addr *addr,
+				  uint16_t port, uint32_t now,
+				  struct wgw_session_info *out, unsigned max)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&e->ctl);
+	for (uint32_t i = 1; i <= e->s.cap_maps; i++) {
+		if (!map_live(e, i) || e->s.maps[i].cport != port ||
+		    !wgw_addr_eq(&e->s.maps[i].client, addr))
+			continue;
+		if (n < max)
+			session_info(e, i, now, &out[n]);
+		n++;
+	}
+	pthread_mutex_unlock(&e->ctl);
+	return n;
+}
+
+unsigned wgw_engine_list_sessions(struct wgw_engine *e, uint32_t now, unsigned limit,
+				  int (*cb)(const struct wgw_session_info *, void *),
+				  void *arg)
+{
+	struct wgw_session_info si;
+	unsigned n = 0;
+
+	pthread_mutex_lock(&e->ctl);
+	for (uint32_t i = 1; i <= e->s.cap_maps && (!limit || n < limit); i++) {
+		if (!map_live(e, i))
+			continue;
+		session_info(e, i, now, &si);
+		n++;
+		if (cb(&si, arg))
+			break;
+	}
+	pthread_mutex_unlock(&e->ctl);
+	return n;
+}
+
+int wgw_engine_check(struct wgw_engine *e, char *err, size_t errlen)
+{
+	bool in_use[WGW_ENGINE_MAX_BACKENDS];
+	int ret;
+
+	pthread_mutex_lock(&e->ctl);
+	for (unsigned i = 0; i < WGW_ENGINE_MAX_BACKENDS; i++)
+		in_use[i] = e->slots[i].in_use;
+	ret = wgw_sessions_check(&e->s, in_use, err, errlen);
+	pthread_mutex_unlock(&e->ctl);
+	return ret;
+}

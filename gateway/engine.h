@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The CID routing engine with NAT.  It routes parsed UDP packets and knows
+ * no sockets, no netlink and no XDP.  Every data path (AF_XDP workers, the
+ * TUN/UDP fallback) feeds the same engine.
+ *
+ * Routing (architecture.md "Routing semantics"):
+ *  client -> VIP, CID c (WRAITH outer header; none when the payload is
+ *  shorter than WRAITH_MIN_PAYLOAD):
+ *   1. c special or unknown (or bound to a removed backend): the client
+ *      endpoint's existing mapping for that VIP endpoint (the most recently
+ *      created one when a NAT rebinding left several), else a new mapping
+ *      on the UP backend chosen by weighted rendezvous hashing of the client
+ *      endpoint (WGW-RDV-1, hash.h: fixed key, so every gateway and every
+ *      restart chooses alike).
+ *   2. c known: its backend, whatever the source.  The mapping is
+ *      (client endpoint, VIP endpoint, backend): a new source endpoint gets
+ *      a new mapping (new NAT port) on that backend, also when the backend
+ *      is draining (a migrating session is not a new session), also when
+ *      the endpoint already has a mapping on another backend.  So a
+ *      spoofed packet reusing a CID never redirects an existing mapping.
+ *   3. a non-special c seen on a mapping, in either direction, is bound to
+ *      that mapping's backend if not bound yet; never rebound.
+ *   4. draining backends keep their mappings and CIDs and get no new
+ *      endpoints from rule 1; removed backends lose both.
+ *  backend -> G:P: the mapping owning (backend, P), where the backend is
+ *  identified by the packet's source address:port; anything else is
+ *  dropped and counted, so the gateway is never an open relay.
+ *
+ * Rewrite: in place with wgw_pkt_nat().  Towards the LAN src := G:P,
+ * dst := backend; towards the WAN src := VIP endpoint, dst := client.  L2
+ * is the caller's: the route result names the L3 next hop.
+ *
+ * One address family for the whole engine (VIPs, NAT address, backends).
+ *
+ * Threads
+ *  - Workers: wgw_engine_thread_attach() once from the worker thread
+ *    (thread_id < cfg.n_threads, one thread per id), then route packets;
+ *    call wgw_engine_quiescent() after every batch (no reference into the
+ *    tables may be held across it) and wgw_engine_thread_offline() before
+ *    blocking (poll, sleep), wgw_engine_thread_online() after.  A worker
+ *    that does neither holds up reclamation and admin changes.  The data
+ *    path takes no lock, allocates nothing and makes no syscall.
+ *  - Control thread(s): admin, wgw_engine_expire(), stats and
+ *    introspection.  They serialise on an internal mutex.  Only backend
+ *    removal waits for the workers (two grace periods), so it must not be
+ *    called from an attached worker while that worker is online.
+ */
+#ifndef WGW_ENGINE_H
+#define WGW_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gateway/addr.h"
+#include "gateway/packet.h"
+
+#define WGW_ENGINE_MAX_BACKENDS 256	/* backend slots */
+#define WGW_ENGINE_MAX_VIPS 64
+#define WGW_ENGINE_MAX_THREADS 256
+#define WGW_ENGINE_MAX_ENTRIES (1U << 26) /* per table */
+#define WGW_ENGINE_MAX_WEIGHT 65535
+#define WGW_CID_IDLE_S_DEFAULT 600	/* s: a CID outlives its mappings so a
+					 * client back from idle on a new
+					 * address still reaches its backend */
+#define WGW_MAP_IDLE_S_DEFAULT 120	/* s, like a UDP conntrack stream */
+
+struct wgw_vip {
+	union wgw_addr addr;
+	uint16_t port_lo, port_hi;	/* host order, inclusive */
+};
+
+struct wgw_engine_cfg {
+	const struct wgw_vip *vips;
+	unsigned n_vips;
+	union wgw_addr nat_addr;	/* G, on the LAN */
+	uint16_t nat_port_lo, nat_port_hi; /* host order, inclusive */
+	unsigned n_threads;		/* workers that will attach */
+	uint32_t max_cids, max_mappings; /* capacity, fixed for the engine's life */
+	uint32_t cid_idle_s, map_idle_s; /* 0: the defaults above */
+	const uint64_t *hash_key;	/* 6 words for the tables' keyed hashes,
+					 * or NULL for getrandom() (tests) */
+};
+
+/* 0, or -EINVAL with a message for an operator in err. */
+int wgw_engine_cfg_validate(const struct wgw_engine_cfg *cfg, char *err, size_t errlen);
+
+struct wgw_engine;
+struct wgw_engine_thread;
+
+/* NULL and errno (EINVAL: invalid cfg, ENOMEM). */
+struct wgw_engine *wgw_engine_create(const struct wgw_engine_cfg *cfg);
+/* Every worker must have detached. */
+void wgw_engine_destroy(struct wgw_engine *e);
+
+/* From the worker thread; the thread starts online.  NULL and errno
+ * (EINVAL: bad id, EBUSY: id attached). */
+struct wgw_engine_thread *wgw_engine_thread_attach(struct wgw_engine *e, unsigned thread_id);
+void wgw_engine_thread_detach(struct wgw_engine_thread *t);
+void wgw_engine_quiescent(struct wgw_engine_thread *t);
+void wgw_engine_thread_offline(struct wgw_engine_thread *t);
+void wgw_engine_thread_online(struct wgw_engine_thread *t);
+
+/* ---- routing ------------------------------------------------------------ */
+
+enum wgw_verdict {
+	WGW_DROP = 0,
+	WGW_TO_LAN,		/* send to a backend */
+	WGW_TO_WAN,		/* send to a client */
+};
+
+enum wgw_drop_reason {
+	WGW_DROP_NONE = 0,
+	WGW_DROP_NOT_UDP,	/* not a parsed UDP packet */
+	WGW_DROP_FAMILY,	/* not the engine's address family */
+	WGW_DROP_NOT_VIP,	/* client packet not to a VIP endpoint */
+	WGW_DROP_NO_BACKEND,	/* no backend UP for a new endpoint */
+	WGW_DROP_MAP_FULL,	/* mapping table full: new session refused */
+	WGW_DROP_PORTS_FULL,	/* the backend's NAT ports all in use */
+	WGW_DROP_NOT_NAT,	/* backend packet not to G within the port range */
+	WGW_DROP_BAD_SOURCE,	/* backend packet not from a backend */
+	WGW_DROP_NO_MAPPING,	/* no mapping owns (backend, P) */
+	WGW_DROP_REASON_MAX
+};
+const char *wgw_drop_reason_name(enum wgw_drop_reason r);
+
+struct wgw_route {
+	union wgw_addr nexthop;	/* L3 destination: backend or client */
+	int backend;		/* slot, -1 if none */
+	enum wgw_drop_reason reason;
+};
+
+/* Route one parsed UDP packet (wgw_pkt_parse() == WGW_PKT_UDP) arriving on
+ * the WAN side; now: seconds, monotonic.  Rewrites it in place for
+ * WGW_TO_LAN; WGW_DROP leaves it untouched, out->reason says why. */
+enum wgw_verdict wgw_engine_from_client(struct wgw_engine_thread *t, struct wgw_pkt *p,
+					uint32_t now, struct wgw_route *out);
+/* Same for a packet arriving on the LAN side (to G:P): WGW_TO_WAN or drop. */
+enum wgw_verdict wgw_engine_from_backend(struct wgw_engine_thread *t, struct wgw_pkt *p,
+					 uint32_t now, struct wgw_route *out);
+
+/* ---- control thread ----------------------------------------------------- */
+
+/*
+ * Expiry, from one housekeeping (control) thread, never from a worker: it
+ * looks at up to `budget` entries of each table (a full pass over the
+ * capacity every few seconds is plenty: e.g. every 100 ms with budget =
+ * capacity / 50), unlinks idle ones, and returns to the free lists what was
+ * unlinked before the last completed grace period.  Never blocks.  Returns
+ * the number of entries (mappings + CIDs) unlinked.
+ */
+unsigned wgw_engine_expire(struct wgw_engine *e, uint32_t now, uint32_t budget);
+
+enum wgw_backend_state {
+	WGW_BACKEND_DOWN = 0,	/* removed or not configured */
+	WGW_BACKEND_UP,
+	WGW_BACKEND_DRAIN,
+};
+const char *wgw_backend_state_name(enum wgw_backend_state s);
+
+/* Backends are named by address:port (host-order port).  add returns the
+ * backend's slot (>= 0, as in struct wgw_route); the others 0.  Or a
+ * negative errno: -EEXIST, -ENOENT, -ENOSPC (all slots used),
+ * -EAFNOSUPPORT (other family), -EINVAL (weight 0 or > MAX_WEIGHT, port 0).
+ * Existing sessions keep flowing throughout.  add, drain, undrain and
+ * set_weight never block.  remove waits for two grace periods: every
+ * attached worker must pass a quiescent state or be offline, so never call
+ * it from a thread that is itself an online worker. */
+int wgw_engine_backend_add(struct wgw_engine *e, const union wgw_addr *addr, uint16_t port,
+			   uint32_t weight);
+int wgw_engine_backend_remove(struct wgw_engine *e, const union wgw_addr *addr, uint16_t port);
+int wgw_engine_backend_drain(struct wgw_engine *e, const union wgw_addr *addr, uint16_t port);
+int wgw_engine_backend_undrain(struct wgw_engine *e, const union wgw_addr *addr, uint16_t port);
+int wgw_engine_backend_set_weight(struct wgw_engine *e, const union wgw_addr *addr,
+				  uint16_t port, uint32_t weight);
+
+/* Replace the VIP set (reload).  Mappings made through a VIP that is gone
+ * keep carrying replies until they expire; new client packets to it are
+ * dropped.  -EINVAL / -EAFNOSUPPORT as in validate. */
+int wgw_engine_set_vips(struct wgw_engine *e, const struct wgw_vip *vips, unsigned n_vips);
+
+/* Reload limits: max_* may not exceed the capacity given at creation
+ * (-ERANGE: restart needed); 0 leaves a value unchanged.  Lowering a limit
+ * refuses new entries until the tables shrink below it; nothing is evicted. */
+int wgw_engine_set_limits(struct wgw_engine *e, uint32_t max_cids, uint32_t max_mappings,
+			  uint32_t cid_idle_s, uint32_t map_idle_s);
+
+/* ---- statistics ---------------------------------------------------------- */
+
+enum wgw_engine_ctr {
+	WGW_CTR_RX_CLIENT = 0,	/* packets given to from_client */
+	WGW_CTR_RX_BACKEND,	/* packets given to from_backend */
+	WGW_CTR_TO_LAN,
+	WGW_CTR_TO_WAN,
+	WGW_CTR_DROP,		/* sum of the drop reasons */
+	WGW_CTR_MAP_CREATED,
+	WGW_CTR_MAP_REFUSED,	/* table, limit or NAT ports full */
+	WGW_CTR_CID_LEARNED,
+	WGW_CTR_CID_REFUSED,	/* CID table full: routed, not learned */
+	WGW_CTR_CID_CONFLICT,	/* CID seen on a mapping of another backend */
+	WGW_CTR_CID_MIGRATED,	/* known CID from a new endpoint: new mapping */
+	WGW_CTR_CSUM_FULL,	/* rewrite recomputed the UDP checksum */
+	WGW_CTR_MAP_EXPIRED,	/* control thread */
+	WGW_CTR_CID_EXPIRED,	/* control thread */
+	WGW_CTR_MAP_PURGED,	/* removed with their backend */
+	WGW_CTR_CID_PURGED,
+	WGW_CTR_MAX
+};
+const char *wgw_engine_ctr_name(enum wgw_engine_ctr c);
+
+struct wgw_engine_stats {
+	uint64_t ctr[WGW_CTR_MAX];
+	uint64_t drop[WGW_DROP_REASON_MAX];
+	uint32_t n_cids, n_mappings;	 /* live entries */
+	uint32_t cap_cids, cap_mappings; /* capacity */
+	uint32_t lim_cids, lim_mappings; /* current limits */
+	uint32_t limbo_cids, limbo_mappings; /* unlinked, awaiting a grace period */
+	size_t mem_bytes;		 /* table memory allocated */
+};
+/* Sums the per-thread counters (relaxed reads: a snapshot, not atomic). */
+void wgw_engine_get_stats(struct wgw_engine *e, struct wgw_engine_stats *st);
+/* One thread's counters only. */
+void wgw_engine_thread_stats(struct wgw_engine_thread *t, struct wgw_engine_stats *st);
+
+struct wgw_backend_info {
+	union wgw_addr addr;
+	uint16_t port;
+	int slot;
+	enum wgw_backend_state state;
+	uint32_t weight;
+	uint32_t mappings, cids;	/* live */
+	uint64_t pkts_to, pkts_from;	/* summed over threads */
+};
+/* Up to max backends (in slot order); returns how many exist. */
+unsigned wgw_engine_backends(struct wgw_engine *e, struct wgw_backend_info *out, unsigned max);
+
+/* ---- introspection (control socket) -------------------------------------- */
+
+struct wgw_session_info {
+	union wgw_addr client, vip, backend;
+	uint16_t cport, vport, backend_port, nat_port;
+	int slot;
+	uint32_t idle_s, age_s;
+};
+
+struct wgw_cid_info {
+	uint64_t cid;
+	union wgw_addr backend;
+	uint16_t backend_port;
+	int slot;
+	uint32_t idle_s;
+};
+
+/* 0 or -ENOENT. */
+int wgw_engine_lookup_cid(struct wgw_engine *e, uint64_t cid, uint32_t now,
+			  struct wgw_cid_info *out);
+/* Mappings of one client endpoint (any VIP, any backend): fills up to max,
+ * returns how many exist.  Scans the table: for the control socket only. */
+unsigned wgw_engine_lookup_client(struct wgw_engine *e, const union wgw_addr *addr,
+				  uint16_t port, uint32_t now,
+				  struct wgw_session_info *out, unsigned max);
+/* Calls cb for up to limit live mappings (0: no limit) until it returns
+ * non-zero; returns how many it was called for. */
+unsigned wgw_engine_list_sessions(struct wgw_engine *e, uint32_t now, unsigned limit,
+				  int (*cb)(const struct wgw_session_info *, void *),
+				  void *arg);
+
+/*
+ * Cross-check every table, free list, NAT port pool and counter.  Exact only
+ * while no worker routes (all detached or offline): for tests and a
+ * debugging command.  0, or -EUCLEAN with the first inconsistency in err.
+ */
+int wgw_engine_check(struct wgw_engine *e, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,678 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * CID table, NAT mappings, NAT port pools, expiry and reclamation.
+ * See sessions.h for the concurrency rules.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "gateway/sessions.h"
+
+/* ---- spinlock stripes (writers only) ---------------------------------- */
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+static inline _Atomic uint32_t *stripe(struct wgw_htab *t, uint32_t bucket)
+{
+	return &t->locks[bucket & (WGW_HTAB_LOCKS - 1)];
+}
+
+static inline void spin_lock(_Atomic uint32_t *l)
+{
+	while (atomic_exchange_explicit(l, 1, memory_order_acquire))
+		while (atomic_load_explicit(l, memory_order_relaxed))
+			cpu_relax();
+}
+
+static inline void spin_unlock(_Atomic uint32_t *l)
+{
+	atomic_store_explicit(l, 0, memory_order_release);
+}
+
+/* ---- lock-free index stacks (Treiber, ABA tag in the high 32 bits) ---- */
+
+#define LINK(base, stride, i) ((_Atomic uint32_t *)((char *)(base) + (size_t)(i) * (stride)))
+
+static uint32_t stk_pop(_Atomic uint64_t *head, void *base, size_t stride)
+{
+	uint64_t old = atomic_load_explicit(head, memory_order_acquire), new_;
+
+	for (;;) {
+		uint32_t i = (uint32_t)old;
+
+		if (!i)
+			return 0;
+		/* may read a link a concurrent pop is rewriting: the tag makes
+		 * the CAS fail then, and the memory is always ours */
+		new_ = ((old >> 32) + 1) << 32 |
+		       atomic_load_explicit(LINK(base, stride, i), memory_order_relaxed);
+		if (atomic_compare_exchange_weak_explicit(head, &old, new_,
+							  memory_order_acquire,
+							  memory_order_acquire))
+			return i;
+	}
+}
+
+static void stk_push(_Atomic uint64_t *head, void *base, size_t stride, uint32_t i)
+{
+	uint64_t old = atomic_load_explicit(head, memory_order_relaxed), new_;
+
+	do {
+		atomic_store_explicit(LINK(base, stride, i), (uint32_t)old,
+				      memory_order_relaxed);
+		new_ = ((old >> 32) + 1) << 32 | i;
+	} while (!atomic_compare_exchange_weak_explicit(head, &old, new_,
+							memory_order_release,
+							memory_order_relaxed));
+}
+
+#define CID_LINKS(s) (&(s)->cids[0].free_next), sizeof(struct wgw_cid_ent)
+#define MAP_LINKS(s) (&(s)->maps[0].free_next), sizeof(struct wgw_map_ent)
+#define PORT_LINKS(pp) ((pp)->next), sizeof(_Atomic uint32_t)
+
+/* ---- creation ---------------------------------------------------------- */
+
+static void *alloc_zeroed(size_t n, size_t size, size_t *acct)
+{
+	size_t bytes = n * size;
+	void *p;
+
+	bytes = (bytes + WGW_CACHELINE - 1) & ~(size_t)(WGW_CACHELINE - 1);
+	p = aligned_alloc(WGW_CACHELINE, bytes);
+	if (!p)
+		return NULL;
+	memset(p, 0, bytes);
+	*acct += bytes;
+	return p;
+}
+
+static int htab_init(struct wgw_htab *t, uint32_t cap, size_t *acct)
+{
+	unsigned bits = 1;
+
+	/* load factor <= 1: a lookup reads the bucket and about one entry */
+	while ((1ULL << bits) < cap)
+		bits++;
+	t->n_buckets = 1U << bits;
+	t->shift = 64 - bits;
+	t->bucket = alloc_zeroed(t->n_buckets, sizeof(*t->bucket), acct);
+	if (!t->bucket)
+		return -ENOMEM;
+	for (unsigned i = 0; i < WGW_HTAB_LOCKS; i++)
+		atomic_init(&t->locks[i], 0);
+	return 0;
+}
+
+int wgw_sessions_init(struct wgw_sessions *s, const struct wgw_sessions_cfg *cfg)
+{
+	int err;
+
+	if (!cfg->max_cids || !cfg->max_mappings ||
+	    cfg->max_cids > WGW_SESS_MAX_ENTRIES ||
+	    cfg->max_mappings > WGW_SESS_MAX_ENTRIES ||
+	    !cfg->nat_port_lo || cfg->nat_port_lo > cfg->nat_port_hi)
+		return -EINVAL;
+
+	memset(s, 0, sizeof(*s));
+	if (cfg->key) {
+		memcpy(s->key, cfg->key, sizeof(s->key));
+	} else if (getrandom(s->key, sizeof(s->key), 0) != sizeof(s->key)) {
+		return errno ? -errno : -EIO;
+	}
+	s->key[1] |= 1; /* multiply-shift needs an odd multiplier */
+
+	s->cap_cids = cfg->max_cids;
+	s->cap_maps = cfg->max_mappings;
+	atomic_init(&s->lim_cids, cfg->max_cids);
+	atomic_init(&s->lim_maps, cfg->max_mappings);
+	s->port_lo = cfg->nat_port_lo;
+	s->n_ports = (uint32_t)cfg->nat_port_hi - cfg->nat_port_lo + 1;
+
+	/* index 0 is "none": one spare entry in front */
+	s->cids = alloc_zeroed(s->cap_cids + 1, sizeof(*s->cids), &s->mem_bytes);
+	if (!s->cids) {
+		err = -ENOMEM;
+		goto err_out;
+	}
+	s->maps = alloc_zeroed(s->cap_maps + 1, sizeof(*s->maps), &s->mem_bytes);
+	if (!s->maps) {
+		err = -ENOMEM;
+		goto err_free_cids;
+	}
+	err = htab_init(&s->cid_tab, s->cap_cids, &s->mem_bytes);
+	if (err)
+		goto err_free_maps;
+	err = htab_init(&s->map_tab, s->cap_maps, &s->mem_bytes);
+	if (err)
+		goto err_free_cid_tab;
+
+	/* free lists in index order: entry i links to i + 1 */
+	for (uint32_t i = 1; i <= s->cap_cids; i++)
+		atomic_init(&s->cids[i].free_next, i < s->cap_cids ? i + 1 : 0);
+	for (uint32_t i = 1; i <= s->cap_maps; i++)
+		atomic_init(&s->maps[i].free_next, i < s->cap_maps ? i + 1 : 0);
+	atomic_init(&s->cid_free, 1);
+	atomic_init(&s->map_free, 1);
+	s->cid_cursor = s->map_cursor = 1;
+	return 0;
+
+err_free_cid_tab:
+	free(s->cid_tab.bucket);
+err_free_maps:
+	free(s->maps);
+err_free_cids:
+	free(s->cids);
+err_out:
+	return err;
+}
+
+void wgw_sessions_fini(struct wgw_sessions *s)
+{
+	for (unsigned b = 0; b < WGW_MAX_BACKENDS; b++) {
+		free(s->pools[b].next);
+		free(s->pools[b].rev);
+	}
+	free(s->map_tab.bucket);
+	free(s->cid_tab.bucket);
+	free(s->maps);
+	free(s->cids);
+}
+
+/* ---- set-up ------------------------------------------------------------ */
+
+/* Reserve one unit of a counted table; false when at the limit. */
+static bool count_take(_Atomic uint32_t *n, _Atomic uint32_t *lim)
+{
+	uint32_t old = atomic_fetch_add_explicit(n, 1, memory_order_relaxed);
+
+	if (old < atomic_load_explicit(lim, memory_order_relaxed))
+		return true;
+	atomic_fetch_sub_explicit(n, 1, memory_order_relaxed);
+	return false;
+}
+
+int wgw_cid_learn(struct wgw_sessions *s, uint64_t cid, unsigned backend,
+		  uint32_t now, uint32_t *idx)
+{
+	uint32_t b = wgw_cid_bucket(s, cid), i, j;
+	_Atomic uint32_t *lock = stripe(&s->cid_tab, b);
+	struct wgw_cid_ent *c;
+
+	/* common race-free case first: someone else learned it */
+	j = wgw_cid_find(s, cid);
+	if (j) {
+		*idx = j;
+		return -EEXIST;
+	}
+	if (!count_take(&s->n_cids, &s->lim_cids))
+		return -ENOSPC;
+	i = stk_pop(&s->cid_free, CID_LINKS(s));
+	if (!i) {
+		atomic_fetch_sub_explicit(&s->n_cids, 1, memory_order_relaxed);
+		return -ENOSPC;
+	}
+	c = &s->cids[i];
+	atomic_store_explicit(&c->state, WGW_ENT_NEW, memory_order_relaxed);
+	c->cid = cid;
+	c->backend = (uint8_t)backend;
+	atomic_store_explicit(&c->last_seen, now, memory_order_relaxed);
+
+	spin_lock(lock);
+	j = wgw_cid_find(s, cid);
+	if (j) {
+		spin_unlock(lock);
+		atomic_store_explicit(&c->state, WGW_ENT_FREE, memory_order_relaxed);
+		stk_push(&s->cid_free, CID_LINKS(s), i);
+		atomic_fetch_sub_explicit(&s->n_cids, 1, memory_order_relaxed);
+		*idx = j;
+		return -EEXIST;
+	}
+	atomic_store_explicit(&c->next,
+			      atomic_load_explicit(&s->cid_tab.bucket[b], memory_order_relaxed),
+			      memory_order_relaxed);
+	atomic_store_explicit(&c->state, WGW_ENT_LIVE, memory_order_release);
+	/* publish: every field above is visible to whoever reads the head */
+	atomic_store_explicit(&s->cid_tab.bucket[b], i, memory_order_release);
+	spin_unlock(lock);
+
+	atomic_fetch_add_explicit(&s->be_cids[backend], 1, memory_order_relaxed);
+	*idx = i;
+	return 0;
+}
+
+int wgw_map_create(struct wgw_sessions *s, uint64_t h,
+		   const union wgw_addr *client, uint16_t cport,
+		   const union wgw_addr *vip, uint16_t vport, unsigned backend,
+		   uint32_t now, uint32_t *idx)
+{
+	struct wgw_port_pool *pp = &s->pools[backend];
+	uint32_t b = wgw_map_bucket(s, h), i, j, pi;
+	_Atomic uint32_t *lock = stripe(&s->map_tab, b);
+	struct wgw_map_ent *m;
+	int err;
+
+	if (!pp->next)
+		return -ENOENT;
+	if (!count_take(&s->n_maps, &s->lim_maps))
+		return -ENOSPC;
+	i = stk_pop(&s->map_free, MAP_LINKS(s));
+	if (!i) {
+		err = -ENOSPC;
+		goto err_uncount;
+	}
+	pi = stk_pop(&pp->head, PORT_LINKS(pp));
+	if (!pi) {
+		err = -EADDRNOTAVAIL;
+		goto err_free_ent;
+	}
+	m = &s->maps[i];
+	atomic_store_explicit(&m->state, WGW_ENT_NEW, memory_order_relaxed);
+	m->client = *client;
+	m->vip = *vip;
+	m->cport = cport;
+	m->vport = vport;
+	m->nat_port = (uint16_t)(s->port_lo + pi - 1);
+	m->backend = (uint8_t)backend;
+	m->bucket = b;
+	m->created = now;
+	atomic_store_explicit(&m->last_seen, now, memory_order_relaxed);
+
+	spin_lock(lock);
+	j = wgw_map_find(s, h, client, cport, vip, vport, (int)backend, NULL);
+	if (j) {
+		spin_unlock(lock);
+		*idx = j;
+		err = -EEXIST;
+		goto err_free_port;
+	}
+	atomic_store_explicit(&m->next,
+			      atomic_load_explicit(&s->map_tab.bucket[b], memory_order_relaxed),
+			      memory_order_relaxed);
+	atomic_store_explicit(&m->state, WGW_ENT_LIVE, memory_order_release);
+	/* reverse index first: a reply can only follow the forwarded packet,
+	 * but both must name a complete entry */
+	atomic_store_explicit(&pp->rev[pi], i, memory_order_release);
+	atomic_store_explicit(&s->map_tab.bucket[b], i, memory_order_release);
+	spin_unlock(lock);
+
+	atomic_fetch_add_explicit(&s->be_maps[backend], 1, memory_order_relaxed);
+	*idx = i;
+	return 0;
+
+err_free_port:
+	stk_push(&pp->head, PORT_LINKS(pp), pi);
+err_free_ent:
+	atomic_store_explicit(&s->maps[i].state, WGW_ENT_FREE, memory_order_relaxed);
+	stk_push(&s->map_free, MAP_LINKS(s), i);
+err_uncount:
+	atomic_fetch_sub_explicit(&s->n_maps, 1, memory_order_relaxed);
+	return err;
+}
+
+/* ---- unlink (control thread) ------------------------------------------ */
+
+/* Unlink entry i from the chain at bucket b (lock held).  The entry keeps
+ * its own link so a reader standing on it walks on. */
+static bool chain_unlink(_Atomic uint32_t *head, void *base, size_t stride,
+			 size_t next_off, uint32_t i)
+{
+	_Atomic uint32_t *pp = head;
+	uint32_t j;
+
+	while ((j = atomic_load_explicit(pp, memory_order_relaxed)) != 0) {
+		_Atomic uint32_t *jn = (_Atomic uint32_t *)((char *)base + (size_t)j * stride + next_off);
+
+		if (j == i) {
+			atomic_store_explicit(pp, atomic_load_explicit(jn, memory_order_relaxed),
+					      memory_order_release);
+			return true;
+		}
+		pp = jn;
+	}
+	return false;
+}
+
+static void cid_unlink(struct wgw_sessions *s, uint32_t i)
+{
+	struct wgw_cid_ent *c = &s->cids[i];
+	uint32_t b = wgw_cid_bucket(s, c->cid);
+	_Atomic uint32_t *lock = stripe(&s->cid_tab, b);
+
+	spin_lock(lock);
+	chain_unlink(&s->cid_tab.bucket[b], s->cids, sizeof(*c),
+		     offsetof(struct wgw_cid_ent, next), i);
+	atomic_store_explicit(&c->state, WGW_ENT_DEAD, memory_order_relaxed);
+	spin_unlock(lock);
+
+	atomic_fetch_sub_explicit(&s->be_cids[c->backend], 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&s->n_cids, 1, memory_order_relaxed);
+	atomic_store_explicit(&c->free_next, s->fresh.cids, memory_order_relaxed);
+	s->fresh.cids = i;
+	s->fresh.n_cids++;
+}
+
+static void map_unlink(struct wgw_sessions *s, uint32_t i)
+{
+	struct wgw_map_ent *m = &s->maps[i];
+	struct wgw_port_pool *pp = &s->pools[m->backend];
+	uint32_t pi = (uint32_t)(m->nat_port - s->port_lo) + 1, expect = i;
+	_Atomic uint32_t *lock = stripe(&s->map_tab, m->bucket);
+
+	spin_lock(lock);
+	chain_unlink(&s->map_tab.bucket[m->bucket], s->maps, sizeof(*m),
+		     offsetof(struct wgw_map_ent, next), i);
+	atomic_store_explicit(&m->state, WGW_ENT_DEAD, memory_order_relaxed);
+	spin_unlock(lock);
+	/* the port stays allocated until the entry is freed */
+	atomic_compare_exchange_strong(&pp->rev[pi], &expect, 0);
+
+	atomic_fetch_sub_explicit(&s->be_maps[m->backend], 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&s->n_maps, 1, memory_order_relaxed);
+	atomic_store_explicit(&m->free_next, s->fresh.maps, memory_order_relaxed);
+	s->fresh.maps = i;
+	s->fresh.n_maps++;
+}
+
+static bool idle_for(_Atomic uint32_t *last_seen, uint32_t now, uint32_t idle_s)
+{
+	/* signed: a worker's clock read may be a little ahead of ours */
+	int32_t age = (int32_t)(now - atomic_load_explicit(last_seen, memory_order_relaxed));
+
+	return age >= (int32_t)idle_s;
+}
+
+/* ---- reclamation ------------------------------------------------------- */
+
+static void limbo_free(struct wgw_sessions *s, struct wgw_limbo *l,
+		       struct wgw_expire_result *res)
+{
+	uint32_t i, n;
+
+	for (i = l->cids; i; i = n) {
+		struct wgw_cid_ent *c = &s->cids[i];
+
+		n = atomic_load_explicit(&c->free_next, memory_order_relaxed);
+		atomic_store_explicit(&c->state, WGW_ENT_FREE, memory_order_relaxed);
+		stk_push(&s->cid_free, CID_LINKS(s), i);
+		if (res)
+			res->freed_cids++;
+	}
+	for (i = l->maps; i; i = n) {
+		struct wgw_map_ent *m = &s->maps[i];
+		struct wgw_port_pool *pp = &s->pools[m->backend];
+
+		n = atomic_load_explicit(&m->free_next, memory_order_relaxed);
+		atomic_store_explicit(&m->state, WGW_ENT_FREE, memory_order_relaxed);
+		stk_push(&pp->head, PORT_LINKS(pp), (uint32_t)(m->nat_port - s->port_lo) + 1);
+		stk_push(&s->map_free, MAP_LINKS(s), i);
+		if (res)
+			res->freed_maps++;
+	}
+	memset(l, 0, sizeof(*l));
+}
+
+void wgw_sessions_reclaim(struct wgw_sessions *s, struct wgw_qsbr *q, bool synced,
+			  struct wgw_expire_result *res)
+{
+	if (synced) {
+		limbo_free(s, &s->waiting, res);
+		limbo_free(s, &s->fresh, res);
+		s->has_waiting = false;
+		return;
+	}
+	if (s->has_waiting && wgw_qsbr_poll(q, s->gp_target)) {
+		limbo_free(s, &s->waiting, res);
+		s->has_waiting = false;
+	}
+	if (!s->has_waiting && (s->fresh.cids || s->fresh.maps)) {
+		s->waiting = s->fresh;
+		memset(&s->fresh, 0, sizeof(s->fresh));
+		s->gp_target = wgw_qsbr_start(q);
+		s->has_waiting = true;
+	}
+}
+
+void wgw_sessions_expire(struct wgw_sessions *s, struct wgw_qsbr *q, uint32_t now,
+			 uint32_t budget, uint32_t cid_idle_s, uint32_t map_idle_s,
+			 struct wgw_expire_result *res)
+{
+	uint32_t n;
+
+	memset(res, 0, sizeof(*res));
+	for (n = 0; n < budget && n < s->cap_maps; n++) {
+		uint32_t i = s->map_cursor;
+		struct wgw_map_ent *m = &s->maps[i];
+
+		s->map_cursor = i < s->cap_maps ? i + 1 : 1;
+		if (atomic_load_explicit(&m->state, memory_order_acquire) == WGW_ENT_LIVE &&
+		    idle_for(&m->last_seen, now, map_idle_s)) {
+			map_unlink(s, i);
+			res->maps++;
+		}
+	}
+	for (n = 0; n < budget && n < s->cap_cids; n++) {
+		uint32_t i = s->cid_cursor;
+		struct wgw_cid_ent *c = &s->cids[i];
+
+		s->cid_cursor = i < s->cap_cids ? i + 1 : 1;
+		if (atomic_load_explicit(&c->state, memory_order_acquire) == WGW_ENT_LIVE &&
+		    idle_for(&c->last_seen, now, cid_idle_s)) {
+			cid_unlink(s, i);
+			res->cids++;
+		}
+	}
+	wgw_sessions_reclaim(s, q, false, res);
+}
+
+/* ---- backend slots ----------------------------------------------------- */
+
+int wgw_sessions_slot_init(struct wgw_sessions *s, unsigned slot)
+{
+	struct wgw_port_pool *pp = &s->pools[slot];
+	uint32_t n = s->n_ports;
+
+	if (!pp->next) {
+		size_t acct = 0;
+
+		pp->next = alloc_zeroed(n + 1, sizeof(*pp->next), &acct);
+		pp->rev = alloc_zeroed(n + 1, sizeof(*pp->rev), &acct);
+		if (!pp->next || !pp->rev) {
+			free(pp->next);
+			free(pp->rev);
+			pp->next = pp->rev = NULL;
+			return -ENOMEM;
+		}
+		s->mem_bytes += acct;
+	}
+	/* ascending ports: port_lo is handed out first */
+	for (uint32_t pi = 1; pi <= n; pi++) {
+		atomic_store_explicit(&pp->next[pi], pi < n ? pi + 1 : 0, memory_order_relaxed);
+		atomic_store_explicit(&pp->rev[pi], 0, memory_order_relaxed);
+	}
+	atomic_store_explicit(&pp->head,
+			      ((atomic_load(&pp->head) >> 32) + 1) << 32 | 1,
+			      memory_order_release);
+	return 0;
+}
+
+void wgw_sessions_slot_purge(struct wgw_sessions *s, unsigned slot)
+{
+	for (uint32_t i = 1; i <= s->cap_maps; i++)
+		if (atomic_load_explicit(&s->maps[i].state, memory_order_acquire) == WGW_ENT_LIVE &&
+		    s->maps[i].backend == slot)
+			map_unlink(s, i);
+	for (uint32_t i = 1; i <= s->cap_cids; i++)
+		if (atomic_load_explicit(&s->cids[i].state, memory_order_acquire) == WGW_ENT_LIVE &&
+		    s->cids[i].backend == slot)
+			cid_unlink(s, i);
+}
+
+/* ---- consistency check ------------------------------------------------- */
+
+#define CHECK(cond, ...)                                        \
+	do {                                                    \
+		if (!(cond)) {                                  \
+			snprintf(err, errlen, __VA_ARGS__);     \
+			err_ret = -EUCLEAN;                     \
+			goto out;                               \
+		}                                               \
+	} while (0)
+
+/* Walk a free stack marking mark[i]; false on a loop or a repeat. */
+static uint32_t stk_walk(_Atomic uint64_t *head, void *base, size_t stride, uint8_t *mark,
+			 uint32_t max, uint8_t tag)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = (uint32_t)atomic_load(head); i;
+	     i = atomic_load_explicit(LINK(base, stride, i), memory_order_relaxed)) {
+		if (i > max || mark[i] || ++n > max)
+			return UINT32_MAX;
+		mark[i] = tag;
+	}
+	return n;
+}
+
+int wgw_sessions_check(struct wgw_sessions *s, const bool *slot_in_use, char *err,
+		       size_t errlen)
+{
+	uint32_t cap = s->cap_cids > s->cap_maps ? s->cap_cids : s->cap_maps;
+	uint32_t be_maps[WGW_MAX_BACKENDS] = { 0 }, be_cids[WGW_MAX_BACKENDS] = { 0 };
+	uint32_t live, limbo, n, i;
+	uint8_t *mark = calloc((size_t)(cap > s->n_ports ? cap : s->n_ports) + 1, 1);
+	int err_ret = 0;
+
+	if (!mark)
+		return -ENOMEM;
+	err[0] = 0;
+
+	/* CIDs: free + limbo + live = capacity, each exactly once */
+	n = stk_walk(&s->cid_free, CID_LINKS(s), mark, s->cap_cids, 1);
+	CHECK(n != UINT32_MAX, "CID free list is corrupt (loop or repeat)");
+	limbo = 0;
+	for (i = s->fresh.cids; i; i = atomic_load(&s->cids[i].free_next), limbo++)
+		CHECK(!mark[i]++, "CID %u in limbo twice or also free", i);
+	for (i = s->has_waiting ? s->waiting.cids : 0; i;
+	     i = atomic_load(&s->cids[i].free_next), limbo++)
+		CHECK(!mark[i]++, "CID %u in limbo twice or also free", i);
+	live = 0;
+	for (i = 1; i <= s->cap_cids; i++) {
+		struct wgw_cid_ent *c = &s->cids[i];
+		uint8_t st = atomic_load(&c->state);
+
+		if (st != WGW_ENT_LIVE) {
+			CHECK(mark[i], "CID entry %u (state %u) is neither live, free nor in limbo",
+			      i, st);
+			continue;
+		}
+		CHECK(!mark[i], "live CID entry %u is also free or in limbo", i);
+		CHECK(wgw_cid_find(s, c->cid) == i, "live CID %016llx (entry %u) not found",
+		      (unsigned long long)c->cid, i);
+		CHECK(slot_in_use[c->backend], "CID %016llx bound to free slot %u",
+		      (unsigned long long)c->cid, c->backend);
+		be_cids[c->backend]++;
+		live++;
+	}
+	CHECK(live + limbo + n == s->cap_cids, "CIDs: %u live + %u limbo + %u free != %u",
+	      live, limbo, n, s->cap_cids);
+	CHECK(live == atomic_load(&s->n_cids), "CIDs: %u live, counter says %u", live,
+	      atomic_load(&s->n_cids));
+
+	/* mappings, the same */
+	memset(mark, 0, (size_t)cap + 1);
+	n = stk_walk(&s->map_free, MAP_LINKS(s), mark, s->cap_maps, 1);
+	CHECK(n != UINT32_MAX, "mapping free list is corrupt (loop or repeat)");
+	limbo = 0;
+	for (i = s->fresh.maps; i; i = atomic_load(&s->maps[i].free_next), limbo++)
+		CHECK(!mark[i]++, "mapping %u in limbo twice or also free", i);
+	for (i = s->has_waiting ? s->waiting.maps : 0; i;
+	     i = atomic_load(&s->maps[i].free_next), limbo++)
+		CHECK(!mark[i]++, "mapping %u in limbo twice or also free", i);
+	live = 0;
+	for (i = 1; i <= s->cap_maps; i++) {
+		struct wgw_map_ent *m = &s->maps[i];
+		uint8_t st = atomic_load(&m->state);
+		uint64_t h;
+
+		if (st != WGW_ENT_LIVE) {
+			CHECK(mark[i], "mapping %u (state %u) is neither live, free nor in limbo",
+			      i, st);
+			continue;
+		}
+		CHECK(!mark[i], "live mapping %u is also free or in limbo", i);
+		h = wgw_map_hash(s, &m->client, m->cport, &m->vip, m->vport);
+		CHECK(wgw_map_find(s, h, &m->client, m->cport, &m->vip, m->vport, m->backend,
+				   NULL) == i, "live mapping %u not found by its key", i);
+		CHECK(slot_in_use[m->backend], "mapping %u on free slot %u", i, m->backend);
+		CHECK(wgw_map_rev(s, m->backend, m->nat_port) == i,
+		      "mapping %u: NAT port %u of slot %u points elsewhere", i, m->nat_port,
+		      m->backend);
+		be_maps[m->backend]++;
+		live++;
+	}
+	CHECK(live + limbo + n == s->cap_maps, "mappings: %u live + %u limbo + %u free != %u",
+	      live, limbo, n, s->cap_maps);
+	CHECK(live == atomic_load(&s->n_maps), "mappings: %u live, counter says %u", live,
+	      atomic_load(&s->n_maps));
+
+	/* NAT ports of every slot: free + used by a live or limbo mapping =
+	 * all, each once; no reverse entry names a mapping that is not live
+	 * on that port */
+	for (unsigned b = 0; b < WGW_MAX_BACKENDS; b++) {
+		struct wgw_port_pool *pp = &s->pools[b];
+		uint32_t used = 0;
+
+		CHECK(be_maps[b] == atomic_load(&s->be_maps[b]),
+		      "slot %u: %u mappings, counter says %u", b, be_maps[b],
+		      atomic_load(&s->be_maps[b]));
+		CHECK(be_cids[b] == atomic_load(&s->be_cids[b]),
+		      "slot %u: %u CIDs, counter says %u", b, be_cids[b],
+		      atomic_load(&s->be_cids[b]));
+		if (!pp->next || !slot_in_use[b])
+			continue;
+		memset(mark, 0, (size_t)s->n_ports + 1);
+		n = stk_walk(&pp->head, PORT_LINKS(pp), mark, s->n_ports, 1);
+		CHECK(n != UINT32_MAX, "slot %u: NAT port free list is corrupt", b);
+		for (i = 1; i <= s->cap_maps; i++) {
+			struct wgw_map_ent *m = &s->maps[i];
+			uint8_t st = atomic_load(&m->state);
+			uint32_t pi;
+
+			if ((st != WGW_ENT_LIVE && st != WGW_ENT_DEAD) || m->backend != b)
+				continue;
+			pi = (uint32_t)(m->nat_port - s->port_lo) + 1;
+			CHECK(pi <= s->n_ports, "mapping %u: NAT port %u out of range", i,
+			      m->nat_port);
+			CHECK(!mark[pi], "slot %u: NAT port %u used twice or also free", b,
+			      m->nat_port);
+			mark[pi] = 2;
+			used++;
+		}
+		CHECK(n + used == s->n_ports, "slot %u: %u free + %u used NAT ports != %u", b, n,
+		      used, s->n_ports);
+		for (uint32_t pi = 1; pi <= s->n_ports; pi++) {
+			uint32_t mi = atomic_load(&pp->rev[pi]);
+
+			CHECK(!mi || (atomic_load(&s->maps[mi].state) == WGW_ENT_LIVE &&
+				      s->maps[mi].backend == b &&
+				      s->maps[mi].nat_port == s->port_lo + pi - 1),
+			      "slot %u: NAT port %u names mapping %u which does not own it", b,
+			      s->port_lo + pi - 1, mi);
+		}
+	}
+out:
+	free(mark);
+	return err_ret;
+}

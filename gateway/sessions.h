@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The engine's session state: the CID table (CID -> backend) and the NAT
+ * mapping table ((client endpoint, VIP endpoint, backend) <-> (backend, NAT
+ * port P)), with their free lists, the per-backend NAT port pools and the
+ * reverse index (backend, P) -> mapping.
+ *
+ * Everything is allocated at creation (fixed capacity, fixed bucket count);
+ * the per-backend port arrays when a backend slot is first used (an admin
+ * operation).  Nothing here allocates or makes a syscall afterwards.
+ *
+ * Concurrency
+ *  - Lookups (wgw_cid_find, wgw_map_find, wgw_map_rev) take no lock and
+ *    write nothing shared: RCU-style chains of 32-bit indices, published
+ *    with release stores, read with acquire loads.  The caller must be an
+ *    online QSBR reader (see qsbr.h) of the domain given to reclaim.
+ *  - Inserts (wgw_cid_learn, wgw_map_create), from any worker: entries and
+ *    NAT ports come from lock-free stacks (Treiber, 32-bit ABA tag); the
+ *    check-for-duplicate-and-link step takes a spinlock striped by bucket,
+ *    so two workers that see the same new endpoint or CID at once agree on
+ *    one entry.  Set-up only, never per packet.
+ *  - Unlink (expiry, purge): control thread only, one at a time, under the
+ *    same stripe locks.  Unlinked entries keep their chain link intact and
+ *    wait in a limbo list for a grace period before they and their NAT
+ *    port are reused (wgw_sessions_reclaim).
+ *
+ * Entry indices start at 1; 0 means "none".
+ */
+#ifndef WGW_SESSIONS_H
+#define WGW_SESSIONS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gateway/addr.h"
+#include "gateway/qsbr.h"
+
+#define WGW_MAX_BACKENDS 256		/* backend slots; a slot is a uint8_t */
+#define WGW_SESS_MAX_ENTRIES (1U << 26) /* per table */
+#define WGW_HTAB_LOCKS 1024		/* spinlock stripes per table */
+#define WGW_BACKEND_ANY (-1)		/* wgw_map_find(): any live backend */
+
+enum wgw_ent_state {
+	WGW_ENT_FREE = 0,	/* on the free list */
+	WGW_ENT_NEW,		/* taken by a worker, being filled */
+	WGW_ENT_LIVE,		/* linked in its table */
+	WGW_ENT_DEAD,		/* unlinked, waiting for a grace period */
+};
+
+/* 24 bytes. */
+struct wgw_cid_ent {
+	uint64_t cid;
+	_Atomic uint32_t next;	     /* hash chain */
+	_Atomic uint32_t last_seen;  /* s, monotonic; written by workers */
+	_Atomic uint32_t free_next;  /* free list / limbo link */
+	_Atomic uint8_t state;	     /* enum wgw_ent_state */
+	uint8_t backend;	     /* slot */
+	uint16_t pad;
+};
+
+/* One cache line. */
+struct wgw_map_ent {
+	union wgw_addr client;	     /* client endpoint */
+	union wgw_addr vip;	     /* the VIP endpoint it used */
+	uint16_t cport, vport;	     /* host order */
+	uint16_t nat_port;	     /* P, host order */
+	uint8_t backend;	     /* slot */
+	_Atomic uint8_t state;	     /* enum wgw_ent_state */
+	_Atomic uint32_t next;	     /* hash chain */
+	_Atomic uint32_t last_seen;  /* s, monotonic; written by workers */
+	_Atomic uint32_t free_next;  /* free list / limbo link */
+	uint32_t bucket;	     /* its bucket, for unlink */
+	uint32_t created;	     /* s, monotonic */
+	uint32_t pad;
+} __attribute__((aligned(WGW_CACHELINE)));
+
+struct wgw_htab {
+	_Atomic uint32_t *bucket;    /* entry index of the chain head */
+	unsigned shift;		     /* 64 - log2(buckets) */
+	uint32_t n_buckets;
+	_Atomic uint32_t locks[WGW_HTAB_LOCKS];
+};
+
+/* NAT ports of one backend slot: a lock-free stack of free port indices
+ * (index = P - port_lo + 1) and the reverse index. */
+struct wgw_port_pool {
+	_Atomic uint64_t head __attribute__((aligned(WGW_CACHELINE)));
+	_Atomic uint32_t *next;	     /* [n_ports + 1] */
+	_Atomic uint32_t *rev;	     /* [n_ports + 1]: mapping index or 0 */
+};
+
+struct wgw_limbo {
+	uint32_t cids, maps;	     /* list heads (free_next links) */
+	uint32_t n_cids, n_maps;
+};
+
+struct wgw_sessions_cfg {
+	uint32_t max_cids, max_mappings;    /* capacity */
+	uint16_t nat_port_lo, nat_port_hi;  /* host order, inclusive */
+	const uint64_t *key;		    /* 6 random words, or NULL: getrandom() */
+};
+
+struct wgw_sessions {
+	_Atomic uint64_t cid_free __attribute__((aligned(WGW_CACHELINE)));
+	_Atomic uint64_t map_free __attribute__((aligned(WGW_CACHELINE)));
+	_Atomic uint32_t n_cids __attribute__((aligned(WGW_CACHELINE)));
+	_Atomic uint32_t n_maps;
+	_Atomic uint32_t lim_cids, lim_maps; /* <= capacity, for reload */
+
+	/* read-mostly */
+	struct wgw_cid_ent *cids __attribute__((aligned(WGW_CACHELINE)));
+	struct wgw_map_ent *maps;
+	uint32_t cap_cids, cap_maps;
+	uint16_t port_lo;
+	uint32_t n_ports;
+	uint64_t key[6];
+	struct wgw_htab cid_tab, map_tab;
+
+	struct wgw_port_pool pools[WGW_MAX_BACKENDS];
+	_Atomic uint32_t be_maps[WGW_MAX_BACKENDS]; /* live mappings per slot */
+	_Atomic uint32_t be_cids[WGW_MAX_BACKENDS]; /* live CIDs per slot */
+
+	/* control thread only */
+	uint32_t cid_cursor, map_cursor;
+	struct wgw_limbo fresh;	     /* unlinked since the last grace period start */
+	struct wgw_limbo waiting;    /* unlinked before gp_target started */
+	uint64_t gp_target;
+	bool has_waiting;
+	size_t mem_bytes;	     /* allocated by create and slot init */
+};
+
+int wgw_sessions_init(struct wgw_sessions *s, const struct wgw_sessions_cfg *cfg);
+void wgw_sessions_fini(struct wgw_sessions *s);
+
+/* ---- reader side: no locks, no writes to shared lines ---------------- */
+
+static inline uint32_t wgw_cid_bucket(const struct wgw_sessions *s, uint64_t cid)
+{
+	/* multiply-shift (Dietzfelbinger): universal for a random odd key */
+	return (uint32_t)(((cid ^ s->key[0]) * s->key[1]) >> s->cid_tab.shift);
+}
+
+static inline uint64_t wgw_map_hash(const struct wgw_sessions *s,
+				    const union wgw_addr *client, uint16_t cport,
+				    const union wgw_addr *vip, uint16_t vport)
+{
+	/* NH-style pairwise products with random keys, then multiply-shift */
+	uint64_t h = (client->q[0] + s->key[2]) * (client->q[1] + s->key[3]);
+
+	h += (vip->q[0] + s->key[4]) * (vip->q[1] + s->key[5]);
+	h += ((uint64_t)cport << 16 | vport) * (s->key[1] | 1);
+	h ^= h >> 29;
+	return h * s->key[1];
+}
+
+static inline uint32_t wgw_map_bucket(const struct wgw_sessions *s, uint64_t h)
+{
+	return (uint32_t)(h >> s->map_tab.shift);
+}
+
+/* The live entry for cid, or 0. */
+static inline uint32_t wgw_cid_find(const struct wgw_sessions *s, uint64_t cid)
+{
+	uint32_t i = atomic_load_explicit(&s->cid_tab.bucket[wgw_cid_bucket(s, cid)],
+					  memory_order_acquire);
+
+	while (i) {
+		const struct wgw_cid_ent *c = &s->cids[i];
+
+		if (c->cid == cid &&
+		    atomic_load_explicit(&c->state, memory_order_relaxed) == WGW_ENT_LIVE)
+			return i;
+		i = atomic_load_explicit(&c->next, memory_order_acquire);
+	}
+	return 0;
+}
+
+static inline bool wgw_map_key_eq(const struct wgw_map_ent *m,
+				  const union wgw_addr *client, uint16_t cport,
+				  const union wgw_addr *vip, uint16_t vport)
+{
+	return m->cport == cport && m->vport == vport &&
+	       wgw_addr_eq(&m->client, client) && wgw_addr_eq(&m->vip, vip);
+}
+
+/*
+ * The live mapping of (client, vip) on backend slot `backend`, or with
+ * WGW_BACKEND_ANY the most recently created one whose slot is accepted by
+ * ok[] (ok == NULL: any).  h from wgw_map_hash().
+ */
+static inline uint32_t wgw_map_find(const struct wgw_sessions *s, uint64_t h,
+				    const union wgw_addr *client, uint16_t cport,
+				    const union wgw_addr *vip, uint16_t vport,
+				    int backend, const _Atomic uint8_t *ok)
+{
+	uint32_t i = atomic_load_explicit(&s->map_tab.bucket[wgw_map_bucket(s, h)],
+					  memory_order_acquire);
+
+	while (i) {
+		const struct wgw_map_ent *m = &s->maps[i];
+
+		if (wgw_map_key_eq(m, client, cport, vip, vport) &&
+		    atomic_load_explicit(&m->state, memory_order_relaxed) == WGW_ENT_LIVE &&
+		    (backend == WGW_BACKEND_ANY ? !ok || ok[m->backend]
+						: m->backend == backend))
+			return i;
+		i = atomic_load_explicit(&m->next, memory_order_acquire);
+	}
+	return 0;
+}
+
+/* The live mapping owning NAT port `port` of backend slot `backend`, or 0. */
+static inline uint32_t wgw_map_rev(const struct wgw_sessions *s, unsigned backend,
+				   uint16_t port)
+{
+	const struct wgw_port_pool *pp = &s->pools[backend];
+	uint32_t pi = (uint32_t)(uint16_t)(port - s->port_lo) + 1, i;
+	const struct wgw_map_ent *m;
+
+	if (pi > s->n_ports || !pp->rev)
+		return 0;
+	i = atomic_load_explicit(&pp->rev[pi], memory_order_acquire);
+	if (!i)
+		return 0;
+	m = &s->maps[i];
+	if (atomic_load_explicit(&m->state, memory_order_relaxed) != WGW_ENT_LIVE ||
+	    m->backend != backend || m->nat_port != port)
+		return 0;
+	return i;
+}
+
+/* Refresh an entry's idle timer: written only when the second changed, so a
+ * busy session does not bounce its cache line between workers. */
+static inline void wgw_touch(_Atomic uint32_t *last_seen, uint32_t now)
+{
+	if (atomic_load_explicit(last_seen, memory_order_relaxed) != now)
+		atomic_store_explicit(last_seen, now, memory_order_relaxed);
+}
+
+/* ---- set-up, from any worker ------------------------------------------ */
+
+/*
+ * Bind cid to backend slot.  0: created (*idx set); -EEXIST: already live
+ * (*idx = that entry, never changed); -ENOSPC: table full or over limit.
+ */
+int wgw_cid_learn(struct wgw_sessions *s, uint64_t cid, unsigned backend,
+		  uint32_t now, uint32_t *idx);
+
+/*
+ * Create the mapping (client, vip) -> backend slot with a new NAT port.
+ * 0: created; -EEXIST: one exists on that backend (*idx = it); -ENOSPC:
+ * table full or over limit; -EADDRNOTAVAIL: the backend's NAT ports are
+ * all in use; -ENOENT: slot has no port pool.
+ */
+int wgw_map_create(struct wgw_sessions *s, uint64_t h,
+		   const union wgw_addr *client, uint16_t cport,
+		   const union wgw_addr *vip, uint16_t vport, unsigned backend,
+		   uint32_t now, uint32_t *idx);
+
+/* ---- control thread only ---------------------------------------------- */
+
+/* Give slot a full pool of NAT ports (allocating its arrays on first use).
+ * The slot must have no mapping, live or in limbo.  0 or -ENOMEM. */
+int wgw_sessions_slot_init(struct wgw_sessions *s, unsigned slot);
+
+/* Unlink every live mapping and CID of slot (into limbo).  The caller must
+ * have made sure (grace period) that no worker can still create one. */
+void wgw_sessions_slot_purge(struct wgw_sessions *s, unsigned slot);
+
+struct wgw_expire_result {
+	uint32_t maps, cids;	     /* unlinked now */
+	uint32_t freed_maps, freed_cids; /* returned to the free lists */
+};
+
+/*
+ * Look at up to `budget` entries of each table from where the last call
+ * stopped and unlink those idle for at least their timeout (seconds).
+ * Then reclaim: what was unlinked before the last grace period that has
+ * completed goes back to the free lists.  Never blocks.
+ */
+void wgw_sessions_expire(struct wgw_sessions *s, struct wgw_qsbr *q, uint32_t now,
+			 uint32_t budget, uint32_t cid_idle_s, uint32_t map_idle_s,
+			 struct wgw_expire_result *res);
+
+/* Reclaim step alone (see above).  With `synced` the caller has completed a
+ * grace period after the last unlink: everything in limbo is freed. */
+void wgw_sessions_reclaim(struct wgw_sessions *s, struct wgw_qsbr *q, bool synced,
+			  struct wgw_expire_result *res);
+
+/*
+ * Consistency check of every table, free list, port pool and counter
+ * against each other (slot_in_use[b]: whether slot b holds a backend).
+ * Exact only while no worker routes (all detached or offline) and with the
+ * control side serialised: for tests and for a debugging command.
+ * 0, or -EUCLEAN with the first inconsistency described in err.
+ */
+int wgw_sessions_check(struct wgw_sessions *s, const bool *slot_in_use, char *err,
+		       size_t errlen);
+
+#endif

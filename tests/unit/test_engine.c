@@ -1,0 +1,1047 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The routing engine, rule by rule, with crafted packets: handshakes and
+ * unknown CIDs by client endpoint, known CIDs following their backend,
+ * spoofing, learning in both directions, drain, remove, expiry, capacity,
+ * the LAN side's source checks, the consistent hash, IPv4 and IPv6, valid
+ * checksums after every rewrite, and the memory cost of a session.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/backends.h"
+#include "gateway/engine.h"
+#include "tests/unit/test_engine_util.h"
+
+#define NAT_LO 20000
+#define NAT_HI 20999
+#define HS WRAITH_CID_HANDSHAKE
+
+static struct wgw_engine *E;
+static struct wgw_engine_thread *T;
+static union wgw_addr VIP, NAT, B[4];
+static uint32_t NOW = 1000;
+
+static const struct wgw_vip *vips4(unsigned *n)
+{
+	static struct wgw_vip v[2];
+
+	v[0] = (struct wgw_vip){ A("203.0.113.10"), 8420, 8420 };
+	v[1] = (struct wgw_vip){ A("203.0.113.10"), 40000, 50000 };
+	*n = 2;
+	return v;
+}
+
+static struct wgw_engine *engine4(uint32_t max_cids, uint32_t max_maps, uint16_t lo,
+				  uint16_t hi, unsigned n_backends, const unsigned *order)
+{
+	struct wgw_engine_cfg cfg = { 0 };
+	struct wgw_engine *e;
+
+	cfg.vips = vips4(&cfg.n_vips);
+	cfg.nat_addr = A("10.0.0.1");
+	cfg.nat_port_lo = lo;
+	cfg.nat_port_hi = hi;
+	cfg.n_threads = 2;
+	cfg.max_cids = max_cids;
+	cfg.max_mappings = max_maps;
+	cfg.cid_idle_s = 300;
+	cfg.map_idle_s = 60;
+	e = wgw_engine_create(&cfg);
+	ck_assert_ptr_nonnull(e);
+	for (unsigned i = 0; i < n_backends; i++) {
+		unsigned k = order ? order[i] : i;
+
+		ck_assert_int_ge(wgw_engine_backend_add(e, &B[k], 8420, 1), 0);
+	}
+	return e;
+}
+
+static void setup(void)
+{
+	VIP = A("203.0.113.10");
+	NAT = A("10.0.0.1");
+	B[0] = A("10.0.0.11");
+	B[1] = A("10.0.0.12");
+	B[2] = A("10.0.0.13");
+	B[3] = A("10.0.0.14");
+	E = engine4(1024, 1024, NAT_LO, NAT_HI, 3, NULL);
+	T = wgw_engine_thread_attach(E, 0);
+	ck_assert_ptr_nonnull(T);
+}
+
+static void teardown(void)
+{
+	char err[256];
+
+	wgw_engine_thread_detach(T);
+	/* after every test: tables, free lists, ports and counters agree */
+	ck_assert_msg(wgw_engine_check(E, err, sizeof(err)) == 0, "%s", err);
+	wgw_engine_destroy(E);
+}
+
+/* What a routed packet became. */
+struct res {
+	enum wgw_verdict v;
+	struct wgw_route r;
+	union wgw_addr src, dst;
+	uint16_t sport, dport;
+};
+
+static int backend_of(const union wgw_addr *a)
+{
+	for (int i = 0; i < 4; i++)
+		if (wgw_addr_eq(a, &B[i]))
+			return i;
+	return -1;
+}
+
+static struct res fwd_on(struct wgw_engine_thread *t, const char *client, uint16_t cport,
+			 uint16_t vport, uint64_t cid, uint16_t len)
+{
+	union wgw_addr c = A(client);
+	struct tpkt pk;
+	struct res r;
+
+	tpkt_make(&pk, &c, cport, &VIP, vport, cid, len);
+	r.v = wgw_engine_from_client(t, &pk.p, NOW, &r.r);
+	tpkt_src(&pk, &r.src, &r.sport);
+	tpkt_dst(&pk, &r.dst, &r.dport);
+	ck_assert(wgw_pkt_csum_ok(&pk.p));
+	if (r.v == WGW_TO_LAN) {
+		ck_assert(wgw_addr_eq(&r.src, &NAT));
+		ck_assert_uint_ge(r.sport, NAT_LO);
+		ck_assert_uint_le(r.sport, NAT_HI);
+		ck_assert(wgw_addr_eq(&r.dst, &r.r.nexthop));
+		ck_assert_uint_eq(r.dport, 8420);
+	} else {
+		/* a dropped packet is left as it was */
+		ck_assert(wgw_addr_eq(&r.src, &c));
+		ck_assert_uint_eq(r.sport, cport);
+	}
+	return r;
+}
+
+static struct res fwd(const char *client, uint16_t cport, uint64_t cid)
+{
+	return fwd_on(T, client, cport, 8420, cid, 0);
+}
+
+static struct res rev_from(const union wgw_addr *src, uint16_t sport, const union wgw_addr *dst,
+			   uint16_t dport, uint64_t cid)
+{
+	struct tpkt pk;
+	struct res r;
+
+	tpkt_make(&pk, src, sport, dst, dport, cid, 0);
+	r.v = wgw_engine_from_backend(T, &pk.p, NOW, &r.r);
+	tpkt_src(&pk, &r.src, &r.sport);
+	tpkt_dst(&pk, &r.dst, &r.dport);
+	ck_assert(wgw_pkt_csum_ok(&pk.p));
+	return r;
+}
+
+/* A reply from backend b to NAT port P. */
+static struct res rev(int b, uint16_t P, uint64_t cid)
+{
+	return rev_from(&B[b], 8420, &NAT, P, cid);
+}
+
+static void assert_reply_to(struct res r, const char *client, uint16_t cport, uint16_t vport)
+{
+	union wgw_addr c = A(client);
+
+	ck_assert_int_eq(r.v, WGW_TO_WAN);
+	ck_assert(wgw_addr_eq(&r.dst, &c));
+	ck_assert_uint_eq(r.dport, cport);
+	ck_assert(wgw_addr_eq(&r.src, &VIP));
+	ck_assert_uint_eq(r.sport, vport);
+	ck_assert(wgw_addr_eq(&r.r.nexthop, &c));
+}
+
+/* The test thread is also the control thread: offline while removing. */
+static int remove_backend(int i)
+{
+	int err;
+
+	wgw_engine_thread_offline(T);
+	err = wgw_engine_backend_remove(E, &B[i], 8420);
+	wgw_engine_thread_online(T);
+	return err;
+}
+
+static uint64_t ctr(enum wgw_engine_ctr c)
+{
+	struct wgw_engine_stats st;
+
+	wgw_engine_get_stats(E, &st);
+	return st.ctr[c];
+}
+
+static uint64_t drops(enum wgw_drop_reason d)
+{
+	struct wgw_engine_stats st;
+
+	wgw_engine_get_stats(E, &st);
+	return st.drop[d];
+}
+
+/* The backend rule 1 picks for a client endpoint, asked of a separate
+ * engine with the same backends (the choice is deterministic). */
+static int probe_choice(const char *client, uint16_t cport, unsigned n_backends)
+{
+	struct wgw_engine *pe = engine4(16, 16, NAT_LO, NAT_HI, n_backends, NULL);
+	struct wgw_engine_thread *pt = wgw_engine_thread_attach(pe, 0);
+	struct res r = fwd_on(pt, client, cport, 8420, HS, 0);
+
+	ck_assert_int_eq(r.v, WGW_TO_LAN);
+	wgw_engine_thread_detach(pt);
+	wgw_engine_destroy(pe);
+	return backend_of(&r.dst);
+}
+
+/* A client address whose rule-1 choice is (want) or is not (!want) b. */
+static const char *client_choosing(int b, bool want, unsigned n_backends, char *buf,
+				   unsigned first)
+{
+	for (unsigned i = first; i < 250; i++) {
+		sprintf(buf, "198.51.100.%u", i);
+		if ((probe_choice(buf, 5555, n_backends) == b) == want)
+			return buf;
+	}
+	ck_abort_msg("no client found");
+	return NULL;
+}
+
+/* ---- rule 1 --------------------------------------------------------------- */
+
+START_TEST(test_handshake_by_endpoint)
+{
+	struct res r0 = fwd("198.51.100.1", 5555, HS), r;
+	int b = backend_of(&r0.dst);
+
+	ck_assert_int_eq(r0.v, WGW_TO_LAN);
+	ck_assert_int_ge(b, 0);
+	ck_assert_int_eq(r0.r.backend, b); /* slots follow the add order here */
+	/* special CIDs, bare handshakes (unknown leading bytes) and payloads
+	 * too short for a CID: all the endpoint's mapping */
+	const uint64_t cids[] = { HS, WRAITH_CID_VERSION, WRAITH_CID_RESET, 0,
+				  0x1111111111111111ULL, 0x2222222222222222ULL };
+	for (unsigned i = 0; i < sizeof(cids) / sizeof(cids[0]); i++) {
+		r = fwd("198.51.100.1", 5555, cids[i]);
+		ck_assert_int_eq(r.v, WGW_TO_LAN);
+		ck_assert(wgw_addr_eq(&r.dst, &r0.dst));
+		ck_assert_uint_eq(r.sport, r0.sport);
+	}
+	r = fwd_on(T, "198.51.100.1", 5555, 8420, 0x3333333333333333ULL, 12);
+	ck_assert_uint_eq(r.sport, r0.sport);
+	ck_assert_uint_eq(ctr(WGW_CTR_MAP_CREATED), 1);
+	/* special CIDs are never learned, the two others are */
+	ck_assert_uint_eq(ctr(WGW_CTR_CID_LEARNED), 2);
+	ck_assert_int_eq(wgw_engine_lookup_cid(E, HS, NOW, &(struct wgw_cid_info){ 0 }), -ENOENT);
+	ck_assert_int_eq(wgw_engine_lookup_cid(E, 0x3333333333333333ULL, NOW,
+					       &(struct wgw_cid_info){ 0 }), -ENOENT);
+
+	/* the same endpoint through another VIP endpoint is another mapping */
+	r = fwd_on(T, "198.51.100.1", 5555, 45000, HS, 0);
+	ck_assert_int_eq(r.v, WGW_TO_LAN);
+	ck_assert_uint_ne(r.sport, r0.sport);
+	ck_assert(wgw_addr_eq(&r.dst, &r0.dst)); /* same endpoint, same choice */
+	assert_reply_to(rev(b, r.sport, HS), "198.51.100.1", 5555, 45000);
+	assert_reply_to(rev(b, r0.sport, HS), "198.51.100.1", 5555, 8420);
+
+	/* many endpoints use every backend */
+	unsigned used[4] = { 0 };
+	char buf[32];
+	for (unsigned i = 2; i < 100; i++) {
+		sprintf(buf, "198.51.100.%u", i);
+		r = fwd(buf, 7000, HS);
+		ck_assert_int_eq(r.v, WGW_TO_LAN);
+		used[backend_of(&r.dst)]++;
+	}
+	ck_assert_uint_gt(used[0], 10);
+	ck_assert_uint_gt(used[1], 10);
+	ck_assert_uint_gt(used[2], 10);
+	ck_assert_uint_eq(used[3], 0);
+}
+END_TEST
+
+/* ---- rule 2 --------------------------------------------------------------- */
+
+START_TEST(test_known_cid_follows_backend)
+{
+	const uint64_t c = 0x0123456789abcdefULL;
+	char other[32];
+	struct res r1, r2, r3, r;
+	int b;
+
+	r1 = fwd("198.51.100.1", 5555, HS);
+	b = backend_of(&r1.dst);
+	r = fwd("198.51.100.1", 5555, c); /* learned on the client side */
+	ck_assert_uint_eq(r.sport, r1.sport);
+	ck_assert_uint_eq(ctr(WGW_CTR_CID_LEARNED), 1);
+
+	/* NAT rebinding: new port, same address */
+	r2 = fwd("198.51.100.1", 6666, c);
+	ck_assert_int_eq(r2.v, WGW_TO_LAN);
+	ck_assert_int_eq(backend_of(&r2.dst), b);
+	ck_assert_uint_ne(r2.sport, r1.sport);
+	/* roaming: a new address whose own hash choice is another backend */
+	client_choosing(b, false, 3, other, 2);
+	r3 = fwd(other, 5555, c);
+	ck_assert_int_eq(r3.v, WGW_TO_LAN);
+	ck_assert_int_eq(backend_of(&r3.dst), b);
+	ck_assert_uint_ne(r3.sport, r1.sport);
+	ck_assert_uint_ne(r3.sport, r2.sport);
+	ck_assert_uint_eq(ctr(WGW_CTR_CID_MIGRATED), 2);
+	ck_assert_uint_eq(ctr(WGW_CTR_MAP_CREATED), 3);
+
+	/* each NAT port answers its own client endpoint */
+	assert_reply_to(rev(b, r1.sport, c), "198.51.100.1", 5555, 8420);
+	assert_reply_to(rev(b, r2.sport, c), "198.51.100.1", 6666, 8420);
+	assert_reply_to(rev(b, r3.sport, c), other, 5555, 8420);
+	/* the new endpoint's mapping is stable */
+	r = fwd(other, 5555, c);
+	ck_assert_uint_eq(r.sport, r3.sport);
+}
+END_TEST
+
+START_TEST(test_spoofed_cid_never_redirects)
+{
+	const uint64_t c = 0xdeadbeef00000001ULL;
+	char victim[32], attacker[32];
+	struct res rv, rx, rs, r;
+	int b, a;
+
+	client_choosing(0, true, 3, victim, 2);
+	client_choosing(0, false, 3, attacker, 2);
+	rv = fwd(victim, 5555, HS);
+	b = backend_of(&rv.dst);
+	ck_assert_int_eq(b, 0);
+	assert_reply_to(rev(b, rv.sport, c), victim, 5555, 8420); /* learns c from b */
+	rx = fwd(attacker, 5555, HS);
+	a = backend_of(&rx.dst);
+	ck_assert_int_ne(a, b);
+
+	/* the attacker replays the victim's CID */
+	rs = fwd(attacker, 5555, c);
+	ck_assert_int_eq(rs.v, WGW_TO_LAN);
+	ck_assert_int_eq(backend_of(&rs.dst), b); /* to the CID's backend... */
+	ck_assert_uint_ne(rs.sport, rv.sport);    /* ...on a mapping of its own */
+	ck_assert_uint_ne(rs.sport, rx.sport);
+	/* the victim's mapping is untouched, both ways */
+	r = fwd(victim, 5555, c);
+	ck_assert_uint_eq(r.sport, rv.sport);
+	assert_reply_to(rev(b, rv.sport, c), victim, 5555, 8420);
+	/* and so is the attacker's first mapping */
+	assert_reply_to(rev(a, rx.sport, HS), attacker, 5555, 8420);
+	/* the CID still belongs to b */
+	struct wgw_cid_info ci;
+	ck_assert_int_eq(wgw_engine_lookup_cid(E, c, NOW, &ci), 0);
+	ck_assert_int_eq(backend_of(&ci.backend), b);
+}
+END_TEST
+
+/* ---- rule 3 --------------------------------------------------------------- */
+
+START_TEST(test_learning_both_directions)
+{
+	const uint64_t c_up = 0x1000000000000001ULL, c_down = 0x2000000000000002ULL;
+	struct wgw_cid_info ci;
+	char other[32], y[32];
+	struct res r1, r, ry;
+	int b, a;
+
+	r1 = fwd("198.51.100.1", 5555, HS);
+	b = backend_of(&r1.dst);
+	/* backend -> client: the backend's CID is learned */
+	assert_reply_to(rev(b, r1.sport, c_down), "198.51.100.1", 5555, 8420);
+	ck_assert_int_eq(wgw_engine_lookup_cid(E, c_down, NOW, &ci), 0);
+	ck_assert_int_eq(backend_of(&ci.backend), b);
+	client_choosing(b, false, 3, other, 2);
+	r = fwd(other, 5555, c_down);
+	ck_assert_int_eq(backend_of(&r.dst), b);
+
+	/* client -> backend: an unknown CID on the mapping is learned */
+	r = fwd("198.51.100.1", 5555, c_up);
+	ck_assert_int_eq(wgw_engine_lookup_cid(E, c_up, NOW, &ci), 0);
+	ck_assert_int_eq(backend_of(&ci.backend), b);
+
+	/* never rebound: c_up shows up on a mapping of another backend */
+	client_choosing(b, false, 3, y, 120);
+	ry = fwd(y, 5555, HS);
+	a = backend_of(&ry.dst);
+	ck_assert_int_ne(a, b);
+	assert_reply_to(rev(a, ry.sport, c_up), y, 5555, 8420);
+	ck_assert_uint_eq(ctr(WGW_CTR_CID_CONFLICT), 1);
+	ck_assert_int_eq(wgw_engine_lookup_cid(E, c_up, NOW, &ci), 0);
+	ck_assert_int_eq(backend_of(&ci.backend), b);
+	ck_assert_int_eq(ci.slot, b);
+}
+END_TEST
+
+/* ---- rule 4: drain and remove --------------------------------------------- */
+
+START_TEST(test_drain)
+{
+	const uint64_t c = 0x5555aaaa5555aaaaULL;
+	struct wgw_backend_info bi[4];
+	char buf[32], other[32];
+	struct res r1, r;
+	int b;
+
+	r1 = fwd("198.51.100.1", 5555, HS);
+	b = backend_of(&r1.dst);
+	fwd("198.51.100.1", 5555, c);
+	ck_assert_int_eq(wgw_engine_backend_drain(E, &B[b], 8420), 0);
+	ck_assert_uint_eq(wgw_engine_backends(E, bi, 4), 3);
+	ck_assert_int_eq(bi[b].state, WGW_BACKEND_DRAIN);
+
+	/* the existing session flows on, both ways, on its port */
+	r = fwd("198.51.100.1", 5555, c);
+	ck_assert_int_eq(backend_of(&r.dst), b);
+	ck_assert_uint_eq(r.sport, r1.sport);
+	assert_reply_to(rev(b, r1.sport, c), "198.51.100.1", 5555, 8420);
+	/* a handshake from the same endpoint still uses its mapping */
+	r = fwd("198.51.100.1", 5555, HS);
+	ck_assert_uint_eq(r.sport, r1.sport);
+
+	/* new endpoints avoid it */
+	for (unsigned i = 2; i < 120; i++) {
+		sprintf(buf, "198.51.100.%u", i);
+		r = fwd(buf, 4000, HS);
+		ck_assert_int_eq(r.v, WGW_TO_LAN);
+		ck_assert_int_ne(backend_of(&r.dst), b);
+	}
+	/* ...unless they carry its CID: a migrating session is not new */
+	client_choosing(b, true, 3, other, 120); /* would pick b if up */
+	r = fwd(other, 31337, c);
+	ck_assert_int_eq(backend_of(&r.dst), b);
+	ck_assert_uint_ne(r.sport, r1.sport);
+
+	/* undrain: chosen again */
+	ck_assert_int_eq(wgw_engine_backend_undrain(E, &B[b], 8420), 0);
+	r = fwd(other, 5555, HS);
+	ck_assert_int_eq(backend_of(&r.dst), b);
+}
+END_TEST
+
+START_TEST(test_remove)
+{
+	const uint64_t c = 0x7777000077770000ULL;
+	struct wgw_backend_info bi[4];
+	struct wgw_cid_info ci;
+	struct wgw_engine_stats st;
+	struct res r1, r;
+	int b;
+
+	r1 = fwd("198.51.100.1", 5555, HS);
+	b = backend_of(&r1.dst);
+	fwd("198.51.100.1", 5555, c);
+	ck_assert_int_eq(wgw_engine_lookup_cid(E, c, NOW, &ci), 0);
+	ck_assert_int_eq(remove_backend(b), 0);
+	ck_assert_int_eq(remove_backend(b), -ENOENT);
+	ck_assert_uint_eq(wgw_engine_backends(E, bi, 4), 2);
+
+	/* its mappings and CIDs are gone */
+	ck_assert_int_eq(wgw_engine_lookup_cid(E, c, NOW, &ci), -ENOENT);
+	wgw_engine_get_stats(E, &st);
+	ck_assert_uint_eq(st.n_mappings, 0);
+	ck_assert_uint_eq(st.n_cids, 0);
+	ck_assert_uint_eq(st.ctr[WGW_CTR_MAP_PURGED], 1);
+	ck_assert_uint_eq(st.ctr[WGW_CTR_CID_PURGED], 1);
+	ck_assert_uint_eq(st.limbo_mappings, 0);
+	/* it cannot send through the gateway any more */
+	r = rev(b, r1.sport, c);
+	ck_assert_int_eq(r.v, WGW_DROP);
+	ck_assert_int_eq(r.r.reason, WGW_DROP_BAD_SOURCE);
+	/* the client is rehashed onto a remaining backend and its CID follows */
+	r = fwd("198.51.100.1", 5555, c);
+	ck_assert_int_eq(r.v, WGW_TO_LAN);
+	ck_assert_int_ne(backend_of(&r.dst), b);
+	ck_assert_int_eq(wgw_engine_lookup_cid(E, c, NOW, &ci), 0);
+	ck_assert(wgw_addr_eq(&ci.backend, &r.dst));
+
+	/* the slot is reusable: add it back, then add a fourth */
+	ck_assert_int_ge(wgw_engine_backend_add(E, &B[b], 8420, 1), 0);
+	ck_assert_int_eq(wgw_engine_backend_add(E, &B[b], 8420, 1), -EEXIST);
+	ck_assert_int_ge(wgw_engine_backend_add(E, &B[3], 8420, 2), 0);
+	ck_assert_uint_eq(wgw_engine_backends(E, bi, 4), 4);
+	r = fwd("198.51.100.1", 5555, c); /* its session stays where it is */
+	ck_assert_int_ne(backend_of(&r.dst), b);
+}
+END_TEST
+
+/* ---- expiry and capacity --------------------------------------------------- */
+
+START_TEST(test_expiry_frees_state_and_ports)
+{
+	struct wgw_engine_stats st;
+	char buf[32];
+	struct res r;
+
+	teardown();
+	/* one backend, 4 NAT ports */
+	E = engine4(64, 64, NAT_LO, NAT_LO + 3, 1, NULL);
+	T = wgw_engine_thread_attach(E, 0);
+	for (unsigned i = 1; i <= 4; i++) {
+		sprintf(buf, "198.51.100.%u", i);
+		ck_assert_int_eq(fwd(buf, 1, 0xc1d0000000000000ULL + i).v, WGW_TO_LAN);
+	}
+	r = fwd("198.51.100.5", 1, HS);
+	ck_assert_int_eq(r.v, WGW_DROP);
+	ck_assert_int_eq(r.r.reason, WGW_DROP_PORTS_FULL);
+	ck_assert_uint_eq(ctr(WGW_CTR_MAP_REFUSED), 1);
+
+	/* keep client 1 alive; the others go idle */
+	NOW += 50;
+	fwd("198.51.100.1", 1, 0xc1d0000000000001ULL);
+	NOW += 20; /* 70 s idle > 60: mappings 2-4 expire, CIDs (300 s) stay */
+	ck_assert_uint_eq(wgw_engine_expire(E, NOW, 1000), 3);
+	/* unlinked but held for a grace period: the worker has not quiesced */
+	wgw_engine_get_stats(E, &st);
+	ck_assert_uint_eq(st.n_mappings, 1);
+	ck_assert_uint_eq(st.limbo_mappings, 3);
+	ck_assert_uint_eq(wgw_engine_expire(E, NOW, 1000), 0);
+	wgw_engine_get_stats(E, &st);
+	ck_assert_uint_eq(st.limbo_mappings, 3);
+	wgw_engine_quiescent(T);
+	wgw_engine_expire(E, NOW, 1000);
+	wgw_engine_get_stats(E, &st);
+	ck_assert_uint_eq(st.limbo_mappings, 0);
+	ck_assert_uint_eq(st.ctr[WGW_CTR_MAP_EXPIRED], 3);
+	ck_assert_uint_eq(st.n_cids, 4);
+
+	/* ports are back: three new endpoints fit, a fourth does not */
+	for (unsigned i = 5; i <= 7; i++) {
+		sprintf(buf, "198.51.100.%u", i);
+		ck_assert_int_eq(fwd(buf, 1, HS).v, WGW_TO_LAN);
+	}
+	ck_assert_int_eq(fwd("198.51.100.8", 1, HS).r.reason, WGW_DROP_PORTS_FULL);
+
+	/* CIDs expire on their own timer; an expired CID is unknown again */
+	NOW += 400;
+	wgw_engine_thread_offline(T); /* an offline worker holds nothing */
+	wgw_engine_expire(E, NOW, 1000);
+	wgw_engine_expire(E, NOW, 1000);
+	wgw_engine_thread_online(T);
+	wgw_engine_get_stats(E, &st);
+	ck_assert_uint_eq(st.n_cids, 0);
+	ck_assert_uint_eq(st.n_mappings, 0);
+	ck_assert_uint_eq(st.ctr[WGW_CTR_CID_EXPIRED], 4);
+	ck_assert_uint_eq(st.limbo_cids + st.limbo_mappings, 0);
+}
+END_TEST
+
+START_TEST(test_capacity_refuses_new_keeps_old)
+{
+	struct res first[8], r;
+	char buf[32];
+
+	teardown();
+	E = engine4(4, 8, NAT_LO, NAT_HI, 3, NULL);
+	T = wgw_engine_thread_attach(E, 0);
+	for (unsigned i = 0; i < 8; i++) {
+		sprintf(buf, "198.51.100.%u", i + 1);
+		first[i] = fwd(buf, 1, 0xabc0000000000000ULL + i);
+		ck_assert_int_eq(first[i].v, WGW_TO_LAN);
+	}
+	/* CID table full after 4: routed anyway, not learned, counted */
+	ck_assert_uint_eq(ctr(WGW_CTR_CID_LEARNED), 4);
+	ck_assert_uint_eq(ctr(WGW_CTR_CID_REFUSED), 4);
+	/* a flood of new endpoints is refused and counted... */
+	for (unsigned i = 0; i < 50; i++) {
+		sprintf(buf, "192.0.2.%u", i + 1);
+		r = fwd(buf, 2, HS);
+		ck_assert_int_eq(r.v, WGW_DROP);
+		ck_assert_int_eq(r.r.reason, WGW_DROP_MAP_FULL);
+	}
+	ck_assert_uint_eq(ctr(WGW_CTR_MAP_REFUSED), 50);
+	ck_assert_uint_eq(drops(WGW_DROP_MAP_FULL), 50);
+	/* ...and evicts nothing */
+	for (unsigned i = 0; i < 8; i++) {
+		sprintf(buf, "198.51.100.%u", i + 1);
+		r = fwd(buf, 1, 0xabc0000000000000ULL + i);
+		ck_assert_int_eq(r.v, WGW_TO_LAN);
+		ck_assert_uint_eq(r.sport, first[i].sport);
+		ck_assert(wgw_addr_eq(&r.dst, &first[i].dst));
+		assert_reply_to(rev(backend_of(&r.dst), r.sport, 0), buf, 1, 8420);
+	}
+	/* a lower limit on reload refuses more, evicts nothing */
+	ck_assert_int_eq(wgw_engine_set_limits(E, 0, 8, 0, 0), 0);
+	ck_assert_int_eq(wgw_engine_set_limits(E, 0, 9999, 0, 0), -ERANGE);
+	ck_assert_int_eq(wgw_engine_set_limits(E, 0, 4, 0, 0), 0);
+	r = fwd("198.51.100.1", 1, HS);
+	ck_assert_int_eq(r.v, WGW_TO_LAN);
+}
+END_TEST
+
+/* ---- the LAN side is no open relay ------------------------------------------ */
+
+START_TEST(test_lan_source_checks)
+{
+	union wgw_addr stranger = A("10.0.0.99"), other_nat = A("10.0.0.2");
+	struct res r1, r;
+	int b, a;
+
+	r1 = fwd("198.51.100.1", 5555, HS);
+	b = backend_of(&r1.dst);
+	a = (b + 1) % 3;
+	assert_reply_to(rev(b, r1.sport, 0), "198.51.100.1", 5555, 8420);
+
+	r = rev_from(&stranger, 8420, &NAT, r1.sport, 0);
+	ck_assert_int_eq(r.r.reason, WGW_DROP_BAD_SOURCE);
+	r = rev_from(&B[b], 8421, &NAT, r1.sport, 0); /* right address, wrong port */
+	ck_assert_int_eq(r.r.reason, WGW_DROP_BAD_SOURCE);
+	r = rev(a, r1.sport, 0); /* another backend, someone else's port */
+	ck_assert_int_eq(r.r.reason, WGW_DROP_NO_MAPPING);
+	r = rev(b, r1.sport + 1, 0); /* an unused port */
+	ck_assert_int_eq(r.r.reason, WGW_DROP_NO_MAPPING);
+	r = rev(b, NAT_HI + 1, 0);
+	ck_assert_int_eq(r.r.reason, WGW_DROP_NOT_NAT);
+	r = rev_from(&B[b], 8420, &other_nat, r1.sport, 0);
+	ck_assert_int_eq(r.r.reason, WGW_DROP_NOT_NAT);
+	ck_assert_uint_eq(drops(WGW_DROP_BAD_SOURCE), 2);
+	ck_assert_uint_eq(drops(WGW_DROP_NO_MAPPING), 2);
+	ck_assert_uint_eq(drops(WGW_DROP_NOT_NAT), 2);
+	for (unsigned i = 0; i < 6; i++)
+		ck_assert_int_eq(rev(b, NAT_HI + 1, 0).v, WGW_DROP);
+	ck_assert_uint_eq(ctr(WGW_CTR_DROP), 12);
+	ck_assert_uint_eq(ctr(WGW_CTR_TO_WAN), 1);
+}
+END_TEST
+
+START_TEST(test_client_side_checks)
+{
+	union wgw_addr c6 = A("2001:db8::5"), v6 = A("2001:db8::10");
+	struct wgw_route rt;
+	struct tpkt pk;
+	struct res r;
+
+	r = fwd_on(T, "198.51.100.1", 5555, 8421, HS, 0);
+	ck_assert_int_eq(r.r.reason, WGW_DROP_NOT_VIP);
+	r = fwd_on(T, "198.51.100.1", 5555, 50001, HS, 0);
+	ck_assert_int_eq(r.r.reason, WGW_DROP_NOT_VIP);
+	r = fwd_on(T, "198.51.100.1", 5555, 50000, HS, 0);
+	ck_assert_int_eq(r.v, WGW_TO_LAN);
+	tpkt_make(&pk, &c6, 1, &v6, 8420, HS, 0);
+	ck_assert_int_eq(wgw_engine_from_client(T, &pk.p, NOW, &rt), WGW_DROP);
+	ck_assert_int_eq(rt.reason, WGW_DROP_FAMILY);
+	ck_assert_str_eq(wgw_drop_reason_name(rt.reason), "family");
+
+	/* VIP set replaced on reload */
+	struct wgw_vip nv = { A("203.0.113.10"), 9000, 9000 };
+	ck_assert_int_eq(wgw_engine_set_vips(E, &nv, 1), 0);
+	r = fwd_on(T, "198.51.100.1", 5555, 8420, HS, 0);
+	ck_assert_int_eq(r.r.reason, WGW_DROP_NOT_VIP);
+	r = fwd_on(T, "198.51.100.1", 5555, 9000, HS, 0);
+	ck_assert_int_eq(r.v, WGW_TO_LAN);
+	/* no backend at all */
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(remove_backend(i), 0);
+	r = fwd_on(T, "198.51.100.1", 5555, 9000, HS, 0);
+	ck_assert_int_eq(r.r.reason, WGW_DROP_NO_BACKEND);
+}
+END_TEST
+
+/* ---- the consistent hash ------------------------------------------------------ */
+
+START_TEST(test_hash_deterministic_across_engines)
+{
+	const unsigned order_a[] = { 0, 1, 2, 3 }, order_b[] = { 3, 1, 0, 2 };
+	struct wgw_engine *e1 = engine4(4096, 4096, NAT_LO, NAT_HI, 4, order_a);
+	struct wgw_engine *e2 = engine4(4096, 4096, NAT_LO, NAT_HI, 4, order_b);
+	struct wgw_engine_thread *t1 = wgw_engine_thread_attach(e1, 0);
+	struct wgw_engine_thread *t2 = wgw_engine_thread_attach(e2, 1);
+	char buf[32];
+
+	/* different slots and random table keys, the same choices */
+	for (unsigned i = 0; i < 2000; i++) {
+		struct res r1, r2;
+
+		sprintf(buf, "100.64.%u.%u", i / 250, i % 250 + 1);
+		r1 = fwd_on(t1, buf, (uint16_t)(1024 + i), 8420, HS, 0);
+		r2 = fwd_on(t2, buf, (uint16_t)(1024 + i), 8420, HS, 0);
+		ck_assert(wgw_addr_eq(&r1.dst, &r2.dst));
+	}
+	wgw_engine_thread_detach(t1);
+	wgw_engine_thread_detach(t2);
+	wgw_engine_destroy(e1);
+	wgw_engine_destroy(e2);
+}
+END_TEST
+
+/* WGW-RDV-1 is part of the interface between gateways: its values must not
+ * change silently. */
+START_TEST(test_hash_golden)
+{
+	union wgw_addr a = A("192.0.2.1"), b = A("2001:db8::1");
+
+	ck_assert_uint_eq(wgw_rdv_hash(&a, 8420, WGW_RDV_KEY_CLIENT), 0x5cdb472bd86900bcULL);
+	ck_assert_uint_eq(wgw_rdv_hash(&b, 443, WGW_RDV_KEY_BACKEND), 0xa8822872a326effeULL);
+	/* u = 2^-53: -ln u = 53 ln 2 */
+	ck_assert_double_eq_tol(wgw_rdv_score(0, 1), 36.736800569677101, 1e-12);
+	/* u = 1 - 2^-53: no cancellation near 1, where the winners are */
+	ck_assert_double_eq_tol(wgw_rdv_score(~0ULL, 1), 1.1102230246251565e-16, 1e-30);
+	/* u = 1/2 + 2^-53, weight 2 */
+	ck_assert_double_eq_tol(wgw_rdv_score(1ULL << 63, 2), 0.34657359027996709, 1e-15);
+}
+END_TEST
+
+struct hash_set {
+	struct wgw_backend_slot slots[WGW_ENGINE_MAX_BACKENDS];
+	_Atomic uint8_t state[WGW_ENGINE_MAX_BACKENDS];
+};
+
+static void hs_add(struct hash_set *h, unsigned slot, const char *addr, uint32_t w)
+{
+	h->slots[slot].addr = A(addr);
+	h->slots[slot].port = 8420;
+	h->slots[slot].weight = w;
+	h->slots[slot].rdv = wgw_rdv_hash(&h->slots[slot].addr, 8420, WGW_RDV_KEY_BACKEND);
+	h->slots[slot].in_use = true;
+	h->state[slot] = WGW_BACKEND_UP;
+}
+
+static void ep(unsigned i, union wgw_addr *a, uint16_t *port)
+{
+	wgw_addr_from_v4(a, htonl(0x64400000 + i / 7));
+	*port = (uint16_t)(20000 + i % 7);
+}
+
+#define HASH_N 70000
+
+START_TEST(test_hash_weighted_balance)
+{
+	static struct hash_set h;
+	const uint32_t w[4] = { 1, 2, 3, 4 };
+	unsigned cnt[4] = { 0 };
+	struct wgw_view *v;
+	double chi2 = 0;
+	unsigned vn;
+	const struct wgw_vip *vv = vips4(&vn);
+
+	for (unsigned i = 0; i < 4; i++) {
+		char buf[32];
+
+		sprintf(buf, "10.1.0.%u", i + 1);
+		hs_add(&h, i * 5, buf, w[i]); /* sparse slots */
+	}
+	v = wgw_view_build(h.slots, h.state, vv, vn, 0);
+	for (unsigned i = 0; i < HASH_N; i++) {
+		union wgw_addr a;
+		uint16_t port;
+		int s;
+
+		ep(i, &a, &port);
+		s = wgw_view_choose(v, &a, port);
+		ck_assert(s >= 0 && s % 5 == 0);
+		cnt[s / 5]++;
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		double exp = HASH_N * w[i] / 10.0;
+
+		chi2 += (cnt[i] - exp) * (cnt[i] - exp) / exp;
+	}
+	printf("rendezvous weights 1:2:3:4 over %u endpoints: %u %u %u %u, chi2 %.2f (3 dof)\n",
+	       HASH_N, cnt[0], cnt[1], cnt[2], cnt[3], chi2);
+	/* 3 degrees of freedom: P(chi2 > 25) < 2e-5 */
+	ck_assert(chi2 < 25);
+	free(v);
+}
+END_TEST
+
+START_TEST(test_hash_minimal_disruption)
+{
+	static struct hash_set h;
+	static int before[HASH_N];
+	struct wgw_view *v;
+	unsigned moved = 0, lost = 0, vn;
+	const struct wgw_vip *vv = vips4(&vn);
+
+	for (unsigned i = 0; i < 5; i++) {
+		char buf[32];
+
+		sprintf(buf, "10.2.0.%u", i + 1);
+		hs_add(&h, i, buf, 1);
+	}
+	v = wgw_view_build(h.slots, h.state, vv, vn, 0);
+	for (unsigned i = 0; i < HASH_N; i++) {
+		union wgw_addr a;
+		uint16_t port;
+
+		ep(i, &a, &port);
+		before[i] = wgw_view_choose(v, &a, port);
+	}
+	free(v);
+
+	/* add a sixth: about 1/6 move, all of them to the new one */
+	hs_add(&h, 5, "10.2.0.6", 1);
+	v = wgw_view_build(h.slots, h.state, vv, vn, 0);
+	for (unsigned i = 0; i < HASH_N; i++) {
+		union wgw_addr a;
+		uint16_t port;
+		int s;
+
+		ep(i, &a, &port);
+		s = wgw_view_choose(v, &a, port);
+		if (s != before[i]) {
+			ck_assert_int_eq(s, 5);
+			moved++;
+		}
+		before[i] = s;
+	}
+	free(v);
+	printf("add 6th backend: %u of %u endpoints moved (ideal %u)\n", moved, HASH_N, HASH_N / 6);
+	ck_assert(moved > HASH_N / 6 * 0.9 && moved < HASH_N / 6 * 1.1);
+
+	/* drain slot 2: only its endpoints move */
+	h.state[2] = WGW_BACKEND_DRAIN;
+	v = wgw_view_build(h.slots, h.state, vv, vn, 0);
+	moved = 0;
+	for (unsigned i = 0; i < HASH_N; i++) {
+		union wgw_addr a;
+		uint16_t port;
+		int s;
+
+		ep(i, &a, &port);
+		s = wgw_view_choose(v, &a, port);
+		ck_assert_int_ne(s, 2);
+		if (before[i] == 2)
+			lost++;
+		else
+			ck_assert_int_eq(s, before[i]);
+		moved += s != before[i];
+	}
+	free(v);
+	ck_assert_uint_eq(moved, lost);
+	ck_assert(lost > HASH_N / 6 * 0.9 && lost < HASH_N / 6 * 1.1);
+}
+END_TEST
+
+/* ---- IPv6 ------------------------------------------------------------------- */
+
+START_TEST(test_ipv6)
+{
+	struct wgw_vip v = { A("2001:db8::10"), 8420, 8420 };
+	struct wgw_engine_cfg cfg = {
+		.vips = &v, .n_vips = 1, .nat_addr = A("2001:db8:1::1"),
+		.nat_port_lo = 30000, .nat_port_hi = 30099, .n_threads = 1,
+		.max_cids = 64, .max_mappings = 64,
+	};
+	union wgw_addr c = A("2001:db8:ffff::5"), c2 = A("2001:db8:eeee::7");
+	union wgw_addr b6[2] = { A("2001:db8:1::11"), A("2001:db8:1::12") }, x, y;
+	const uint64_t cid = 0x6666666666666666ULL;
+	struct wgw_engine *e = wgw_engine_create(&cfg);
+	struct wgw_engine_thread *t;
+	struct wgw_route rt;
+	struct tpkt pk;
+	uint16_t xp, yp, P;
+
+	ck_assert_ptr_nonnull(e);
+	t = wgw_engine_thread_attach(e, 0);
+	ck_assert_int_eq(wgw_engine_backend_add(e, &b6[0], 8420, 1), 0);
+	ck_assert_int_eq(wgw_engine_backend_add(e, &b6[1], 8420, 1), 1);
+	ck_assert_int_eq(wgw_engine_backend_add(e, &B[0], 8420, 1), -EAFNOSUPPORT);
+
+	tpkt_make(&pk, &c, 5555, &v.addr, 8420, cid, 0);
+	ck_assert_int_eq(wgw_engine_from_client(t, &pk.p, NOW, &rt), WGW_TO_LAN);
+	ck_assert(wgw_pkt_csum_ok(&pk.p));
+	tpkt_src(&pk, &x, &P);
+	tpkt_dst(&pk, &y, &yp);
+	ck_assert(wgw_addr_eq(&x, &cfg.nat_addr));
+	ck_assert(wgw_addr_eq(&y, &b6[rt.backend]));
+	ck_assert(wgw_addr_eq(&rt.nexthop, &y));
+
+	/* reply */
+	tpkt_make(&pk, &b6[rt.backend], 8420, &cfg.nat_addr, P, cid, 0);
+	ck_assert_int_eq(wgw_engine_from_backend(t, &pk.p, NOW, &rt), WGW_TO_WAN);
+	ck_assert(wgw_pkt_csum_ok(&pk.p));
+	tpkt_src(&pk, &x, &xp);
+	tpkt_dst(&pk, &y, &yp);
+	ck_assert(wgw_addr_eq(&x, &v.addr));
+	ck_assert_uint_eq(xp, 8420);
+	ck_assert(wgw_addr_eq(&y, &c));
+	ck_assert_uint_eq(yp, 5555);
+
+	/* migration to another IPv6 address keeps the backend */
+	int b = rt.backend;
+	tpkt_make(&pk, &c2, 1, &v.addr, 8420, cid, 0);
+	ck_assert_int_eq(wgw_engine_from_client(t, &pk.p, NOW, &rt), WGW_TO_LAN);
+	ck_assert_int_eq(rt.backend, b);
+	tpkt_src(&pk, &x, &xp);
+	ck_assert_uint_ne(xp, P);
+
+	/* IPv4 into an IPv6 engine */
+	tpkt_make(&pk, &B[0], 1, &VIP, 8420, cid, 0);
+	ck_assert_int_eq(wgw_engine_from_client(t, &pk.p, NOW, &rt), WGW_DROP);
+	ck_assert_int_eq(rt.reason, WGW_DROP_FAMILY);
+	wgw_engine_thread_detach(t);
+	wgw_engine_destroy(e);
+}
+END_TEST
+
+/* ---- configuration ------------------------------------------------------------ */
+
+START_TEST(test_cfg_validate)
+{
+	struct wgw_vip v[2] = { { A("203.0.113.10"), 8420, 8420 }, { A("2001:db8::1"), 1, 2 } };
+	struct wgw_engine_cfg cfg = {
+		.vips = v, .n_vips = 2, .nat_addr = A("10.0.0.1"),
+		.nat_port_lo = 1024, .nat_port_hi = 65535, .n_threads = 2,
+		.max_cids = 100, .max_mappings = 100,
+	};
+	char err[256];
+
+	ck_assert_int_eq(wgw_engine_cfg_validate(&cfg, err, sizeof(err)), -EAFNOSUPPORT);
+	ck_assert_msg(strstr(err, "one address family") && strstr(err, "2001:db8::1"), "%s", err);
+	errno = 0;
+	ck_assert_ptr_null(wgw_engine_create(&cfg));
+	ck_assert_int_eq(errno, EAFNOSUPPORT);
+	cfg.n_vips = 1;
+	ck_assert_int_eq(wgw_engine_cfg_validate(&cfg, err, sizeof(err)), 0);
+	cfg.nat_addr = A("203.0.113.10"); /* NAT on the VIP address, overlapping */
+	ck_assert_int_eq(wgw_engine_cfg_validate(&cfg, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "overlap"), "%s", err);
+	cfg.nat_port_lo = 9000;
+	ck_assert_int_eq(wgw_engine_cfg_validate(&cfg, err, sizeof(err)), 0);
+	cfg.max_mappings = 0;
+	ck_assert_int_eq(wgw_engine_cfg_validate(&cfg, err, sizeof(err)), -EINVAL);
+	cfg.max_mappings = 10;
+	cfg.nat_addr = A("0.0.0.0");
+	ck_assert_int_eq(wgw_engine_cfg_validate(&cfg, err, sizeof(err)), -EINVAL);
+	cfg.nat_addr = A("10.0.0.1");
+	cfg.n_threads = 0;
+	ck_assert_int_eq(wgw_engine_cfg_validate(&cfg, err, sizeof(err)), -EINVAL);
+
+	/* threads: one per id */
+	ck_assert_ptr_null(wgw_engine_thread_attach(E, 0));
+	ck_assert_int_eq(errno, EBUSY);
+	ck_assert_ptr_null(wgw_engine_thread_attach(E, 2));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(wgw_engine_backend_add(E, &B[3], 8420, 0), -EINVAL);
+	ck_assert_int_eq(wgw_engine_backend_add(E, &B[3], 0, 1), -EINVAL);
+	ck_assert_int_eq(wgw_engine_backend_set_weight(E, &B[3], 8420, 2), -ENOENT);
+}
+END_TEST
+
+/* ---- introspection and stats ----------------------------------------------------- */
+
+static int count_cb(const struct wgw_session_info *si, void *arg)
+{
+	(*(unsigned *)arg)++;
+	ck_assert_uint_ge(si->nat_port, NAT_LO);
+	return 0;
+}
+
+START_TEST(test_introspection)
+{
+	struct wgw_session_info si[4];
+	struct wgw_backend_info bi[4];
+	struct wgw_engine_stats st;
+	union wgw_addr c = A("198.51.100.1");
+	unsigned n = 0, tot_maps = 0;
+	struct res r1;
+
+	r1 = fwd("198.51.100.1", 5555, HS);
+	fwd("198.51.100.1", 6666, HS);
+	fwd("198.51.100.2", 5555, 0x42);
+	NOW += 5;
+	ck_assert_uint_eq(wgw_engine_lookup_client(E, &c, 5555, NOW, si, 4), 1);
+	ck_assert_uint_eq(si[0].nat_port, r1.sport);
+	ck_assert(wgw_addr_eq(&si[0].backend, &r1.dst));
+	ck_assert_uint_eq(si[0].idle_s, 5);
+	ck_assert_uint_eq(wgw_engine_list_sessions(E, NOW, 0, count_cb, &n), 3);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(wgw_engine_list_sessions(E, NOW, 2, count_cb, &n), 2);
+
+	ck_assert_uint_eq(wgw_engine_backends(E, bi, 4), 3);
+	for (unsigned i = 0; i < 3; i++)
+		tot_maps += bi[i].mappings;
+	ck_assert_uint_eq(tot_maps, 3);
+	n = 0;
+	for (unsigned i = 0; i < 3; i++)
+		n += (unsigned)bi[i].pkts_to;
+	ck_assert_uint_eq(n, 3);
+	wgw_engine_get_stats(E, &st);
+	ck_assert_uint_eq(st.n_mappings, 3);
+	ck_assert_uint_eq(st.n_cids, 1);
+	ck_assert_uint_eq(st.ctr[WGW_CTR_RX_CLIENT], 3);
+	ck_assert_uint_eq(st.ctr[WGW_CTR_TO_LAN], 3);
+	ck_assert_str_eq(wgw_engine_ctr_name(WGW_CTR_CID_LEARNED), "cids-learned");
+	for (unsigned i = 0; i < WGW_CTR_MAX; i++)
+		ck_assert_ptr_nonnull(wgw_engine_ctr_name(i));
+	for (unsigned i = 0; i < WGW_DROP_REASON_MAX; i++)
+		ck_assert_ptr_nonnull(wgw_drop_reason_name(i));
+}
+END_TEST
+
+/* ---- memory per session ------------------------------------------------------------ */
+
+START_TEST(test_memory_per_session)
+{
+	const uint32_t n = 1U << 20;
+	struct wgw_engine_stats st;
+	struct wgw_engine *e;
+	double per;
+
+	/* 1M CIDs + 1M mappings; 16 backends x 64512 NAT ports >= 1M sessions */
+	e = engine4(n, n, 1024, 65535, 0, NULL);
+	for (unsigned i = 0; i < 16; i++) {
+		union wgw_addr a;
+
+		wgw_addr_from_v4(&a, htonl(0x0a030000 + i + 1));
+		ck_assert_int_ge(wgw_engine_backend_add(e, &a, 8420, 1), 0);
+	}
+	wgw_engine_get_stats(e, &st);
+	per = (double)st.mem_bytes / n;
+	printf("engine tables at %u sessions (CID + mapping each), 16 backends: %zu bytes, %.1f bytes/session\n",
+	       n, st.mem_bytes, per);
+	ck_assert(per <= 200.0);
+	wgw_engine_destroy(e);
+}
+END_TEST
+
+static Suite *engine_suite(void)
+{
+	Suite *s = suite_create("engine");
+	TCase *tc = tcase_create("rules");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_handshake_by_endpoint);
+	tcase_add_test(tc, test_known_cid_follows_backend);
+	tcase_add_test(tc, test_spoofed_cid_never_redirects);
+	tcase_add_test(tc, test_learning_both_directions);
+	tcase_add_test(tc, test_drain);
+	tcase_add_test(tc, test_remove);
+	tcase_add_test(tc, test_expiry_frees_state_and_ports);
+	tcase_add_test(tc, test_capacity_refuses_new_keeps_old);
+	tcase_add_test(tc, test_lan_source_checks);
+	tcase_add_test(tc, test_client_side_checks);
+	tcase_add_test(tc, test_hash_deterministic_across_engines);
+	tcase_add_test(tc, test_hash_golden);
+	tcase_add_test(tc, test_hash_weighted_balance);
+	tcase_add_test(tc, test_hash_minimal_disruption);
+	tcase_add_test(tc, test_ipv6);
+	tcase_add_test(tc, test_cfg_validate);
+	tcase_add_test(tc, test_introspection);
+	tcase_add_test(tc, test_memory_per_session);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(engine_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
