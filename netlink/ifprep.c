@@ -224,12 +224,18 @@ static int apply_features(struct wgw_genl *g, struct wgw_ifprep *st,
 int wgw_ifprep_apply(struct wgw_genl *g, int ifindex, const char *ifname,
 		     const struct wgw_ifprep_cfg *cfg, struct wgw_ifprep *st)
 {
-	int err = 0;
+	int err;
 
 	memset(st, 0, sizeof(*st));
 	st->ifindex = ifindex;
 	snprintf(st->ifname, sizeof(st->ifname), "%s", ifname);
-	if (cfg->queues)
+	/* Offloads first: a channel change resets most NICs, and doing it
+	 * with LRO already off avoids a reset that would have to be
+	 * repeated.  Restore runs in exactly the reverse order. */
+	err = apply_features(g, st, cfg->features_off ?
+			     cfg->features_off :
+			     wgw_ifprep_default_features_off);
+	if (!err && cfg->queues)
 		err = apply_simple(g, st, WGW_ETHNL_CHANNELS,
 				   WGW_IFPREP_CHANNELS, cfg, &st->channels_old);
 	if (!err && (cfg->rx_ring || cfg->tx_ring))
@@ -238,10 +244,6 @@ int wgw_ifprep_apply(struct wgw_genl *g, int ifindex, const char *ifname,
 	if (!err && cfg->coalesce != WGW_COALESCE_PROFILE_NONE)
 		err = apply_simple(g, st, WGW_ETHNL_COALESCE,
 				   WGW_IFPREP_COALESCE, cfg, &st->coalesce_old);
-	if (!err)
-		err = apply_features(g, st, cfg->features_off ?
-				     cfg->features_off :
-				     wgw_ifprep_default_features_off);
 	if (err)
 		wgw_ifprep_restore(g, st);
 	return err;
@@ -267,42 +269,47 @@ static int restore_simple(struct wgw_genl *g, struct wgw_ifprep *st,
 	return err;
 }
 
+static int restore_features(struct wgw_genl *g, struct wgw_ifprep *st)
+{
+	struct wgw_features f;
+	int err;
+
+	if (!(st->done & WGW_IFPREP_FEATURES))
+		return 0;
+	/* Bits are indexes into the string set; it only changes with the
+	 * kernel, and the count check guards against that. */
+	err = wgw_ethtool_features_get(g, st->ifindex, &f);
+	if (!err && f.count != st->features_count)
+		err = -ESTALE;
+	if (!err)
+		err = wgw_ethtool_features_set(g, st->ifindex, &f,
+					       st->features_mask,
+					       st->features_old);
+	if (err == -ENODEV)
+		err = 0;
+	if (err)
+		wgw_err("%s: restoring features: %s%s", st->ifname,
+			strerror(-err), wgw_nlsock_why(&g->sk));
+	st->done &= ~WGW_IFPREP_FEATURES;
+	st->features_mask = 0;
+	return err;
+}
+
 int wgw_ifprep_restore(struct wgw_genl *g, struct wgw_ifprep *st)
 {
-	int ret = 0, err;
+	int ret, err;
 
-	if (st->done & WGW_IFPREP_FEATURES) {
-		struct wgw_features f;
-
-		/* The string set may differ from when we applied only across a
-		 * kernel change: the count check guards the bit meaning. */
-		err = wgw_ethtool_features_get(g, st->ifindex, &f);
-		if (!err && f.count != st->features_count)
-			err = -ESTALE;
-		if (!err)
-			err = wgw_ethtool_features_set(g, st->ifindex, &f,
-						       st->features_mask,
-						       st->features_old);
-		if (err == -ENODEV)
-			err = 0;
-		if (err) {
-			wgw_err("%s: restoring features: %s%s", st->ifname,
-				strerror(-err), wgw_nlsock_why(&g->sk));
-			ret = err;
-		}
-		st->done &= ~WGW_IFPREP_FEATURES;
-		st->features_mask = 0;
-	}
-	err = restore_simple(g, st, WGW_ETHNL_COALESCE, WGW_IFPREP_COALESCE,
+	ret = restore_simple(g, st, WGW_ETHNL_COALESCE, WGW_IFPREP_COALESCE,
 			     &st->coalesce_old);
-	if (err && !ret)
-		ret = err;
 	err = restore_simple(g, st, WGW_ETHNL_RINGS, WGW_IFPREP_RINGS,
 			     &st->rings_old);
 	if (err && !ret)
 		ret = err;
 	err = restore_simple(g, st, WGW_ETHNL_CHANNELS, WGW_IFPREP_CHANNELS,
 			     &st->channels_old);
+	if (err && !ret)
+		ret = err;
+	err = restore_features(g, st);
 	if (err && !ret)
 		ret = err;
 	return ret;

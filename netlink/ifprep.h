@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Interface preparation: queue count, ring sizes, interrupt coalescing and
- * the offloads XDP needs off, applied at start and restored at exit (also
- * after a failed start).  What a driver does not support (rings on veth)
+ * Interface preparation: the offloads XDP needs off, queue count, ring
+ * sizes and interrupt coalescing, applied at start in that order and
+ * restored at exit in the reverse order (also after a failed start).  What a driver does not support (rings on veth)
  * is reported and skipped; what it refuses is an error.
  */
 #ifndef WGW_NETLINK_IFPREP_H

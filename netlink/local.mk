@@ -29,3 +29,12 @@ tests_unit_test_netlink_SOURCES = tests/unit/test_netlink.c
 tests_unit_test_netlink_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_netlink_LDADD = $(LDADD) $(CHECK_LIBS)
 endif
+
+if ENABLE_TESTS
+# Live, each test in a private network namespace; root only (skip: 77).
+check_PROGRAMS += tests/netns/netlink_live
+TESTS += tests/netns/netlink_live
+tests_netns_netlink_live_SOURCES = tests/netns/netlink_live.c
+tests_netns_netlink_live_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_netns_netlink_live_LDADD = $(LDADD) $(CHECK_LIBS)
+endif

@@ -231,6 +231,10 @@ static void change_cb(struct nl_cache *cache, struct nl_object *old_obj,
 	}
 	type = nl_object_get_type(obj);
 	if (!strcmp(type, "route/link")) {
+		/* Per-family (AF_INET6, AF_BRIDGE) link objects repeat what the
+		 * AF_UNSPEC one says, possibly stale: see link_find(). */
+		if (rtnl_link_get_family((struct rtnl_link *)obj) != AF_UNSPEC)
+			return;
 		c.event = WGW_NL_EV_LINK;
 		link_fill(&c, (struct rtnl_link *)obj);
 		if (c.action == WGW_NL_CHANGED && old_obj && new_obj)
@@ -446,10 +450,41 @@ static void link_to(struct wgw_nl_link *out, struct rtnl_link *l)
 	}
 }
 
+/*
+ * The link cache also holds AF_INET6 (and AF_BRIDGE) link objects: the
+ * kernel sends per-family RTM_NEWLINK notifications, whose MAC and flags
+ * are only as fresh as that family's last event.  rtnl_link_get() returns
+ * whichever comes first, so look for the AF_UNSPEC object ourselves.
+ * Returns a reference, or NULL.
+ */
+static struct rtnl_link *link_find(struct wgw_nl_watcher *w, int ifindex,
+				   const char *name)
+{
+	struct nl_object *o;
+
+	for (o = nl_cache_get_first(w->links); o; o = nl_cache_get_next(o)) {
+		struct rtnl_link *l = (struct rtnl_link *)o;
+		const char *n;
+
+		if (rtnl_link_get_family(l) != AF_UNSPEC)
+			continue;
+		if (name) {
+			n = rtnl_link_get_name(l);
+			if (!n || strcmp(n, name))
+				continue;
+		} else if (rtnl_link_get_ifindex(l) != ifindex) {
+			continue;
+		}
+		nl_object_get(o);
+		return l;
+	}
+	return NULL;
+}
+
 int wgw_nl_link_get(struct wgw_nl_watcher *w, int ifindex,
 		    struct wgw_nl_link *out)
 {
-	struct rtnl_link *l = rtnl_link_get(w->links, ifindex);
+	struct rtnl_link *l = link_find(w, ifindex, NULL);
 
 	if (!l)
 		return -ENODEV;
@@ -461,7 +496,7 @@ int wgw_nl_link_get(struct wgw_nl_watcher *w, int ifindex,
 int wgw_nl_link_by_name(struct wgw_nl_watcher *w, const char *name,
 			struct wgw_nl_link *out)
 {
-	struct rtnl_link *l = rtnl_link_get_by_name(w->links, name);
+	struct rtnl_link *l = link_find(w, 0, name);
 
 	if (!l)
 		return -ENODEV;
@@ -473,12 +508,17 @@ int wgw_nl_link_by_name(struct wgw_nl_watcher *w, const char *name,
 static int link_change(struct wgw_nl_watcher *w, int ifindex,
 		       struct rtnl_link *changes, const char *what)
 {
-	struct rtnl_link *orig = rtnl_link_get(w->links, ifindex);
+	struct rtnl_link *orig;
 	struct nl_msg *msg = NULL;
 	int err;
 
+	/* A bare object with the index only: libnl 3.7 dereferences link
+	 * type ops of a cached veth and crashes (NULL io_* hook), and
+	 * ifi_change limits the request to the flags we change anyway. */
+	orig = rtnl_link_alloc();
 	if (!orig)
-		return -ENODEV;
+		return -ENOMEM;
+	rtnl_link_set_ifindex(orig, ifindex);
 	err = wgw_nlerr_errno(rtnl_link_build_change_request(orig, changes, 0,
 							     &msg));
 	rtnl_link_put(orig);
