@@ -38,3 +38,7 @@ tests_netns_netlink_live_SOURCES = tests/netns/netlink_live.c
 tests_netns_netlink_live_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_netns_netlink_live_LDADD = $(LDADD) $(CHECK_LIBS)
 endif
+
+# The probe's output on a veth in a namespace (root; skip: 77).
+TESTS += tests/netns/netlink_probe.sh
+EXTRA_DIST += tests/netns/netlink_probe.sh
