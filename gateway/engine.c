@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -349,6 +350,41 @@ void wgw_engine_thread_online(struct wgw_engine_thread *t)
 
 /* ---- the per-packet path -------------------------------------------------- */
 
+/*
+ * Addresses and ports straight from the headers wgw_pkt_parse() validated
+ * (RFC 791 / 8200 / 768 offsets): the same values as wgw_pkt_get_saddr()
+ * and friends, without four calls per packet.
+ */
+static inline void pkt_endpoints(const struct wgw_pkt *p, union wgw_addr *src,
+				 uint16_t *sport, union wgw_addr *dst, uint16_t *dport)
+{
+	const uint8_t *ip = p->data + p->l3_off, *udp = p->data + p->l4_off;
+
+	if (p->family == AF_INET) {
+		src->q[0] = dst->q[0] = 0;
+		src->w[2] = dst->w[2] = htonl(0xffff);
+		memcpy(&src->w[3], ip + 12, 4);
+		memcpy(&dst->w[3], ip + 16, 4);
+	} else {
+		memcpy(src->b, ip + 8, 16);
+		memcpy(dst->b, ip + 24, 16);
+	}
+	*sport = (uint16_t)(udp[0] << 8 | udp[1]);
+	*dport = (uint16_t)(udp[2] << 8 | udp[3]);
+}
+
+/* The session CID, if the payload carries a non-special one. */
+static inline bool pkt_session_cid(const struct wgw_pkt *p, uint64_t *cid)
+{
+	uint64_t be;
+
+	if (p->payload_len < WRAITH_MIN_PAYLOAD)
+		return false;
+	memcpy(&be, p->data + p->payload_off, sizeof(be));
+	*cid = be64toh(be);
+	return !wraith_cid_is_special(*cid);
+}
+
 static enum wgw_verdict drop(struct wgw_engine_thread *t, struct wgw_route *out,
 			     enum wgw_drop_reason r)
 {
@@ -404,7 +440,7 @@ enum wgw_verdict wgw_engine_from_client(struct wgw_engine_thread *t, struct wgw_
 	uint16_t sport, dport;
 	struct wgw_map_ent *m;
 	bool has_cid, cid_known = false;
-	uint64_t cid, h;
+	uint64_t cid = 0, h;
 	uint32_t ci, mi;
 	int b;
 
@@ -413,14 +449,10 @@ enum wgw_verdict wgw_engine_from_client(struct wgw_engine_thread *t, struct wgw_
 		return drop(t, out, WGW_DROP_NOT_UDP);
 	if (p->family != e->family)
 		return drop(t, out, WGW_DROP_FAMILY);
-	wgw_pkt_get_daddr(p, &dst);
-	dport = wgw_pkt_dport(p);
+	pkt_endpoints(p, &src, &sport, &dst, &dport);
 	if (!wgw_view_is_vip(v, &dst, dport))
 		return drop(t, out, WGW_DROP_NOT_VIP);
-	wgw_pkt_get_saddr(p, &src);
-	sport = wgw_pkt_sport(p);
-	has_cid = wgw_wraith_cid(p, &cid) && !wraith_cid_is_special(cid);
-	h = wgw_map_hash(s, &src, sport, &dst, dport);
+	has_cid = pkt_session_cid(p, &cid);
 
 	if (has_cid && (ci = wgw_cid_find(s, cid)) != 0) {
 		struct wgw_cid_ent *c = &s->cids[ci];
@@ -430,7 +462,13 @@ enum wgw_verdict wgw_engine_from_client(struct wgw_engine_thread *t, struct wgw_
 		/* a CID of a backend being removed counts as unknown (rule 1) */
 		if (atomic_load_explicit(&e->be_live[b], memory_order_relaxed)) {
 			/* rule 2: the CID's backend, whatever the source */
+			uint32_t hint = atomic_load_explicit(&c->hint, memory_order_relaxed);
+
 			wgw_touch(&c->last_seen, now);
+			mi = wgw_map_hint(s, hint, &src, sport, &dst, dport, (unsigned)b);
+			if (mi)
+				goto rewrite;
+			h = wgw_map_hash(s, &src, sport, &dst, dport);
 			mi = wgw_map_find(s, h, &src, sport, &dst, dport, b, NULL);
 			if (!mi) {
 				mi = map_new(t, h, &src, sport, &dst, dport, (unsigned)b, now, out);
@@ -438,10 +476,12 @@ enum wgw_verdict wgw_engine_from_client(struct wgw_engine_thread *t, struct wgw_
 					return WGW_DROP;
 				CTR(t, CID_MIGRATED);
 			}
+			atomic_store_explicit(&c->hint, mi, memory_order_relaxed);
 			goto rewrite;
 		}
 	}
 	/* rule 1: the endpoint's mapping, else the rendezvous choice */
+	h = wgw_map_hash(s, &src, sport, &dst, dport);
 	mi = wgw_map_find(s, h, &src, sport, &dst, dport, WGW_BACKEND_ANY, e->be_live);
 	if (!mi) {
 		b = wgw_view_choose(v, &src, sport);
@@ -479,7 +519,7 @@ enum wgw_verdict wgw_engine_from_backend(struct wgw_engine_thread *t, struct wgw
 	union wgw_addr src, dst;
 	uint16_t sport, dport;
 	struct wgw_map_ent *m;
-	uint64_t cid;
+	uint64_t cid = 0;
 	uint32_t mi, ci;
 	int b;
 
@@ -488,12 +528,9 @@ enum wgw_verdict wgw_engine_from_backend(struct wgw_engine_thread *t, struct wgw
 		return drop(t, out, WGW_DROP_NOT_UDP);
 	if (p->family != e->family)
 		return drop(t, out, WGW_DROP_FAMILY);
-	wgw_pkt_get_daddr(p, &dst);
-	dport = wgw_pkt_dport(p);
+	pkt_endpoints(p, &src, &sport, &dst, &dport);
 	if (dport < e->nat_port_lo || dport > e->nat_port_hi || !wgw_addr_eq(&dst, &e->nat_addr))
 		return drop(t, out, WGW_DROP_NOT_NAT);
-	wgw_pkt_get_saddr(p, &src);
-	sport = wgw_pkt_sport(p);
 	b = wgw_view_by_src(v, e->slots, &src, sport);
 	if (b < 0) {
 		wgw_log_ratelimited(LOG_NOTICE, "engine: LAN packet to NAT port %u from a non-backend source: dropped",
@@ -507,7 +544,7 @@ enum wgw_verdict wgw_engine_from_backend(struct wgw_engine_thread *t, struct wgw
 	wgw_touch(&m->last_seen, now);
 
 	/* rule 3, backend side */
-	if (wgw_wraith_cid(p, &cid) && !wraith_cid_is_special(cid)) {
+	if (pkt_session_cid(p, &cid)) {
 		ci = wgw_cid_find(s, cid);
 		if (!ci)
 			cid_learn(t, cid, (unsigned)b, now);

@@ -227,6 +227,7 @@ int wgw_cid_learn(struct wgw_sessions *s, uint64_t cid, unsigned backend,
 	atomic_store_explicit(&c->state, WGW_ENT_NEW, memory_order_relaxed);
 	c->cid = cid;
 	c->backend = (uint8_t)backend;
+	atomic_store_explicit(&c->hint, 0, memory_order_relaxed);
 	atomic_store_explicit(&c->last_seen, now, memory_order_relaxed);
 
 	spin_lock(lock);

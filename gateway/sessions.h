@@ -49,12 +49,14 @@ enum wgw_ent_state {
 	WGW_ENT_DEAD,		/* unlinked, waiting for a grace period */
 };
 
-/* 24 bytes. */
+/* 32 bytes: two per cache line. */
 struct wgw_cid_ent {
 	uint64_t cid;
 	_Atomic uint32_t next;	     /* hash chain */
 	_Atomic uint32_t last_seen;  /* s, monotonic; written by workers */
 	_Atomic uint32_t free_next;  /* free list / limbo link */
+	_Atomic uint32_t hint;	     /* mapping last used with this CID: a
+				      * guess, checked before use (wgw_map_hint) */
 	_Atomic uint8_t state;	     /* enum wgw_ent_state */
 	uint8_t backend;	     /* slot */
 	uint16_t pad;
@@ -76,19 +78,21 @@ struct wgw_map_ent {
 	uint32_t pad;
 } __attribute__((aligned(WGW_CACHELINE)));
 
+/* The read-mostly fields and the writers' locks on separate cache lines. */
 struct wgw_htab {
 	_Atomic uint32_t *bucket;    /* entry index of the chain head */
 	unsigned shift;		     /* 64 - log2(buckets) */
 	uint32_t n_buckets;
-	_Atomic uint32_t locks[WGW_HTAB_LOCKS];
+	_Atomic uint32_t locks[WGW_HTAB_LOCKS] __attribute__((aligned(WGW_CACHELINE)));
 };
 
 /* NAT ports of one backend slot: a lock-free stack of free port indices
- * (index = P - port_lo + 1) and the reverse index. */
+ * (index = P - port_lo + 1) and the reverse index.  The stack head, written
+ * at every set-up, is kept off the line every reply packet reads. */
 struct wgw_port_pool {
-	_Atomic uint64_t head __attribute__((aligned(WGW_CACHELINE)));
 	_Atomic uint32_t *next;	     /* [n_ports + 1] */
 	_Atomic uint32_t *rev;	     /* [n_ports + 1]: mapping index or 0 */
+	_Atomic uint64_t head __attribute__((aligned(WGW_CACHELINE)));
 };
 
 struct wgw_limbo {
@@ -209,6 +213,29 @@ static inline uint32_t wgw_map_find(const struct wgw_sessions *s, uint64_t h,
 		i = atomic_load_explicit(&m->next, memory_order_acquire);
 	}
 	return 0;
+}
+
+/*
+ * The mapping index `hint` if it is the live mapping of (client, vip) on
+ * `backend`, else 0.  Lets a known-CID packet skip hashing the endpoint and
+ * the bucket read: the CID entry remembers the mapping it was last routed
+ * with.  Safe with any hint: an index is range-checked, and a live entry
+ * read with acquire has its key fields complete and cannot be reused before
+ * our next quiescent state.
+ */
+static inline uint32_t wgw_map_hint(const struct wgw_sessions *s, uint32_t hint,
+				    const union wgw_addr *client, uint16_t cport,
+				    const union wgw_addr *vip, uint16_t vport, unsigned backend)
+{
+	const struct wgw_map_ent *m;
+
+	if (!hint || hint > s->cap_maps)
+		return 0;
+	m = &s->maps[hint];
+	if (atomic_load_explicit(&m->state, memory_order_acquire) != WGW_ENT_LIVE ||
+	    m->backend != backend || !wgw_map_key_eq(m, client, cport, vip, vport))
+		return 0;
+	return hint;
 }
 
 /* The live mapping owning NAT port `port` of backend slot `backend`, or 0. */

@@ -305,9 +305,17 @@ START_TEST(test_known_cid_follows_backend)
 	assert_reply_to(rev(b, r1.sport, c), "198.51.100.1", 5555, 8420);
 	assert_reply_to(rev(b, r2.sport, c), "198.51.100.1", 6666, 8420);
 	assert_reply_to(rev(b, r3.sport, c), other, 5555, 8420);
-	/* the new endpoint's mapping is stable */
-	r = fwd(other, 5555, c);
-	ck_assert_uint_eq(r.sport, r3.sport);
+	/* each endpoint keeps its own mapping, however they alternate (the
+	 * CID's mapping hint goes stale and is checked) */
+	for (unsigned i = 0; i < 3; i++) {
+		r = fwd(other, 5555, c);
+		ck_assert_uint_eq(r.sport, r3.sport);
+		r = fwd("198.51.100.1", 5555, c);
+		ck_assert_uint_eq(r.sport, r1.sport);
+		r = fwd("198.51.100.1", 6666, c);
+		ck_assert_uint_eq(r.sport, r2.sport);
+	}
+	ck_assert_uint_eq(ctr(WGW_CTR_MAP_CREATED), 3);
 }
 END_TEST
 
