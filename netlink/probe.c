@@ -324,6 +324,8 @@ int wgw_probe(const char *ifname, struct wgw_probe *p)
 				       &p->rings);
 	p->coalesce_err = wgw_ethtool_get(&g, WGW_ETHNL_COALESCE,
 					  p->link.ifindex, &p->coalesce);
+	p->linkinfo_err = wgw_ethtool_get(&g, WGW_ETHNL_LINKINFO,
+					  p->link.ifindex, &p->linkinfo);
 	p->features_err = wgw_ethtool_features_get(&g, p->link.ifindex,
 						   &p->features);
 	p->netdev_err = wgw_netdev_get(&g, p->link.ifindex, &p->xdp);
@@ -425,12 +427,14 @@ static void print_vals(FILE *f, enum wgw_ethnl_kind k,
 static void print_json(const struct wgw_probe *p, FILE *f)
 {
 	const struct wgw_ethnl_vals *sections[] = { &p->channels, &p->rings,
-						    &p->coalesce };
-	const int errs[] = { p->channels_err, p->rings_err, p->coalesce_err };
-	const char *names[] = { "channels", "rings", "coalesce" };
+						    &p->coalesce, &p->linkinfo };
+	const int errs[] = { p->channels_err, p->rings_err, p->coalesce_err,
+			     p->linkinfo_err };
+	const char *names[] = { "channels", "rings", "coalesce", "linkinfo" };
 	const enum wgw_ethnl_kind kinds[] = { WGW_ETHNL_CHANNELS,
 					      WGW_ETHNL_RINGS,
-					      WGW_ETHNL_COALESCE };
+					      WGW_ETHNL_COALESCE,
+					      WGW_ETHNL_LINKINFO };
 	unsigned i;
 	int fi;
 
@@ -447,7 +451,7 @@ static void print_json(const struct wgw_probe *p, FILE *f)
 		p->xdp_max_mtu, p->mtu_ok ? "true" : "false");
 	fprintf(f, ",\"queues\":{\"current\":%u,\"max\":%u}", p->queues,
 		p->queues_max);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		fprintf(f, ",\"%s\":{\"supported\":%s", names[i],
 			errs[i] ? "false" : "true");
 		if (errs[i]) {
@@ -562,6 +566,13 @@ static void print_text(const struct wgw_probe *p, FILE *f)
 		fprintf(f, "not supported (%s)\n", strerror(-p->coalesce_err));
 	else {
 		print_vals(f, WGW_ETHNL_COALESCE, &p->coalesce, false);
+		fputc('\n', f);
+	}
+	fprintf(f, "link info:     ");
+	if (p->linkinfo_err)
+		fprintf(f, "not supported (%s)\n", strerror(-p->linkinfo_err));
+	else {
+		print_vals(f, WGW_ETHNL_LINKINFO, &p->linkinfo, false);
 		fputc('\n', f);
 	}
 	fprintf(f, "features:      ");

@@ -57,6 +57,8 @@ struct wgw_probe {
 	struct wgw_ethnl_vals rings;
 	int coalesce_err;
 	struct wgw_ethnl_vals coalesce;
+	int linkinfo_err;
+	struct wgw_ethnl_vals linkinfo;	/* port, transceiver, MDI-X */
 	int features_err;
 	struct wgw_features features;
 	int netdev_err;

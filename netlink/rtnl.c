@@ -140,10 +140,13 @@ int wgw_rtnl_req(struct wgw_nl_watcher *w, struct nl_msg *msg,
 		 const char *what)
 {
 	struct req_ctx c = { .err = -EIO };
-	struct nl_cb *cb;
+	struct nl_cb *cb, *sk_cb;
 	int err;
 
-	cb = nl_cb_clone(nl_socket_get_cb(w->req_sk));
+	/* nl_socket_get_cb() hands out a reference. */
+	sk_cb = nl_socket_get_cb(w->req_sk);
+	cb = nl_cb_clone(sk_cb);
+	nl_cb_put(sk_cb);
 	if (!cb)
 		return -ENOMEM;
 	nl_cb_err(cb, NL_CB_CUSTOM, req_err_cb, &c);

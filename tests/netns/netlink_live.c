@@ -183,6 +183,8 @@ static void mac_of(uint8_t mac[6], const char *cmd)
 #define MAX_SEEN 512
 struct seen {
 	int n;
+	int resyncs;
+	long events;
 	struct wgw_nl_change c[MAX_SEEN];
 };
 
@@ -190,6 +192,9 @@ static void record(const struct wgw_nl_change *c, void *arg)
 {
 	struct seen *s = arg;
 
+	s->events++;
+	if (c->event == WGW_NL_EV_RESYNC)
+		s->resyncs++;
 	if (s->n < MAX_SEEN)
 		s->c[s->n++] = *c;
 }
@@ -554,7 +559,7 @@ START_TEST(nexthop_resolution)
 	union wgw_addr dst, want;
 	uint8_t mac_a[6], mac_b[6];
 	char out[256];
-	int idx = (int)if_nametoindex(VA), err;
+	int idx = (int)if_nametoindex(VA), err, from;
 	long ms;
 
 	peer_start(&peer);
@@ -592,6 +597,31 @@ START_TEST(nexthop_resolution)
 	ck_assert(nh.has_src);
 	addr_of(&want, "10.1.0.1");
 	ck_assert(wgw_addr_eq(&nh.src, &want));
+
+	/* A STALE entry is used and re-confirmed: XDP traffic never
+	 * refreshes it in the kernel, so we do (NTF_USE -> DELAY/PROBE). */
+	run("sysctl -qw net.ipv4.neigh." VA ".delay_first_probe_time=1");
+	run("ip neigh change 10.1.0.2 dev " VA " lladdr %02x:%02x:%02x:%02x:%02x:%02x nud stale",
+	    mac_b[0], mac_b[1], mac_b[2], mac_b[3], mac_b[4], mac_b[5]);
+	w.addr = dst;
+	w.nud_mask = NUD_STALE;
+	from = s.n;
+	ck_assert_msg(wait_change(nl, &s, 0, &w, 1000) >= 0, "no STALE");
+	from = s.n;
+	ck_assert_int_eq(wgw_nl_nexthop(nl, &dst, &nh), 0);
+	ck_assert_uint_eq(nh.nud_state, NUD_STALE);
+	ck_assert_mem_eq(nh.dst_mac, mac_b, 6);
+	/* The kernel does not announce STALE -> DELAY; its table shows it,
+	 * and the probe after delay_first_probe_time (1 s here) ends in a
+	 * REACHABLE notification. */
+	capture(out, sizeof(out), "ip neigh show 10.1.0.2 dev " VA);
+	ck_assert_msg(strstr(out, "DELAY") || strstr(out, "PROBE") ||
+		      strstr(out, "REACHABLE"), "not re-confirmed: %s", out);
+	w.nud_mask = NUD_REACHABLE;
+	ms = wait_change(nl, &s, from, &w, 3000);
+	ck_assert_msg(ms >= 0, "STALE entry not re-confirmed");
+	fprintf(stderr, "observed: STALE -> re-confirmed (state 0x%x) after %ld ms\n",
+		s.c[s.n - 1].nud_state, ms);
 
 	/* Through a route, and longest prefix over the default route. */
 	run("ip route add default via 10.1.0.2");
@@ -691,6 +721,47 @@ static bool peer_learns(struct peer *p, const char *cmd, const char *addr,
 	}
 	return false;
 }
+
+START_TEST(overrun_resyncs)
+{
+	static struct seen s;
+	struct wgw_nl_watcher *nl = wgw_nl_watcher_open(record, &s);
+	struct wgw_nl_link l;
+	char path[] = "/tmp/wgw-nl-batch-XXXXXX";
+	int fd, i, n;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(nl);
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	ck_assert_ptr_nonnull(f);
+	/* 20000 route notifications while nobody reads: far more than the
+	 * event socket buffer (rmem_max bound) holds. */
+	for (i = 0; i < 20000; i++)
+		fprintf(f, "route add 10.%d.%d.0/24 dev " VA "\n", 100 + i / 256,
+			i % 256);
+	fclose(f);
+	run("ip -batch %s", path);
+	unlink(path);
+	do {
+		n = wgw_nl_watcher_wait(nl, 200);
+		ck_assert_int_ge(n, 0);
+	} while (n > 0);
+	fprintf(stderr, "observed: flood: %ld events, %d resync(s)\n",
+		s.events, s.resyncs);
+	ck_assert_int_ge(s.resyncs, 1);
+	/* Still current afterwards. */
+	run("ip link set " VA " down");
+	do {
+		n = wgw_nl_watcher_wait(nl, 200);
+		ck_assert_int_ge(n, 0);
+	} while (n > 0);
+	ck_assert_int_eq(wgw_nl_link_by_name(nl, VA, &l), 0);
+	ck_assert(!(l.flags & IFF_UP));
+	wgw_nl_watcher_close(nl);
+}
+END_TEST
 
 static bool has_line(const char *cmd, const char *needle)
 {
@@ -843,6 +914,7 @@ static Suite *live_suite(void)
 	tcase_add_test(tc, link_changes_seen);
 	tcase_add_test(tc, neigh_and_route_changes_seen);
 	tcase_add_test(tc, nexthop_resolution);
+	tcase_add_test(tc, overrun_resyncs);
 	tcase_add_test(tc, claim_release);
 	tcase_add_test(tc, sysctl_set_restore);
 	suite_add_tcase(s, tc);
