@@ -65,6 +65,9 @@ int wgw_sysctl_restore(struct wgw_sysctls *s);
  * The settings that let the TUN device own an inside address with
  * conf.all.forwarding left at 0: for IPv4 forwarding on lan and tun; for
  * IPv6 forwarding and proxy_ndp on lan, force_forwarding on lan and tun.
+ * rp_filter is left alone: in either direction the reverse route of the
+ * source (G via tun, a backend via lan) is the interface the packet came
+ * in on, so even strict mode passes; wgw_sysctl_if_set() can still set it.
  * Returns 0; -EOPNOTSUPP when IPv6 was asked and the kernel has no
  * force_forwarding (reported: IPv6 then needs conf.all.forwarding=1, which
  * this function does not turn on); other -errno after restoring what it

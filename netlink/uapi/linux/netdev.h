@@ -3,8 +3,10 @@
  * The netdev generic netlink family (Documentation/netlink/specs/netdev.yaml),
  * as far as wraith-gateway uses it.  Debian 12's linux-libc-dev (6.1) has no
  * <linux/netdev.h>; this is the one place the project defines these
- * constants.  Values are kernel ABI and never change; each is guarded so a
- * newer system header, included first, wins.
+ * constants.  netlink/uapi comes first on the include path, so this file
+ * stands in for the system header even where one exists; the values are
+ * kernel ABI and never change, and the guard keeps a second definition
+ * (another header that pulled in the real one) from clashing.
  */
 #ifndef WGW_UAPI_LINUX_NETDEV_H
 #define WGW_UAPI_LINUX_NETDEV_H
