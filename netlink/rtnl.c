@@ -90,7 +90,7 @@ const char *wgw_nl_addr_str(const union wgw_addr *a, char *buf, size_t len)
 	return buf;
 }
 
-int wgw_addr_from_nl(union wgw_addr *a, struct nl_addr *n)
+int wgw_nl_addr_parse(union wgw_addr *a, struct nl_addr *n)
 {
 	memset(a, 0, sizeof(*a));
 	if (!n)
@@ -252,7 +252,7 @@ static void change_cb(struct nl_cache *cache, struct nl_object *old_obj,
 		if (c.family != AF_INET && c.family != AF_INET6)
 			return;		/* bridge FDB entries */
 		c.nud_state = (uint16_t)rtnl_neigh_get_state(n);
-		if (wgw_addr_from_nl(&c.addr, rtnl_neigh_get_dst(n)))
+		if (wgw_nl_addr_parse(&c.addr, rtnl_neigh_get_dst(n)))
 			return;
 	} else if (!strcmp(type, "route/route")) {
 		struct rtnl_route *r = (struct rtnl_route *)obj;
@@ -263,7 +263,7 @@ static void change_cb(struct nl_cache *cache, struct nl_object *old_obj,
 		c.table = rtnl_route_get_table(r);
 		c.prefix_len = (uint8_t)nl_addr_get_prefixlen(
 			rtnl_route_get_dst(r));
-		wgw_addr_from_nl(&c.addr, rtnl_route_get_dst(r));
+		wgw_nl_addr_parse(&c.addr, rtnl_route_get_dst(r));
 		if (rtnl_route_get_nnexthops(r) > 0) {
 			nh = rtnl_route_nexthop_n(r, 0);
 			c.ifindex = rtnl_route_nh_get_ifindex(nh);
@@ -275,7 +275,7 @@ static void change_cb(struct nl_cache *cache, struct nl_object *old_obj,
 		c.ifindex = rtnl_addr_get_ifindex(a);
 		c.family = (uint8_t)rtnl_addr_get_family(a);
 		c.prefix_len = (uint8_t)rtnl_addr_get_prefixlen(a);
-		wgw_addr_from_nl(&c.addr, rtnl_addr_get_local(a));
+		wgw_nl_addr_parse(&c.addr, rtnl_addr_get_local(a));
 	} else {
 		return;
 	}

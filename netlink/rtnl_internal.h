@@ -35,6 +35,6 @@ struct nl_addr *wgw_nl_addr_build(const union wgw_addr *a);
 /* Format an address (IPv4 dotted quad for mapped ones) into buf. */
 const char *wgw_nl_addr_str(const union wgw_addr *a, char *buf, size_t len);
 /* The other way: 0 or -EAFNOSUPPORT. */
-int wgw_addr_from_nl(union wgw_addr *a, struct nl_addr *n);
+int wgw_nl_addr_parse(union wgw_addr *a, struct nl_addr *n);
 
 #endif
