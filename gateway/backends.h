@@ -32,6 +32,9 @@ struct wgw_backend_slot {
 	bool in_use;		/* control thread */
 	uint32_t weight;	/* control thread */
 	uint64_t rdv;		/* WGW-RDV-1 H(addr, port) */
+	uint64_t base_to, base_from; /* control thread: the workers' per-slot
+				      * packet counters when this backend got
+				      * the slot (they are never reset) */
 };
 
 struct wgw_view_up {

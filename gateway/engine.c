@@ -629,6 +629,15 @@ static int slot_find(struct wgw_engine *e, const union wgw_addr *addr, uint16_t 
 	return -1;
 }
 
+static void slot_pkts(struct wgw_engine *e, int slot, uint64_t *to, uint64_t *from)
+{
+	*to = *from = 0;
+	for (unsigned t = 0; t < e->n_threads; t++) {
+		*to += atomic_load_explicit(&e->threads[t].be_to[slot], memory_order_relaxed);
+		*from += atomic_load_explicit(&e->threads[t].be_from[slot], memory_order_relaxed);
+	}
+}
+
 static void be_set_state(struct wgw_engine *e, int slot, enum wgw_backend_state st)
 {
 	atomic_store(&e->be_state[slot], (uint8_t)st);
@@ -664,6 +673,9 @@ int wgw_engine_backend_add(struct wgw_engine *e, const union wgw_addr *addr, uin
 	bs->port = port;
 	bs->weight = weight;
 	bs->rdv = wgw_rdv_hash(addr, port, WGW_RDV_KEY_BACKEND);
+	/* no worker counts for this slot now: it had no mapping since the
+	 * grace periods of the previous backend's removal */
+	slot_pkts(e, slot, &bs->base_to, &bs->base_from);
 	bs->in_use = true;
 	be_set_state(e, slot, WGW_BACKEND_UP);
 	err = view_publish(e);
@@ -879,12 +891,9 @@ unsigned wgw_engine_backends(struct wgw_engine *e, struct wgw_backend_info *out,
 		bi->weight = e->slots[i].weight;
 		bi->mappings = atomic_load(&e->s.be_maps[i]);
 		bi->cids = atomic_load(&e->s.be_cids[i]);
-		for (unsigned t = 0; t < e->n_threads; t++) {
-			bi->pkts_to += atomic_load_explicit(&e->threads[t].be_to[i],
-							    memory_order_relaxed);
-			bi->pkts_from += atomic_load_explicit(&e->threads[t].be_from[i],
-							      memory_order_relaxed);
-		}
+		slot_pkts(e, i, &bi->pkts_to, &bi->pkts_from);
+		bi->pkts_to -= e->slots[i].base_to;
+		bi->pkts_from -= e->slots[i].base_from;
 	}
 	pthread_mutex_unlock(&e->ctl);
 	return n;

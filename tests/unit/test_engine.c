@@ -476,7 +476,9 @@ START_TEST(test_remove)
 	ck_assert(wgw_addr_eq(&ci.backend, &r.dst));
 
 	/* the slot is reusable: add it back, then add a fourth */
-	ck_assert_int_ge(wgw_engine_backend_add(E, &B[b], 8420, 1), 0);
+	ck_assert_int_eq(wgw_engine_backend_add(E, &B[b], 8420, 1), b);
+	ck_assert_uint_eq(wgw_engine_backends(E, bi, 4), 3);
+	ck_assert_uint_eq(bi[b].pkts_to + bi[b].pkts_from + bi[b].mappings + bi[b].cids, 0);
 	ck_assert_int_eq(wgw_engine_backend_add(E, &B[b], 8420, 1), -EEXIST);
 	ck_assert_int_ge(wgw_engine_backend_add(E, &B[3], 8420, 2), 0);
 	ck_assert_uint_eq(wgw_engine_backends(E, bi, 4), 4);
