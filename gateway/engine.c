@@ -541,10 +541,16 @@ enum wgw_verdict wgw_engine_from_backend(struct wgw_engine_thread *t, struct wgw
 	if (!mi)
 		return drop(t, out, WGW_DROP_NO_MAPPING);
 	m = &s->maps[mi];
-	wgw_touch(&m->last_seen, now);
 
-	/* rule 3, backend side */
-	if (pkt_session_cid(p, &cid)) {
+	/*
+	 * Rule 3, backend side.  The CID table is consulted (learn, refresh,
+	 * conflict) once per mapping, CID and second: a steady stream of
+	 * replies then costs no CID lookup, and the CID's idle timer, in
+	 * seconds, loses nothing.
+	 */
+	if (pkt_session_cid(p, &cid) &&
+	    (cid != atomic_load_explicit(&m->last_cid, memory_order_relaxed) ||
+	     atomic_load_explicit(&m->last_seen, memory_order_relaxed) != now)) {
 		ci = wgw_cid_find(s, cid);
 		if (!ci)
 			cid_learn(t, cid, (unsigned)b, now);
@@ -552,7 +558,9 @@ enum wgw_verdict wgw_engine_from_backend(struct wgw_engine_thread *t, struct wgw
 			wgw_touch(&s->cids[ci].last_seen, now);
 		else
 			CTR(t, CID_CONFLICT);
+		atomic_store_explicit(&m->last_cid, cid, memory_order_relaxed);
 	}
+	wgw_touch(&m->last_seen, now);
 
 	if (wgw_pkt_nat(p, &m->vip, m->vport, &m->client, m->cport) > 0)
 		CTR(t, CSUM_FULL);

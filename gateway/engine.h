@@ -198,7 +198,8 @@ enum wgw_engine_ctr {
 	WGW_CTR_MAP_REFUSED,	/* table, limit or NAT ports full */
 	WGW_CTR_CID_LEARNED,
 	WGW_CTR_CID_REFUSED,	/* CID table full: routed, not learned */
-	WGW_CTR_CID_CONFLICT,	/* CID seen on a mapping of another backend */
+	WGW_CTR_CID_CONFLICT,	/* CID seen on a mapping of another backend
+				 * (replies: at most once per mapping and second) */
 	WGW_CTR_CID_MIGRATED,	/* known CID from a new endpoint: new mapping */
 	WGW_CTR_CSUM_FULL,	/* rewrite recomputed the UDP checksum */
 	WGW_CTR_MAP_EXPIRED,	/* control thread */

@@ -286,8 +286,8 @@ int wgw_map_create(struct wgw_sessions *s, uint64_t h,
 	m->vport = vport;
 	m->nat_port = (uint16_t)(s->port_lo + pi - 1);
 	m->backend = (uint8_t)backend;
-	m->bucket = b;
 	m->created = now;
+	atomic_store_explicit(&m->last_cid, 0, memory_order_relaxed);
 	atomic_store_explicit(&m->last_seen, now, memory_order_relaxed);
 
 	spin_lock(lock);
@@ -369,10 +369,11 @@ static void map_unlink(struct wgw_sessions *s, uint32_t i)
 	struct wgw_map_ent *m = &s->maps[i];
 	struct wgw_port_pool *pp = &s->pools[m->backend];
 	uint32_t pi = (uint32_t)(m->nat_port - s->port_lo) + 1, expect = i;
-	_Atomic uint32_t *lock = stripe(&s->map_tab, m->bucket);
+	uint32_t b = wgw_map_bucket(s, wgw_map_hash(s, &m->client, m->cport, &m->vip, m->vport));
+	_Atomic uint32_t *lock = stripe(&s->map_tab, b);
 
 	spin_lock(lock);
-	chain_unlink(&s->map_tab.bucket[m->bucket], s->maps, sizeof(*m),
+	chain_unlink(&s->map_tab.bucket[b], s->maps, sizeof(*m),
 		     offsetof(struct wgw_map_ent, next), i);
 	atomic_store_explicit(&m->state, WGW_ENT_DEAD, memory_order_relaxed);
 	spin_unlock(lock);

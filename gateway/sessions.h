@@ -73,10 +73,13 @@ struct wgw_map_ent {
 	_Atomic uint32_t next;	     /* hash chain */
 	_Atomic uint32_t last_seen;  /* s, monotonic; written by workers */
 	_Atomic uint32_t free_next;  /* free list / limbo link */
-	uint32_t bucket;	     /* its bucket, for unlink */
 	uint32_t created;	     /* s, monotonic */
-	uint32_t pad;
+	_Atomic uint64_t last_cid;   /* CID of the last reply handled in full
+				      * (0: none), see wgw_engine_from_backend */
 } __attribute__((aligned(WGW_CACHELINE)));
+
+_Static_assert(sizeof(struct wgw_map_ent) == WGW_CACHELINE, "a mapping is one cache line");
+_Static_assert(sizeof(struct wgw_cid_ent) == 32, "two CID entries per cache line");
 
 /* The read-mostly fields and the writers' locks on separate cache lines. */
 struct wgw_htab {

@@ -390,6 +390,25 @@ START_TEST(test_learning_both_directions)
 	ck_assert_int_eq(wgw_engine_lookup_cid(E, c_up, NOW, &ci), 0);
 	ck_assert_int_eq(backend_of(&ci.backend), b);
 	ck_assert_int_eq(ci.slot, b);
+	/* replies consult the CID table once per mapping, CID and second */
+	assert_reply_to(rev(a, ry.sport, c_up), y, 5555, 8420);
+	ck_assert_uint_eq(ctr(WGW_CTR_CID_CONFLICT), 1);
+	NOW++;
+	assert_reply_to(rev(a, ry.sport, c_up), y, 5555, 8420);
+	ck_assert_uint_eq(ctr(WGW_CTR_CID_CONFLICT), 2);
+	/* a new CID on the same mapping in the same second is learned at once */
+	assert_reply_to(rev(a, ry.sport, 0x3000000000000003ULL), y, 5555, 8420);
+	ck_assert_int_eq(wgw_engine_lookup_cid(E, 0x3000000000000003ULL, NOW, &ci), 0);
+	ck_assert_int_eq(ci.slot, a);
+	/* and a CID's idle timer follows the replies that carry it */
+	NOW += 250;
+	assert_reply_to(rev(a, ry.sport, 0x3000000000000003ULL), y, 5555, 8420);
+	NOW += 100; /* 350 s after learning, 100 s after the last reply */
+	wgw_engine_thread_offline(T);
+	wgw_engine_expire(E, NOW, 1000);
+	wgw_engine_thread_online(T);
+	ck_assert_int_eq(wgw_engine_lookup_cid(E, 0x3000000000000003ULL, NOW, &ci), 0);
+	ck_assert_int_eq(wgw_engine_lookup_cid(E, c_up, NOW, &ci), -ENOENT);
 }
 END_TEST
 
