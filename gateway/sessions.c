@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
 #include "gateway/sessions.h"
@@ -84,15 +85,29 @@ static void stk_push(_Atomic uint64_t *head, void *base, size_t stride, uint32_t
 
 /* ---- creation ---------------------------------------------------------- */
 
+#define HUGE_PAGE (2UL << 20) /* bytes: x86-64 / arm64 4K-granule PMD size */
+
+/*
+ * Zeroed, cache-line aligned, and touched now: a table's memory is faulted
+ * in at creation, not by the first packets that use it, and a fixed-size
+ * appliance learns at start whether it has the memory.  Tables of a huge
+ * page or more ask for transparent huge pages (a no-op where THP is off):
+ * with millions of sessions every lookup is a random access, and 4 KiB
+ * pages would add a TLB miss to each.
+ */
 static void *alloc_zeroed(size_t n, size_t size, size_t *acct)
 {
-	size_t bytes = n * size;
+	size_t bytes = n * size, align = WGW_CACHELINE;
 	void *p;
 
-	bytes = (bytes + WGW_CACHELINE - 1) & ~(size_t)(WGW_CACHELINE - 1);
-	p = aligned_alloc(WGW_CACHELINE, bytes);
+	if (bytes >= HUGE_PAGE)
+		align = HUGE_PAGE;
+	bytes = (bytes + align - 1) & ~(align - 1);
+	p = aligned_alloc(align, bytes);
 	if (!p)
 		return NULL;
+	if (align == HUGE_PAGE)
+		madvise(p, bytes, MADV_HUGEPAGE);
 	memset(p, 0, bytes);
 	*acct += bytes;
 	return p;
