@@ -12,4 +12,10 @@ tests_unit_test_fallback_SOURCES = tests/unit/test_fallback.c
 tests_unit_test_fallback_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_fallback_LDADD = $(LDADD) $(CHECK_LIBS)
 
+# The netns test drives this program in its roles (gateway loop, echo
+# backend, client, flood); it is not a test by itself.
+check_PROGRAMS += tests/netns/fallback_ports
+tests_netns_fallback_ports_SOURCES = tests/netns/fallback_ports.c
+TESTS += tests/netns/fallback_ports.sh
+EXTRA_DIST += tests/netns/fallback_ports.sh
 endif

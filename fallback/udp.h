@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 #include "gateway/addr.h"
-#include "gateway/options.h"
+#include "gateway/engine.h"	/* struct wgw_vip */
 #include "gateway/pool.h"
 #include "gateway/port.h"
 
