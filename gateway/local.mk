@@ -1,10 +1,22 @@
-# gateway/: the daemon and its engine.  The packet codec and the engine have
-# fragments of their own.
+# gateway/: the daemon and its engine.  The packet codec, the engine and the
+# configuration have fragments of their own.
 include gateway/codec.mk
 include gateway/engine.mk
 include gateway/config.mk
 
-libwgw_a_SOURCES += gateway/log.c gateway/log.h
+libwgw_a_SOURCES += gateway/log.c gateway/log.h \
+	gateway/pool.c gateway/pool.h gateway/port.h \
+	gateway/xsk.c gateway/xsk.h \
+	gateway/nexthop.c gateway/nexthop.h \
+	gateway/worker.c gateway/worker.h \
+	gateway/daemon.c gateway/daemon.h
 
 sbin_PROGRAMS += wraith-gatewayd
 wraith_gatewayd_SOURCES = gateway/main.c
+
+# The daemon end to end in network namespaces (tests/netns/lab.sh), and the
+# demo that is the README's first command.
+TESTS += tests/netns/e2e_auto.sh
+EXTRA_DIST += tests/netns/lab.sh tests/netns/gateway_e2e.sh \
+	tests/netns/e2e_auto.sh tests/demo.sh tests/deps.sh tests/build.sh \
+	tests/check.sh

@@ -1,10 +1,84 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* wraith-gatewayd: placeholder until the daemon lands. */
+/*
+ * wraith-gatewayd: parse the options, then either probe an interface,
+ * check a configuration, or run the daemon.  Only this file turns errors
+ * into exit codes.
+ */
 #include "config.h"
-#include "gateway/log.h"
 
-int main(void)
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/daemon.h"
+#include "gateway/log.h"
+#include "gateway/options.h"
+#include "netlink/probe.h"
+
+static int do_probe(const struct wgw_config *cfg)
 {
-	wgw_log_init("wraith-gatewayd", 0, LOG_NOTICE);
-	return 0;
+	struct wgw_probe p;
+	int err;
+
+	err = wgw_probe(cfg->probe, &p);
+	if (err) {
+		fprintf(stderr, "wraith-gatewayd: --probe %s: %s\n", cfg->probe,
+			err == -ENODEV ? "no such interface" : strerror(-err));
+		return 1;
+	}
+	return wgw_probe_print(&p, stdout, cfg->json) ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	char err[WGW_CONFIG_ERRLEN];
+	struct wgw_config *cfg;
+	int rc;
+
+	cfg = calloc(1, sizeof(*cfg));
+	if (!cfg || wgw_config_defaults(cfg)) {
+		fprintf(stderr, "wraith-gatewayd: cannot set up the configuration\n");
+		return 1;
+	}
+	rc = wgw_config_parse_args(cfg, argc, argv, err, sizeof(err));
+	if (rc == WGW_CONFIG_HELP) {
+		wgw_config_usage(stdout, "wraith-gatewayd");
+		return 0;
+	}
+	if (rc == WGW_CONFIG_VERSION) {
+		printf("wraith-gatewayd %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "wraith-gatewayd: %s\n", err);
+		fprintf(stderr, "Try 'wraith-gatewayd --help'.\n");
+		return 2;
+	}
+	wgw_log_init("wraith-gatewayd", cfg->syslog,
+		     LOG_NOTICE + (int)(cfg->verbose > 2 ? 2 : cfg->verbose));
+	wgw_log_route_bpf_libs();
+	if (cfg->probe[0]) {
+		rc = do_probe(cfg);
+		free(cfg);
+		return rc;
+	}
+	if (wgw_config_validate(cfg, err, sizeof(err))) {
+		fprintf(stderr, "wraith-gatewayd: %s\n", err);
+		free(cfg);
+		return 2;
+	}
+	if (cfg->check_config) {
+		if (cfg->verbose)
+			wgw_config_print(cfg, stdout);
+		printf("configuration OK\n");
+		free(cfg);
+		return 0;
+	}
+	if (!cfg->foreground)
+		wgw_notice("running in the foreground (use a service manager to "
+			   "supervise the daemon; -f is implied)");
+	rc = wgw_daemon_run(cfg);
+	free(cfg);
+	return rc;
 }

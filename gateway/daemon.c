@@ -1,0 +1,1037 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "gateway/daemon.h"
+#include "gateway/engine.h"
+#include "gateway/log.h"
+#include "gateway/worker.h"
+#include "gateway/xdp.h"
+#include "gateway/xsk.h"
+
+#define CTL_TICK_MS 10		/* control loop wake-up, milliseconds */
+#define NH_REFRESH_MS 1000	/* re-ask for pending next hops, milliseconds */
+#define NH_GC_S 60		/* next-hop garbage collection period, seconds */
+#define NH_IDLE_S 300		/* next-hop entry idle lifetime, seconds */
+#define EXPIRE_PASSES_S 5	/* full expiry pass over the tables, seconds */
+
+static const char *const rung_modes[] = {
+	[WGW_RUNG_XDP_ZEROCOPY] = "xdp-zerocopy",
+	[WGW_RUNG_XDP_COPY] = "xdp-copy",
+	[WGW_RUNG_XDP_GENERIC] = "xdp-generic",
+	[WGW_RUNG_FALLBACK] = "fallback",
+};
+
+const char *wgw_sides_name(unsigned sides)
+{
+	switch (sides) {
+	case WGW_SIDE_WAN:
+		return "wan";
+	case WGW_SIDE_LAN:
+		return "lan";
+	case WGW_SIDE_WAN | WGW_SIDE_LAN:
+		return "wan+lan";
+	default:
+		return "none";
+	}
+}
+
+static enum wgw_rung mode_to_rung(enum wgw_mode m)
+{
+	switch (m) {
+	case WGW_MODE_XDP_ZEROCOPY:
+		return WGW_RUNG_XDP_ZEROCOPY;
+	case WGW_MODE_XDP_COPY:
+		return WGW_RUNG_XDP_COPY;
+	case WGW_MODE_XDP_GENERIC:
+		return WGW_RUNG_XDP_GENERIC;
+	default:
+		return WGW_RUNG_FALLBACK;
+	}
+}
+
+static uint32_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint32_t)ts.tv_sec;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------ pid file */
+
+/*
+ * One gateway per pid file: the lock is held for the daemon's life, so a
+ * second start fails at once with the first one's pid, and a pid file left
+ * by a killed daemon is simply taken over.
+ */
+static int pidfile_open(struct wgw_daemon *d)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	d->pidfd = -1;
+	if (!d->cfg.pidfile[0])
+		return 0;
+	fd = open(d->cfg.pidfile, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		wgw_err("pid file %s: %s", d->cfg.pidfile, strerror(errno));
+		return -errno;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int err = errno;
+
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		if (err == EWOULDBLOCK)
+			wgw_err("another wraith-gatewayd is running (pid %s, pid file %s)",
+				buf[0] ? buf : "?", d->cfg.pidfile);
+		else
+			wgw_err("pid file %s: lock: %s", d->cfg.pidfile, strerror(err));
+		close(fd);
+		return -EBUSY;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, buf, (size_t)n, 0) != n) {
+		wgw_err("pid file %s: write: %s", d->cfg.pidfile, strerror(errno));
+		close(fd);
+		return -EIO;
+	}
+	d->pidfd = fd;
+	return 0;
+}
+
+static void pidfile_close(struct wgw_daemon *d)
+{
+	if (d->pidfd < 0)
+		return;
+	unlink(d->cfg.pidfile);
+	close(d->pidfd);
+	d->pidfd = -1;
+}
+
+/* ------------------------------------------------------- undo journal */
+
+/*
+ * What the gateway changed in the kernel that does not go away with the
+ * process (sysctls, the NAT address's route and proxy entry, NIC settings)
+ * is written to a journal next to the pid file before it matters, and the
+ * journal is removed after a clean exit.  A daemon that was SIGKILLed
+ * leaves it behind; the next start (which holds the pid-file lock, so the
+ * old one is gone) puts everything back first.  The XDP program needs no
+ * entry: a bpf_link dies with its process.
+ */
+#define JOURNAL_MAGIC 0x57474a31u /* "WGJ1" */
+
+struct journal {
+	uint32_t magic;
+	uint32_t size;		/* sizeof(struct journal): layout check */
+	struct wgw_sysctls sysctls;
+	struct wgw_nl_claim claim;
+	uint32_t claimed;
+	uint32_t nprep;
+	struct wgw_ifprep prep[2];
+};
+
+static void journal_path(const struct wgw_daemon *d, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.state", d->cfg.pidfile);
+}
+
+static void journal_write(struct wgw_daemon *d)
+{
+	char path[WGW_PATH_LEN + 16], tmp[WGW_PATH_LEN + 32];
+	struct journal *j;
+	int fd;
+
+	if (!d->cfg.pidfile[0])
+		return;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return;
+	j->magic = JOURNAL_MAGIC;
+	j->size = sizeof(*j);
+	j->sysctls = d->sysctls;
+	j->claim = d->claim;
+	j->claimed = d->claimed;
+	for (unsigned i = 0; i < d->nifs; i++)
+		if (d->ifs[i].prep_applied)
+			j->prep[j->nprep++] = d->ifs[i].prep;
+	journal_path(d, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, j, sizeof(*j)) != (ssize_t)sizeof(*j) ||
+	    fsync(fd) || rename(tmp, path))
+		wgw_warn("undo journal %s: %s (a crash would leave settings behind)",
+			 path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(j);
+}
+
+static void journal_remove(struct wgw_daemon *d)
+{
+	char path[WGW_PATH_LEN + 16];
+
+	if (!d->cfg.pidfile[0])
+		return;
+	journal_path(d, path, sizeof(path));
+	unlink(path);
+}
+
+/* Undo what a gateway that died without cleaning up left behind. */
+static void journal_recover(struct wgw_daemon *d)
+{
+	char path[WGW_PATH_LEN + 16];
+	struct journal *j;
+	ssize_t n;
+	int fd;
+
+	if (!d->cfg.pidfile[0])
+		return;
+	journal_path(d, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	j = calloc(1, sizeof(*j));
+	n = j ? read(fd, j, sizeof(*j)) : -1;
+	close(fd);
+	if (!j || n != (ssize_t)sizeof(*j) || j->magic != JOURNAL_MAGIC ||
+	    j->size != sizeof(*j) || j->nprep > 2 || j->sysctls.n > WGW_SYSCTL_MAX) {
+		wgw_warn("undo journal %s is not one this version wrote: ignored", path);
+		free(j);
+		unlink(path);
+		return;
+	}
+	wgw_notice("a previous gateway did not stop cleanly: undoing what it left "
+		   "(%u sysctls, %s, %u interface settings)", j->sysctls.n,
+		   j->claimed ? "the NAT address" : "no NAT address", j->nprep);
+	if (j->claimed)
+		wgw_nl_release(d->nl, &j->claim);
+	wgw_sysctl_restore(&j->sysctls);
+	for (unsigned i = j->nprep; i-- > 0;)
+		wgw_ifprep_restore(&d->genl, &j->prep[i]);
+	free(j);
+	unlink(path);
+}
+
+/* ---------------------------------------------------------- interfaces */
+
+static int iface_init(struct wgw_daemon *d, struct wgw_iface *ifc, const char *name,
+		      unsigned sides, enum wgw_mode want)
+{
+	struct wgw_nl_link link;
+	char why[160];
+	int err;
+
+	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
+	ifc->sides = sides;
+	ifc->want = want;
+	err = wgw_nl_link_by_name(d->nl, name, &link);
+	if (err) {
+		wgw_err("interface %s: %s", name,
+			err == -ENODEV ? "no such interface" : strerror(-err));
+		return err;
+	}
+	ifc->ifindex = link.ifindex;
+	ifc->mtu = link.mtu;
+	memcpy(ifc->mac, link.mac, 6);
+	err = wgw_probe(name, &ifc->probe);
+	if (err) {
+		wgw_err("interface %s: probe: %s", name, strerror(-err));
+		return err;
+	}
+	ifc->numa_node = ifc->probe.numa_node;
+	ifc->queues = ifc->probe.queues ? ifc->probe.queues : 1;
+	/* Where the ladder starts: a forced rung, or the best the probe
+	 * allows (zero-copy only when the driver says it can). */
+	if (want != WGW_MODE_AUTO) {
+		ifc->rung = mode_to_rung(want);
+	} else {
+		ifc->rung = wgw_probe_rung(&ifc->probe, 0, why, sizeof(why));
+		if (ifc->rung != WGW_RUNG_XDP_ZEROCOPY)
+			snprintf(ifc->why, sizeof(ifc->why), "%s: %s",
+				 rung_modes[ifc->rung], why);
+	}
+	return 0;
+}
+
+_Static_assert((int)WGW_COALESCE_NONE == (int)WGW_COALESCE_PROFILE_NONE &&
+	       (int)WGW_COALESCE_LOW_LATENCY == (int)WGW_COALESCE_PROFILE_LOW_LATENCY &&
+	       (int)WGW_COALESCE_HIGH_THROUGHPUT == (int)WGW_COALESCE_PROFILE_HIGH_THROUGHPUT,
+	       "the configuration's coalescing profiles are netlink's");
+
+static int iface_prepare(struct wgw_daemon *d, struct wgw_iface *ifc)
+{
+	struct wgw_ifprep_cfg pc = {
+		.queues = d->cfg.queues,
+		.rx_ring = d->cfg.nic_rx_ring,
+		.tx_ring = d->cfg.nic_tx_ring,
+		.coalesce = (enum wgw_coalesce_profile)d->cfg.coalesce,
+		.features_off = NULL,
+	};
+	static const char *const none[] = { NULL };
+	int err;
+
+	if (d->cfg.keep_offloads)
+		pc.features_off = none;
+	err = wgw_ifprep_apply(&d->genl, ifc->ifindex, ifc->name, &pc, &ifc->prep);
+	if (err) {
+		wgw_err("interface %s: preparation failed: %s", ifc->name, strerror(-err));
+		return err;
+	}
+	ifc->prep_applied = true;
+	if (d->cfg.queues) {
+		/* Re-read: the queue count may have changed. */
+		if (!wgw_probe(ifc->name, &ifc->probe) && ifc->probe.queues)
+			ifc->queues = ifc->probe.queues;
+	}
+	if (ifc->rung != WGW_RUNG_FALLBACK &&
+	    wgw_xdp_mtu_check(ifc->mtu, d->cfg.frame_size, d->cfg.headroom)) {
+		wgw_err("interface %s: MTU %u does not fit a %u-byte AF_XDP frame with "
+			"%u bytes of headroom (largest MTU %u): lower the MTU or raise --frame-size",
+			ifc->name, ifc->mtu, d->cfg.frame_size, d->cfg.headroom,
+			wgw_xdp_max_mtu(d->cfg.frame_size, d->cfg.headroom));
+		return -EMSGSIZE;
+	}
+	return 0;
+}
+
+static void iface_restore(struct wgw_daemon *d, struct wgw_iface *ifc)
+{
+	if (ifc->prep_applied) {
+		wgw_ifprep_restore(&d->genl, &ifc->prep);
+		ifc->prep_applied = false;
+	}
+}
+
+/* ----------------------------------------------------------- data path */
+
+static void dp_down(struct wgw_daemon *d)
+{
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		struct wgw_worker *w = &d->workers[i];
+
+		wgw_worker_destroy(w);
+		for (unsigned k = 0; k < 2; k++) {
+			if (w->umems[k])
+				wgw_xsk_umem_destroy(w->umems[k]);
+			w->umems[k] = NULL;
+			if (w->pools[k].area)
+				wgw_pool_fini(&w->pools[k]);
+		}
+	}
+	for (unsigned i = 0; i < d->nifs; i++) {
+		wgw_xdp_close(d->ifs[i].xdp);
+		d->ifs[i].xdp = NULL;
+	}
+}
+
+static int dp_attach(struct wgw_daemon *d, struct wgw_iface *ifc)
+{
+	enum wgw_xdp_mode mode = ifc->rung == WGW_RUNG_XDP_GENERIC ?
+		WGW_XDP_MODE_GENERIC : WGW_XDP_MODE_NATIVE;
+	int err;
+
+	err = wgw_xdp_open(&ifc->xdp, ifc->ifindex);
+	if (err) {
+		snprintf(ifc->why + strlen(ifc->why), sizeof(ifc->why) - strlen(ifc->why),
+			 "%s%s: loading the XDP program: %s", ifc->why[0] ? "; " : "",
+			 rung_modes[ifc->rung], strerror(-err));
+		return err;
+	}
+	err = wgw_xdp_attach(ifc->xdp, mode);
+	if (err) {
+		const char *what = strerror(-err);
+
+		if (err == -EEXIST)
+			what = "another program is attached (left in place)";
+		else if (err == -EBUSY)
+			what = "another wraith-gatewayd holds this interface";
+		snprintf(ifc->why + strlen(ifc->why), sizeof(ifc->why) - strlen(ifc->why),
+			 "%s%s: attaching in %s mode: %s", ifc->why[0] ? "; " : "",
+			 rung_modes[ifc->rung], wgw_xdp_mode_name(mode), what);
+		return err;
+	}
+	if (ifc->sides & WGW_SIDE_WAN) {
+		for (unsigned i = 0; i < d->cfg.n_vips; i++) {
+			const struct wgw_vip *v = &d->cfg.vips[i];
+
+			err = wgw_xdp_add_vip(ifc->xdp, &v->addr, v->port_lo, v->port_hi);
+			if (err)
+				return err;
+		}
+	}
+	if (ifc->sides & WGW_SIDE_LAN) {
+		err = wgw_xdp_set_nat(ifc->xdp, &d->cfg.nat, d->cfg.nat_port_lo,
+				      d->cfg.nat_port_hi);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Frames a pool needs so that the fill rings can be kept full while frames
+ * sit in RX rings, TX rings, completion rings and the hold queue. */
+static uint32_t dp_pool_frames(const struct wgw_config *c, unsigned nsockets)
+{
+	uint64_t n = (uint64_t)nsockets * (c->fill_ring + c->rx_ring + c->tx_ring) +
+		     WGW_HOLD_MAX + (uint64_t)c->batch * WGW_WORKER_MAX_PORTS;
+
+	if (c->umem_frames)
+		return c->umem_frames > n ? c->umem_frames : (uint32_t)n;
+	return (uint32_t)n;
+}
+
+static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
+{
+	struct wgw_xsk_cfg xc = {
+		.fill_size = d->cfg.fill_ring,
+		.comp_size = d->cfg.comp_ring,
+		.rx_size = d->cfg.rx_ring,
+		.tx_size = d->cfg.tx_ring,
+		.wait = d->cfg.wait,
+		.busy_poll_usecs = d->cfg.busy_poll_usecs,
+		.busy_poll_budget = d->cfg.busy_poll_budget,
+	};
+	bool xdp[2] = { false, false }, shared;
+	int err;
+
+	for (unsigned i = 0; i < d->nifs; i++) {
+		struct wgw_iface *ifc = &d->ifs[i];
+
+		if (ifc->rung == WGW_RUNG_FALLBACK)
+			continue;
+		err = dp_attach(d, ifc);
+		if (err) {
+			*failed = ifc;
+			return err;
+		}
+		xdp[i] = true;
+	}
+	/*
+	 * One UMEM for both interfaces when they run the same kind of
+	 * socket: a UMEM shared across devices takes the bind mode of its
+	 * first socket, so zero-copy on one side and copy on the other need
+	 * a UMEM each (and a copy between them, in the TX path).
+	 */
+	shared = d->nifs == 1 || !xdp[0] || !xdp[1] ||
+		 (d->ifs[0].rung == WGW_RUNG_XDP_ZEROCOPY) ==
+		 (d->ifs[1].rung == WGW_RUNG_XDP_ZEROCOPY);
+
+	for (unsigned wi = 0; wi < d->nworkers; wi++) {
+		struct wgw_worker *w = &d->workers[wi];
+
+		for (unsigned i = 0; i < d->nifs; i++) {
+			struct wgw_iface *ifc = &d->ifs[i];
+			unsigned k = shared ? 0 : i;
+			struct wgw_port *port;
+
+			if (!xdp[i])
+				continue;
+			if (!w->umems[k]) {
+				unsigned nsock = shared ? (unsigned)(xdp[0] + xdp[1]) : 1;
+
+				err = wgw_pool_init(&w->pools[k], dp_pool_frames(&d->cfg, nsock),
+						    d->cfg.frame_size, d->cfg.headroom,
+						    ifc->numa_node);
+				if (err) {
+					wgw_err("worker %u: buffer pool: %s", wi, strerror(-err));
+					*failed = NULL;
+					return err;
+				}
+				xc.zerocopy = ifc->rung == WGW_RUNG_XDP_ZEROCOPY;
+				w->umems[k] = wgw_xsk_umem_create(&w->pools[k], &xc);
+				if (!w->umems[k]) {
+					err = -errno;
+					wgw_err("worker %u: UMEM registration: %s%s", wi,
+						strerror(errno), errno == ENOBUFS ?
+						" (locked memory: needs CAP_IPC_LOCK)" : "");
+					*failed = NULL;
+					return err;
+				}
+			}
+			xc.zerocopy = ifc->rung == WGW_RUNG_XDP_ZEROCOPY;
+			port = wgw_xsk_port_create(w->umems[k], ifc->name, ifc->ifindex, wi,
+						   wgw_xdp_xskmap_fd(ifc->xdp), &xc);
+			if (!port) {
+				err = -errno;
+				snprintf(ifc->why + strlen(ifc->why),
+					 sizeof(ifc->why) - strlen(ifc->why),
+					 "%s%s: AF_XDP %s bind on queue %u: %s",
+					 ifc->why[0] ? "; " : "", rung_modes[ifc->rung],
+					 xc.zerocopy ? "zero-copy" : "copy-mode", wi,
+					 strerror(-err));
+				*failed = ifc;
+				return err;
+			}
+			port->sides = ifc->sides;
+			memcpy(port->mac, ifc->mac, 6);
+			err = wgw_worker_add_port(w, port);
+			if (err) {
+				port->ops->destroy(port);
+				*failed = NULL;
+				return err;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Walk the ladder until every interface has a rung that works. */
+static int dp_ladder(struct wgw_daemon *d)
+{
+	struct wgw_iface *failed;
+	int err;
+
+	for (;;) {
+		failed = NULL;
+		err = dp_up(d, &failed);
+		if (!err)
+			break;
+		dp_down(d);
+		if (!failed)
+			return err;
+		if (failed->want != WGW_MODE_AUTO) {
+			wgw_err("interface %s: mode %s was forced and cannot be had: %s",
+				failed->name, rung_modes[failed->rung], failed->why);
+			return err;
+		}
+		if (failed->rung + 1 == WGW_RUNG_FALLBACK) {
+			wgw_err("interface %s: no rung of the mode ladder works: %s",
+				failed->name, failed->why);
+			return err;
+		}
+		failed->rung++;
+		wgw_info("interface %s: trying %s", failed->name, rung_modes[failed->rung]);
+	}
+	for (unsigned i = 0; i < d->nifs; i++) {
+		struct wgw_iface *ifc = &d->ifs[i];
+
+		wgw_notice("interface %s (%s): mode %s%s%s", ifc->name,
+			   wgw_sides_name(ifc->sides), rung_modes[ifc->rung],
+			   ifc->why[0] ? "; above it: " : "", ifc->why);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------- next hops */
+
+static int nh_resolve(void *ctx, const union wgw_addr *dst, int *ifindex, uint8_t mac[6])
+{
+	struct wgw_daemon *d = ctx;
+	struct wgw_nexthop nh;
+	int err;
+
+	err = wgw_nl_nexthop(d->nl, dst, &nh);
+	if (err && err != -EAGAIN && err != -EHOSTUNREACH)
+		return err;
+	*ifindex = nh.ifindex;
+	if (err)
+		return -EAGAIN;	/* a new resolution was started */
+	memcpy(mac, nh.dst_mac, 6);
+	return 0;
+}
+
+static void nl_changed(const struct wgw_nl_change *c, void *arg)
+{
+	struct wgw_daemon *d = arg;
+
+	switch (c->event) {
+	case WGW_NL_EV_NEIGH:
+	case WGW_NL_EV_ROUTE:
+	case WGW_NL_EV_RESYNC:
+		d->nh_dirty = true;
+		break;
+	case WGW_NL_EV_LINK:
+		for (unsigned i = 0; i < d->nifs; i++) {
+			struct wgw_iface *ifc = &d->ifs[i];
+
+			if (ifc->ifindex != c->ifindex)
+				continue;
+			if (c->action == WGW_NL_REMOVED) {
+				wgw_warn("interface %s went away", ifc->name);
+			} else if (c->link_changed & (WGW_NL_LINK_UP_CHANGED |
+						       WGW_NL_LINK_CARRIER_CHANGED)) {
+				wgw_notice("interface %s is %s%s", ifc->name,
+					   c->up ? "up" : "down",
+					   c->up && !c->carrier ? " (no carrier)" : "");
+			}
+			if (c->link_changed & WGW_NL_LINK_MAC_CHANGED) {
+				wgw_notice("interface %s: MAC address changed", ifc->name);
+				memcpy(ifc->mac, c->mac, 6);
+				for (unsigned w = 0; w < d->nworkers; w++)
+					for (unsigned p = 0; p < d->workers[w].nports; p++)
+						if (d->workers[w].ports[p]->ifindex == ifc->ifindex)
+							memcpy(d->workers[w].ports[p]->mac, c->mac, 6);
+			}
+			d->nh_dirty = true;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* ------------------------------------------------------------ counters */
+
+static void log_counters(struct wgw_daemon *d)
+{
+	struct wgw_engine_stats es;
+	struct wgw_backend_info bi[WGW_ENGINE_MAX_BACKENDS];
+	unsigned nb;
+
+	wgw_engine_get_stats(d->engine, &es);
+	wgw_notice("engine: %u sessions (CIDs), %u mappings; to_lan %" PRIu64
+		   " to_wan %" PRIu64 " dropped %" PRIu64,
+		   es.n_cids, es.n_mappings, es.ctr[WGW_CTR_TO_LAN],
+		   es.ctr[WGW_CTR_TO_WAN], es.ctr[WGW_CTR_DROP]);
+	for (unsigned r = 1; r < WGW_DROP_REASON_MAX; r++)
+		if (es.drop[r])
+			wgw_notice("engine drop %s: %" PRIu64,
+				   wgw_drop_reason_name(r), es.drop[r]);
+	nb = wgw_engine_backends(d->engine, bi, WGW_ENGINE_MAX_BACKENDS);
+	for (unsigned i = 0; i < nb && i < WGW_ENGINE_MAX_BACKENDS; i++) {
+		char a[INET6_ADDRSTRLEN];
+
+		wgw_notice("backend %s:%u %s: %u mappings, %u CIDs, %" PRIu64
+			   " packets to, %" PRIu64 " from",
+			   wgw_addr_str(&bi[i].addr, a, sizeof(a)), bi[i].port,
+			   wgw_backend_state_name(bi[i].state), bi[i].mappings,
+			   bi[i].cids, bi[i].pkts_to, bi[i].pkts_from);
+	}
+	for (unsigned wi = 0; wi < d->nworkers; wi++) {
+		uint64_t c[64];
+		unsigned n = wgw_worker_counter_count();
+
+		wgw_worker_counters(&d->workers[wi], c);
+		for (unsigned k = 0; k < n; k++)
+			if (c[k] && k > 1)
+				wgw_notice("worker %u %s: %" PRIu64, wi,
+					   wgw_worker_counter_name(k), c[k]);
+	}
+	for (unsigned i = 0; i < d->nifs; i++) {
+		uint64_t c[WGW_XDP_CNT_MAX];
+
+		if (!d->ifs[i].xdp || wgw_xdp_read_counters(d->ifs[i].xdp, c))
+			continue;
+		for (unsigned k = 0; k < WGW_XDP_CNT_MAX; k++)
+			if (c[k])
+				wgw_notice("xdp %s %s: %" PRIu64, d->ifs[i].name,
+					   wgw_xdp_counter_name(k), c[k]);
+	}
+}
+
+/* ------------------------------------------------------------ run */
+
+static int engine_up(struct wgw_daemon *d)
+{
+	struct wgw_vip vips[WGW_MAX_VIPS];
+	struct wgw_engine_cfg ec = { 0 };
+	uint64_t key[6];
+	char err_buf[256];
+	int err;
+
+	for (unsigned i = 0; i < d->cfg.n_vips; i++)
+		vips[i] = d->cfg.vips[i];
+	ec.vips = vips;
+	ec.n_vips = d->cfg.n_vips;
+	ec.nat_addr = d->cfg.nat;
+	ec.nat_port_lo = d->cfg.nat_port_lo;
+	ec.nat_port_hi = d->cfg.nat_port_hi;
+	ec.n_threads = d->nworkers;
+	ec.max_cids = d->cfg.max_sessions;
+	ec.max_mappings = d->cfg.max_mappings;
+	ec.cid_idle_s = d->cfg.session_timeout_s;
+	ec.map_idle_s = d->cfg.mapping_timeout_s;
+	/* The tables' hash key is random per run (it only has to be
+	 * unpredictable); the backend choice has its own fixed key. */
+	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
+		wgw_err("getrandom: %s", strerror(errno));
+		return -EIO;
+	}
+	ec.hash_key = key;
+	if (wgw_engine_cfg_validate(&ec, err_buf, sizeof(err_buf))) {
+		wgw_err("%s", err_buf);
+		return -EINVAL;
+	}
+	d->engine = wgw_engine_create(&ec);
+	if (!d->engine) {
+		wgw_err("engine: %s", strerror(errno));
+		return -errno;
+	}
+	for (unsigned i = 0; i < d->cfg.n_backends; i++) {
+		const struct wgw_backend *b = &d->cfg.backends[i];
+		char a[INET6_ADDRSTRLEN];
+
+		err = wgw_engine_backend_add(d->engine, &b->addr, b->port, b->weight);
+		if (err < 0) {
+			wgw_err("backend %s:%u: %s", wgw_addr_str(&b->addr, a, sizeof(a)),
+				b->port, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* The gateway owns the NAT address on the LAN: a host route that keeps it
+ * off the LAN itself, a proxy neighbour entry so backends' ARP/NDP for it
+ * is answered, and the per-interface sysctls that make the kernel answer. */
+static int nat_claim(struct wgw_daemon *d)
+{
+	struct wgw_iface *lan = d->nifs == 2 ? &d->ifs[1] : &d->ifs[0];
+	bool v4 = wgw_addr_is_v4(&d->cfg.nat);
+	char a[INET6_ADDRSTRLEN], path[WGW_SYSCTL_PATH_LEN];
+	struct wgw_nl_link lo;
+	int err;
+
+	err = wgw_nl_link_by_name(d->nl, "lo", &lo);
+	if (err)
+		return err;
+	err = wgw_sysctl_inside_owner(&d->sysctls, lan->name, "lo", v4, !v4);
+	if (err) {
+		wgw_err("NAT address: interface settings on %s: %s", lan->name, strerror(-err));
+		return err;
+	}
+	/* Answer ARP for the proxied address at once, not after the random
+	 * proxy delay (up to 0.8 s by default) meant for routers. */
+	if (v4 && !snprintf(path, sizeof(path), "/proc/sys/net/ipv4/neigh/%s/proxy_delay",
+			    lan->name))
+		return -EINVAL;
+	if (v4)
+		wgw_sysctl_path_set(&d->sysctls, path, "0");
+	journal_write(d);
+	err = wgw_nl_claim(d->nl, &d->claim, &d->cfg.nat, lo.ifindex, lan->ifindex);
+	if (err) {
+		wgw_err("NAT address %s on %s: %s", wgw_addr_str(&d->cfg.nat, a, sizeof(a)),
+			lan->name, strerror(-err));
+		return err;
+	}
+	d->claimed = true;
+	return 0;
+}
+
+static void nat_release(struct wgw_daemon *d)
+{
+	if (d->claimed) {
+		wgw_nl_release(d->nl, &d->claim);
+		d->claimed = false;
+	}
+	wgw_sysctl_restore(&d->sysctls);
+}
+
+static int signals_open(struct wgw_daemon *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGPIPE);
+	/* Blocked in every thread created from here on; read from a
+	 * signalfd by the control loop. */
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	sigdelset(&set, SIGPIPE);
+	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sigfd < 0)
+		return -errno;
+	return 0;
+}
+
+static void cpus_for_workers(struct wgw_daemon *d, int *cpus)
+{
+	int avail[CPU_SETSIZE], n = 0;
+	char path[128], buf[512];
+	cpu_set_t set;
+	FILE *f;
+
+	CPU_ZERO(&set);
+	if (d->cfg.n_cpus) {
+		set = d->cfg.cpus;
+	} else if (d->ifs[0].numa_node >= 0) {
+		/* Default: the CPUs of the NIC's NUMA node. */
+		unsigned n_cpus = 0;
+
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/cpulist",
+			 d->ifs[0].numa_node);
+		f = fopen(path, "r");
+		if (f) {
+			char why[64];
+
+			if (fgets(buf, sizeof(buf), f)) {
+				buf[strcspn(buf, "\n")] = '\0';
+				wgw_parse_cpulist(buf, &set, &n_cpus, why, sizeof(why));
+			}
+			fclose(f);
+		}
+	}
+	if (!CPU_COUNT(&set))
+		sched_getaffinity(0, sizeof(set), &set);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			avail[n++] = c;
+	for (unsigned i = 0; i < d->nworkers; i++)
+		cpus[i] = n ? avail[i % (unsigned)n] : -1;
+}
+
+static int workers_start(struct wgw_daemon *d)
+{
+	int cpus[WGW_MAX_QUEUES];
+	int err;
+
+	cpus_for_workers(d, cpus);
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		struct wgw_worker *w = &d->workers[i];
+
+		err = wgw_worker_start(w);
+		if (err) {
+			wgw_err("worker %u: %s", i, strerror(-err));
+			return err;
+		}
+		(void)cpus;
+	}
+	return 0;
+}
+
+static void workers_config(struct wgw_daemon *d)
+{
+	int cpus[WGW_MAX_QUEUES];
+
+	cpus_for_workers(d, cpus);
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		struct wgw_worker *w = &d->workers[i];
+
+		w->cfg.id = i;
+		w->cfg.cpu = cpus[i];
+		w->cfg.batch = d->cfg.batch;
+		w->cfg.spin = d->cfg.wait != WGW_WAIT_POLL;
+		w->cfg.nat_addr = d->cfg.nat;
+		w->engine = d->engine;
+		w->nh = &d->nh;
+	}
+}
+
+static int control_loop(struct wgw_daemon *d)
+{
+	uint64_t now_ms = mono_ms(), next_refresh = now_ms + NH_REFRESH_MS;
+	uint64_t next_expire = now_ms;
+	uint32_t next_gc = mono_s() + NH_GC_S;
+	uint32_t expire_budget;
+	struct pollfd fds[2];
+	int rc = 0;
+
+	/* A full pass over both tables every EXPIRE_PASSES_S seconds. */
+	expire_budget = (d->cfg.max_sessions + d->cfg.max_mappings) /
+			(EXPIRE_PASSES_S * 1000 / 100) + 64;
+	fds[0] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
+	fds[1] = (struct pollfd){ .fd = wgw_nl_watcher_fd(d->nl), .events = POLLIN };
+	for (;;) {
+		if (poll(fds, 2, CTL_TICK_MS) < 0 && errno != EINTR) {
+			wgw_err("poll: %s", strerror(errno));
+			return -errno;
+		}
+		if (fds[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+				switch (si.ssi_signo) {
+				case SIGTERM:
+				case SIGINT:
+					wgw_notice("%s: shutting down",
+						   si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+					return rc;
+				case SIGUSR1:
+					log_counters(d);
+					break;
+				case SIGHUP:
+					wgw_notice("SIGHUP: reload is not available in this "
+						   "version; restart to apply a new configuration");
+					break;
+				}
+			}
+		}
+		if (fds[1].revents & POLLIN) {
+			int n = wgw_nl_watcher_process(d->nl);
+
+			if (n < 0)
+				wgw_log_ratelimited(LOG_WARNING, "netlink: %s", strerror(-n));
+		}
+		now_ms = mono_ms();
+		wgw_nh_process(&d->nh, nh_resolve, d, mono_s());
+		if (d->nh_dirty) {
+			d->nh_dirty = false;
+			wgw_nh_refresh(&d->nh, nh_resolve, d, false);
+		} else if (now_ms >= next_refresh) {
+			wgw_nh_refresh(&d->nh, nh_resolve, d, true);
+		}
+		if (now_ms >= next_refresh)
+			next_refresh = now_ms + NH_REFRESH_MS;
+		if (now_ms >= next_expire) {
+			wgw_engine_expire(d->engine, mono_s(), expire_budget);
+			next_expire = now_ms + 100;
+		}
+		if (mono_s() >= next_gc) {
+			wgw_nh_gc(&d->nh, mono_s(), NH_IDLE_S);
+			next_gc = mono_s() + NH_GC_S;
+		}
+		for (unsigned i = 0; i < d->nworkers; i++) {
+			int fp = atomic_load(&d->workers[i].failed_port);
+
+			if (fp < 0) {
+				wgw_err("worker %u stopped", i);
+				return -EIO;
+			}
+		}
+	}
+}
+
+int wgw_daemon_run(const struct wgw_config *cfg)
+{
+	struct wgw_daemon *d;
+	int err, ret = 1;
+
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		wgw_err("out of memory");
+		return 1;
+	}
+	d->cfg = *cfg;
+	d->sigfd = -1;
+	d->pidfd = -1;
+	d->started = time(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &d->started_mono);
+
+	err = signals_open(d);
+	if (err) {
+		wgw_err("signals: %s", strerror(-err));
+		goto out_free;
+	}
+	if (pidfile_open(d))
+		goto out_signals;
+	d->nl = wgw_nl_watcher_open(nl_changed, d);
+	if (!d->nl) {
+		wgw_err("netlink: %s", strerror(errno));
+		goto out_pidfile;
+	}
+	err = wgw_genl_open(&d->genl);
+	if (err) {
+		wgw_err("generic netlink: %s", strerror(-err));
+		goto out_watcher;
+	}
+	d->genl_open = true;
+	journal_recover(d);
+
+	d->nifs = strcmp(cfg->wan, wgw_config_lan(cfg)) ? 2 : 1;
+	if (d->nifs == 1) {
+		if (iface_init(d, &d->ifs[0], cfg->wan, WGW_SIDE_WAN | WGW_SIDE_LAN,
+			       wgw_config_wan_mode(cfg)))
+			goto out_genl;
+	} else {
+		if (iface_init(d, &d->ifs[0], cfg->wan, WGW_SIDE_WAN,
+			       wgw_config_wan_mode(cfg)) ||
+		    iface_init(d, &d->ifs[1], wgw_config_lan(cfg), WGW_SIDE_LAN,
+			       wgw_config_lan_mode(cfg)))
+			goto out_genl;
+	}
+	for (unsigned i = 0; i < d->nifs; i++) {
+		if (iface_prepare(d, &d->ifs[i]))
+			goto out_ifaces;
+		journal_write(d);
+	}
+
+	/* One worker per queue index that both interfaces have; queues past
+	 * that get no AF_XDP socket and XDP passes their packets to the
+	 * kernel. */
+	d->nworkers = d->ifs[0].queues;
+	if (d->nifs == 2 && d->ifs[1].queues < d->nworkers)
+		d->nworkers = d->ifs[1].queues;
+	if (d->nworkers > WGW_MAX_QUEUES)
+		d->nworkers = WGW_MAX_QUEUES;
+	d->workers = calloc(d->nworkers, sizeof(*d->workers));
+	if (!d->workers) {
+		wgw_err("out of memory");
+		goto out_ifaces;
+	}
+	if (engine_up(d))
+		goto out_engine;
+	err = wgw_nh_init(&d->nh, cfg->max_mappings + cfg->n_backends + 64, d->nworkers);
+	if (err) {
+		wgw_err("next-hop table: %s", strerror(-err));
+		goto out_engine;
+	}
+	d->nh_init = true;
+	if (nat_claim(d))
+		goto out_claim;
+	journal_write(d);
+	workers_config(d);
+	if (dp_ladder(d))
+		goto out_dp;
+	/* Backends' next hops before the first packet needs them. */
+	for (unsigned i = 0; i < cfg->n_backends; i++)
+		wgw_nh_resolve_one(&d->nh, &cfg->backends[i].addr, nh_resolve, d, mono_s());
+	if (workers_start(d))
+		goto out_dp;
+	wgw_notice("running: %u worker%s, %u VIP%s, %u backend%s", d->nworkers,
+		   d->nworkers == 1 ? "" : "s", cfg->n_vips, cfg->n_vips == 1 ? "" : "s",
+		   cfg->n_backends, cfg->n_backends == 1 ? "" : "s");
+
+	if (!control_loop(d))
+		ret = 0;
+	log_counters(d);
+
+out_dp:
+	for (unsigned i = 0; i < d->nworkers; i++)
+		wgw_worker_stop(&d->workers[i]);
+	dp_down(d);
+out_claim:
+	nat_release(d);
+out_engine:
+	if (d->nh_init)
+		wgw_nh_fini(&d->nh);
+	if (d->engine)
+		wgw_engine_destroy(d->engine);
+	free(d->workers);
+out_ifaces:
+	for (unsigned i = 0; i < d->nifs; i++)
+		iface_restore(d, &d->ifs[i]);
+	journal_remove(d);
+out_genl:
+	wgw_genl_close(&d->genl);
+out_watcher:
+	wgw_nl_watcher_close(d->nl);
+out_pidfile:
+	pidfile_close(d);
+out_signals:
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+out_free:
+	free(d);
+	if (ret == 0)
+		wgw_notice("stopped cleanly");
+	return ret;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The daemon shell: brings the gateway up in order (interfaces, engine,
+ * next hops, the inside address, the data path by the mode ladder,
+ * workers), runs the control loop, and takes everything down in reverse.
+ */
+#ifndef WGW_DAEMON_H
+#define WGW_DAEMON_H
+
+#include <net/if.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "gateway/nexthop.h"
+#include "gateway/options.h"
+#include "netlink/genl.h"
+#include "netlink/ifprep.h"
+#include "netlink/probe.h"
+#include "netlink/rtnl.h"
+#include "netlink/sysctl.h"
+
+struct wgw_engine;
+struct wgw_worker;
+struct wgw_xdp;
+
+/* One interface the gateway uses (WAN, LAN, or one that is both). */
+struct wgw_iface {
+	char name[IFNAMSIZ];
+	int ifindex;
+	unsigned sides;			/* WGW_SIDE_* */
+	uint8_t mac[6];
+	uint32_t mtu;
+	int numa_node;
+	uint32_t queues;		/* RX queues the interface has */
+	enum wgw_mode want;		/* AUTO or a forced rung */
+	enum wgw_rung rung;		/* rung in use (or being tried) */
+	char why[512];			/* why the rungs above it were not had */
+	struct wgw_probe probe;
+	struct wgw_xdp *xdp;
+	struct wgw_ifprep prep;
+	bool prep_applied;
+};
+
+struct wgw_daemon {
+	struct wgw_config cfg;
+	struct wgw_iface ifs[2];	/* [0] WAN (or both), [1] LAN if distinct */
+	unsigned nifs;
+	struct wgw_nl_watcher *nl;
+	struct wgw_genl genl;
+	bool genl_open;
+	struct wgw_engine *engine;
+	struct wgw_nh nh;
+	bool nh_init;
+	struct wgw_nl_claim claim;
+	bool claimed;
+	struct wgw_sysctls sysctls;
+	struct wgw_worker *workers;
+	unsigned nworkers;
+	int sigfd;
+	int pidfd;
+	time_t started;			/* wall clock */
+	struct timespec started_mono;
+	bool nh_dirty;			/* a netlink change asks for a refresh */
+};
+
+/* Run the gateway until SIGTERM/SIGINT.  Returns the process exit code. */
+int wgw_daemon_run(const struct wgw_config *cfg);
+
+/* Human name of a side set: "wan", "lan", "wan+lan". */
+const char *wgw_sides_name(unsigned sides);
+
+#endif

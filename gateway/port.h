@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The one interface between a worker (which runs the engine) and the ways
+ * bytes get in and out: an AF_XDP socket, a UDP socket set, a TUN queue.
+ * A new port type is one new file implementing wgw_port_ops.
+ *
+ * Every buffer is a frame of the worker's buffer pool (struct wgw_pool):
+ * the worker's UMEM, which AF_XDP ports share with the kernel and the other
+ * ports use as plain memory.  A buffer always holds a whole Ethernet frame
+ * at data (ports without L2, like TUN and UDP sockets, put a synthetic
+ * Ethernet header in front), so the engine sees one packet shape.
+ */
+#ifndef WGW_PORT_H
+#define WGW_PORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gateway/pool.h"
+
+struct wgw_port;
+
+/* Which side of the gateway a port faces. */
+enum wgw_side {
+	WGW_SIDE_WAN = 1 << 0,	/* clients */
+	WGW_SIDE_LAN = 1 << 1,	/* backends */
+};
+
+struct wgw_port_stats {
+	uint64_t rx_packets, rx_bytes;
+	uint64_t tx_packets, tx_bytes;
+	uint64_t tx_dropped;		/* TX ring or socket full */
+	uint64_t rx_errors, tx_errors;	/* syscalls that failed */
+	uint64_t kicks;			/* TX wakeup syscalls */
+	uint64_t wakeups;		/* fill-ring / RX wakeup syscalls */
+};
+
+struct wgw_port_ops {
+	const char *kind;	/* "xsk", "udp", "tun" */
+	/*
+	 * Receive up to max frames into bufs (taken from the pool).  Returns
+	 * the number received, 0 when none, or a negative errno when the
+	 * port has failed (the worker then reports it and stops using it).
+	 */
+	int (*rx)(struct wgw_port *port, struct wgw_buf *bufs, unsigned max);
+	/*
+	 * Queue n frames for transmission.  Every buffer is consumed: sent,
+	 * or returned to the pool and counted as dropped.  Buffers come from
+	 * the worker's pool, whatever port received them.
+	 */
+	void (*tx)(struct wgw_port *port, struct wgw_buf *bufs, unsigned n);
+	/*
+	 * Once per loop: push queued TX, reap completions, refill receive
+	 * buffers.  Returns a negative errno when the port has failed.
+	 */
+	int (*service)(struct wgw_port *port);
+	/* Descriptor to poll() for input when idle; -1 if none. */
+	int (*poll_fd)(struct wgw_port *port);
+	/* Counters since creation. */
+	void (*stats)(struct wgw_port *port, struct wgw_port_stats *out);
+	void (*destroy)(struct wgw_port *port);
+};
+
+struct wgw_port {
+	const struct wgw_port_ops *ops;
+	unsigned sides;		/* WGW_SIDE_* this port receives and sends for */
+	bool needs_l2;		/* egress frames need real Ethernet addresses */
+	int ifindex;
+	uint32_t queue;
+	uint8_t mac[6];		/* interface address, source of egress frames */
+	char ifname[16];
+};
+
+#endif

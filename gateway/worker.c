@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway/engine.h"
+#include "gateway/log.h"
+#include "gateway/nexthop.h"
+#include "gateway/packet.h"
+#include "gateway/worker.h"
+
+#define WORKER_POLL_MS 100	  /* longest sleep when idle, milliseconds */
+#define WORKER_IDLE_LOOPS 4	  /* empty loops before sleeping in poll() */
+
+#define WGW__WC_NAME(n) #n,
+static const char *const worker_counter_names[] = {
+	WGW_WORKER_COUNTERS(WGW__WC_NAME)
+};
+#undef WGW__WC_NAME
+
+const char *wgw_worker_counter_name(unsigned idx)
+{
+	return idx < wgw_worker_counter_count() ? worker_counter_names[idx] : NULL;
+}
+
+unsigned wgw_worker_counter_count(void)
+{
+	return sizeof(worker_counter_names) / sizeof(worker_counter_names[0]);
+}
+
+void wgw_worker_counters(const struct wgw_worker *w, uint64_t *out)
+{
+	memcpy(out, &w->st, sizeof(w->st));
+}
+
+int wgw_worker_add_port(struct wgw_worker *w, struct wgw_port *port)
+{
+	if (w->nports == WGW_WORKER_MAX_PORTS)
+		return -ENOSPC;
+	w->ports[w->nports++] = port;
+	if ((port->sides & WGW_SIDE_WAN) && !w->egress_wan)
+		w->egress_wan = port;
+	if ((port->sides & WGW_SIDE_LAN) && !w->egress_lan)
+		w->egress_lan = port;
+	return 0;
+}
+
+static void worker_clock(struct wgw_worker *w)
+{
+	struct timespec ts;
+
+	/* vDSO: no syscall. */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	w->now_s = (uint32_t)ts.tv_sec;
+	w->now_ms = (uint32_t)((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+static inline void worker_drop(struct wgw_worker *w, const struct wgw_buf *b)
+{
+	(void)w;
+	wgw_buf_free(b);
+}
+
+/* The frame leaves by another interface than it came in on: its 802.1Q tag
+ * belonged to the ingress link.  The frame start moves up 4 bytes, which
+ * the TX ring takes as it is (any offset inside its UMEM frame). */
+static void worker_strip_vlan(struct wgw_worker *w, struct wgw_buf *b,
+			      struct wgw_pkt *p)
+{
+	wgw_pkt_vlan_pop(p);
+	b->addr += (uint64_t)(p->data - b->data);
+	b->data = p->data;
+	b->len = p->len;
+	w->st.vlan_stripped++;
+}
+
+static inline void worker_queue_tx(struct wgw_worker *w, unsigned side,
+				   const struct wgw_buf *b)
+{
+	if (side == WGW_SIDE_LAN)
+		w->tx_lan[w->ntx_lan++] = *b;
+	else
+		w->tx_wan[w->ntx_wan++] = *b;
+}
+
+/*
+ * Fill in the Ethernet addresses for a frame leaving by an AF_XDP port.
+ * Returns 1 when the frame may be sent, 0 when it was held or dropped.
+ */
+static int worker_l2(struct wgw_worker *w, struct wgw_port *out, unsigned side,
+		     struct wgw_buf *b, const union wgw_addr *dst, bool from_hold)
+{
+	struct wgw_nh_table *t = wgw_nh_table(w->nh);
+	struct wgw_nh_slot *s = wgw_nh_lookup(t, dst);
+	uint64_t v;
+	uint8_t mac[6];
+
+	if (!s) {
+		if (!wgw_nh_request(w->nh, w->cfg.id, dst))
+			w->st.nh_req_full++;
+		goto hold;
+	}
+	v = atomic_load_explicit(&s->val, memory_order_acquire);
+	switch (wgw_nh_val_state(v)) {
+	case WGW_NH_RESOLVED:
+		if (s->ifindex != out->ifindex) {
+			w->st.nh_wrong_if++;
+			goto drop;
+		}
+		if (atomic_load_explicit(&s->last_used, memory_order_relaxed) != w->now_s)
+			atomic_store_explicit(&s->last_used, w->now_s, memory_order_relaxed);
+		wgw_nh_val_mac(v, mac);
+		memcpy(b->data, mac, 6);
+		memcpy(b->data + 6, out->mac, 6);
+		return 1;
+	case WGW_NH_PENDING:
+		goto hold;
+	default:
+		w->st.nh_unreachable++;
+		goto drop;
+	}
+hold:
+	if (from_hold)
+		return 0;
+	if (w->nheld == WGW_HOLD_MAX) {
+		w->st.nh_hold_full++;
+		goto drop;
+	}
+	w->held[w->nheld++] = (struct wgw_held){
+		.b = *b, .dst = *dst, .since_ms = w->now_ms, .side = (uint8_t)side,
+	};
+	w->st.nh_held++;
+	return 0;
+drop:
+	if (!from_hold)
+		worker_drop(w, b);
+	return -1;
+}
+
+/* Route one received frame; queue it for TX, hold it, or drop it. */
+static void worker_handle(struct wgw_worker *w, struct wgw_port *in,
+			  struct wgw_buf *b)
+{
+	struct wgw_route r;
+	struct wgw_pkt p;
+	struct wgw_port *out;
+	union wgw_addr dst;
+	unsigned side;
+	int verdict;
+
+	if (wgw_pkt_parse(&p, b->data, b->len) != WGW_PKT_UDP) {
+		w->st.rx_not_udp++;
+		worker_drop(w, b);
+		return;
+	}
+	if (in->sides == WGW_SIDE_WAN)
+		verdict = wgw_engine_from_client(w->et, &p, w->now_s, &r);
+	else if (in->sides == WGW_SIDE_LAN)
+		verdict = wgw_engine_from_backend(w->et, &p, w->now_s, &r);
+	else {
+		/* One interface for both sides: the NAT address tells. */
+		wgw_pkt_get_daddr(&p, &dst);
+		if (wgw_addr_eq(&dst, &w->cfg.nat_addr))
+			verdict = wgw_engine_from_backend(w->et, &p, w->now_s, &r);
+		else
+			verdict = wgw_engine_from_client(w->et, &p, w->now_s, &r);
+	}
+	if (verdict == WGW_TO_LAN) {
+		side = WGW_SIDE_LAN;
+		out = w->egress_lan;
+	} else if (verdict == WGW_TO_WAN) {
+		side = WGW_SIDE_WAN;
+		out = w->egress_wan;
+	} else {
+		w->st.engine_drop++;
+		worker_drop(w, b);
+		return;
+	}
+	if (!out) {
+		w->st.no_egress++;
+		worker_drop(w, b);
+		return;
+	}
+	if (p.vlan_tpid && out != in)
+		worker_strip_vlan(w, b, &p);
+	if (out->needs_l2 && worker_l2(w, out, side, b, &r.nexthop, false) <= 0)
+		return;
+	worker_queue_tx(w, side, b);
+	w->st.forwarded++;
+}
+
+/* Retry held frames when the next-hop table changed, drop the old ones. */
+static void worker_retry_held(struct wgw_worker *w)
+{
+	uint32_t gen = atomic_load_explicit(&w->nh->generation, memory_order_acquire);
+	bool changed = gen != w->nh_gen;
+	unsigned i, keep = 0;
+
+	w->nh_gen = gen;
+	for (i = 0; i < w->nheld; i++) {
+		struct wgw_held *h = &w->held[i];
+		struct wgw_port *out = h->side == WGW_SIDE_LAN ? w->egress_lan : w->egress_wan;
+		int rc = 0;
+
+		if (changed)
+			rc = worker_l2(w, out, h->side, &h->b, &h->dst, true);
+		if (rc > 0) {
+			worker_queue_tx(w, h->side, &h->b);
+			w->st.forwarded++;
+			continue;
+		}
+		if (rc < 0 || (uint32_t)(w->now_ms - h->since_ms) > WGW_HOLD_MS) {
+			if (rc == 0)
+				w->st.nh_timeout++;
+			worker_drop(w, &h->b);
+			continue;
+		}
+		w->held[keep++] = *h;
+	}
+	w->nheld = keep;
+}
+
+static void worker_flush(struct wgw_worker *w)
+{
+	if (w->ntx_lan) {
+		w->egress_lan->ops->tx(w->egress_lan, w->tx_lan, w->ntx_lan);
+		w->ntx_lan = 0;
+	}
+	if (w->ntx_wan) {
+		w->egress_wan->ops->tx(w->egress_wan, w->tx_wan, w->ntx_wan);
+		w->ntx_wan = 0;
+	}
+}
+
+static void worker_port_failed(struct wgw_worker *w, unsigned i, int err)
+{
+	struct wgw_port *p = w->ports[i];
+
+	w->st.port_errors++;
+	if (atomic_load(&w->failed_port))
+		return;
+	atomic_store(&w->failed_port, (int)i + 1);
+	wgw_log_ratelimited(LOG_ERR, "worker %u: %s port on %s queue %u failed: %s",
+			    w->cfg.id, p->ops->kind, p->ifname, p->queue,
+			    strerror(-err));
+}
+
+/* Sleep until a port has input or WORKER_POLL_MS passes.  poll() on an
+ * AF_XDP socket is also what wakes the kernel for need_wakeup rings. */
+static void worker_sleep(struct wgw_worker *w)
+{
+	struct pollfd fds[WGW_WORKER_MAX_PORTS];
+	unsigned i, n = 0;
+
+	for (i = 0; i < w->nports; i++) {
+		int fd = w->ports[i]->ops->poll_fd(w->ports[i]);
+
+		if (fd >= 0)
+			fds[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	}
+	w->st.idle_polls++;
+	wgw_engine_thread_offline(w->et);
+	wgw_nh_offline(w->nh, w->cfg.id);
+	poll(fds, n, w->nheld ? 1 : WORKER_POLL_MS);
+	wgw_nh_online(w->nh, w->cfg.id);
+	wgw_engine_thread_online(w->et);
+}
+
+static void *worker_main(void *arg)
+{
+	struct wgw_worker *w = arg;
+	struct wgw_buf bufs[WGW_BATCH_MAX];
+	unsigned idle = 0;
+
+	if (w->cfg.cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(w->cfg.cpu, &set);
+		if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
+			wgw_warn("worker %u: cannot pin to CPU %d", w->cfg.id, w->cfg.cpu);
+	}
+	w->et = wgw_engine_thread_attach(w->engine, w->cfg.id);
+	if (!w->et) {
+		wgw_err("worker %u: engine attach: %s", w->cfg.id, strerror(errno));
+		atomic_store(&w->failed_port, -1);
+		return NULL;
+	}
+	wgw_nh_online(w->nh, w->cfg.id);
+	worker_clock(w);
+	/* Give the kernel receive buffers before the first packet. */
+	for (unsigned i = 0; i < w->nports; i++)
+		w->ports[i]->ops->service(w->ports[i]);
+
+	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+		unsigned got = 0;
+
+		w->st.loops++;
+		worker_clock(w);
+		for (unsigned i = 0; i < w->nports; i++) {
+			struct wgw_port *p = w->ports[i];
+			int n = p->ops->rx(p, bufs, w->cfg.batch);
+
+			if (n < 0) {
+				worker_port_failed(w, i, n);
+				continue;
+			}
+			for (int k = 0; k < n; k++)
+				worker_handle(w, p, &bufs[k]);
+			got += (unsigned)n;
+		}
+		if (w->nheld)
+			worker_retry_held(w);
+		worker_flush(w);
+		for (unsigned i = 0; i < w->nports; i++) {
+			int rc = w->ports[i]->ops->service(w->ports[i]);
+
+			if (rc < 0)
+				worker_port_failed(w, i, rc);
+		}
+		wgw_engine_quiescent(w->et);
+		wgw_nh_quiescent(w->nh, w->cfg.id);
+		if (got) {
+			idle = 0;
+		} else if (!w->cfg.spin && ++idle >= WORKER_IDLE_LOOPS) {
+			worker_sleep(w);
+			idle = 0;
+		}
+	}
+	/* Frames still held never got a next hop. */
+	for (unsigned i = 0; i < w->nheld; i++)
+		worker_drop(w, &w->held[i].b);
+	w->nheld = 0;
+	wgw_nh_offline(w->nh, w->cfg.id);
+	wgw_engine_thread_detach(w->et);
+	w->et = NULL;
+	return NULL;
+}
+
+int wgw_worker_start(struct wgw_worker *w)
+{
+	int err;
+
+	if (!w->nports || !w->cfg.batch || w->cfg.batch > WGW_BATCH_MAX)
+		return -EINVAL;
+	atomic_store(&w->stop, false);
+	err = pthread_create(&w->thread, NULL, worker_main, w);
+	if (err)
+		return -err;
+	w->started = true;
+	return 0;
+}
+
+void wgw_worker_stop(struct wgw_worker *w)
+{
+	if (!w->started)
+		return;
+	atomic_store(&w->stop, true);
+	pthread_join(w->thread, NULL);
+	w->started = false;
+}
+
+void wgw_worker_destroy(struct wgw_worker *w)
+{
+	wgw_worker_stop(w);
+	for (unsigned i = 0; i < w->nports; i++)
+		w->ports[i]->ops->destroy(w->ports[i]);
+	w->nports = 0;
+	w->egress_lan = w->egress_wan = NULL;
+}
