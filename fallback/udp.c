@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 
 #include "fallback/synth.h"
 #include "fallback/udp.h"
@@ -23,6 +24,10 @@
 #define UDP_TX_CHUNK 256	/* frames grouped and sent per pass */
 #define UDP_EPOLL_EVENTS 64	/* ready sockets taken per epoll_wait() */
 #define UDP_GOLDEN 0x9e3779b1u	/* 2^32 / phi, multiplicative hashing */
+/* UDP GSO: segments per send (the kernel's UDP_MAX_SEGMENTS is 64 on older
+ * kernels) and payload bytes per send (under the 16-bit IP/UDP lengths). */
+#define UDP_GSO_MAX_SEGS 64
+#define UDP_GSO_MAX_BYTES 60000
 
 union udp_sa {
 	struct sockaddr sa;
@@ -37,6 +42,7 @@ struct udp_sock {
 	uint16_t port_be;
 	uint32_t addr4;		/* IPv4 VIP, network order */
 	union wgw_addr addr;	/* the VIP, both families */
+	bool gso_off;		/* the kernel refused UDP_SEGMENT here */
 };
 
 struct udp_port {
@@ -50,6 +56,7 @@ struct udp_port {
 	uint32_t slot_mask;
 	uint32_t rx_cap;	/* payload bytes a frame can take */
 	bool ip4_csum;
+	bool gso;
 
 	/* Sockets epoll reported ready and RX has not read yet. */
 	unsigned ev_next, nev;
@@ -66,6 +73,12 @@ struct udp_port {
 	struct wgw_buf rbuf[UDP_RX_BATCH];
 
 	struct mmsghdr tmsg[UDP_TX_CHUNK];	/* grouped by socket */
+	uint16_t tsegs[UDP_TX_CHUNK];		/* datagrams in tmsg[i] */
+	struct iovec giov[UDP_TX_CHUNK];	/* payloads in group order */
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} tcmsg[UDP_TX_CHUNK];			/* UDP_SEGMENT of tmsg[i] */
 	struct iovec tiov[UDP_TX_CHUNK];
 	union udp_sa tname[UDP_TX_CHUNK];
 	socklen_t tnamelen[UDP_TX_CHUNK];
@@ -308,42 +321,115 @@ int wgw_udp_tx_parse(uint8_t *frame, uint32_t len, struct wgw_udp_txinfo *out)
 	return 0;
 }
 
-/* Send cnt grouped messages on one socket.  Whatever cannot be sent is
- * counted: a full socket buffer drops the rest of the group (tx_dropped),
- * an error that concerns one destination skips that message (tx_errors). */
-static int udp_tx_group(struct udp_port *p, const struct udp_sock *s,
-			struct mmsghdr *msgs, unsigned cnt)
+/* Send the datagrams of one GSO message one by one, after the kernel
+ * refused the message as a whole. */
+static void udp_tx_unbatch(struct udp_port *p, const struct udp_sock *s,
+			   const struct msghdr *h)
 {
+	for (size_t k = 0; k < h->msg_iovlen; k++) {
+		struct msghdr one = {
+			.msg_name = h->msg_name, .msg_namelen = h->msg_namelen,
+			.msg_iov = &h->msg_iov[k], .msg_iovlen = 1,
+		};
+		ssize_t r = sendmsg(s->fd, &one, MSG_DONTWAIT);
+
+		if (r >= 0) {
+			p->st.tx_packets++;
+			p->st.tx_bytes += (uint64_t)r;
+		} else if (errno == EAGAIN || errno == ENOBUFS) {
+			p->st.tx_dropped++;
+		} else {
+			p->st.tx_errors++;
+		}
+	}
+}
+
+/* Send cnt messages (tmsg[0..cnt), tsegs datagrams each) on one socket.
+ * Whatever cannot be sent is counted: a full socket buffer drops the rest
+ * of the group (tx_dropped), an error that concerns one destination skips
+ * that message (tx_errors).  Returns a negative errno only for a broken
+ * socket. */
+static int udp_tx_group(struct udp_port *p, struct udp_sock *s, unsigned cnt)
+{
+	struct mmsghdr *msgs = p->tmsg;
 	unsigned done = 0;
 
 	while (done < cnt) {
-		int r = sendmmsg(s->fd, msgs + done, cnt - done, MSG_DONTWAIT);
+		int r = sendmmsg(s->fd, msgs + done, cnt - done, MSG_DONTWAIT), err;
 
 		if (r > 0) {
-			for (int i = 0; i < r; i++)
-				p->st.tx_bytes += msgs[done + (unsigned)i].msg_len;
-			p->st.tx_packets += (unsigned)r;
+			for (unsigned i = done; i < done + (unsigned)r; i++) {
+				p->st.tx_bytes += msgs[i].msg_len;
+				p->st.tx_packets += p->tsegs[i];
+			}
 			done += (unsigned)r;
 			continue;
 		}
-		if (r < 0 && errno == EINTR)
+		err = r < 0 ? errno : EIO;
+		if (err == EINTR)
 			continue;
-		if (r < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
-			p->st.tx_dropped += cnt - done;
+		if (p->tsegs[done] > 1 &&
+		    (err == EIO || err == EINVAL || err == ENOPROTOOPT || err == EOPNOTSUPP)) {
+			/* No GSO on this path (EIO: the route's device cannot
+			 * checksum; EINVAL/ENOPROTOOPT: an older kernel).  Send
+			 * this message's datagrams singly and stop asking. */
+			s->gso_off = true;
+			p->xst.tx_gso_refused++;
+			udp_tx_unbatch(p, s, &msgs[done].msg_hdr);
+			done++;
+			continue;
+		}
+		if (err == EAGAIN || err == ENOBUFS) {
+			for (; done < cnt; done++)
+				p->st.tx_dropped += p->tsegs[done];
 			return 0;
 		}
-		p->st.tx_errors++;
-		if (r < 0 && !udp_errno_transient(errno))
-			return -errno;
+		p->st.tx_errors += p->tsegs[done];
+		if (!udp_errno_transient(err))
+			return -err;
 		done++;		/* the error was this message's */
 	}
 	return 0;
 }
 
+/* Whether datagram j can ride in the GSO message that has first datagram
+ * f and holds n datagrams already: same destination, same size as the
+ * first (only the last one of a message may be shorter, so no datagram
+ * may follow a shorter one), within the kernel's limits. */
+static bool udp_gso_fits(const struct udp_port *p, unsigned f, unsigned prev,
+			 unsigned j, unsigned n, size_t bytes)
+{
+	size_t seg = p->tiov[f].iov_len;
+
+	if (n >= UDP_GSO_MAX_SEGS || bytes + p->tiov[j].iov_len > UDP_GSO_MAX_BYTES)
+		return false;
+	/* A zero-length datagram would vanish inside a GSO message. */
+	if (p->tiov[prev].iov_len != seg || p->tiov[j].iov_len > seg || !p->tiov[j].iov_len)
+		return false;
+	if (p->tnamelen[j] != p->tnamelen[f])
+		return false;
+	return memcmp(&p->tname[j], &p->tname[f], p->tnamelen[f]) == 0;
+}
+
+static void udp_gso_cmsg(struct udp_port *p, unsigned k, uint16_t seg)
+{
+	struct msghdr *h = &p->tmsg[k].msg_hdr;
+	struct cmsghdr *c;
+
+	h->msg_control = p->tcmsg[k].buf;
+	h->msg_controllen = sizeof(p->tcmsg[k].buf);
+	c = CMSG_FIRSTHDR(h);
+	c->cmsg_level = SOL_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+	memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+	p->xst.tx_gso_sends++;
+}
+
 static void udp_tx_chunk(struct udp_port *p, struct wgw_buf *bufs, unsigned n)
 {
 	struct wgw_udp_txinfo ti;
-	unsigned i, j, m = 0, g;
+	unsigned i, j, m = 0;
 
 	/* Pass 1: which socket, which destination, which bytes. */
 	for (i = 0; i < n; i++) {
@@ -386,28 +472,58 @@ static void udp_tx_chunk(struct udp_port *p, struct wgw_buf *bufs, unsigned n)
 	/*
 	 * Pass 2: one sendmmsg() per socket, frames grouped by socket in
 	 * arrival order.  O(frames x distinct sockets); a batch rarely spans
-	 * more than a few VIP ports.
+	 * more than a few VIP ports.  With GSO, consecutive datagrams of a
+	 * group to the same client and of the same size become one message
+	 * (UDP_SEGMENT): one trip through the stack for up to 64 datagrams,
+	 * segmented by the NIC or at the last moment, and still no copy here
+	 * since the payloads are gathered with an iovec each.
 	 */
 	for (i = 0; i < m; i++) {
 		uint32_t s = p->tsock[i];
+		struct udp_sock *us;
+		unsigned ng = 0, nmsg = 0, f = 0, prev = 0;
+		size_t bytes = 0;
+		bool gso;
 
 		if (s == UINT32_MAX)
 			continue;
-		for (g = 0, j = i; j < m; j++) {
+		us = &p->socks[s];
+		gso = p->gso && !us->gso_off;
+		for (j = i; j < m; j++) {
 			struct msghdr *h;
 
 			if (p->tsock[j] != s)
 				continue;
-			h = &p->tmsg[g++].msg_hdr;
+			p->tsock[j] = UINT32_MAX;
+			p->giov[ng] = p->tiov[j];
+			if (gso && nmsg && udp_gso_fits(p, f, prev, j, p->tsegs[nmsg - 1], bytes)) {
+				h = &p->tmsg[nmsg - 1].msg_hdr;
+				h->msg_iovlen++;
+				p->tsegs[nmsg - 1]++;
+				bytes += p->tiov[j].iov_len;
+				prev = j;
+				ng++;
+				continue;
+			}
+			if (nmsg && p->tsegs[nmsg - 1] > 1)
+				udp_gso_cmsg(p, nmsg - 1, (uint16_t)p->tiov[f].iov_len);
+			h = &p->tmsg[nmsg].msg_hdr;
 			h->msg_name = &p->tname[j];
 			h->msg_namelen = p->tnamelen[j];
-			h->msg_iov = &p->tiov[j];
+			h->msg_iov = &p->giov[ng];
 			h->msg_iovlen = 1;
-			p->tsock[j] = UINT32_MAX;
+			h->msg_control = NULL;
+			h->msg_controllen = 0;
+			p->tsegs[nmsg++] = 1;
+			f = prev = j;
+			bytes = p->tiov[j].iov_len;
+			ng++;
 		}
-		if (udp_tx_group(p, &p->socks[s], p->tmsg, g))
-			wgw_log_ratelimited(LOG_ERR, "udp port: sendmmsg on VIP port %u: %s",
-					    p->socks[s].port, strerror(errno));
+		if (nmsg && p->tsegs[nmsg - 1] > 1)
+			udp_gso_cmsg(p, nmsg - 1, (uint16_t)p->tiov[f].iov_len);
+		if (udp_tx_group(p, us, nmsg))
+			wgw_log_ratelimited(LOG_ERR, "udp port: sendmmsg on VIP port %u failed",
+					    us->port);
 	}
 	/* The kernel copied every payload: the frames are free again. */
 	for (i = 0; i < m; i++)
@@ -603,6 +719,7 @@ struct wgw_port *wgw_udp_port_create(struct wgw_pool *pool,
 	p->pool = pool;
 	p->epfd = -1;
 	p->ip4_csum = cfg->ip4_udp_csum;
+	p->gso = !cfg->no_gso;
 	p->rx_cap = pool->frame_size - pool->headroom - WGW_SYNTH_HDR_MAX;
 	if (p->rx_cap > WGW_SYNTH_PAYLOAD_MAX)
 		p->rx_cap = WGW_SYNTH_PAYLOAD_MAX;

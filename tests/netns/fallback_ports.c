@@ -398,6 +398,8 @@ static void fp_write_stats(const char *path, struct fp_worker *ws, unsigned nw)
 		uxs.rx_truncated += ux.rx_truncated;
 		uxs.tx_bad += ux.tx_bad;
 		uxs.tx_foreign += ux.tx_foreign;
+		uxs.tx_gso_sends += ux.tx_gso_sends;
+		uxs.tx_gso_refused += ux.tx_gso_refused;
 		wgw_tun_port_stats(w->tun, &tx);
 		txs.not_ours += tx.not_ours;
 		txs.rx_fragments += tx.rx_fragments;
@@ -421,6 +423,7 @@ static void fp_write_stats(const char *path, struct fp_worker *ws, unsigned nw)
 	fprintf(f, "udp_rx %" PRIu64 "\nudp_tx %" PRIu64 "\nudp_tx_dropped %" PRIu64
 		"\nudp_rx_errors %" PRIu64 "\nudp_tx_errors %" PRIu64
 		"\nudp_rx_truncated %" PRIu64 "\nudp_tx_bad %" PRIu64 "\nudp_tx_foreign %" PRIu64
+		"\nudp_tx_gso_sends %" PRIu64 "\nudp_tx_gso_refused %" PRIu64
 		"\ntun_rx %" PRIu64 "\ntun_tx %" PRIu64 "\ntun_tx_dropped %" PRIu64
 		"\ntun_rx_errors %" PRIu64 "\ntun_tx_errors %" PRIu64
 		"\ntun_not_ours %" PRIu64 "\ntun_rx_fragments %" PRIu64
@@ -432,6 +435,7 @@ static void fp_write_stats(const char *path, struct fp_worker *ws, unsigned nw)
 		"\nloop_to_lan %" PRIu64 "\nloop_to_wan %" PRIu64 "\ntime_ms %" PRIu64 "\n",
 		us.rx_packets, us.tx_packets, us.tx_dropped, us.rx_errors, us.tx_errors,
 		uxs.rx_truncated, uxs.tx_bad, uxs.tx_foreign,
+		uxs.tx_gso_sends, uxs.tx_gso_refused,
 		ts.rx_packets, ts.tx_packets, ts.tx_dropped, ts.rx_errors, ts.tx_errors,
 		txs.not_ours, txs.rx_fragments, txs.rx_malformed, txs.rx_gso,
 		txs.rx_csum_completed, txs.tx_bad, txs.tx_csum_offload,
@@ -452,6 +456,7 @@ static int fp_gw(int argc, char **argv)
 		{ "stats", required_argument, NULL, 's' },
 		{ "ip4-csum", no_argument, NULL, 'c' },
 		{ "verify", no_argument, NULL, 'V' },
+		{ "no-gso", no_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct fp_worker ws[FP_MAX_WORKERS];
@@ -525,6 +530,9 @@ static int fp_gw(int argc, char **argv)
 			break;
 		case 'V':
 			fp_cfg.verify = true;
+			break;
+		case 'g':
+			ucfg.no_gso = true;
 			break;
 		default:
 			return 2;
@@ -654,11 +662,92 @@ static int fp_echo(int argc, char **argv)
 
 /* ================================================================ client */
 
+/* The payload of datagram seq: its number, then a pattern that changes
+ * with seq, so that a payload bug or a swap shows. */
+static int fp_fill(char *pl, unsigned seq, int size)
+{
+	int n = snprintf(pl, 16, "seq=%u:", seq);
+
+	for (int i = n; i < size; i++)
+		pl[i] = (char)('a' + (seq + (unsigned)i) % 26);
+	return size;
+}
+
+/*
+ * Burst mode: send burst datagrams back to back (the last one of each
+ * burst shorter), then take the answers in any order.  Each must come from
+ * the VIP, carry exactly one of the payloads sent plus the backend's
+ * annotation, and arrive once.  Back-to-back answers to one client are
+ * what the UDP port sends as one GSO message.
+ */
+static int fp_client_burst(int fd, const struct sockaddr_storage *ss, socklen_t sl,
+			   const union wgw_addr *to, uint16_t to_port, unsigned count,
+			   unsigned burst, int size)
+{
+	static char seen[1 << 16];
+	char pl[FP_DGRAM_MAX], buf[FP_DGRAM_MAX + 64];
+	unsigned got = 0;
+
+	if (count > sizeof(seen))
+		return 2;
+	for (unsigned base = 0; base < count; base += burst) {
+		unsigned n = count - base < burst ? count - base : burst, have = 0;
+
+		for (unsigned k = 0; k < n; k++) {
+			int len = fp_fill(pl, base + k, k == n - 1 && n > 1 ? size / 2 : size);
+
+			if (sendto(fd, pl, (size_t)len, 0, (const struct sockaddr *)ss, sl) != len) {
+				perror("sendto");
+				return 1;
+			}
+		}
+		while (have < n) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			struct sockaddr_storage from;
+			socklen_t fl = sizeof(from);
+			union wgw_addr fa;
+			uint16_t fport;
+			unsigned seq;
+			int len;
+			ssize_t r;
+
+			if (poll(&pfd, 1, 2000) <= 0) {
+				printf("FAIL: burst at %u: %u of %u answers\n", base, have, n);
+				return 1;
+			}
+			r = recvfrom(fd, buf, sizeof(buf) - 1, 0, (struct sockaddr *)&from, &fl);
+			if (r < 0)
+				return 1;
+			buf[r] = '\0';
+			fp_from_sockaddr(&from, &fa, &fport);
+			if (!wgw_addr_eq(&fa, to) || fport != to_port) {
+				printf("FAIL: answer not from the VIP\n");
+				return 1;
+			}
+			if (sscanf(buf, "seq=%u:", &seq) != 1 || seq < base || seq >= base + n ||
+			    seen[seq]) {
+				printf("FAIL: unexpected or repeated answer '%.20s'\n", buf);
+				return 1;
+			}
+			len = fp_fill(pl, seq, seq == base + n - 1 && n > 1 ? size / 2 : size);
+			if (r <= len || memcmp(buf, pl, (size_t)len) != 0 || buf[len] != '|') {
+				printf("FAIL: payload of seq %u altered (%zd bytes)\n", seq, r);
+				return 1;
+			}
+			seen[seq] = 1;
+			have++;
+			got++;
+		}
+	}
+	printf("ok %u burst %u\n", got, burst);
+	return 0;
+}
+
 static int fp_client(int argc, char **argv)
 {
 	union wgw_addr bind_a, to, want_nat = { 0 }, got_nat;
 	uint16_t to_port, size = 64, nat_port = 0;
-	unsigned count = 10;
+	unsigned count = 10, burst = 0;
 	char buf[FP_DGRAM_MAX + 64], pl[FP_DGRAM_MAX];
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -670,6 +759,7 @@ static int fp_client(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "size", required_argument, NULL, 's' },
 		{ "expect-nat", required_argument, NULL, 'e' },
+		{ "burst", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -698,6 +788,9 @@ static int fp_client(int argc, char **argv)
 				return 2;
 			check_nat = true;
 			break;
+		case 'B':
+			burst = (unsigned)atoi(optarg);
+			break;
 		default:
 			return 2;
 		}
@@ -706,14 +799,12 @@ static int fp_client(int argc, char **argv)
 		return 2;
 	fd = fp_socket(&bind_a, 0);
 	sl = fp_sockaddr(&to, to_port, &ss);
+	if (burst)
+		return fp_client_burst(fd, &ss, sl, &to, to_port, count, burst, size);
 	for (unsigned seq = 0; seq < count; seq++) {
-		int plen = snprintf(pl, sizeof(pl), "seq=%u:", seq), tries;
+		int plen = fp_fill(pl, seq, size), tries;
 		bool ok = false;
 
-		/* Pad with a pattern that changes with seq: a payload bug shows. */
-		for (int i = plen; i < size; i++)
-			pl[i] = (char)('a' + (seq + (unsigned)i) % 26);
-		plen = size;
 		for (tries = 0; tries < 3 && !ok; tries++) {
 			struct pollfd pfd = { .fd = fd, .events = POLLIN };
 

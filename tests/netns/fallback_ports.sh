@@ -206,14 +206,17 @@ t_forward_tx_off()
 	wgw_assert_ge "$(wgw_nstat be UdpInDatagrams)" 70 "backend datagrams (verified in software)"
 }
 
-# IPv4 checksums computed by the UDP port instead of left at 0.
+# IPv4 checksums computed by the UDP port instead of left at 0; no GSO,
+# and bursts, so that plain sendmmsg() batches carry several datagrams.
 t_forward_ip4_csum()
 {
-	fp_setup 1 --vip $VIP4:8420 --ip4-csum
+	fp_setup 1 --vip $VIP4:8420 --ip4-csum --no-gso
 	wgw_in gw ethtool -K gb tx off >/dev/null 2>&1 || true
 	fp_client $VIP4:8420 $G4 --count 50 --size 100
+	fp_client $VIP4:8420 $G4 --count 320 --burst 32 --size 500
 	fp_check_clean
 	wgw_assert_eq 0 "$(fp_stat tun_tx_csum_offload)" "offload requests with complete checksums"
+	wgw_assert_eq 0 "$(fp_stat udp_tx_gso_sends)" "GSO messages with GSO off"
 }
 
 # Two workers on a two-queue TUN and two-queue veths, clients in parallel.
@@ -233,7 +236,7 @@ t_multiqueue()
 	for i in "${pids[@]}"; do
 		wait "$i" || rc=1
 	done
-	[ $rc = 0 ] || wgw_fail "a parallel client failed: $(cat "$WGW_TMP"/mq*)"
+	[ $rc = 0 ] || wgw_fail "a parallel client failed: $(cat "$WGW_TMP"/mq*); gw counters: $(tr '\n' ' ' <"$WGW_TMP/stats")"
 	fp_check_clean
 	# A client resends after 2 s without an answer (a loaded 2-CPU box):
 	# at least 800 each way, and every one answered.
@@ -268,6 +271,37 @@ t_not_ours()
 	wgw_assert_eq 0 "$(wgw_nstat be UdpInDatagrams)" "datagrams at the backend"
 }
 
+# UDP GSO on TX: answers to one client come back to back from the backend,
+# the UDP port sends runs of them as one message; every datagram must still
+# arrive once and intact (the last of each burst is shorter).
+t_gso()
+{
+	local out
+
+	fp_setup 1 --vip $VIP4:8420 --vip "[$VIP6]:8420"
+	fp_client $VIP4:8420 $G4 --count 640 --burst 32 --size 300
+	fp_client "[$VIP6]:8420" $G6 --count 640 --burst 32 --size 1000
+	fp_client $VIP4:8420 $G4 --count 20
+	fp_check_clean
+	wgw_assert_ge "$(fp_stat udp_tx_gso_sends)" 1 "GSO messages sent"
+	wgw_assert_eq 0 "$(fp_stat udp_tx_gso_refused)" "GSO messages refused"
+	wgw_log "GSO messages: $(fp_stat udp_tx_gso_sends) for $(fp_stat udp_tx) datagrams"
+}
+
+# The same with TX checksum offload off on the WAN veth: the kernel
+# segments and checksums in software (older kernels refuse with EIO; the
+# port then sends those datagrams singly, counted as tx_gso_refused).
+t_gso_tx_off()
+{
+	fp_setup 1 --vip $VIP4:8420 --vip "[$VIP6]:8420"
+	wgw_in gw ethtool -K gc tx off >/dev/null 2>&1 || wgw_skip "ethtool -K tx off not supported"
+	fp_client $VIP4:8420 $G4 --count 640 --burst 32 --size 300
+	fp_client "[$VIP6]:8420" $G6 --count 640 --burst 32 --size 1000
+	fp_check_clean
+	wgw_assert_eq 1280 "$(fp_stat udp_tx)" "datagrams sent"
+	wgw_log "GSO messages: $(fp_stat udp_tx_gso_sends), refused: $(fp_stat udp_tx_gso_refused)"
+}
+
 # A VIP range over the limit is refused, naming the VIP.
 t_range_limit()
 {
@@ -285,21 +319,30 @@ t_range_limit()
 	wgw_log "refused: $out"
 }
 
+# CPU time (user + system, clock ticks) the gw process has used.
+fp_cpu_ticks()
+{
+	awk '{ print $14 + $15 }' "/proc/$GW_PID/stat"
+}
+
 # Rough pps of the loop, both directions (not a pass/fail figure beyond
-# "it moves"): a windowed flood of 64-byte datagrams for 2 s.
+# "it moves"): a windowed flood of 64-byte datagrams for 2 s, and the gw
+# process's CPU time per datagram forwarded (either direction), which the
+# generator sharing the CPUs does not cap.
 t_pps()
 {
-	local out l0 w0 t0 l1 w1 t1 args=("$@")
+	local out l0 w0 t0 c0 l1 w1 t1 c1 hz args=("$@")
 
+	hz=$(getconf CLK_TCK)
 	fp_setup 1 --vip $VIP4:8420 "${args[@]}"
 	fp_client $VIP4:8420 $G4 --count 1
 	fp_fresh
-	l0=$(fp_stat tun_tx) w0=$(fp_stat udp_tx) t0=$(fp_stat time_ms)
+	l0=$(fp_stat tun_tx) w0=$(fp_stat udp_tx) t0=$(fp_stat time_ms) c0=$(fp_cpu_ticks)
 	out=$(wgw_in cl "$FP" flood --to $VIP4:8420 --seconds 2 --size 64 --window 512)
 	fp_fresh
-	l1=$(fp_stat tun_tx) w1=$(fp_stat udp_tx) t1=$(fp_stat time_ms)
+	l1=$(fp_stat tun_tx) w1=$(fp_stat udp_tx) t1=$(fp_stat time_ms) c1=$(fp_cpu_ticks)
 	wgw_log "flood: $out"
-	wgw_log "pps ${args[*]:-(ip4 csum 0)}: UDP->TUN $(( (l1 - l0) * 1000 / (t1 - t0) )) TUN->UDP $(( (w1 - w0) * 1000 / (t1 - t0) )) (over $((t1 - t0)) ms incl. idle)"
+	wgw_log "pps ${args[*]:-(defaults)}: UDP->TUN $(( (l1 - l0) * 1000 / (t1 - t0) )) TUN->UDP $(( (w1 - w0) * 1000 / (t1 - t0) )) (over $((t1 - t0)) ms incl. idle); gw CPU $(( (c1 - c0) * 1000000000 / hz / (l1 - l0 + w1 - w0 + 1) )) ns per datagram forwarded; GSO messages $(fp_stat udp_tx_gso_sends)"
 	wgw_assert_ge $((l1 - l0)) 1000 "datagrams through the loop"
 	fp_check_clean
 }
@@ -314,6 +357,9 @@ wgw_run forward_ip4_csum t_forward_ip4_csum
 wgw_run multiqueue t_multiqueue
 wgw_run not_ours t_not_ours
 wgw_run range_limit t_range_limit
-wgw_run pps_ip4_csum0 t_pps
-wgw_run pps_ip4_csum t_pps --ip4-csum
+wgw_run gso t_gso
+wgw_run gso_tx_off t_gso_tx_off
+wgw_run pps t_pps
+wgw_run pps_no_gso t_pps --no-gso
+wgw_run pps_ip4_csum t_pps --ip4-csum --no-gso
 wgw_done
