@@ -10,8 +10,10 @@
 
 #include <check.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <linux/virtio_net.h>
 
@@ -19,7 +21,9 @@
 #include "fallback/tun.h"
 #include "fallback/udp.h"
 #include "gateway/addr.h"
+#include "gateway/log.h"
 #include "gateway/packet.h"
+#include "gateway/pool.h"
 
 #define FRAME_CAP 2048	/* bytes */
 #define RAND_ITERS 2000	/* random datagrams per test */
@@ -451,6 +455,259 @@ START_TEST(tun_tx_prepare_plain)
 }
 END_TEST
 
+/* ------------------------------------------------------------ UDP port on lo */
+
+/*
+ * The UDP port for real on loopback (no privileges needed): 127.0.0.1 and
+ * ::1 with two ports each, so RX goes through the epoll set.  A free port
+ * is found by binding port 0 and letting it go (a small race with other
+ * programs, acceptable in a test).
+ */
+static uint16_t free_port_pair(void)
+{
+	for (int tries = 0; tries < 50; tries++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET };
+		socklen_t sl = sizeof(sa);
+		int fd = socket(AF_INET, SOCK_DGRAM, 0), fd2;
+		uint16_t port;
+
+		ck_assert_int_ge(fd, 0);
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sl), 0);
+		ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+		port = ntohs(sa.sin_port);
+		close(fd);
+		if (port >= 65535)
+			continue;
+		/* port + 1 free too? */
+		fd2 = socket(AF_INET, SOCK_DGRAM, 0);
+		sa.sin_port = htons((uint16_t)(port + 1));
+		if (bind(fd2, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(fd2);
+			return port;
+		}
+		close(fd2);
+	}
+	ck_abort_msg("no free UDP port pair on 127.0.0.1");
+	return 0;
+}
+
+static int lo_socket(int family, uint16_t *port)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl;
+	int fd = socket(family, SOCK_DGRAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		in->sin_family = AF_INET;
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sl = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_addr = in6addr_loopback;
+		sl = sizeof(*in6);
+	}
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&ss, sl), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&ss, &sl), 0);
+	*port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+					: ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return fd;
+}
+
+static void lo_send(int fd, const union wgw_addr *to, uint16_t port, const void *pl, size_t len)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl;
+
+	if (wgw_addr_is_v4(to)) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		in->sin_addr.s_addr = wgw_addr_v4(to);
+		sl = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		in6->sin6_addr = to->in6;
+		sl = sizeof(*in6);
+	}
+	ck_assert_int_eq(sendto(fd, pl, len, 0, (struct sockaddr *)&ss, sl), (ssize_t)len);
+}
+
+/* Receive on the port until n frames came or 2 s passed. */
+static unsigned port_rx_n(struct wgw_port *port, struct wgw_buf *bufs, unsigned n)
+{
+	unsigned got = 0;
+
+	for (int i = 0; i < 200 && got < n; i++) {
+		struct pollfd pfd = { .fd = port->ops->poll_fd(port), .events = POLLIN };
+		int r = port->ops->rx(port, bufs + got, n - got);
+
+		ck_assert_int_ge(r, 0);
+		got += (unsigned)r;
+		if (!r)
+			poll(&pfd, 1, 10);
+	}
+	return got;
+}
+
+START_TEST(udp_port_loopback)
+{
+	static const char *vaddr[2] = { "127.0.0.1", "::1" };
+	struct wgw_udp_cfg cfg = { 0 };
+	struct wgw_vip vips[2];
+	struct wgw_pool pool;
+	struct wgw_port *port;
+	struct wgw_port_stats st;
+	struct wgw_udp_stats xst;
+	struct wgw_buf bufs[64];
+	uint16_t base = free_port_pair();
+	uint8_t big[1500];
+	int fam;
+
+	ck_assert_int_eq(wgw_pool_init(&pool, 256, 2048, 256, -1), 0);
+	for (int v = 0; v < 2; v++) {
+		vips[v].addr = A(vaddr[v]);
+		vips[v].port_lo = base;
+		vips[v].port_hi = (uint16_t)(base + 1);
+	}
+	port = wgw_udp_port_create(&pool, vips, 2, &cfg);
+	ck_assert_msg(port != NULL, "udp port: %s", strerror(errno));
+	ck_assert(wgw_port_is_udp(port));
+	ck_assert(!port->needs_l2);
+	ck_assert_int_eq(port->sides, WGW_SIDE_WAN);
+
+	for (int v = 0; v < 2; v++) {
+		union wgw_addr va = A(vaddr[v]), got;
+		uint16_t cport, k;
+		int cfd;
+
+		fam = v ? AF_INET6 : AF_INET;
+		cfd = lo_socket(fam, &cport);
+		/* RX: two VIP ports, 20 datagrams each, all of 40 bytes but
+		 * the last two (30). */
+		for (k = 0; k < 40; k++) {
+			memset(big, 'A' + k, sizeof(big));
+			lo_send(cfd, &va, (uint16_t)(base + (k & 1)), big, k < 38 ? 40 : 30);
+		}
+		ck_assert_uint_eq(port_rx_n(port, bufs, 40), 40);
+		for (k = 0; k < 40; k++) {
+			struct wgw_pkt p;
+
+			ck_assert_int_eq(wgw_pkt_parse(&p, bufs[k].data, bufs[k].len), WGW_PKT_UDP);
+			ck_assert(wgw_pkt_csum_ok(&p));
+			ck_assert_int_eq(p.family, fam);
+			ck_assert_ptr_eq(bufs[k].data, pool.area + bufs[k].addr);
+			wgw_pkt_get_saddr(&p, &got);
+			ck_assert(wgw_addr_eq(&got, &va));	/* client is on lo too */
+			ck_assert_uint_eq(wgw_pkt_sport(&p), cport);
+			wgw_pkt_get_daddr(&p, &got);
+			ck_assert(wgw_addr_eq(&got, &va));
+			ck_assert_uint_ge(wgw_pkt_dport(&p), base);
+			ck_assert_uint_le(wgw_pkt_dport(&p), base + 1);
+			ck_assert_uint_ge(p.payload_len, 30);
+			ck_assert_uint_lt(p.payload_len, 50);
+		}
+		/*
+		 * TX: answer each frame by swapping its endpoints: it leaves
+		 * from the VIP port it arrived on.  One frame gets a foreign
+		 * source port: dropped and counted, never sent.  The rest are
+		 * runs to one client (GSO on by default).
+		 */
+		for (k = 0; k < 40; k++) {
+			struct wgw_pkt p;
+			union wgw_addr s, d;
+			uint16_t sp, dp;
+
+			wgw_pkt_parse(&p, bufs[k].data, bufs[k].len);
+			wgw_pkt_get_saddr(&p, &s);
+			wgw_pkt_get_daddr(&p, &d);
+			sp = wgw_pkt_sport(&p);
+			dp = wgw_pkt_dport(&p);
+			if (k == 7)
+				dp = (uint16_t)(base + 2);
+			ck_assert_int_ge(wgw_pkt_nat(&p, &d, dp, &s, sp), 0);
+		}
+		port->ops->tx(port, bufs, 40);
+		ck_assert_uint_eq(pool.nfree, pool.nframes);
+		for (k = 0; k < 39; k++) {
+			struct sockaddr_storage from;
+			socklen_t fl = sizeof(from);
+			struct pollfd pfd = { .fd = cfd, .events = POLLIN };
+			uint8_t rb[2048];
+			ssize_t r;
+			uint16_t fport;
+
+			ck_assert_int_eq(poll(&pfd, 1, 2000), 1);
+			r = recvfrom(cfd, rb, sizeof(rb), 0, (struct sockaddr *)&from, &fl);
+			ck_assert_int_ge(r, 30);
+			ck_assert_int_lt(r, 50);
+			fport = ntohs(fam == AF_INET ? ((struct sockaddr_in *)&from)->sin_port
+						     : ((struct sockaddr_in6 *)&from)->sin6_port);
+			ck_assert_uint_ge(fport, base);
+			ck_assert_uint_le(fport, base + 1);
+			for (ssize_t i = 1; i < r; i++)
+				ck_assert_int_eq(rb[i], rb[0]);
+		}
+		close(cfd);
+	}
+	port->ops->stats(port, &st);
+	wgw_udp_port_stats(port, &xst);
+	ck_assert_uint_eq(st.rx_packets, 80);
+	ck_assert_uint_eq(st.tx_packets, 78);
+	ck_assert_uint_eq(xst.tx_foreign, 2);
+	ck_assert_uint_eq(xst.tx_bad, 0);
+	ck_assert_uint_ge(xst.epoll_waits, 1);
+	ck_assert_uint_ge(xst.tx_gso_sends, 1);
+
+	/* A frame that is no UDP datagram at all. */
+	ck_assert_int_eq(wgw_pool_get_buf(&pool, &bufs[0]), 0);
+	bufs[0].len = 60;
+	memset(bufs[0].data, 0, 60);
+	port->ops->tx(port, bufs, 1);
+	wgw_udp_port_stats(port, &xst);
+	ck_assert_uint_eq(xst.tx_bad, 1);
+	ck_assert_uint_eq(pool.nfree, pool.nframes);
+	port->ops->destroy(port);
+	wgw_pool_fini(&pool);
+}
+END_TEST
+
+START_TEST(udp_port_refusals)
+{
+	struct wgw_udp_cfg cfg = { 0 };
+	struct wgw_vip v[2];
+	struct wgw_pool pool;
+
+	wgw_log_set_verbosity(LOG_CRIT);	/* the refusals are logged: expected */
+	ck_assert_int_eq(wgw_pool_init(&pool, 16, 2048, 256, -1), 0);
+	v[0].addr = A("127.0.0.1");
+	v[0].port_lo = 40000;
+	v[0].port_hi = 40000 + WGW_UDP_MAX_RANGE;	/* one port too many */
+	errno = 0;
+	ck_assert_ptr_null(wgw_udp_port_create(&pool, v, 1, &cfg));
+	ck_assert_int_eq(errno, E2BIG);
+	v[0].port_lo = 0;
+	v[0].port_hi = 0;
+	ck_assert_ptr_null(wgw_udp_port_create(&pool, v, 1, &cfg));
+	ck_assert_int_eq(errno, EINVAL);
+	/* The same VIP port twice. */
+	v[0].port_lo = v[0].port_hi = free_port_pair();
+	v[1] = v[0];
+	ck_assert_ptr_null(wgw_udp_port_create(&pool, v, 2, &cfg));
+	ck_assert_int_eq(errno, EINVAL);
+	wgw_pool_fini(&pool);
+}
+END_TEST
+
 static Suite *fallback_suite(void)
 {
 	Suite *s = suite_create("fallback");
@@ -464,6 +721,10 @@ static Suite *fallback_suite(void)
 	tc = tcase_create("udp_tx");
 	tcase_add_test(tc, udp_tx_parse_ok);
 	tcase_add_test(tc, udp_tx_parse_refused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("udp_port");
+	tcase_add_test(tc, udp_port_loopback);
+	tcase_add_test(tc, udp_port_refusals);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("tun");
 	tcase_add_test(tc, tun_rx_partial_completed);
