@@ -31,6 +31,8 @@
 #define WGW_XDP_MAP_XSKS "wgw_xsks"
 #define WGW_XDP_MAP_DESTS "wgw_dests"
 #define WGW_XDP_MAP_COUNTERS "wgw_counters"
+#define WGW_XDP_MAP_CFG "wgw_cfg"
+#define WGW_XDP_MAP_HS_BUCKET "wgw_hs_bucket"
 
 /*
  * wgw_dests: BPF_MAP_TYPE_HASH (BPF_F_NO_PREALLOC, so a value replaced while
@@ -106,7 +108,10 @@ struct wgw_xdp_dest {
 	X(NAT_NO_XSK,		"nat_pass_no_xsk",	PASS)		\
 	X(NAT_DROP_UDP_LEN,	"nat_drop_bad_udp_len",	DROP)		\
 	X(NAT_DROP_SHORT,	"nat_drop_short",	DROP)		\
-	X(NAT_DROP_CID0,	"nat_drop_cid0",	DROP)
+	X(NAT_DROP_CID0,	"nat_drop_cid0",	DROP)		\
+	/* appended: new counters go at the end, so that every index	\
+	 * above keeps its meaning for readers of older layouts */	\
+	X(VIP_DROP_HS_RATE,	"vip_drop_hs_rate",	DROP)
 
 #define WGW_XDP__CNT_ENUM(e, name, verdict) WGW_XDP_CNT_##e,
 enum wgw_xdp_counter {
@@ -125,12 +130,54 @@ struct wgw_xdp_counters {
 };
 
 /*
- * Reserved for a later per-source handshake token bucket (an LRU hash keyed
- * by source address, rate-limiting CID 0xFFFFFFFFFFFFFFFF and bare Noise
- * messages before they reach userspace): its map will be "wgw_hs_bucket"
- * and its drops WGW_XDP_CNT_VIP_DROP_HS_RATE, appended after the counters
- * above so that existing indexes keep their meaning.
+ * Handshake flood protection: a per-source token bucket for the packets
+ * that make a backend do public-key work for a peer it does not know yet,
+ * checked on the VIP role only, before the redirect:
+ *  - CID 0xFFFFFFFFFFFFFFFF (a handshake message with the CID prefix);
+ *  - a UDP payload of exactly WGW_XDP_NOISE_MSG1_LEN bytes: a bare Noise XX
+ *    first message ("-> e"), sent without a CID prefix by today's
+ *    reference implementation.  Its first 8 bytes are an ephemeral key,
+ *    i.e. random, so it looks like an unknown CID; its length gives it
+ *    away, since a CID-prefixed record is at least 8 + 28 + 16 = 52 bytes.
+ *    The bare third message (64 bytes: "-> s, se") is left alone: it
+ *    cannot be told from a short data record, and a responder only works
+ *    on it for a handshake whose first message passed this bucket.  The
+ *    second message (96 bytes) flows backend -> client, on the NAT role.
+ *
+ * The bucket is a GCRA (virtual scheduling) cell per source: tat_ns, the
+ * "theoretical arrival time" of the next conforming packet.  A packet at
+ * time now conforms when tat_ns <= now + tolerance_ns; it then advances
+ * tat_ns by interval_ns (max(tat_ns, now) first).  interval_ns = 1e9 /
+ * rate, tolerance_ns = (burst - 1) * interval_ns: a quiet source may send
+ * burst packets at once, then rate per second.  One 64-bit word per
+ * source, advanced with an atomic add, so CPUs sharing a source never
+ * lose each other's updates (only the reset of an idle bucket races, which
+ * can let one extra packet through).
+ *
+ * Sources are IPv4 addresses (IPv4-mapped, like wgw_dests keys) and IPv6
+ * /64 prefixes (the low 64 bits zeroed): a host owning a /64 must not get
+ * 2^64 buckets.  WireGuard's ratelimiter does the same.
  */
+#define WGW_XDP_NOISE_MSG1_LEN 32	/* bytes: bare Noise XX "-> e" */
+#define WGW_XDP_HS_BUCKETS 32768	/* sources tracked; LRU beyond */
+
+/*
+ * wgw_cfg: BPF_MAP_TYPE_ARRAY with ONE entry (key 0), written by the
+ * loader; read per handshake packet, so changes apply to the next one.
+ * hs_interval_ns == 0: no handshake limit.
+ */
+struct wgw_xdp_cfg {
+	__u64 hs_interval_ns;	/* ns between handshakes of one source */
+	__u64 hs_tolerance_ns;	/* (burst - 1) * hs_interval_ns */
+};
+
+/*
+ * wgw_hs_bucket: BPF_MAP_TYPE_LRU_HASH, WGW_XDP_HS_BUCKETS entries.
+ * Key: struct wgw_xdp_dest_key holding the source (see above).
+ */
+struct wgw_xdp_hs_bucket {
+	__u64 tat_ns;		/* bpf_ktime_get_ns() clock */
+};
 
 #if !defined(__bpf__) && !defined(__BPF__)
 /* Userspace only: the counters' names ("pass", "vip_redirect", ...) and

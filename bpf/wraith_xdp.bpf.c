@@ -21,9 +21,14 @@
  * The checks mirror the userspace codec's (gateway/packet.c): whatever is
  * steered, the codec parses as UDP with a usable WRAITH header.
  *
- * The program writes nothing into packets and keeps no state beyond per-CPU
- * counters.  Configuration lives in maps, so changes take effect with the
- * next packet and never need a reload.
+ *  - handshakes to a VIP (CID 0xFFFFFFFFFFFFFFFF, or a bare Noise first
+ *    message) pass a per-source token bucket first, when the loader set
+ *    a rate (wraith_shared.h "Handshake flood protection"): one flooding
+ *    source is dropped here and does not starve the others.
+ *
+ * The program writes nothing into packets; its state is per-CPU counters
+ * and the handshake buckets.  Configuration lives in maps, so changes take
+ * effect with the next packet and never need a reload.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -70,6 +75,20 @@ struct {
 	__type(value, struct wgw_xdp_counters);
 } wgw_counters SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wgw_xdp_cfg);
+} wgw_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, WGW_XDP_HS_BUCKETS);
+	__type(key, struct wgw_xdp_dest_key);
+	__type(value, struct wgw_xdp_hs_bucket);
+} wgw_hs_bucket SEC(".maps");
+
 /* Count one packet: its verdict and its reason.  Returns the verdict. */
 static __always_inline int verdict(struct wgw_xdp_counters *cnt, int act,
 				   unsigned int reason)
@@ -113,6 +132,50 @@ static __always_inline __u32 dest_role(const struct wgw_xdp_dest_key *key,
 	return WGW_XDP_ROLE_NONE;
 }
 
+/*
+ * May a handshake from source src go on?  GCRA, see wraith_shared.h.  A
+ * bucket that cannot be created lets the packet through: the limit guards
+ * the backends' CPU, it must never turn into an outage of its own.
+ */
+static __always_inline int hs_allow(const struct wgw_xdp_dest_key *src)
+{
+	struct wgw_xdp_hs_bucket *b, nb;
+	const struct wgw_xdp_cfg *cfg;
+	__u64 now, tat, ival;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&wgw_cfg, &zero);
+	if (!cfg || !cfg->hs_interval_ns)
+		return 1;
+	ival = cfg->hs_interval_ns;
+	now = bpf_ktime_get_ns();
+	b = bpf_map_lookup_elem(&wgw_hs_bucket, src);
+	if (!b) {
+		/* A new source: a full bucket, less this packet.  Losing a
+		 * race with another CPU creating it costs one token. */
+		nb.tat_ns = now + ival;
+		bpf_map_update_elem(&wgw_hs_bucket, src, &nb, BPF_NOEXIST);
+		return 1;
+	}
+	tat = b->tat_ns;
+	if ((__s64)(tat - now) < 0) {
+		/* Idle long enough to be full: restart from now. */
+		b->tat_ns = now;
+		tat = now;
+	}
+	if (tat - now > cfg->hs_tolerance_ns) {
+		/* Under this configuration tat_ns never gets further ahead
+		 * than tolerance + interval; a bucket further ahead was
+		 * filled under a slower rate: owe no more than this one
+		 * can, so a new limit holds from its first interval. */
+		if (tat - now > cfg->hs_tolerance_ns + ival)
+			b->tat_ns = now + cfg->hs_tolerance_ns + ival;
+		return 0;
+	}
+	__sync_fetch_and_add(&b->tat_ns, ival);
+	return 1;
+}
+
 /* IANA "IPv6 Extension Header Types": left to the kernel. */
 static __always_inline int ipv6_is_exthdr(__u8 nexthdr)
 {
@@ -145,7 +208,7 @@ int wraith_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct wgw_xdp_counters *cnt;
-	struct wgw_xdp_dest_key key;
+	struct wgw_xdp_dest_key key, src;
 	struct ethhdr *eth = data;
 	struct udphdr *udp;
 	void *l3;
@@ -194,6 +257,10 @@ int wraith_xdp(struct xdp_md *ctx)
 		key.w[1] = 0;
 		key.w[2] = bpf_htonl(0xffff);
 		key.w[3] = ip->daddr;
+		src.w[0] = 0;
+		src.w[1] = 0;
+		src.w[2] = bpf_htonl(0xffff);
+		src.w[3] = ip->saddr;
 		udp = l3 + ihl;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = l3;
@@ -214,6 +281,10 @@ int wraith_xdp(struct xdp_md *ctx)
 		if (ipv6_is_exthdr(l4proto))
 			return verdict(cnt, XDP_PASS, WGW_XDP_CNT_PASS_IPV6_EXTHDR);
 		__builtin_memcpy(key.b, &ip6->daddr, sizeof(key.b));
+		/* The source's /64 (wraith_shared.h). */
+		__builtin_memcpy(src.b, &ip6->saddr, 8);
+		src.w[2] = 0;
+		src.w[3] = 0;
 		udp = (void *)(ip6 + 1);
 	} else {
 		return verdict(cnt, XDP_PASS, WGW_XDP_CNT_PASS_NOT_IP);
@@ -252,11 +323,12 @@ int wraith_xdp(struct xdp_md *ctx)
 	if (cid == 0)
 		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_CID0 + off);
 
-	/*
-	 * A per-source handshake token bucket (CID 0xFFFFFFFFFFFFFFFF and
-	 * bare Noise messages, by source address) belongs here, before the
-	 * redirect; see wraith_shared.h.
-	 */
+	/* Handshake flood protection, clients only (wraith_shared.h). */
+	if (role == WGW_XDP_ROLE_VIP &&
+	    (cid == 0xffffffffffffffffULL ||
+	     ulen - sizeof(*udp) == WGW_XDP_NOISE_MSG1_LEN) &&
+	    !hs_allow(&src))
+		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_HS_RATE);
 
 	act = bpf_redirect_map(&wgw_xsks, ctx->rx_queue_index, XDP_PASS);
 	if (act == XDP_REDIRECT)

@@ -661,6 +661,33 @@ int wgw_xdp_set_dsts(struct wgw_xdp *x, enum wgw_xdp_role role,
 	return err;
 }
 
+/* ------------------------------------------------------------ handshakes */
+
+#define NSEC_PER_SEC 1000000000ULL
+
+int wgw_xdp_set_handshake_limit(struct wgw_xdp *x, uint32_t rate_per_s, uint32_t burst)
+{
+	struct wgw_xdp_cfg cfg = { 0 };
+	__u32 key = 0;
+
+	if (rate_per_s > NSEC_PER_SEC)
+		return -EINVAL;
+	if (rate_per_s) {
+		if (!burst)
+			burst = rate_per_s;
+		/* 1e9 / rate >= 1 ns; (2^32 - 1) * 1e9 ns fits in 64 bits. */
+		cfg.hs_interval_ns = NSEC_PER_SEC / rate_per_s;
+		cfg.hs_tolerance_ns = (__u64)(burst - 1) * cfg.hs_interval_ns;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.wgw_cfg), &key, &cfg, BPF_ANY)) {
+		int err = -errno;
+
+		wgw_err("xdp: cannot set the handshake limit: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ counters */
 
 int wgw_xdp_read_counters(const struct wgw_xdp *x, uint64_t out[WGW_XDP_CNT_MAX])

@@ -122,6 +122,18 @@ static inline int wgw_xdp_set_nat(struct wgw_xdp *x, const union wgw_addr *a,
 	return wgw_xdp_set_dsts(x, WGW_XDP_ROLE_NAT, &d, 1);
 }
 
+/*
+ * Handshake flood protection (bpf/wraith_shared.h): at most burst
+ * handshakes at once, then rate_per_s per second, from one source (an
+ * IPv4 address or an IPv6 /64) to the VIPs of this instance; the excess
+ * is dropped in XDP and counted as WGW_XDP_CNT_VIP_DROP_HS_RATE.
+ * rate_per_s == 0 turns the limit off (the default); burst == 0 means one
+ * second's worth (burst = rate_per_s).  Applies to the next packet; the
+ * buckets of known sources are kept.  0, -EINVAL (rate_per_s over
+ * 1000000000), or the map update's errno.
+ */
+int wgw_xdp_set_handshake_limit(struct wgw_xdp *x, uint32_t rate_per_s, uint32_t burst);
+
 /* File descriptors, owned by the instance (do not close). */
 int wgw_xdp_xskmap_fd(const struct wgw_xdp *x);	/* xsk_socket__update_xskmap() */
 int wgw_xdp_prog_fd(const struct wgw_xdp *x);	/* bpf_prog_test_run_opts() */

@@ -274,6 +274,9 @@ static void codec_agrees(int line, const uint8_t *f, uint32_t len,
 	case WGW_XDP_CNT_NAT_NO_XSK:
 		ok = wraith && cid != 0;
 		break;
+	case WGW_XDP_CNT_VIP_DROP_HS_RATE:
+		ok = wraith && cid != 0;
+		break;
 	case WGW_XDP_CNT_VIP_DROP_CID0:
 	case WGW_XDP_CNT_NAT_DROP_CID0:
 		ok = wraith && cid == 0;
@@ -748,6 +751,199 @@ START_TEST(test_builders_agree)
 }
 END_TEST
 
+/* ------------------------------------------------------------ handshake limit */
+
+#define CID_HS 0xffffffffffffffffULL
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Run the frame of s n times in one BPF_PROG_TEST_RUN (the kernel loops:
+ * microseconds for hundreds of packets).  Every run must be counted either
+ * as `pass_reason` or as a handshake-rate drop and nothing else; returns
+ * how many passed.
+ */
+static unsigned int hs_run_(int line, const struct spec *s, unsigned int n,
+			    unsigned int pass_reason)
+{
+	uint64_t before[WGW_XDP_CNT_MAX], after[WGW_XDP_CNT_MAX];
+	unsigned int i, passed, dropped, pv = wgw_xdp_counter_verdict(pass_reason);
+	uint8_t f[2048];
+	uint32_t len = build(f, s);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = len,
+		    .repeat = n);
+
+	ck_assert_int_eq(wgw_xdp_read_counters(x, before), 0);
+	ck_assert_msg(bpf_prog_test_run_opts(wgw_xdp_prog_fd(x), &o) == 0,
+		      "line %d: test run: %s", line, strerror(errno));
+	ck_assert_int_eq(wgw_xdp_read_counters(x, after), 0);
+	passed = (unsigned int)(after[pass_reason] - before[pass_reason]);
+	dropped = (unsigned int)(after[WGW_XDP_CNT_VIP_DROP_HS_RATE] -
+				 before[WGW_XDP_CNT_VIP_DROP_HS_RATE]);
+	ck_assert_msg(passed + dropped == n, "line %d: %u passed + %u dropped != %u",
+		      line, passed, dropped, n);
+	for (i = 0; i < WGW_XDP_CNT_MAX; i++) {
+		uint64_t want = i == pass_reason ? passed :
+				i == WGW_XDP_CNT_VIP_DROP_HS_RATE ? dropped :
+				i == pv ? passed + (pv == WGW_XDP_CNT_DROP ? dropped : 0) :
+				i == WGW_XDP_CNT_DROP ? dropped : 0;
+
+		ck_assert_msg(after[i] - before[i] == want,
+			      "line %d: counter %s moved by %llu, expected %llu", line,
+			      wgw_xdp_counter_name(i),
+			      (unsigned long long)(after[i] - before[i]),
+			      (unsigned long long)want);
+	}
+	return passed;
+}
+
+#define hs_run(s, n, reason) hs_run_(__LINE__, s, n, WGW_XDP_CNT_##reason)
+
+static struct spec hs4(const char *saddr, uint64_t cid, uint16_t plen)
+{
+	struct spec s = vip4(plen);
+
+	s.saddr = saddr;
+	s.cid = cid;
+	return s;
+}
+
+/* Passed at most what burst + elapsed time allows (+1: the idle-reset
+ * race the program accepts), at least burst. */
+static void assert_burst(int line, unsigned int passed, unsigned int burst,
+			 double rate, double t0)
+{
+	double allowed = burst + (now_s() - t0) * rate + 1;
+
+	ck_assert_msg(passed >= burst && passed <= allowed,
+		      "line %d: %u passed, expected %u..%.0f", line, passed, burst,
+		      allowed);
+}
+
+START_TEST(test_handshake_flood_limited_per_source)
+{
+	struct spec a = hs4("192.0.2.50", CID_HS, 120);
+	struct spec b = hs4("192.0.2.51", CID_HS, 120);
+	double t0;
+	unsigned int p;
+
+	/* Off by default: a flood passes. */
+	ck_assert_uint_eq(hs_run(&a, 200, VIP_NO_XSK), 200);
+
+	ck_assert_int_eq(wgw_xdp_set_handshake_limit(x, 1, 5), 0);
+	t0 = now_s();
+	/* Source A floods: burst, then (almost) nothing. */
+	p = hs_run(&a, 1000, VIP_NO_XSK);
+	/* A had a bucket from before the limit?  No: with the limit off no
+	 * bucket is made, so A starts full. */
+	assert_burst(__LINE__, p, 5, 1, t0);
+	/* Source B is not starved: its whole burst passes while A floods. */
+	t0 = now_s();
+	p = hs_run(&b, 5, VIP_NO_XSK);
+	ck_assert_uint_eq(p, 5);
+	p = hs_run(&a, 1000, VIP_NO_XSK);
+	ck_assert_msg(p <= 1 + (now_s() - t0) * 1 + 1, "A still flooding: %u", p);
+
+	/* A bare Noise first message (random first 8 bytes, 32-byte payload)
+	 * draws on the same bucket as CID-prefixed handshakes. */
+	{
+		struct spec m1 = hs4("192.0.2.50", 0x5eed5eed5eed5eedULL, 32);
+
+		ck_assert_uint_le(hs_run(&m1, 100, VIP_NO_XSK), 2);
+		m1.saddr = "192.0.2.52";
+		t0 = now_s();
+		assert_burst(__LINE__, hs_run(&m1, 100, VIP_NO_XSK), 5, 1, t0);
+	}
+	/* Data records and bare third messages of the flooded source are not
+	 * limited: only what makes a backend start a handshake is. */
+	{
+		struct spec d = hs4("192.0.2.50", CID_OK, 120);
+
+		ck_assert_uint_eq(hs_run(&d, 100, VIP_NO_XSK), 100);
+		d.plen = 64;
+		d.cid = 0x5eed5eed5eed5eedULL;
+		ck_assert_uint_eq(hs_run(&d, 100, VIP_NO_XSK), 100);
+		d.plen = 33;
+		ck_assert_uint_eq(hs_run(&d, 100, VIP_NO_XSK), 100);
+	}
+	/* Backends' packets to the NAT range are never limited. */
+	{
+		struct spec n = hs4("192.0.2.50", CID_HS, 32);
+
+		n.daddr = NAT4;
+		n.dport = 20000;
+		ck_assert_uint_eq(hs_run(&n, 100, NAT_NO_XSK), 100);
+	}
+	/* Off again: A passes at once. */
+	ck_assert_int_eq(wgw_xdp_set_handshake_limit(x, 0, 0), 0);
+	ck_assert_uint_eq(hs_run(&a, 100, VIP_NO_XSK), 100);
+	ck_assert_int_eq(wgw_xdp_set_handshake_limit(x, 2000000000u, 1), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_handshake_limit_ipv6_prefix)
+{
+	struct spec a = vip6(120), b, c;
+	double t0;
+
+	a.cid = CID_HS;
+	a.saddr = "2001:db8:1:2::1";
+	b = a;
+	b.saddr = "2001:db8:1:2:ffff::2";	/* same /64 */
+	c = a;
+	c.saddr = "2001:db8:1:3::1";		/* next /64 */
+	ck_assert_int_eq(wgw_xdp_set_handshake_limit(x, 1, 3), 0);
+	t0 = now_s();
+	assert_burst(__LINE__, hs_run(&a, 500, VIP_NO_XSK), 3, 1, t0);
+	/* Another address of the same /64 shares the empty bucket... */
+	ck_assert_uint_le(hs_run(&b, 500, VIP_NO_XSK), 1 + (now_s() - t0) + 1);
+	/* ...another /64 has its own. */
+	ck_assert_uint_eq(hs_run(&c, 3, VIP_NO_XSK), 3);
+}
+END_TEST
+
+START_TEST(test_handshake_limit_refills)
+{
+	struct spec a = hs4("192.0.2.60", CID_HS, 120);
+	struct timespec ts = { 0, 30 * 1000 * 1000 };	/* 30 ms, 3 intervals */
+	double t0;
+	unsigned int p;
+
+	/* 100/s, burst 2. */
+	ck_assert_int_eq(wgw_xdp_set_handshake_limit(x, 100, 2), 0);
+	t0 = now_s();
+	assert_burst(__LINE__, hs_run(&a, 300, VIP_NO_XSK), 2, 100, t0);
+	/* Time refills the bucket: after 30 ms at least 2 pass again (the
+	 * burst caps it at 2, plus what accrued while running). */
+	nanosleep(&ts, NULL);
+	t0 = now_s();
+	p = hs_run(&a, 300, VIP_NO_XSK);
+	assert_burst(__LINE__, p, 2, 100, t0);
+
+	/* A slower limit holds at once, and does not inherit more debt than
+	 * one interval of its own: 1/s burst 1 blocks for <= 1 s. */
+	ck_assert_int_eq(wgw_xdp_set_handshake_limit(x, 1000, 1), 0);
+	hs_run(&a, 300, VIP_NO_XSK);
+	ck_assert_int_eq(wgw_xdp_set_handshake_limit(x, 1, 1), 0);
+	t0 = now_s();
+	p = hs_run(&a, 100, VIP_NO_XSK);
+	ck_assert_uint_le(p, 1 + (unsigned int)(now_s() - t0) + 1);
+	/* From 1/s to 1000/s: the old debt (up to 1 s) is capped to one new
+	 * interval, so 2 ms later the source is back. */
+	ck_assert_int_eq(wgw_xdp_set_handshake_limit(x, 1000, 1), 0);
+	hs_run(&a, 10, VIP_NO_XSK);
+	ts.tv_nsec = 3 * 1000 * 1000;
+	nanosleep(&ts, NULL);
+	ck_assert_uint_ge(hs_run(&a, 10, VIP_NO_XSK), 1);
+}
+END_TEST
+
 /* ------------------------------------------------------------ configuration */
 
 START_TEST(test_runtime_changes)
@@ -1198,6 +1394,9 @@ static Suite *xdp_suite(void)
 	tcase_add_test(tc, test_runtime_changes);
 	tcase_add_test(tc, test_config_validation);
 	tcase_add_test(tc, test_counter_names);
+	tcase_add_test(tc, test_handshake_flood_limited_per_source);
+	tcase_add_test(tc, test_handshake_limit_ipv6_prefix);
+	tcase_add_test(tc, test_handshake_limit_refills);
 	tcase_add_test(tc, test_redirect_with_socket);
 	suite_add_tcase(s, tc);
 
