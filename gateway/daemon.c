@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "fallback/tun.h"
+#include "fallback/udp.h"
 #include "gateway/daemon.h"
 #include "gateway/engine.h"
 #include "gateway/log.h"
@@ -26,6 +29,8 @@
 #define NH_GC_S 60		/* next-hop garbage collection period, seconds */
 #define NH_IDLE_S 300		/* next-hop entry idle lifetime, seconds */
 #define EXPIRE_PASSES_S 5	/* full expiry pass over the tables, seconds */
+#define DP_RETRY_S 5		/* a degraded interface retries XDP, seconds */
+#define DP_HEALTH_MS 250	/* fast-path health check period, milliseconds */
 
 static const char *const rung_modes[] = {
 	[WGW_RUNG_XDP_ZEROCOPY] = "xdp-zerocopy",
@@ -272,8 +277,7 @@ static int iface_init(struct wgw_daemon *d, struct wgw_iface *ifc, const char *n
 	} else {
 		ifc->rung = wgw_probe_rung(&ifc->probe, 0, why, sizeof(why));
 		if (ifc->rung != WGW_RUNG_XDP_ZEROCOPY)
-			snprintf(ifc->why, sizeof(ifc->why), "%s: %s",
-				 rung_modes[ifc->rung], why);
+			snprintf(ifc->why, sizeof(ifc->why), "probe: %s", why);
 	}
 	return 0;
 }
@@ -329,6 +333,18 @@ static void iface_restore(struct wgw_daemon *d, struct wgw_iface *ifc)
 
 /* ----------------------------------------------------------- data path */
 
+/*
+ * Per worker, ports in the order the worker prefers them for sending:
+ *   WAN: the AF_XDP socket when the WAN runs an XDP rung, then the VIP UDP
+ *        sockets (in XDP mode they catch what the program passed to the
+ *        kernel: fragments reassembled by the kernel, queues without a
+ *        socket);
+ *   LAN: the AF_XDP socket when the LAN runs an XDP rung, then the TUN
+ *        queue (the TUN owns the NAT address in every mode, so the kernel
+ *        answers ARP/NDP for it and hands it what XDP passed).
+ * The first port of a side is the worker's egress for that side.
+ */
+
 static void dp_down(struct wgw_daemon *d)
 {
 	for (unsigned i = 0; i < d->nworkers; i++) {
@@ -349,6 +365,25 @@ static void dp_down(struct wgw_daemon *d)
 	}
 }
 
+static void why_add(struct wgw_iface *ifc, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void why_add(struct wgw_iface *ifc, const char *fmt, ...)
+{
+	size_t n = strlen(ifc->why);
+	va_list ap;
+
+	if (n + 3 >= sizeof(ifc->why))
+		return;
+	if (n) {
+		memcpy(ifc->why + n, "; ", 3);
+		n += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(ifc->why + n, sizeof(ifc->why) - n, fmt, ap);
+	va_end(ap);
+}
+
 static int dp_attach(struct wgw_daemon *d, struct wgw_iface *ifc)
 {
 	enum wgw_xdp_mode mode = ifc->rung == WGW_RUNG_XDP_GENERIC ?
@@ -357,9 +392,8 @@ static int dp_attach(struct wgw_daemon *d, struct wgw_iface *ifc)
 
 	err = wgw_xdp_open(&ifc->xdp, ifc->ifindex);
 	if (err) {
-		snprintf(ifc->why + strlen(ifc->why), sizeof(ifc->why) - strlen(ifc->why),
-			 "%s%s: loading the XDP program: %s", ifc->why[0] ? "; " : "",
-			 rung_modes[ifc->rung], strerror(-err));
+		why_add(ifc, "%s: loading the XDP program: %s", rung_modes[ifc->rung],
+			strerror(-err));
 		return err;
 	}
 	err = wgw_xdp_attach(ifc->xdp, mode);
@@ -370,9 +404,8 @@ static int dp_attach(struct wgw_daemon *d, struct wgw_iface *ifc)
 			what = "another program is attached (left in place)";
 		else if (err == -EBUSY)
 			what = "another wraith-gatewayd holds this interface";
-		snprintf(ifc->why + strlen(ifc->why), sizeof(ifc->why) - strlen(ifc->why),
-			 "%s%s: attaching in %s mode: %s", ifc->why[0] ? "; " : "",
-			 rung_modes[ifc->rung], wgw_xdp_mode_name(mode), what);
+		why_add(ifc, "%s: attaching in %s mode: %s", rung_modes[ifc->rung],
+			wgw_xdp_mode_name(mode), what);
 		return err;
 	}
 	if (ifc->sides & WGW_SIDE_WAN) {
@@ -394,15 +427,36 @@ static int dp_attach(struct wgw_daemon *d, struct wgw_iface *ifc)
 }
 
 /* Frames a pool needs so that the fill rings can be kept full while frames
- * sit in RX rings, TX rings, completion rings and the hold queue. */
-static uint32_t dp_pool_frames(const struct wgw_config *c, unsigned nsockets)
+ * sit in RX rings, TX rings, completion rings and the hold queue, and the
+ * socket ports have a batch each in hand. */
+static uint32_t dp_pool_frames(const struct wgw_config *c, unsigned nxsk, unsigned nother)
 {
-	uint64_t n = (uint64_t)nsockets * (c->fill_ring + c->rx_ring + c->tx_ring) +
-		     WGW_HOLD_MAX + (uint64_t)c->batch * WGW_WORKER_MAX_PORTS;
+	uint64_t n = (uint64_t)nxsk * (c->fill_ring + c->rx_ring + c->tx_ring) +
+		     (uint64_t)nother * 2 * c->batch + WGW_HOLD_MAX +
+		     (uint64_t)c->batch * WGW_WORKER_MAX_PORTS;
 
-	if (c->umem_frames)
-		return c->umem_frames > n ? c->umem_frames : (uint32_t)n;
+	if (c->umem_frames && c->umem_frames > n)
+		return c->umem_frames;
 	return (uint32_t)n;
+}
+
+static int dp_add_port(struct wgw_worker *w, struct wgw_port *port, unsigned sides,
+		       const uint8_t *mac)
+{
+	int err;
+
+	port->sides = sides;
+	if (mac)
+		memcpy(port->mac, mac, 6);
+	err = wgw_worker_add_port(w, port);
+	if (err)
+		port->ops->destroy(port);
+	return err;
+}
+
+static struct wgw_iface *iface_of(struct wgw_daemon *d, unsigned side)
+{
+	return d->nifs == 2 && side == WGW_SIDE_LAN ? &d->ifs[1] : &d->ifs[0];
 }
 
 static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
@@ -416,9 +470,12 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 		.busy_poll_usecs = d->cfg.busy_poll_usecs,
 		.busy_poll_budget = d->cfg.busy_poll_budget,
 	};
+	struct wgw_udp_cfg uc = { .freebind = true };
 	bool xdp[2] = { false, false }, shared;
+	unsigned nxdp = 0;
 	int err;
 
+	*failed = NULL;
 	for (unsigned i = 0; i < d->nifs; i++) {
 		struct wgw_iface *ifc = &d->ifs[i];
 
@@ -430,6 +487,7 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 			return err;
 		}
 		xdp[i] = true;
+		nxdp++;
 	}
 	/*
 	 * One UMEM for both interfaces when they run the same kind of
@@ -437,67 +495,91 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 	 * first socket, so zero-copy on one side and copy on the other need
 	 * a UMEM each (and a copy between them, in the TX path).
 	 */
-	shared = d->nifs == 1 || !xdp[0] || !xdp[1] ||
-		 (d->ifs[0].rung == WGW_RUNG_XDP_ZEROCOPY) ==
-		 (d->ifs[1].rung == WGW_RUNG_XDP_ZEROCOPY);
+	shared = nxdp < 2 || (d->ifs[0].rung == WGW_RUNG_XDP_ZEROCOPY) ==
+			     (d->ifs[1].rung == WGW_RUNG_XDP_ZEROCOPY);
 
 	for (unsigned wi = 0; wi < d->nworkers; wi++) {
 		struct wgw_worker *w = &d->workers[wi];
+		struct wgw_port *port;
 
+		/* Buffer pools (registered as UMEMs when AF_XDP uses them). */
+		for (unsigned k = 0; k < (shared ? 1u : 2u); k++) {
+			unsigned nx = shared ? nxdp : 1;
+			int node = d->ifs[shared ? 0 : k].numa_node;
+
+			err = wgw_pool_init(&w->pools[k], dp_pool_frames(&d->cfg, nx, 2),
+					    d->cfg.frame_size, d->cfg.headroom, node);
+			if (err) {
+				wgw_err("worker %u: buffer pool: %s", wi, strerror(-err));
+				return err;
+			}
+		}
 		for (unsigned i = 0; i < d->nifs; i++) {
 			struct wgw_iface *ifc = &d->ifs[i];
 			unsigned k = shared ? 0 : i;
-			struct wgw_port *port;
 
 			if (!xdp[i])
 				continue;
+			xc.zerocopy = ifc->rung == WGW_RUNG_XDP_ZEROCOPY;
 			if (!w->umems[k]) {
-				unsigned nsock = shared ? (unsigned)(xdp[0] + xdp[1]) : 1;
-
-				err = wgw_pool_init(&w->pools[k], dp_pool_frames(&d->cfg, nsock),
-						    d->cfg.frame_size, d->cfg.headroom,
-						    ifc->numa_node);
-				if (err) {
-					wgw_err("worker %u: buffer pool: %s", wi, strerror(-err));
-					*failed = NULL;
-					return err;
-				}
-				xc.zerocopy = ifc->rung == WGW_RUNG_XDP_ZEROCOPY;
 				w->umems[k] = wgw_xsk_umem_create(&w->pools[k], &xc);
 				if (!w->umems[k]) {
 					err = -errno;
 					wgw_err("worker %u: UMEM registration: %s%s", wi,
 						strerror(errno), errno == ENOBUFS ?
 						" (locked memory: needs CAP_IPC_LOCK)" : "");
-					*failed = NULL;
 					return err;
 				}
 			}
-			xc.zerocopy = ifc->rung == WGW_RUNG_XDP_ZEROCOPY;
 			port = wgw_xsk_port_create(w->umems[k], ifc->name, ifc->ifindex, wi,
 						   wgw_xdp_xskmap_fd(ifc->xdp), &xc);
 			if (!port) {
 				err = -errno;
-				snprintf(ifc->why + strlen(ifc->why),
-					 sizeof(ifc->why) - strlen(ifc->why),
-					 "%s%s: AF_XDP %s bind on queue %u: %s",
-					 ifc->why[0] ? "; " : "", rung_modes[ifc->rung],
-					 xc.zerocopy ? "zero-copy" : "copy-mode", wi,
-					 strerror(-err));
+				why_add(ifc, "%s: AF_XDP %s bind on queue %u: %s",
+					rung_modes[ifc->rung],
+					xc.zerocopy ? "zero-copy" : "copy-mode", wi,
+					strerror(-err));
 				*failed = ifc;
 				return err;
 			}
-			port->sides = ifc->sides;
-			memcpy(port->mac, ifc->mac, 6);
-			err = wgw_worker_add_port(w, port);
-			if (err) {
-				port->ops->destroy(port);
-				*failed = NULL;
+			err = dp_add_port(w, port, ifc->sides, ifc->mac);
+			if (err)
 				return err;
-			}
 		}
+		/* The socket ports, after the AF_XDP ones. */
+		port = wgw_udp_port_create(&w->pools[0], d->cfg.vips, d->cfg.n_vips, &uc);
+		if (!port) {
+			err = -errno;
+			wgw_err("worker %u: VIP sockets: %s", wi, strerror(errno));
+			*failed = NULL;
+			return err;
+		}
+		err = dp_add_port(w, port, WGW_SIDE_WAN, NULL);
+		if (err)
+			return err;
+		port = wgw_tun_port_create(d->tun, wi, &w->pools[shared ? 0 : d->nifs - 1],
+					   &d->cfg.nat, 1);
+		if (!port) {
+			err = -errno;
+			wgw_err("worker %u: TUN queue: %s", wi, strerror(errno));
+			return err;
+		}
+		err = dp_add_port(w, port, WGW_SIDE_LAN, NULL);
+		if (err)
+			return err;
 	}
 	return 0;
+}
+
+static void dp_report(struct wgw_daemon *d)
+{
+	for (unsigned i = 0; i < d->nifs; i++) {
+		struct wgw_iface *ifc = &d->ifs[i];
+
+		wgw_notice("interface %s (%s): mode %s%s%s%s", ifc->name,
+			   wgw_sides_name(ifc->sides), rung_modes[ifc->rung],
+			   ifc->why[0] ? " (" : "", ifc->why, ifc->why[0] ? ")" : "");
+	}
 }
 
 /* Walk the ladder until every interface has a rung that works. */
@@ -507,7 +589,6 @@ static int dp_ladder(struct wgw_daemon *d)
 	int err;
 
 	for (;;) {
-		failed = NULL;
 		err = dp_up(d, &failed);
 		if (!err)
 			break;
@@ -519,22 +600,118 @@ static int dp_ladder(struct wgw_daemon *d)
 				failed->name, rung_modes[failed->rung], failed->why);
 			return err;
 		}
-		if (failed->rung + 1 == WGW_RUNG_FALLBACK) {
-			wgw_err("interface %s: no rung of the mode ladder works: %s",
-				failed->name, failed->why);
-			return err;
-		}
 		failed->rung++;
 		wgw_info("interface %s: trying %s", failed->name, rung_modes[failed->rung]);
 	}
+	dp_report(d);
+	return 0;
+}
+
+static int workers_start(struct wgw_daemon *d)
+{
+	int err;
+
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		err = wgw_worker_start(&d->workers[i]);
+		if (err) {
+			wgw_err("worker %u: %s", i, strerror(-err));
+			return err;
+		}
+	}
+	d->workers_running = true;
+	return 0;
+}
+
+static void workers_stop(struct wgw_daemon *d)
+{
+	for (unsigned i = 0; i < d->nworkers; i++)
+		wgw_worker_stop(&d->workers[i]);
+	d->workers_running = false;
+}
+
+/*
+ * Rebuild the data path with new rungs while the engine and its sessions
+ * stay: workers stop (packets in flight on the old rings are lost, a
+ * few milliseconds' worth), ports are rebuilt, workers start again.
+ */
+static int dp_rebuild(struct wgw_daemon *d)
+{
+	int err;
+
+	workers_stop(d);
+	dp_down(d);
+	for (unsigned i = 0; i < d->nifs; i++)
+		d->ifs[i].why[0] = '\0';
+	err = dp_ladder(d);
+	if (err)
+		return err;
+	return workers_start(d);
+}
+
+/*
+ * Run-time health of the fast path, from the control loop: an interface
+ * whose program is gone (detached by someone else, the device reset) or
+ * whose socket failed moves to the fallback path; a degraded one tries its
+ * XDP rung again every DP_RETRY_S seconds.  Returns 0 or a fatal -errno.
+ */
+static int dp_check(struct wgw_daemon *d, uint32_t now)
+{
+	static uint32_t next_retry;
+	bool rebuild = false;
+
 	for (unsigned i = 0; i < d->nifs; i++) {
 		struct wgw_iface *ifc = &d->ifs[i];
+		enum wgw_xdp_mode mode;
+		const char *why = NULL;
 
-		wgw_notice("interface %s (%s): mode %s%s%s", ifc->name,
-			   wgw_sides_name(ifc->sides), rung_modes[ifc->rung],
-			   ifc->why[0] ? "; above it: " : "", ifc->why);
+		if (ifc->rung == WGW_RUNG_FALLBACK || !ifc->xdp)
+			continue;
+		if (wgw_xdp_query_mode(ifc->xdp, &mode) == 0 && mode == WGW_XDP_MODE_NONE)
+			why = "the XDP program was removed from the interface";
+		for (unsigned w = 0; !why && w < d->nworkers; w++) {
+			int fp = atomic_load(&d->workers[w].failed_port);
+
+			if (fp > 0 && d->workers[w].ports[fp - 1]->ifindex == ifc->ifindex)
+				why = "an AF_XDP socket failed";
+		}
+		if (!why)
+			continue;
+		wgw_warn("interface %s: %s: moving it to the fallback path (sessions kept)",
+			 ifc->name, why);
+		snprintf(ifc->degraded_why, sizeof(ifc->degraded_why), "%s", why);
+		ifc->degraded = true;
+		ifc->rung = WGW_RUNG_FALLBACK;
+		rebuild = true;
 	}
-	return 0;
+	if (!rebuild && now >= next_retry) {
+		next_retry = now + DP_RETRY_S;
+		for (unsigned i = 0; i < d->nifs; i++) {
+			if (!d->ifs[i].degraded)
+				continue;
+			d->ifs[i].rung = d->ifs[i].rung_best;
+			rebuild = true;
+		}
+		if (rebuild) {
+			int err = dp_rebuild(d);
+
+			for (unsigned i = 0; i < d->nifs; i++) {
+				struct wgw_iface *ifc = &d->ifs[i];
+
+				if (!ifc->degraded)
+					continue;
+				if (ifc->rung == ifc->rung_best) {
+					ifc->degraded = false;
+					wgw_notice("interface %s: back on %s", ifc->name,
+						   rung_modes[ifc->rung]);
+				}
+			}
+			return err;
+		}
+		return 0;
+	}
+	if (!rebuild)
+		return 0;
+	return dp_rebuild(d);
 }
 
 /* ---------------------------------------------------------- next hops */
@@ -701,29 +878,41 @@ static int engine_up(struct wgw_daemon *d)
  * is answered, and the per-interface sysctls that make the kernel answer. */
 static int nat_claim(struct wgw_daemon *d)
 {
-	struct wgw_iface *lan = d->nifs == 2 ? &d->ifs[1] : &d->ifs[0];
+	struct wgw_iface *lan = iface_of(d, WGW_SIDE_LAN);
 	bool v4 = wgw_addr_is_v4(&d->cfg.nat);
 	char a[INET6_ADDRSTRLEN], path[WGW_SYSCTL_PATH_LEN];
-	struct wgw_nl_link lo;
+	const char *tun;
 	int err;
 
-	err = wgw_nl_link_by_name(d->nl, "lo", &lo);
-	if (err)
-		return err;
-	err = wgw_sysctl_inside_owner(&d->sysctls, lan->name, "lo", v4, !v4);
+	/* The TUN device owns G in every mode: the kernel answers ARP/NDP
+	 * for G on the LAN because its route leaves by another interface,
+	 * and what XDP does not steer reaches the fallback port. */
+	d->tun = wgw_tun_open("wgw%d", d->nworkers, lan->mtu);
+	if (!d->tun) {
+		wgw_err("TUN device for the NAT address: %s", strerror(errno));
+		return -errno;
+	}
+	tun = wgw_tun_name(d->tun);
+	err = wgw_sysctl_inside_owner(&d->sysctls, lan->name, tun, v4, !v4);
 	if (err) {
-		wgw_err("NAT address: interface settings on %s: %s", lan->name, strerror(-err));
+		wgw_err("NAT address: interface settings on %s and %s: %s", lan->name, tun,
+			err == -EOPNOTSUPP ? "this kernel has no per-interface IPv6 "
+			"force_forwarding (needs 6.17)" : strerror(-err));
 		return err;
 	}
 	/* Answer ARP for the proxied address at once, not after the random
 	 * proxy delay (up to 0.8 s by default) meant for routers. */
-	if (v4 && !snprintf(path, sizeof(path), "/proc/sys/net/ipv4/neigh/%s/proxy_delay",
-			    lan->name))
-		return -EINVAL;
-	if (v4)
-		wgw_sysctl_path_set(&d->sysctls, path, "0");
+	if (v4) {
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/neigh/%s/proxy_delay",
+			 lan->name);
+		err = wgw_sysctl_path_set(&d->sysctls, path, "0");
+		if (err)
+			wgw_warn("%s: %s: proxy ARP answers will be delayed", path,
+				 strerror(-err));
+	}
 	journal_write(d);
-	err = wgw_nl_claim(d->nl, &d->claim, &d->cfg.nat, lo.ifindex, lan->ifindex);
+	err = wgw_nl_claim(d->nl, &d->claim, &d->cfg.nat, wgw_tun_ifindex(d->tun),
+			   lan->ifindex);
 	if (err) {
 		wgw_err("NAT address %s on %s: %s", wgw_addr_str(&d->cfg.nat, a, sizeof(a)),
 			lan->name, strerror(-err));
@@ -740,6 +929,10 @@ static void nat_release(struct wgw_daemon *d)
 		d->claimed = false;
 	}
 	wgw_sysctl_restore(&d->sysctls);
+	if (d->tun) {
+		wgw_tun_close(d->tun);
+		d->tun = NULL;
+	}
 }
 
 static int signals_open(struct wgw_daemon *d)
@@ -799,25 +992,6 @@ static void cpus_for_workers(struct wgw_daemon *d, int *cpus)
 		cpus[i] = n ? avail[i % (unsigned)n] : -1;
 }
 
-static int workers_start(struct wgw_daemon *d)
-{
-	int cpus[WGW_MAX_QUEUES];
-	int err;
-
-	cpus_for_workers(d, cpus);
-	for (unsigned i = 0; i < d->nworkers; i++) {
-		struct wgw_worker *w = &d->workers[i];
-
-		err = wgw_worker_start(w);
-		if (err) {
-			wgw_err("worker %u: %s", i, strerror(-err));
-			return err;
-		}
-		(void)cpus;
-	}
-	return 0;
-}
-
 static void workers_config(struct wgw_daemon *d)
 {
 	int cpus[WGW_MAX_QUEUES];
@@ -839,7 +1013,7 @@ static void workers_config(struct wgw_daemon *d)
 static int control_loop(struct wgw_daemon *d)
 {
 	uint64_t now_ms = mono_ms(), next_refresh = now_ms + NH_REFRESH_MS;
-	uint64_t next_expire = now_ms;
+	uint64_t next_expire = now_ms, next_health = now_ms + DP_HEALTH_MS;
 	uint32_t next_gc = mono_s() + NH_GC_S;
 	uint32_t expire_budget;
 	struct pollfd fds[2];
@@ -907,10 +1081,17 @@ static int control_loop(struct wgw_daemon *d)
 				return -EIO;
 			}
 		}
+		if (now_ms >= next_health) {
+			next_health = now_ms + DP_HEALTH_MS;
+			if (dp_check(d, mono_s())) {
+				wgw_err("the data path cannot be rebuilt: stopping");
+				return -EIO;
+			}
+		}
 	}
 }
 
-int wgw_daemon_run(const struct wgw_config *cfg)
+int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 {
 	struct wgw_daemon *d;
 	int err, ret = 1;
@@ -921,6 +1102,8 @@ int wgw_daemon_run(const struct wgw_config *cfg)
 		return 1;
 	}
 	d->cfg = *cfg;
+	d->argc = argc;
+	d->argv = argv;
 	d->sigfd = -1;
 	d->pidfd = -1;
 	d->started = time(NULL);
@@ -991,6 +1174,8 @@ int wgw_daemon_run(const struct wgw_config *cfg)
 	workers_config(d);
 	if (dp_ladder(d))
 		goto out_dp;
+	for (unsigned i = 0; i < d->nifs; i++)
+		d->ifs[i].rung_best = d->ifs[i].rung;
 	/* Backends' next hops before the first packet needs them. */
 	for (unsigned i = 0; i < cfg->n_backends; i++)
 		wgw_nh_resolve_one(&d->nh, &cfg->backends[i].addr, nh_resolve, d, mono_s());
@@ -1005,8 +1190,7 @@ int wgw_daemon_run(const struct wgw_config *cfg)
 	log_counters(d);
 
 out_dp:
-	for (unsigned i = 0; i < d->nworkers; i++)
-		wgw_worker_stop(&d->workers[i]);
+	workers_stop(d);
 	dp_down(d);
 out_claim:
 	nat_release(d);

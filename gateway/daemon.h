@@ -22,6 +22,7 @@
 #include "netlink/sysctl.h"
 
 struct wgw_engine;
+struct wgw_tun;
 struct wgw_worker;
 struct wgw_xdp;
 
@@ -41,6 +42,12 @@ struct wgw_iface {
 	struct wgw_xdp *xdp;
 	struct wgw_ifprep prep;
 	bool prep_applied;
+	/* The fast path failed while running and the interface moved to
+	 * the fallback path; the control loop tries the XDP rung again
+	 * now and then (rung_best is where the ladder stopped at start). */
+	bool degraded;
+	enum wgw_rung rung_best;
+	char degraded_why[256];
 };
 
 struct wgw_daemon {
@@ -58,6 +65,10 @@ struct wgw_daemon {
 	struct wgw_sysctls sysctls;
 	struct wgw_worker *workers;
 	unsigned nworkers;
+	bool workers_running;
+	struct wgw_tun *tun;		/* owns the NAT address on the LAN side */
+	int argc;			/* the command line, for reload */
+	char **argv;
 	int sigfd;
 	int pidfd;
 	time_t started;			/* wall clock */
@@ -65,8 +76,10 @@ struct wgw_daemon {
 	bool nh_dirty;			/* a netlink change asks for a refresh */
 };
 
-/* Run the gateway until SIGTERM/SIGINT.  Returns the process exit code. */
-int wgw_daemon_run(const struct wgw_config *cfg);
+/* Run the gateway until SIGTERM/SIGINT.  argc/argv are kept for reload
+ * (the configuration is parsed again from them).  Returns the process
+ * exit code. */
+int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv);
 
 /* Human name of a side set: "wan", "lan", "wan+lan". */
 const char *wgw_sides_name(unsigned sides);

@@ -16,7 +16,11 @@ wraith_gatewayd_SOURCES = gateway/main.c
 
 # The daemon end to end in network namespaces (tests/netns/lab.sh), and the
 # demo that is the README's first command.
-TESTS += tests/netns/e2e_auto.sh
-EXTRA_DIST += tests/netns/lab.sh tests/netns/gateway_e2e.sh \
-	tests/netns/e2e_auto.sh tests/demo.sh tests/deps.sh tests/build.sh \
+# One test body (gateway_e2e.sh) runs once per data path: the ladder walked
+# automatically, the fallback path forced, and both mixed modes.
+E2E_TESTS = tests/netns/e2e_auto.sh tests/netns/e2e_fallback.sh \
+	tests/netns/e2e_mixed_wan.sh tests/netns/e2e_mixed_lan.sh
+TESTS += $(E2E_TESTS) tests/netns/ladder.sh
+EXTRA_DIST += tests/netns/lab.sh tests/netns/gateway_e2e.sh $(E2E_TESTS) \
+	tests/netns/ladder.sh tests/demo.sh tests/deps.sh tests/build.sh \
 	tests/check.sh

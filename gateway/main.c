@@ -78,7 +78,7 @@ int main(int argc, char **argv)
 	if (!cfg->foreground)
 		wgw_notice("running in the foreground (use a service manager to "
 			   "supervise the daemon; -f is implied)");
-	rc = wgw_daemon_run(cfg);
+	rc = wgw_daemon_run(cfg, argc, argv);
 	free(cfg);
 	return rc;
 }

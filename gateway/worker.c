@@ -349,6 +349,7 @@ int wgw_worker_start(struct wgw_worker *w)
 	if (!w->nports || !w->cfg.batch || w->cfg.batch > WGW_BATCH_MAX)
 		return -EINVAL;
 	atomic_store(&w->stop, false);
+	atomic_store(&w->failed_port, 0);
 	err = pthread_create(&w->thread, NULL, worker_main, w);
 	if (err)
 		return -err;

@@ -338,11 +338,11 @@ t_pps()
 	fp_client $VIP4:8420 $G4 --count 1
 	fp_fresh
 	l0=$(fp_stat tun_tx) w0=$(fp_stat udp_tx) t0=$(fp_stat time_ms) c0=$(fp_cpu_ticks)
-	out=$(wgw_in cl "$FP" flood --to $VIP4:8420 --seconds 2 --size 64 --window 512)
+	out=$(wgw_in cl "$FP" flood --to $VIP4:8420 --seconds 2 --size "${FP_PPS_SIZE:-64}" --window 512)
 	fp_fresh
 	l1=$(fp_stat tun_tx) w1=$(fp_stat udp_tx) t1=$(fp_stat time_ms) c1=$(fp_cpu_ticks)
 	wgw_log "flood: $out"
-	wgw_log "pps ${args[*]:-(defaults)}: UDP->TUN $(( (l1 - l0) * 1000 / (t1 - t0) )) TUN->UDP $(( (w1 - w0) * 1000 / (t1 - t0) )) (over $((t1 - t0)) ms incl. idle); gw CPU $(( (c1 - c0) * 1000000000 / hz / (l1 - l0 + w1 - w0 + 1) )) ns per datagram forwarded; GSO messages $(fp_stat udp_tx_gso_sends)"
+	wgw_log "pps ${FP_PPS_SIZE:-64}-byte ${args[*]:-(defaults)}: UDP->TUN $(( (l1 - l0) * 1000 / (t1 - t0) )) TUN->UDP $(( (w1 - w0) * 1000 / (t1 - t0) )) (over $((t1 - t0)) ms incl. idle); gw CPU $(( (c1 - c0) * 1000000000 / hz / (l1 - l0 + w1 - w0 + 1) )) ns per datagram forwarded; GSO messages $(fp_stat udp_tx_gso_sends)"
 	wgw_assert_ge $((l1 - l0)) 1000 "datagrams through the loop"
 	fp_check_clean
 }

@@ -141,6 +141,29 @@ t_spoof()
 	wgw_assert_le "$(wgw_kv "$r" loss_pct | cut -d. -f1)" 1 "real client: loss"
 }
 
+# A datagram larger than the client's path MTU arrives in fragments; XDP
+# passes fragments to the kernel, which reassembles them for the VIP
+# socket: the backend gets it whole, and the reply comes back.
+t_fragments()
+{
+	local r
+	wgw_lab_up "$1"
+	wgw_lab_backends
+	wgw_lab_gateway "${MODE_ARGS[@]}"
+	if [ "$1" = 4 ]; then
+		wgw_in cl ip route replace 203.0.113.0/24 via "$WGW_LAB_GW_WAN" mtu lock 1000
+	else
+		wgw_in cl ip -6 route replace 2001:db8:f::/64 via "$WGW_LAB_GW_WAN" mtu 1280
+	fi
+	r="$WGW_TMP/client.txt"
+	wgw_lab_client -n 10 --sockets 5 -s 1400 -d 1 --pps 500 --expect-clean \
+		--expect-loss-max 1 >"$r" || { cat "$r"; wgw_fail "client"; }
+	wgw_assert_ge "$(wgw_kv "$r" rx_packets)" 400 "replies to fragmented datagrams"
+	wgw_assert_eq "$(csum_errors be)" 0 "checksum errors at the backends"
+	wgw_assert_ge $(( $(wgw_nstat gw IpReasmOKs || echo 0) + \
+		$(wgw_nstat gw Ip6ReasmOKs || echo 0) )) 1 "datagrams reassembled by the gateway's kernel"
+}
+
 # Idle state expires: mappings and CIDs go back to zero.
 t_expiry()
 {
@@ -262,6 +285,8 @@ run "migrate to a new address" t_migrate 4 addr
 run "migrate IPv6 to a new address" t_migrate 6 addr
 run "routing consistent per endpoint" t_endpoint_consistency
 run "spoofed CID" t_spoof
+run "fragmented datagrams IPv4" t_fragments 4
+run "fragmented datagrams IPv6" t_fragments 6
 run "expiry" t_expiry
 run "other traffic untouched" t_other_traffic
 run "clean exit IPv4" t_clean_exit 4
