@@ -409,6 +409,10 @@ static int dp_attach(struct wgw_daemon *d, struct wgw_iface *ifc)
 		return err;
 	}
 	if (ifc->sides & WGW_SIDE_WAN) {
+		err = wgw_xdp_set_handshake_limit(ifc->xdp, d->cfg.handshake_rate,
+						  d->cfg.handshake_burst);
+		if (err)
+			return err;
 		for (unsigned i = 0; i < d->cfg.n_vips; i++) {
 			const struct wgw_vip *v = &d->cfg.vips[i];
 
@@ -1109,6 +1113,21 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 	d->started = time(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &d->started_mono);
 
+	if (cfg->verbose) {
+		char *buf = NULL, *line, *save;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		if (f) {
+			wgw_config_print(cfg, f);
+			fclose(f);
+			for (line = strtok_r(buf, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save))
+				if (line[0] && line[0] != '#')
+					wgw_info("config: %s", line);
+			free(buf);
+		}
+	}
 	err = signals_open(d);
 	if (err) {
 		wgw_err("signals: %s", strerror(-err));

@@ -69,9 +69,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (cfg->check_config) {
-		if (cfg->verbose)
-			wgw_config_print(cfg, stdout);
-		printf("configuration OK\n");
+		wgw_config_print(cfg, stdout);
+		printf("# configuration OK\n");
 		free(cfg);
 		return 0;
 	}

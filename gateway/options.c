@@ -98,6 +98,16 @@ const struct wgw_option wgw_options[] = {
 	  FIELD(mapping_timeout_s), .min = 5, .max = 86400, .def = "120",
 	  .metavar = "SECONDS", .group = G_ENGINE,
 	  .help = "idle time after which a NAT mapping is freed" },
+	{ .name = "handshake-rate", .type = WGW_OPT_UINT,
+	  FIELD(handshake_rate), .min = 0, .max = 10000000, .def = "0",
+	  .metavar = "N", .group = G_ENGINE,
+	  .help = "handshakes per second accepted from one source address "
+		  "(IPv6: one /64), dropped in XDP beyond that; 0 = no limit" },
+	{ .name = "handshake-burst", .type = WGW_OPT_UINT,
+	  FIELD(handshake_burst), .min = 1, .max = 10000000, .def = "64",
+	  .metavar = "N", .group = G_ENGINE,
+	  .help = "handshakes one source may send at once before "
+		  "--handshake-rate applies" },
 
 	/* AF_XDP and UMEM: defaults from the WRAITH AF_XDP transport design */
 	{ .name = "frame-size", .type = WGW_OPT_UINT, .flags = WGW_OPTF_POW2,

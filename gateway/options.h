@@ -115,6 +115,8 @@ struct wgw_config {
 	uint32_t max_mappings;		/* NAT mappings */
 	uint32_t session_timeout_s;	/* seconds */
 	uint32_t mapping_timeout_s;	/* seconds */
+	uint32_t handshake_rate;	/* per second per source, 0 = off */
+	uint32_t handshake_burst;	/* handshakes */
 
 	/* AF_XDP and UMEM. */
 	uint32_t frame_size;		/* bytes */
