@@ -19,7 +19,15 @@
  * a frame whose source is not one of this port's sockets is dropped and
  * counted, never sent from another address.  Because each socket is bound
  * to one VIP address, replies always leave from the address the client
- * used (no IP_PKTINFO needed).
+ * used (no IP_PKTINFO needed).  Runs of same-size datagrams to one client
+ * leave as one UDP GSO message (UDP_SEGMENT), payloads gathered from the
+ * frames without a copy.
+ *
+ * No UDP GRO on RX: a coalesced buffer would have to be cut into one frame
+ * per datagram with a copy each (every datagram needs its own header in
+ * front, and the engine works frame by frame), which undoes the copy-free
+ * receive; and GRO only merges back-to-back datagrams of one flow, while
+ * a VIP sees many small client flows.
  */
 #ifndef WGW_FALLBACK_UDP_H
 #define WGW_FALLBACK_UDP_H
