@@ -720,7 +720,8 @@ static int dp_check(struct wgw_daemon *d, uint32_t now)
 
 /* ---------------------------------------------------------- next hops */
 
-static int nh_resolve(void *ctx, const union wgw_addr *dst, int *ifindex, uint8_t mac[6])
+static int nh_resolve(void *ctx, const union wgw_addr *dst, int *ifindex,
+		      union wgw_addr *via, uint8_t mac[6])
 {
 	struct wgw_daemon *d = ctx;
 	struct wgw_nexthop nh;
@@ -730,6 +731,7 @@ static int nh_resolve(void *ctx, const union wgw_addr *dst, int *ifindex, uint8_
 	if (err && err != -EAGAIN && err != -EHOSTUNREACH)
 		return err;
 	*ifindex = nh.ifindex;
+	*via = nh.via;
 	if (err)
 		return -EAGAIN;	/* a new resolution was started */
 	memcpy(mac, nh.dst_mac, 6);
@@ -742,6 +744,10 @@ static void nl_changed(const struct wgw_nl_change *c, void *arg)
 
 	switch (c->event) {
 	case WGW_NL_EV_NEIGH:
+		/* Only what goes to or through that neighbour changes. */
+		if (d->nh_init)
+			wgw_nh_refresh_neigh(&d->nh, nh_resolve, d, &c->addr);
+		break;
 	case WGW_NL_EV_ROUTE:
 	case WGW_NL_EV_RESYNC:
 		d->nh_dirty = true;
@@ -1020,7 +1026,7 @@ static int control_loop(struct wgw_daemon *d)
 	uint64_t next_expire = now_ms, next_health = now_ms + DP_HEALTH_MS;
 	uint32_t next_gc = mono_s() + NH_GC_S;
 	uint32_t expire_budget;
-	struct pollfd fds[2];
+	struct pollfd fds[3];
 	int rc = 0;
 
 	/* A full pass over both tables every EXPIRE_PASSES_S seconds. */
@@ -1028,8 +1034,9 @@ static int control_loop(struct wgw_daemon *d)
 			(EXPIRE_PASSES_S * 1000 / 100) + 64;
 	fds[0] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
 	fds[1] = (struct pollfd){ .fd = wgw_nl_watcher_fd(d->nl), .events = POLLIN };
+	fds[2] = (struct pollfd){ .fd = wgw_nh_wake_fd(&d->nh), .events = POLLIN };
 	for (;;) {
-		if (poll(fds, 2, CTL_TICK_MS) < 0 && errno != EINTR) {
+		if (poll(fds, 3, CTL_TICK_MS) < 0 && errno != EINTR) {
 			wgw_err("poll: %s", strerror(errno));
 			return -errno;
 		}
@@ -1059,6 +1066,8 @@ static int control_loop(struct wgw_daemon *d)
 			if (n < 0)
 				wgw_log_ratelimited(LOG_WARNING, "netlink: %s", strerror(-n));
 		}
+		if (fds[2].revents & POLLIN)
+			wgw_nh_wake_clear(&d->nh);
 		now_ms = mono_ms();
 		wgw_nh_process(&d->nh, nh_resolve, d, mono_s());
 		if (d->nh_dirty) {

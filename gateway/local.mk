@@ -24,3 +24,11 @@ TESTS += $(E2E_TESTS) tests/netns/ladder.sh
 EXTRA_DIST += tests/netns/lab.sh tests/netns/gateway_e2e.sh $(E2E_TESTS) \
 	tests/netns/ladder.sh tests/demo.sh tests/deps.sh tests/build.sh \
 	tests/check.sh
+
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_nexthop
+TESTS += tests/unit/test_nexthop
+tests_unit_test_nexthop_SOURCES = tests/unit/test_nexthop.c
+tests_unit_test_nexthop_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_nexthop_LDADD = $(LDADD) $(CHECK_LIBS)
+endif

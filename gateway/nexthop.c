@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "gateway/log.h"
 #include "gateway/nexthop.h"
@@ -51,6 +53,16 @@ int wgw_nh_init(struct wgw_nh *nh, uint32_t capacity, unsigned nworkers)
 		return -ENOMEM;
 	}
 	memset(nh->readers, 0, nworkers * sizeof(*nh->readers));
+	nh->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (nh->wake_fd < 0) {
+		int err = -errno;
+
+		free(nh->readers);
+		free(nh->rings);
+		free(nh->table);
+		memset(nh, 0, sizeof(*nh));
+		return err;
+	}
 	wgw_qsbr_init(&nh->qsbr, nh->readers, nworkers);
 	nh->capacity = capacity;
 	nh->nrings = nworkers;
@@ -62,7 +74,22 @@ void wgw_nh_fini(struct wgw_nh *nh)
 	free(nh->table);
 	free(nh->rings);
 	free(nh->readers);
+	if (nh->wake_fd > 0)
+		close(nh->wake_fd);
 	memset(nh, 0, sizeof(*nh));
+}
+
+int wgw_nh_wake_fd(const struct wgw_nh *nh)
+{
+	return nh->wake_fd;
+}
+
+void wgw_nh_wake_clear(struct wgw_nh *nh)
+{
+	uint64_t v;
+
+	if (read(nh->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		wgw_dbg("next-hop wake-up: %s", strerror(errno));
 }
 
 bool wgw_nh_request(struct wgw_nh *nh, unsigned w, const union wgw_addr *dst)
@@ -75,13 +102,19 @@ bool wgw_nh_request(struct wgw_nh *nh, unsigned w, const union wgw_addr *dst)
 		return false;
 	r->ent[head & (WGW_NH_REQ_RING - 1)] = *dst;
 	atomic_store_explicit(&r->head, head + 1, memory_order_release);
+	if (head == tail) {
+		uint64_t one = 1;
+
+		/* Nothing to do on failure: the control loop also polls. */
+		(void)!write(nh->wake_fd, &one, sizeof(one));
+	}
 	return true;
 }
 
 /* Writer-only insert of a new destination; the table holds no entry for it. */
 static struct wgw_nh_slot *nh_insert(struct wgw_nh *nh, struct wgw_nh_table *t,
-				     const union wgw_addr *dst, int ifindex,
-				     uint64_t val, uint32_t now)
+				     const union wgw_addr *dst, const union wgw_addr *via,
+				     int ifindex, uint64_t val, uint32_t now)
 {
 	uint32_t i = wgw_nh_hash(dst) & t->mask;
 	struct wgw_nh_slot *s;
@@ -98,6 +131,7 @@ static struct wgw_nh_slot *nh_insert(struct wgw_nh *nh, struct wgw_nh_table *t,
 		i = (i + 1) & t->mask;
 	}
 	s->dst = *dst;
+	s->via = *via;
 	s->ifindex = ifindex;
 	atomic_store_explicit(&s->last_used, now, memory_order_relaxed);
 	/* Publishes dst and ifindex with the state. */
@@ -112,11 +146,12 @@ static int nh_resolve_into(struct wgw_nh *nh, struct wgw_nh_slot *s,
 			   void *ctx, uint32_t now)
 {
 	struct wgw_nh_table *t = nh->table;
+	union wgw_addr via = *dst;
 	uint8_t mac[6] = { 0 };
 	int ifindex = 0, rc;
 	uint64_t val;
 
-	rc = fn(ctx, dst, &ifindex, mac);
+	rc = fn(ctx, dst, &ifindex, &via, mac);
 	if (rc == 0)
 		val = nh_pack(WGW_NH_RESOLVED, mac);
 	else if (rc == -EAGAIN)
@@ -125,7 +160,7 @@ static int nh_resolve_into(struct wgw_nh *nh, struct wgw_nh_slot *s,
 		val = nh_pack(WGW_NH_UNREACHABLE, NULL);
 
 	if (!s)
-		return nh_insert(nh, t, dst, ifindex, val, now) ? 1 : -ENOSPC;
+		return nh_insert(nh, t, dst, &via, ifindex, val, now) ? 1 : -ENOSPC;
 	if (rc == 0 && ifindex != s->ifindex) {
 		/*
 		 * The route now leaves by another interface.  ifindex is
@@ -138,6 +173,7 @@ static int nh_resolve_into(struct wgw_nh *nh, struct wgw_nh_slot *s,
 		atomic_fetch_add(&nh->generation, 1);
 		return 1;
 	}
+	s->via = via;
 	if (atomic_load_explicit(&s->val, memory_order_relaxed) == val)
 		return 0;
 	atomic_store_explicit(&s->val, val, memory_order_release);
@@ -203,6 +239,32 @@ int wgw_nh_refresh(struct wgw_nh *nh, wgw_nh_resolve_fn fn, void *ctx, bool pend
 	return changed;
 }
 
+int wgw_nh_refresh_neigh(struct wgw_nh *nh, wgw_nh_resolve_fn fn, void *ctx,
+			 const union wgw_addr *addr)
+{
+	struct wgw_nh_table *t = nh->table;
+	int changed = 0;
+
+	for (uint32_t i = 0; i <= t->mask; i++) {
+		struct wgw_nh_slot *s = &t->slots[i];
+		unsigned st = wgw_nh_val_state(atomic_load(&s->val));
+		union wgw_addr dst;
+
+		if (st == WGW_NH_EMPTY)
+			continue;
+		if (st != WGW_NH_PENDING && !wgw_addr_eq(&s->via, addr) &&
+		    !wgw_addr_eq(&s->dst, addr))
+			continue;
+		dst = s->dst;
+		if (nh_resolve_into(nh, s, &dst, fn, ctx,
+				    atomic_load_explicit(&s->last_used, memory_order_relaxed)) > 0)
+			changed++;
+	}
+	if (changed)
+		atomic_fetch_add(&nh->generation, 1);
+	return changed;
+}
+
 int wgw_nh_gc(struct wgw_nh *nh, uint32_t now, uint32_t idle_s)
 {
 	struct wgw_nh_table *old = nh->table, *t;
@@ -222,7 +284,7 @@ int wgw_nh_gc(struct wgw_nh *nh, uint32_t now, uint32_t idle_s)
 			dropped++;
 			continue;
 		}
-		nh_insert(nh, t, &s->dst, s->ifindex, v, used);
+		nh_insert(nh, t, &s->dst, &s->via, s->ifindex, v, used);
 	}
 	if (!dropped) {
 		free(t);

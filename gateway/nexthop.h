@@ -34,6 +34,7 @@ enum wgw_nh_state {
  * see both in one atomic load. */
 struct wgw_nh_slot {
 	union wgw_addr dst;	/* immutable once the state is not EMPTY */
+	union wgw_addr via;	/* next hop (dst itself when on-link); writer only */
 	int32_t ifindex;	/* egress interface, immutable likewise */
 	_Atomic uint32_t last_used; /* seconds, written by readers (relaxed) */
 	_Atomic uint64_t val;
@@ -63,12 +64,13 @@ struct wgw_nh {
 	unsigned nrings;
 	struct wgw_nh_reqring *rings;	/* one per worker */
 	uint64_t full_events;		/* inserts refused: table full */
+	int wake_fd;			/* eventfd: a request was posted */
 };
 
 /* Answer of the resolver: 0 resolved (ifindex, mac set), -EAGAIN pending
  * (the kernel was asked), another negative errno: unreachable. */
 typedef int (*wgw_nh_resolve_fn)(void *ctx, const union wgw_addr *dst,
-				 int *ifindex, uint8_t mac[6]);
+				 int *ifindex, union wgw_addr *via, uint8_t mac[6]);
 
 int wgw_nh_init(struct wgw_nh *nh, uint32_t capacity, unsigned nworkers);
 void wgw_nh_fini(struct wgw_nh *nh);
@@ -134,7 +136,9 @@ static inline void wgw_nh_val_mac(uint64_t v, uint8_t mac[6])
 		mac[i] = (uint8_t)(v >> (8 * (5 - i)));
 }
 
-/* Post a resolution request from worker w; false when its ring is full. */
+/* Post a resolution request from worker w; false when its ring is full.
+ * The first request of an empty ring also wakes the control thread
+ * (one eventfd write: requests are per new destination, not per packet). */
 bool wgw_nh_request(struct wgw_nh *nh, unsigned w, const union wgw_addr *dst);
 
 /*
@@ -146,10 +150,17 @@ bool wgw_nh_request(struct wgw_nh *nh, unsigned w, const union wgw_addr *dst);
  */
 int wgw_nh_process(struct wgw_nh *nh, wgw_nh_resolve_fn fn, void *ctx, uint32_t now);
 int wgw_nh_refresh(struct wgw_nh *nh, wgw_nh_resolve_fn fn, void *ctx, bool pending_only);
+/* After a change of neighbour addr: re-resolve the entries that go to or
+ * through it, and the pending ones. */
+int wgw_nh_refresh_neigh(struct wgw_nh *nh, wgw_nh_resolve_fn fn, void *ctx,
+			 const union wgw_addr *addr);
 int wgw_nh_gc(struct wgw_nh *nh, uint32_t now, uint32_t idle_s);
 /* Insert or update one destination directly (backends at start). */
 int wgw_nh_resolve_one(struct wgw_nh *nh, const union wgw_addr *dst,
 		       wgw_nh_resolve_fn fn, void *ctx, uint32_t now);
 uint32_t wgw_nh_count(const struct wgw_nh *nh);
+/* The descriptor to poll for requests; read it with wgw_nh_wake_clear(). */
+int wgw_nh_wake_fd(const struct wgw_nh *nh);
+void wgw_nh_wake_clear(struct wgw_nh *nh);
 
 #endif

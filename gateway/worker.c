@@ -88,6 +88,14 @@ static inline void worker_queue_tx(struct wgw_worker *w, unsigned side,
 		w->tx_wan[w->ntx_wan++] = *b;
 }
 
+static bool worker_held_for(const struct wgw_worker *w, const union wgw_addr *dst)
+{
+	for (unsigned i = 0; i < w->nheld; i++)
+		if (wgw_addr_eq(&w->held[i].dst, dst))
+			return true;
+	return false;
+}
+
 /*
  * Fill in the Ethernet addresses for a frame leaving by an AF_XDP port.
  * Returns 1 when the frame may be sent, 0 when it was held or dropped.
@@ -101,7 +109,10 @@ static int worker_l2(struct wgw_worker *w, struct wgw_port *out, unsigned side,
 	uint8_t mac[6];
 
 	if (!s) {
-		if (!wgw_nh_request(w->nh, w->cfg.id, dst))
+		/* One request per destination: packets already held for it
+		 * asked (a scan of the hold queue, on the miss path only). */
+		if (!from_hold && !worker_held_for(w, dst) &&
+		    !wgw_nh_request(w->nh, w->cfg.id, dst))
 			w->st.nh_req_full++;
 		goto hold;
 	}

@@ -26,7 +26,7 @@ struct wgw_xsk_umem;
 
 #define WGW_BATCH_MAX 256	/* packets per RX burst, upper bound of --batch */
 #define WGW_WORKER_MAX_PORTS 4
-#define WGW_HOLD_MAX 256	/* packets waiting for a next hop, per worker */
+#define WGW_HOLD_MAX 1024	/* packets waiting for a next hop, per worker */
 #define WGW_HOLD_MS 500		/* longest wait for a next hop, milliseconds */
 
 /* Per-worker counters of what the loop itself decided (the engine and the
