@@ -469,6 +469,14 @@ struct wgw_tun *wgw_tun_open(const char *name, unsigned nqueues, unsigned mtu)
 		if (err)
 			goto err_link;
 	}
+	/* Each queue buffers what the kernel routes to G until the worker
+	 * reads it: the default 500 packets is a few hundred microseconds of
+	 * traffic, less than a worker may be off its CPU on a busy box. */
+	ifr.ifr_qlen = WGW_TUN_TXQUEUELEN;
+	err = tun_ifreq(SIOCSIFTXQLEN, &ifr);
+	if (err)
+		wgw_warn("tun %s: cannot set txqueuelen %u: %s", t->name,
+			 WGW_TUN_TXQUEUELEN, strerror(-err));
 	err = tun_ifreq(SIOCGIFFLAGS, &ifr);
 	if (!err) {
 		ifr.ifr_flags |= IFF_UP;

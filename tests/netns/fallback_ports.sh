@@ -101,6 +101,8 @@ fp_setup()
 	TUN=$tun
 	[ "$(wgw_in gw cat /sys/class/net/"$tun"/tun_flags)" != "" ] ||
 		wgw_fail "TUN $tun missing"
+	wgw_assert_eq 4096 "$(wgw_in gw cat /sys/class/net/"$tun"/tx_queue_len)" "TUN txqueuelen"
+	wgw_in gw ip link show "$tun" | grep -q "[<,]UP[,>]" || wgw_fail "TUN $tun is not up"
 
 	# G lives behind the TUN; the LAN side answers ARP/NDP for it.
 	wgw_in gw ip route add $G4/32 dev "$tun" || wgw_fail "route G4"
