@@ -653,6 +653,38 @@ static int dp_rebuild(struct wgw_daemon *d)
 }
 
 /*
+ * An interface that was deleted exists again: take its new index and
+ * address, set up the NAT address on it again if it is the LAN side, drop
+ * next hops that pointed at the old device, and let the ladder try its
+ * best rung.  Returns 0, or -errno (logged) to try again later.
+ */
+static int nat_reclaim(struct wgw_daemon *d);
+
+static int iface_take_back(struct wgw_daemon *d, struct wgw_iface *ifc)
+{
+	struct wgw_nl_link l;
+	int err;
+
+	err = wgw_nl_link_by_name(d->nl, ifc->name, &l);
+	if (err)
+		return err;
+	ifc->ifindex = l.ifindex;
+	ifc->mtu = l.mtu;
+	memcpy(ifc->mac, l.mac, 6);
+	ifc->gone = ifc->back = false;
+	if (ifc->sides & WGW_SIDE_LAN) {
+		err = nat_reclaim(d);
+		if (err)
+			wgw_err("interface %s: NAT address: %s (retrying)", ifc->name,
+				strerror(-err));
+	}
+	wgw_nh_flush(&d->nh);
+	ifc->rung = ifc->rung_best;
+	ifc->degraded = false;
+	return 0;
+}
+
+/*
  * Run-time health of the fast path, from the control loop: an interface
  * whose program is gone (detached by someone else, the device reset) or
  * whose socket failed moves to the fallback path; a degraded one tries its
@@ -668,11 +700,21 @@ static int dp_check(struct wgw_daemon *d, uint32_t now)
 		enum wgw_xdp_mode mode;
 		const char *why = NULL;
 
+		if (ifc->back) {
+			if (iface_take_back(d, ifc))
+				continue;
+			rebuild = true;
+			continue;
+		}
 		if (ifc->rung == WGW_RUNG_FALLBACK || !ifc->xdp)
 			continue;
-		if (wgw_xdp_query_mode(ifc->xdp, &mode) == 0 && mode == WGW_XDP_MODE_NONE)
+		if (ifc->gone)
+			why = "the interface was deleted";
+		else if (wgw_xdp_query_mode(ifc->xdp, &mode) == 0 && mode == WGW_XDP_MODE_NONE)
 			why = "the XDP program was removed from the interface";
 		for (unsigned w = 0; !why && w < d->nworkers; w++) {
+			if (!d->workers[w].nports)
+				continue;
 			int fp = atomic_load(&d->workers[w].failed_port);
 
 			if (fp > 0 && d->workers[w].ports[fp - 1]->ifindex == ifc->ifindex)
@@ -690,7 +732,7 @@ static int dp_check(struct wgw_daemon *d, uint32_t now)
 	if (!rebuild && now >= next_retry) {
 		next_retry = now + DP_RETRY_S;
 		for (unsigned i = 0; i < d->nifs; i++) {
-			if (!d->ifs[i].degraded)
+			if (!d->ifs[i].degraded || d->ifs[i].gone)
 				continue;
 			d->ifs[i].rung = d->ifs[i].rung_best;
 			rebuild = true;
@@ -756,10 +798,23 @@ static void nl_changed(const struct wgw_nl_change *c, void *arg)
 		for (unsigned i = 0; i < d->nifs; i++) {
 			struct wgw_iface *ifc = &d->ifs[i];
 
-			if (ifc->ifindex != c->ifindex)
+			if (ifc->ifindex != c->ifindex) {
+				struct wgw_nl_link l;
+
+				/* Our interface, deleted earlier, created again
+				 * (a new ifindex under the same name). */
+				if (ifc->gone && c->action != WGW_NL_REMOVED &&
+				    !wgw_nl_link_get(d->nl, c->ifindex, &l) &&
+				    !strcmp(l.name, ifc->name)) {
+					wgw_notice("interface %s is back (index %d)",
+						   ifc->name, c->ifindex);
+					ifc->back = true;
+				}
 				continue;
+			}
 			if (c->action == WGW_NL_REMOVED) {
 				wgw_warn("interface %s went away", ifc->name);
+				ifc->gone = true;
 			} else if (c->link_changed & (WGW_NL_LINK_UP_CHANGED |
 						       WGW_NL_LINK_CARRIER_CHANGED)) {
 				wgw_notice("interface %s is %s%s", ifc->name,
@@ -818,6 +873,31 @@ static void log_counters(struct wgw_daemon *d)
 			if (c[k] && k > 1)
 				wgw_notice("worker %u %s: %" PRIu64, wi,
 					   wgw_worker_counter_name(k), c[k]);
+	}
+	for (unsigned wi = 0; wi < d->nworkers; wi++) {
+		for (unsigned p = 0; p < d->workers[wi].nports; p++) {
+			struct wgw_port *port = d->workers[wi].ports[p];
+			struct wgw_port_stats ps;
+			struct xdp_statistics xs;
+
+			port->ops->stats(port, &ps);
+			wgw_notice("port %s %s queue %u: rx %" PRIu64 " tx %" PRIu64
+				   " tx_dropped %" PRIu64 " errors %" PRIu64,
+				   port->ops->kind, port->ifname[0] ? port->ifname : "-",
+				   port->queue, ps.rx_packets, ps.tx_packets, ps.tx_dropped,
+				   ps.rx_errors + ps.tx_errors);
+			if (wgw_port_is_xsk(port) && !wgw_xsk_port_xdp_stats(port, &xs))
+				wgw_notice("xsk %s queue %u: rx_dropped %llu rx_invalid %llu "
+					   "rx_ring_full %llu fill_ring_empty %llu "
+					   "tx_invalid %llu tx_ring_empty %llu",
+					   port->ifname, port->queue,
+					   (unsigned long long)xs.rx_dropped,
+					   (unsigned long long)xs.rx_invalid_descs,
+					   (unsigned long long)xs.rx_ring_full,
+					   (unsigned long long)xs.rx_fill_ring_empty_descs,
+					   (unsigned long long)xs.tx_invalid_descs,
+					   (unsigned long long)xs.tx_ring_empty_descs);
+		}
 	}
 	for (unsigned i = 0; i < d->nifs; i++) {
 		uint64_t c[WGW_XDP_CNT_MAX];
@@ -943,6 +1023,37 @@ static void nat_release(struct wgw_daemon *d)
 		wgw_tun_close(d->tun);
 		d->tun = NULL;
 	}
+}
+
+/* The LAN device was created again: its per-interface settings and the
+ * proxy entry went with the old one. */
+static int nat_reclaim(struct wgw_daemon *d)
+{
+	struct wgw_iface *lan = iface_of(d, WGW_SIDE_LAN);
+	bool v4 = wgw_addr_is_v4(&d->cfg.nat);
+	char path[WGW_SYSCTL_PATH_LEN];
+	int err;
+
+	err = wgw_sysctl_inside_owner(&d->sysctls, lan->name, wgw_tun_name(d->tun), v4, !v4);
+	if (err)
+		return err;
+	if (v4) {
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/neigh/%s/proxy_delay",
+			 lan->name);
+		wgw_sysctl_path_set(&d->sysctls, path, "0");
+	}
+	if (d->claimed) {
+		wgw_nl_release(d->nl, &d->claim);
+		d->claimed = false;
+	}
+	journal_write(d);
+	err = wgw_nl_claim(d->nl, &d->claim, &d->cfg.nat, wgw_tun_ifindex(d->tun),
+			   lan->ifindex);
+	if (err)
+		return err;
+	d->claimed = true;
+	journal_write(d);
+	return 0;
 }
 
 static int signals_open(struct wgw_daemon *d)

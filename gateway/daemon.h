@@ -46,6 +46,8 @@ struct wgw_iface {
 	 * the fallback path; the control loop tries the XDP rung again
 	 * now and then (rung_best is where the ladder stopped at start). */
 	bool degraded;
+	bool gone;			/* deleted; waiting for it to come back */
+	bool back;			/* created again, not yet taken up */
 	enum wgw_rung rung_best;
 	char degraded_why[256];
 };

@@ -299,6 +299,19 @@ int wgw_nh_gc(struct wgw_nh *nh, uint32_t now, uint32_t idle_s)
 	return dropped;
 }
 
+int wgw_nh_flush(struct wgw_nh *nh)
+{
+	struct wgw_nh_table *old = nh->table, *t = nh_table_alloc(nh->capacity);
+
+	if (!t)
+		return -ENOMEM;
+	atomic_store_explicit(&nh->table, t, memory_order_release);
+	wgw_qsbr_synchronize(&nh->qsbr);
+	free(old);
+	atomic_fetch_add(&nh->generation, 1);
+	return 0;
+}
+
 uint32_t wgw_nh_count(const struct wgw_nh *nh)
 {
 	return nh->table->used;

@@ -159,6 +159,9 @@ int wgw_nh_gc(struct wgw_nh *nh, uint32_t now, uint32_t idle_s);
 int wgw_nh_resolve_one(struct wgw_nh *nh, const union wgw_addr *dst,
 		       wgw_nh_resolve_fn fn, void *ctx, uint32_t now);
 uint32_t wgw_nh_count(const struct wgw_nh *nh);
+/* Forget every entry (an interface was replaced); waits for a grace
+ * period.  0 or -ENOMEM. */
+int wgw_nh_flush(struct wgw_nh *nh);
 /* The descriptor to poll for requests; read it with wgw_nh_wake_clear(). */
 int wgw_nh_wake_fd(const struct wgw_nh *nh);
 void wgw_nh_wake_clear(struct wgw_nh *nh);
