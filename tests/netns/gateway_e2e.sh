@@ -54,9 +54,10 @@ csum_errors()
 t_forward()
 {
 	local fam=$1 q=${2:-1} r
+	shift 2
 	wgw_lab_up "$fam" "$q"
 	wgw_lab_backends
-	wgw_lab_gateway "${MODE_ARGS[@]}"
+	wgw_lab_gateway "${MODE_ARGS[@]}" "$@"
 	r="$WGW_TMP/client.txt"
 	wgw_lab_client -n 90 --sockets 30 -d 2 --pps 20000 --expect-clean \
 		--expect-loss-max 1 --json "$WGW_TMP/client.json" >"$r" ||
@@ -277,9 +278,11 @@ run()
 	wgw_run "$@"
 }
 
-run "forward IPv4" t_forward 4
-run "forward IPv6" t_forward 6
+run "forward IPv4" t_forward 4 1
+run "forward IPv6" t_forward 6 1
 run "forward IPv4, 4 queues" t_forward 4 4
+run "forward IPv4, workers spinning" t_forward 4 1 --wait spin
+run "forward IPv4, preferred busy polling" t_forward 4 1 --wait busy-poll
 run "migrate to a new port" t_migrate 4 port
 run "migrate to a new address" t_migrate 4 addr
 run "migrate IPv6 to a new address" t_migrate 6 addr
