@@ -17,3 +17,8 @@ tests_tools_wraith_backend_LDADD = -lpthread -lm
 EXTRA_DIST += tests/netns/lib.sh
 TESTS += tests/netns/harness_selftest.sh tests/netns/tools_selftest.sh
 EXTRA_DIST += tests/netns/harness_selftest.sh tests/netns/tools_selftest.sh
+
+# libFuzzer targets: built only by "make fuzz" / "make fuzz-smoke".
+include tests/fuzz/local.mk
+
+include tests/bench/local.mk
