@@ -600,7 +600,18 @@ void wgw_udp_port_stats(const struct wgw_port *port, struct wgw_udp_stats *out)
 
 /* ---------------------------------------------------------------- setup */
 
-static int udp_sock_open(struct udp_sock *s, const struct wgw_udp_cfg *cfg)
+/* Set a socket buffer size, past net.core.[rw]mem_max when we may. */
+static int udp_sock_buf(int fd, int force_opt, int opt, int bytes)
+{
+	if (!setsockopt(fd, SOL_SOCKET, force_opt, &bytes, sizeof(bytes)))
+		return 0;
+	if (errno != EPERM)
+		return -1;
+	return setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof(bytes));
+}
+
+static int udp_sock_open(struct udp_sock *s, const struct wgw_udp_cfg *cfg,
+			 int rcvbuf, int sndbuf)
 {
 	union udp_sa sa;
 	socklen_t salen;
@@ -611,11 +622,8 @@ static int udp_sock_open(struct udp_sock *s, const struct wgw_udp_cfg *cfg)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)))
 		goto err;
-	if (cfg->rcvbuf > 0 &&
-	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cfg->rcvbuf, sizeof(cfg->rcvbuf)))
-		goto err;
-	if (cfg->sndbuf > 0 &&
-	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cfg->sndbuf, sizeof(cfg->sndbuf)))
+	if (udp_sock_buf(fd, SO_RCVBUFFORCE, SO_RCVBUF, rcvbuf) ||
+	    udp_sock_buf(fd, SO_SNDBUFFORCE, SO_SNDBUF, sndbuf))
 		goto err;
 	memset(&sa, 0, sizeof(sa));
 	if (s->family == AF_INET) {
@@ -649,6 +657,13 @@ err:
 	return err;
 }
 
+static int udp_default_buf(unsigned nsocks)
+{
+	unsigned b = WGW_UDP_BUF_BUDGET / nsocks;
+
+	return (int)(b < WGW_UDP_BUF_MIN ? WGW_UDP_BUF_MIN : b);
+}
+
 static const char *udp_vip_str(const struct wgw_vip *v, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
@@ -670,7 +685,7 @@ struct wgw_port *wgw_udp_port_create(struct wgw_pool *pool,
 	char vs[INET6_ADDRSTRLEN + 16];
 	struct udp_port *p;
 	unsigned total = 0, i, nslots;
-	int err;
+	int err, rcvbuf, sndbuf;
 
 	if (!pool || !vips || !nvips || !cfg) {
 		errno = EINVAL;
@@ -707,6 +722,9 @@ struct wgw_port *wgw_udp_port_create(struct wgw_pool *pool,
 		errno = E2BIG;
 		return NULL;
 	}
+
+	rcvbuf = cfg->rcvbuf > 0 ? cfg->rcvbuf : udp_default_buf(total);
+	sndbuf = cfg->sndbuf > 0 ? cfg->sndbuf : udp_default_buf(total);
 
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -763,7 +781,7 @@ struct wgw_port *wgw_udp_port_create(struct wgw_pool *pool,
 				err = -EINVAL;
 				goto err_close;
 			}
-			err = udp_sock_open(s, cfg);
+			err = udp_sock_open(s, cfg, rcvbuf, sndbuf);
 			if (err) {
 				wgw_err("udp port: VIP %s: cannot bind port %u: %s",
 					udp_vip_str(v, vs, sizeof(vs)), port, strerror(-err));

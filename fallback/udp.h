@@ -45,6 +45,17 @@
 #define WGW_UDP_MAX_RANGE 1024
 /* Sockets per port object, all VIPs together. */
 #define WGW_UDP_MAX_SOCKETS 4096
+/*
+ * Default socket buffers.  The kernel's default (net.core.rmem_default,
+ * 208 KiB) holds about 270 small datagrams: 20 ms at 14 kpps, less than a
+ * worker can be off its CPU on a busy box, and the end-to-end tests lost
+ * datagrams to it.  A port's sockets share a budget (a 1024-port range
+ * must not pin gigabytes), with a floor per socket.  Set with
+ * SO_RCVBUFFORCE / SO_SNDBUFFORCE when we have CAP_NET_ADMIN, so that
+ * net.core.rmem_max does not cap it.
+ */
+#define WGW_UDP_BUF_BUDGET (8 << 20)	/* bytes per port and direction */
+#define WGW_UDP_BUF_MIN (256 << 10)	/* bytes per socket */
 
 struct wgw_udp_cfg {
 	bool ip4_udp_csum;	/* compute the UDP checksum of received IPv4
@@ -55,7 +66,9 @@ struct wgw_udp_cfg {
 				 * is on by default: measured 30% less CPU per
 				 * datagram on bulk flows; turned off per socket
 				 * where the kernel refuses it) */
-	int rcvbuf, sndbuf;	/* bytes per socket; 0: kernel default */
+	int rcvbuf, sndbuf;	/* bytes per socket; 0: WGW_UDP_BUF_BUDGET
+				 * shared by the port's sockets, at least
+				 * WGW_UDP_BUF_MIN each */
 };
 
 /* Counters of a UDP port beyond struct wgw_port_stats. */

@@ -464,7 +464,7 @@ static int fp_gw(int argc, char **argv)
 	};
 	static struct fp_worker ws[FP_MAX_WORKERS];
 	struct wgw_vip vips[FP_MAX_VIPS];
-	struct wgw_udp_cfg ucfg = { .rcvbuf = 4 << 20, .sndbuf = 4 << 20 };
+	struct wgw_udp_cfg ucfg = { 0 };	/* the port's default buffers */
 	const char *tun_name = "wgwfb%d", *ready = NULL, *stats = NULL;
 	union wgw_addr nat[2];
 	unsigned nvips = 0, nnat = 0, nw = 1, i;

@@ -124,6 +124,10 @@ fp_setup()
 	wgw_bg be "$FP" echo "[$BE6]:$BEPORT" >>"$WGW_TMP/be.log" 2>&1
 	wgw_wait_udp be $BEPORT
 	wgw_wait_for 5 test -s "$WGW_TMP/stats" || wgw_fail "no counters from gw"
+	# Socket buffers past net.core.rmem_max (SO_RCVBUFFORCE): the default
+	# budget, 8 MiB shared by the VIP sockets, doubled by the kernel.
+	i=$(wgw_in gw ss -Huamn | grep -o 'rb[0-9]*' | head -1)
+	wgw_assert_ge "${i#rb}" $((2 * 256 * 1024)) "VIP socket receive buffer"
 }
 
 # fp_client TO EXPECT_NAT [ARGS]: one client run, must print "ok".
