@@ -277,6 +277,35 @@ t_not_ours()
 	wgw_assert_eq 0 "$(wgw_nstat be UdpInDatagrams)" "datagrams at the backend"
 }
 
+# A TUN name that is taken is refused (never attach to another process's
+# device and steal its traffic), and the device we create goes away with
+# the process.
+t_tun_exists()
+{
+	local out
+
+	wgw_ns_add tx
+	wgw_in tx ip tuntap add dev wgwfbx mode tun multi_queue vnet_hdr ||
+		wgw_skip "ip tuntap add not supported"
+	if out=$(wgw_in tx "$FP" gw --vip 127.0.0.1:8420 --nat $G4 \
+		--stats "$WGW_TMP/stats" --tun wgwfbx 2>&1); then
+		wgw_fail "attached to an existing TUN device"
+	fi
+	case $out in
+	*"name is taken"*) ;;
+	*) wgw_fail "refusal does not say why: $out" ;;
+	esac
+	wgw_in tx ip tuntap del dev wgwfbx mode tun multi_queue || wgw_fail "tuntap del"
+	fp_setup 2 --workers 2 --vip $VIP4:8420
+	wgw_stop "$GW_PID" || wgw_fail "gw exited with an error: $(cat "$WGW_TMP/gw.log")"
+	wgw_wait_for 2 fp__no_dev "$TUN" || wgw_fail "TUN $TUN outlived the gw"
+}
+
+fp__no_dev()
+{
+	! wgw_in gw test -e "/sys/class/net/$1"
+}
+
 # UDP GSO on TX: answers to one client come back to back from the backend,
 # the UDP port sends runs of them as one message; every datagram must still
 # arrive once and intact (the last of each burst is shorter).
@@ -363,6 +392,7 @@ wgw_run forward_ip4_csum t_forward_ip4_csum
 wgw_run multiqueue t_multiqueue
 wgw_run not_ours t_not_ours
 wgw_run range_limit t_range_limit
+wgw_run tun_exists t_tun_exists
 wgw_run gso t_gso
 wgw_run gso_tx_off t_gso_tx_off
 wgw_run pps t_pps
