@@ -474,7 +474,15 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 		.busy_poll_usecs = d->cfg.busy_poll_usecs,
 		.busy_poll_budget = d->cfg.busy_poll_budget,
 	};
-	struct wgw_udp_cfg uc = { .freebind = true };
+	/*
+	 * With XDP on the WAN the VIP sockets only catch leftovers, and the
+	 * VIP need not be an address of this host (IP_FREEBIND).  On the
+	 * fallback path they are the data path: a VIP the host does not
+	 * own would receive nothing, so binding it must fail loudly.
+	 */
+	struct wgw_udp_cfg uc = {
+		.freebind = iface_of(d, WGW_SIDE_WAN)->rung != WGW_RUNG_FALLBACK,
+	};
 	bool xdp[2] = { false, false }, shared;
 	unsigned nxdp = 0;
 	int err;
@@ -554,7 +562,9 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 		port = wgw_udp_port_create(&w->pools[0], d->cfg.vips, d->cfg.n_vips, &uc);
 		if (!port) {
 			err = -errno;
-			wgw_err("worker %u: VIP sockets: %s", wi, strerror(errno));
+			wgw_err("worker %u: VIP sockets: %s%s", wi, strerror(errno),
+				err == -EADDRNOTAVAIL ? " (on the fallback path every VIP "
+				"must be an address of this host)" : "");
 			*failed = NULL;
 			return err;
 		}

@@ -42,6 +42,13 @@ gw_counter()
 		END { print seen ? v + 0 : 0 }' "$WGW_TMP/gatewayd.log"
 }
 
+# The last counter dump, for a failure's log.
+gw_dump()
+{
+	awk '/notice: engine: /{n=NR} {l[NR]=$0} END{for(i=n;i<=NR;i++) print l[i]}' \
+		"$WGW_TMP/gatewayd.log" >&2
+}
+
 csum_errors()
 {
 	local c4 c6
@@ -59,9 +66,9 @@ t_forward()
 	wgw_lab_backends
 	wgw_lab_gateway "${MODE_ARGS[@]}" "$@"
 	r="$WGW_TMP/client.txt"
-	wgw_lab_client -n 90 --sockets 30 -d 2 --pps 20000 --expect-clean \
+	wgw_lab_client -n 90 --sockets 30 -d 2 --inflight 64 --expect-clean \
 		--expect-loss-max 1 --json "$WGW_TMP/client.json" >"$r" ||
-		{ cat "$r"; wgw_fail "client run failed"; }
+		{ cat "$r"; gw_counters; gw_dump; wgw_fail "client run failed"; }
 	wgw_assert_eq "$(wgw_kv "$r" handshakes_ok)" 90 "handshakes"
 	wgw_assert_eq "$(wgw_kv "$r" wrong_source)" 0 "replies from the wrong source"
 	wgw_assert_eq "$(wgw_kv "$r" wrong_cid)" 0 "replies with the wrong CID"
@@ -91,10 +98,10 @@ t_migrate()
 	wgw_lab_gateway "${MODE_ARGS[@]}"
 	r="$WGW_TMP/client.txt"
 	if [ "$how" = addr ]; then
-		wgw_lab_client -n 60 --sockets 20 -d 2 --pps 10000 --expect-clean \
+		wgw_lab_client -n 60 --sockets 20 -d 2 --inflight 32 --expect-clean \
 			--migrate-addr "$WGW_LAB_CLIENT2" >"$r" || { cat "$r"; wgw_fail "client"; }
 	else
-		wgw_lab_client -n 60 --sockets 20 -d 2 --pps 10000 --expect-clean \
+		wgw_lab_client -n 60 --sockets 20 -d 2 --inflight 32 --expect-clean \
 			--migrate >"$r" || { cat "$r"; wgw_fail "client"; }
 	fi
 	wgw_assert_eq "$(wgw_kv "$r" migration_kept_pct)" "100.00" "sessions kept their backend"
