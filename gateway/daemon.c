@@ -478,10 +478,13 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 	 * With XDP on the WAN the VIP sockets only catch leftovers, and the
 	 * VIP need not be an address of this host (IP_FREEBIND).  On the
 	 * fallback path they are the data path: a VIP the host does not
-	 * own would receive nothing, so binding it must fail loudly.
+	 * own would receive nothing, so binding it must fail loudly at
+	 * start (but not when the fast path failed at run time: limping
+	 * beats stopping).
 	 */
 	struct wgw_udp_cfg uc = {
-		.freebind = iface_of(d, WGW_SIDE_WAN)->rung != WGW_RUNG_FALLBACK,
+		.freebind = iface_of(d, WGW_SIDE_WAN)->rung != WGW_RUNG_FALLBACK ||
+			    iface_of(d, WGW_SIDE_WAN)->degraded,
 	};
 	bool xdp[2] = { false, false }, shared;
 	unsigned nxdp = 0;
