@@ -53,7 +53,7 @@ int main(int argc, char **argv)
 	if (rc < 0) {
 		fprintf(stderr, "wraith-gatewayd: %s\n", err);
 		fprintf(stderr, "Try 'wraith-gatewayd --help'.\n");
-		return 2;
+		return 1;
 	}
 	wgw_log_init("wraith-gatewayd", cfg->syslog,
 		     LOG_NOTICE + (int)(cfg->verbose > 2 ? 2 : cfg->verbose));
@@ -66,7 +66,7 @@ int main(int argc, char **argv)
 	if (wgw_config_validate(cfg, err, sizeof(err))) {
 		fprintf(stderr, "wraith-gatewayd: %s\n", err);
 		free(cfg);
-		return 2;
+		return 1;
 	}
 	if (cfg->check_config) {
 		wgw_config_print(cfg, stdout);
