@@ -72,10 +72,12 @@ static bool reflect(uint8_t *f, uint32_t len)
 	struct wgw_tp t;
 	uint8_t tmp[16], old[16], *pl;
 	uint16_t check, port, id;
+	bool partial;
 	unsigned i;
 
 	if (wgw_pkt_parse(&p, f, len) != WGW_PKT_UDP || p.family != AF_INET)
 		return false;
+	partial = wgw_pkt_udp_csum_is_partial(&p);
 	memcpy(tmp, f, 6);
 	memcpy(f, f + 6, 6);
 	memcpy(f + 6, tmp, 6);
@@ -87,8 +89,12 @@ static bool reflect(uint8_t *f, uint32_t len)
 	memcpy(f + p.l4_off + 2, &port, 2);
 
 	pl = f + p.payload_off;
-	if (!wgw_tp_parse(&t, pl, p.payload_len) || t.bare || p.payload_len < 16)
-		return true;	/* not ours to answer: mirror it as it is */
+	if (!wgw_tp_parse(&t, pl, p.payload_len) || t.bare || p.payload_len < 16) {
+		/* Not ours to answer: mirror it as it is. */
+		if (partial)
+			wgw_pkt_udp_csum_full(&p);
+		return true;
+	}
 	n_proto++;
 	/* f + l3_off + 12 now holds the address we answered for. */
 	id = fixed_id >= 0 ? (uint16_t)fixed_id : (uint16_t)(f[p.l3_off + 15] - 10);
@@ -99,6 +105,13 @@ static bool reflect(uint8_t *f, uint32_t len)
 		wgw_tp_make_reply(pl, &t, WGW_TP_DATA_REPLY, id, t.outer_cid);
 	else
 		return true;
+	if (partial) {
+		/* A datagram from a local socket over veth carries only the
+		 * pseudo-header sum (CHECKSUM_PARTIAL): its receiver would drop
+		 * an incrementally updated one.  Compute it in full. */
+		wgw_pkt_udp_csum_full(&p);
+		return true;
+	}
 	memcpy(&check, f + p.l4_off + 6, 2);
 	if (check) {
 		for (i = 0; i < 16; i += 2)
