@@ -32,3 +32,4 @@ tests_unit_test_nexthop_SOURCES = tests/unit/test_nexthop.c
 tests_unit_test_nexthop_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_nexthop_LDADD = $(LDADD) $(CHECK_LIBS)
 endif
+include gateway/ops.mk

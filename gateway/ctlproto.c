@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/ctlproto.h"
+
+#define FMT_TJ (WGW_CTL_FMTF(WGW_CTL_FMT_TEXT) | WGW_CTL_FMTF(WGW_CTL_FMT_JSON))
+
+const struct wgw_ctl_cmd wgw_ctl_cmds[] = {
+	{ "status", WGW_CTL_STATUS, 0, 0, FMT_TJ, "",
+	  "interfaces, mode in use and why, queues, workers, uptime" },
+	{ "stats", WGW_CTL_STATS, 0, 0, FMT_TJ | WGW_CTL_FMTF(WGW_CTL_FMT_PROM), "",
+	  "counters per interface, queue, backend and drop reason; rates since the last call" },
+	{ "sessions", WGW_CTL_SESSIONS, 0, 2, FMT_TJ,
+	  "[count | cid CID | client ADDR:PORT | list [LIMIT]]",
+	  "session and NAT mapping tables" },
+	{ "backends", WGW_CTL_BACKENDS, 0, 3, FMT_TJ,
+	  "[list | add ADDR:PORT[@WEIGHT] | remove ADDR:PORT | drain ADDR:PORT |"
+	  " undrain ADDR:PORT | weight ADDR:PORT WEIGHT]",
+	  "list or change the backends (until the next reload)" },
+	{ "reload", WGW_CTL_RELOAD, 0, 0, FMT_TJ, "",
+	  "read the configuration file again and apply it, or refuse it whole" },
+	{ "ping", WGW_CTL_PING, 0, 0, FMT_TJ, "", "check that the daemon answers" },
+	{ "help", WGW_CTL_HELP, 0, 0, FMT_TJ, "", "list the commands" },
+};
+const unsigned wgw_ctl_n_cmds = sizeof(wgw_ctl_cmds) / sizeof(wgw_ctl_cmds[0]);
+
+const struct wgw_ctl_cmd *wgw_ctl_cmd_find(const char *name)
+{
+	for (unsigned i = 0; i < wgw_ctl_n_cmds; i++)
+		if (!strcmp(wgw_ctl_cmds[i].name, name))
+			return &wgw_ctl_cmds[i];
+	return NULL;
+}
+
+static const char *const fmt_names[] = {
+	[WGW_CTL_FMT_TEXT] = "text",
+	[WGW_CTL_FMT_JSON] = "json",
+	[WGW_CTL_FMT_PROM] = "prometheus",
+};
+
+/* ------------------------------------------------------------- requests */
+
+static bool is_token_byte(unsigned char c)
+{
+	return c >= 0x21 && c <= 0x7e;
+}
+
+int wgw_ctl_req_parse(struct wgw_ctl_req *r, const char *line, size_t len,
+		      char *why, size_t whylen)
+{
+	const char *toks[WGW_CTL_ARGS_MAX + 2];
+	unsigned ntok = 0;
+	bool fmt_set = false;
+	char *p, *end;
+
+	memset(r, 0, sizeof(*r));
+	if (len && line[len - 1] == '\n')
+		len--;
+	if (len && line[len - 1] == '\r')
+		len--;
+	if (len >= WGW_CTL_REQ_MAX) {
+		snprintf(why, whylen, "request longer than %u bytes", WGW_CTL_REQ_MAX - 1);
+		return -E2BIG;
+	}
+	memcpy(r->buf, line, len);
+	r->buf[len] = '\0';
+	end = r->buf + len;
+	for (p = r->buf; p < end; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == ' ' || c == '\t') {
+			*p = '\0';
+		} else if (!is_token_byte(c)) {
+			snprintf(why, whylen, "byte 0x%02x at offset %zu: requests are "
+				 "printable ASCII words separated by spaces",
+				 c, (size_t)(p - r->buf));
+			return -EINVAL;
+		} else if (p == r->buf || p[-1] == '\0') {
+			if (ntok == sizeof(toks) / sizeof(toks[0])) {
+				snprintf(why, whylen, "more than %u arguments", WGW_CTL_ARGS_MAX);
+				return -E2BIG;
+			}
+			if (!strncmp(p, "format=", 7) && ntok > 0) {
+				if (fmt_set) {
+					snprintf(why, whylen, "format= given twice");
+					return -EINVAL;
+				}
+				fmt_set = true;
+			}
+			toks[ntok++] = p;
+		}
+	}
+	if (!ntok) {
+		snprintf(why, whylen, "empty request");
+		return -EINVAL;
+	}
+	r->cmd = wgw_ctl_cmd_find(toks[0]);
+	if (!r->cmd) {
+		snprintf(why, whylen, "unknown command '%.64s' (try 'help')", toks[0]);
+		return -ENOSYS;
+	}
+	for (unsigned i = 1; i < ntok; i++) {
+		if (strncmp(toks[i], "format=", 7)) {
+			if (r->argc == WGW_CTL_ARGS_MAX) {
+				snprintf(why, whylen, "more than %u arguments", WGW_CTL_ARGS_MAX);
+				return -E2BIG;
+			}
+			r->argv[r->argc++] = toks[i];
+			continue;
+		}
+		unsigned f;
+
+		for (f = 0; f < sizeof(fmt_names) / sizeof(fmt_names[0]); f++)
+			if (!strcmp(toks[i] + 7, fmt_names[f]))
+				break;
+		if (f == sizeof(fmt_names) / sizeof(fmt_names[0])) {
+			snprintf(why, whylen, "'%.64s': expected format=text, format=json "
+				 "or format=prometheus", toks[i]);
+			return -EINVAL;
+		}
+		r->fmt = (enum wgw_ctl_fmt)f;
+	}
+	if (!(r->cmd->formats & WGW_CTL_FMTF(r->fmt))) {
+		snprintf(why, whylen, "%s has no %s format", r->cmd->name, fmt_names[r->fmt]);
+		return -EINVAL;
+	}
+	if (r->argc < r->cmd->min_args || r->argc > r->cmd->max_args) {
+		snprintf(why, whylen, "usage: %s %s", r->cmd->name, r->cmd->usage);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* -------------------------------------------------------------- strbuf */
+
+void wgw_strbuf_init(struct wgw_strbuf *sb, size_t max)
+{
+	memset(sb, 0, sizeof(*sb));
+	sb->max = max;
+}
+
+void wgw_strbuf_free(struct wgw_strbuf *sb)
+{
+	free(sb->p);
+	memset(sb, 0, sizeof(*sb));
+}
+
+void wgw_strbuf_reset(struct wgw_strbuf *sb)
+{
+	sb->len = 0;
+	sb->overflow = false;
+	if (sb->p)
+		sb->p[0] = '\0';
+}
+
+/* Room for need more bytes plus a NUL; false (and overflow) if not. */
+static bool sb_reserve(struct wgw_strbuf *sb, size_t need)
+{
+	size_t cap;
+	char *p;
+
+	if (sb->overflow)
+		return false;
+	if (need > sb->max || sb->len + need > sb->max) {
+		sb->overflow = true;
+		return false;
+	}
+	if (sb->len + need + 1 <= sb->cap)
+		return true;
+	cap = sb->cap ? sb->cap : 4096;
+	while (cap < sb->len + need + 1)
+		cap *= 2;
+	if (cap > sb->max + 1)
+		cap = sb->max + 1;
+	p = realloc(sb->p, cap);
+	if (!p) {
+		sb->overflow = true;
+		return false;
+	}
+	sb->p = p;
+	sb->cap = cap;
+	return true;
+}
+
+void wgw_strbuf_add(struct wgw_strbuf *sb, const void *data, size_t len)
+{
+	if (!sb_reserve(sb, len))
+		return;
+	memcpy(sb->p + sb->len, data, len);
+	sb->len += len;
+	sb->p[sb->len] = '\0';
+}
+
+void wgw_strbuf_vprintf(struct wgw_strbuf *sb, const char *fmt, va_list ap)
+{
+	va_list aq;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0 || !sb_reserve(sb, (size_t)n))
+		return;
+	vsnprintf(sb->p + sb->len, (size_t)n + 1, fmt, ap);
+	sb->len += (size_t)n;
+}
+
+void wgw_strbuf_printf(struct wgw_strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	wgw_strbuf_vprintf(sb, fmt, ap);
+	va_end(ap);
+}
+
+/* ---------------------------------------------------------- documents */
+
+void wgw_json_str(struct wgw_strbuf *sb, const char *s)
+{
+	wgw_strbuf_add(sb, "\"", 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			char e[2] = { '\\', (char)*p };
+
+			wgw_strbuf_add(sb, e, 2);
+		} else if (*p < 0x20 || *p >= 0x7f) {
+			/* Bytes outside ASCII are escaped one by one, so the
+			 * output is valid JSON whatever an interface name or
+			 * a kernel message holds. */
+			wgw_strbuf_printf(sb, "\\u%04x", *p);
+		} else {
+			wgw_strbuf_add(sb, p, 1);
+		}
+	}
+	wgw_strbuf_add(sb, "\"", 1);
+}
+
+void wgw_doc_begin(struct wgw_doc *d, struct wgw_strbuf *sb, enum wgw_ctl_fmt fmt)
+{
+	memset(d, 0, sizeof(*d));
+	d->sb = sb;
+	d->fmt = fmt == WGW_CTL_FMT_JSON ? WGW_CTL_FMT_JSON : WGW_CTL_FMT_TEXT;
+	d->first[0] = true;
+	if (d->fmt == WGW_CTL_FMT_JSON)
+		wgw_strbuf_add(sb, "{", 1);
+}
+
+static void indent(struct wgw_doc *d, unsigned depth)
+{
+	static const char sp[] = "                                                ";
+
+	wgw_strbuf_add(d->sb, sp, 2 * depth < sizeof(sp) - 1 ? 2 * depth : sizeof(sp) - 1);
+}
+
+/* Start an element; in JSON its key (outside arrays), in text the line's
+ * beginning.  Returns the depth the element is at. */
+static void elem_start(struct wgw_doc *d, const char *key)
+{
+	unsigned dep = d->depth;
+
+	if (d->fmt == WGW_CTL_FMT_JSON) {
+		if (!d->first[dep])
+			wgw_strbuf_add(d->sb, ",", 1);
+		if (!d->array[dep] && key) {
+			wgw_json_str(d->sb, key);
+			wgw_strbuf_add(d->sb, ":", 1);
+		}
+	} else {
+		indent(d, dep);
+		if (d->array[dep])
+			wgw_strbuf_add(d->sb, "- ", 2);
+		if (!d->array[dep] && key)
+			wgw_strbuf_printf(d->sb, "%s: ", key);
+	}
+	d->first[dep] = false;
+}
+
+static void open_level(struct wgw_doc *d, const char *key, bool array)
+{
+	unsigned dep = d->depth;
+
+	if (d->fmt == WGW_CTL_FMT_JSON) {
+		elem_start(d, key);
+		wgw_strbuf_add(d->sb, array ? "[" : "{", 1);
+	} else {
+		indent(d, dep);
+		if (d->array[dep])
+			wgw_strbuf_printf(d->sb, "%s:\n", key ? key : "-");
+		else
+			wgw_strbuf_printf(d->sb, "%s:\n", key ? key : "?");
+		d->first[dep] = false;
+	}
+	if (d->depth < WGW_DOC_DEPTH) {
+		d->depth++;
+		d->first[d->depth] = true;
+		d->array[d->depth] = array;
+	}
+}
+
+void wgw_doc_obj(struct wgw_doc *d, const char *key)
+{
+	open_level(d, key, false);
+}
+
+void wgw_doc_arr(struct wgw_doc *d, const char *key)
+{
+	open_level(d, key, true);
+}
+
+void wgw_doc_close(struct wgw_doc *d)
+{
+	if (!d->depth)
+		return;
+	if (d->fmt == WGW_CTL_FMT_JSON)
+		wgw_strbuf_add(d->sb, d->array[d->depth] ? "]" : "}", 1);
+	else if (d->first[d->depth] && d->array[d->depth])
+		/* An empty list says so, rather than showing nothing. */
+		indent(d, d->depth), wgw_strbuf_add(d->sb, "(none)\n", 7);
+	d->depth--;
+}
+
+void wgw_doc_end(struct wgw_doc *d)
+{
+	while (d->depth)
+		wgw_doc_close(d);
+	if (d->fmt == WGW_CTL_FMT_JSON)
+		wgw_strbuf_add(d->sb, "}\n", 2);
+}
+
+void wgw_doc_str(struct wgw_doc *d, const char *key, const char *val)
+{
+	elem_start(d, key);
+	if (d->fmt == WGW_CTL_FMT_JSON) {
+		wgw_json_str(d->sb, val);
+	} else {
+		/* Text is line-based: a value never breaks a line. */
+		for (const char *p = val; *p; p++) {
+			char c = *p == '\n' || *p == '\r' ? ' ' : *p;
+
+			wgw_strbuf_add(d->sb, &c, 1);
+		}
+		wgw_strbuf_add(d->sb, "\n", 1);
+	}
+}
+
+void wgw_doc_strf(struct wgw_doc *d, const char *key, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	wgw_doc_str(d, key, buf);
+}
+
+void wgw_doc_u64(struct wgw_doc *d, const char *key, uint64_t val)
+{
+	elem_start(d, key);
+	wgw_strbuf_printf(d->sb, d->fmt == WGW_CTL_FMT_JSON ? "%" PRIu64 : "%" PRIu64 "\n", val);
+}
+
+void wgw_doc_i64(struct wgw_doc *d, const char *key, int64_t val)
+{
+	elem_start(d, key);
+	wgw_strbuf_printf(d->sb, d->fmt == WGW_CTL_FMT_JSON ? "%" PRId64 : "%" PRId64 "\n", val);
+}
+
+void wgw_doc_dbl(struct wgw_doc *d, const char *key, double val)
+{
+	if (!isfinite(val))
+		val = 0;
+	elem_start(d, key);
+	wgw_strbuf_printf(d->sb, d->fmt == WGW_CTL_FMT_JSON ? "%.1f" : "%.1f\n", val);
+}
+
+void wgw_doc_bool(struct wgw_doc *d, const char *key, bool val)
+{
+	elem_start(d, key);
+	if (d->fmt == WGW_CTL_FMT_JSON)
+		wgw_strbuf_printf(d->sb, "%s", val ? "true" : "false");
+	else
+		wgw_strbuf_printf(d->sb, "%s\n", val ? "yes" : "no");
+}
+
+/* -------------------------------------------------------- status lines */
+
+static const struct {
+	int err;
+	const char *name;
+} errnames[] = {
+	{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { EIO, "EIO" },
+	{ E2BIG, "E2BIG" }, { EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" },
+	{ EACCES, "EACCES" }, { EBUSY, "EBUSY" }, { EEXIST, "EEXIST" },
+	{ ENODEV, "ENODEV" }, { EINVAL, "EINVAL" }, { ENOSPC, "ENOSPC" },
+	{ ERANGE, "ERANGE" }, { ENOSYS, "ENOSYS" }, { EPROTO, "EPROTO" },
+	{ EMSGSIZE, "EMSGSIZE" }, { EAFNOSUPPORT, "EAFNOSUPPORT" },
+	{ EOPNOTSUPP, "EOPNOTSUPP" }, { ETIMEDOUT, "ETIMEDOUT" },
+	{ EALREADY, "EALREADY" }, { ENOBUFS, "ENOBUFS" }, { EUCLEAN, "EUCLEAN" },
+};
+
+const char *wgw_ctl_errname(int err)
+{
+	if (err < 0)
+		err = -err;
+	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+		if (errnames[i].err == err)
+			return errnames[i].name;
+	return NULL;
+}
+
+int wgw_ctl_errno(const char *name)
+{
+	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+		if (!strcmp(errnames[i].name, name))
+			return errnames[i].err;
+	return 0;
+}
+
+int wgw_ctl_ok_line(char *buf, size_t len, size_t body_len)
+{
+	return snprintf(buf, len, "OK %zu\n", body_len);
+}
+
+int wgw_ctl_err_line(char *buf, size_t len, int err, const char *msg)
+{
+	const char *name = wgw_ctl_errname(err);
+	int n;
+
+	n = snprintf(buf, len, "ERR %s ", name ? name : "EIO");
+	if (n < 0 || (size_t)n >= len)
+		return -ENOSPC;
+	/* One line: the message loses line breaks and control bytes. */
+	for (const char *p = msg; *p && (size_t)n + 2 < len; p++)
+		buf[n++] = (unsigned char)*p < 0x20 || *p == 0x7f ? ' ' : *p;
+	buf[n++] = '\n';
+	buf[n] = '\0';
+	return n;
+}
+
+int wgw_ctl_status_parse(const char *line, size_t *body_len, const char **msg)
+{
+	char code[24];
+	size_t i;
+
+	*body_len = 0;
+	*msg = "";
+	if (!strncmp(line, "OK ", 3)) {
+		const char *p = line + 3;
+		char *end;
+		unsigned long long v;
+
+		if (*p < '0' || *p > '9')
+			return -EPROTO;
+		errno = 0;
+		v = strtoull(p, &end, 10);
+		if (errno || *end || v > WGW_CTL_REPLY_MAX)
+			return -EPROTO;
+		*body_len = (size_t)v;
+		return 0;
+	}
+	if (strncmp(line, "ERR ", 4))
+		return -EPROTO;
+	line += 4;
+	for (i = 0; line[i] && line[i] != ' ' && i < sizeof(code) - 1; i++)
+		code[i] = line[i];
+	code[i] = '\0';
+	if (line[i] != ' ' && line[i] != '\0')
+		return -EPROTO;
+	*msg = line[i] ? line + i + 1 : "";
+	i = (size_t)wgw_ctl_errno(code);
+	return i ? -(int)i : -EIO;
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The control protocol spoken by wraith-gatewayd's control socket and
+ * wraith-gatewayctl(8): request parsing, the command table, reply framing
+ * and the document writer that renders one reply as text or JSON.  Shared by
+ * the server (gateway/ctl.c) and the client; no I/O here, so the unit tests
+ * drive it with byte strings.
+ *
+ * One request per connection, over a SOCK_STREAM UNIX socket:
+ *
+ *   request = COMMAND *( SP ARG ) LF          at most WGW_CTL_REQ_MAX bytes
+ *   reply   = "OK" SP LENGTH LF BODY          BODY is exactly LENGTH bytes
+ *           / "ERR" SP CODE SP MESSAGE LF     CODE is an errno name (EINVAL)
+ *
+ * then the server closes the connection.  Tokens are printable ASCII
+ * (0x21-0x7e) separated by spaces or tabs; a CR before the LF is ignored, so
+ * is end of input in place of the LF (a client that shuts down its writing
+ * side).  The argument "format=text|json|prometheus", anywhere after the
+ * command, selects the body's format (default text); not every command has
+ * every format.  Everything else is positional.
+ *
+ * The server renders text and JSON alike from one description of the reply
+ * (struct wgw_doc), so the two cannot disagree, the client needs no JSON
+ * parser, and `socat - UNIX:/run/wraith-gateway/control.sock` is a usable
+ * client.  Text is "key: value" lines, indented by two spaces per level;
+ * JSON is one object, keys as in the text.
+ */
+#ifndef WGW_CTLPROTO_H
+#define WGW_CTLPROTO_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WGW_CTL_REQ_MAX 1024		/* bytes, request line including LF */
+#define WGW_CTL_ARGS_MAX 8		/* arguments after the command */
+#define WGW_CTL_STATUS_MAX 512		/* bytes, reply status line including LF */
+#define WGW_CTL_REPLY_MAX (16u << 20)	/* bytes, largest reply body */
+#define WGW_CTL_TIMEOUT_MS 5000		/* a whole exchange, milliseconds */
+
+enum wgw_ctl_fmt {
+	WGW_CTL_FMT_TEXT = 0,
+	WGW_CTL_FMT_JSON,
+	WGW_CTL_FMT_PROM,		/* Prometheus text exposition 0.0.4 */
+};
+#define WGW_CTL_FMTF(f) (1u << (f))
+
+enum wgw_ctl_cmd_id {
+	WGW_CTL_STATUS,
+	WGW_CTL_STATS,
+	WGW_CTL_SESSIONS,
+	WGW_CTL_BACKENDS,
+	WGW_CTL_RELOAD,
+	WGW_CTL_PING,
+	WGW_CTL_HELP,
+	WGW_CTL_CMD_MAX
+};
+
+struct wgw_ctl_cmd {
+	const char *name;
+	enum wgw_ctl_cmd_id id;
+	unsigned min_args, max_args;	/* positional, format= excluded */
+	unsigned formats;		/* WGW_CTL_FMTF() bits */
+	const char *usage;		/* arguments, for help */
+	const char *help;
+};
+
+extern const struct wgw_ctl_cmd wgw_ctl_cmds[];
+extern const unsigned wgw_ctl_n_cmds;
+
+/* The command named name (case-sensitive), or NULL. */
+const struct wgw_ctl_cmd *wgw_ctl_cmd_find(const char *name);
+
+struct wgw_ctl_req {
+	char buf[WGW_CTL_REQ_MAX];	/* the tokens point into it */
+	const struct wgw_ctl_cmd *cmd;
+	const char *argv[WGW_CTL_ARGS_MAX];
+	unsigned argc;
+	enum wgw_ctl_fmt fmt;
+};
+
+/*
+ * Parse one request (the bytes up to and including the LF, or all of them
+ * when the client ended its input without one).  0, or a negative errno
+ * with a message for the client in why: -E2BIG (line too long, too many
+ * arguments), -EINVAL (empty, bad bytes, bad format=, wrong argument
+ * count, a format the command does not have), -ENOSYS (unknown command).
+ */
+int wgw_ctl_req_parse(struct wgw_ctl_req *r, const char *line, size_t len,
+		      char *why, size_t whylen);
+
+/* Growing output buffer with a hard limit; a write past the limit sets
+ * overflow and is dropped (the caller then replies E2BIG). */
+struct wgw_strbuf {
+	char *p;
+	size_t len, cap, max;
+	bool overflow;			/* also set when malloc failed */
+};
+
+void wgw_strbuf_init(struct wgw_strbuf *sb, size_t max);
+void wgw_strbuf_free(struct wgw_strbuf *sb);
+void wgw_strbuf_reset(struct wgw_strbuf *sb);
+void wgw_strbuf_add(struct wgw_strbuf *sb, const void *data, size_t len);
+void wgw_strbuf_printf(struct wgw_strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void wgw_strbuf_vprintf(struct wgw_strbuf *sb, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+/*
+ * A reply body described once and written as text or JSON.  Keys are
+ * identifiers ([a-z0-9_]).  Inside an array, the key of an object is a label
+ * shown only in text (e.g. the backend's address as a heading); the key of
+ * a scalar is ignored.  Nesting deeper than WGW_DOC_DEPTH is a bug and is
+ * flattened silently.
+ */
+#define WGW_DOC_DEPTH 12
+
+struct wgw_doc {
+	struct wgw_strbuf *sb;
+	enum wgw_ctl_fmt fmt;		/* TEXT or JSON */
+	unsigned depth;
+	bool first[WGW_DOC_DEPTH + 1];	/* no element yet at this depth */
+	bool array[WGW_DOC_DEPTH + 1];
+};
+
+void wgw_doc_begin(struct wgw_doc *d, struct wgw_strbuf *sb, enum wgw_ctl_fmt fmt);
+void wgw_doc_end(struct wgw_doc *d);
+void wgw_doc_obj(struct wgw_doc *d, const char *key);
+void wgw_doc_arr(struct wgw_doc *d, const char *key);
+void wgw_doc_close(struct wgw_doc *d);	/* the innermost object or array */
+void wgw_doc_str(struct wgw_doc *d, const char *key, const char *val);
+void wgw_doc_u64(struct wgw_doc *d, const char *key, uint64_t val);
+void wgw_doc_i64(struct wgw_doc *d, const char *key, int64_t val);
+void wgw_doc_dbl(struct wgw_doc *d, const char *key, double val);	/* %.1f */
+void wgw_doc_bool(struct wgw_doc *d, const char *key, bool val);
+void wgw_doc_strf(struct wgw_doc *d, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* JSON string literal of s (with quotes) appended to sb. */
+void wgw_json_str(struct wgw_strbuf *sb, const char *s);
+
+/* The status lines.  wgw_ctl_err_line() takes a negative errno. */
+int wgw_ctl_ok_line(char *buf, size_t len, size_t body_len);
+int wgw_ctl_err_line(char *buf, size_t len, int err, const char *msg);
+
+/*
+ * Parse a status line (without its LF).  Returns 0 with *body_len for OK,
+ * the negative errno named by CODE (-EIO when unknown) with the message
+ * pointer for ERR, or -EPROTO when the line is neither.
+ */
+int wgw_ctl_status_parse(const char *line, size_t *body_len, const char **msg);
+
+/* "EINVAL" for -EINVAL or EINVAL; NULL if unknown. */
+const char *wgw_ctl_errname(int err);
+/* The errno for a name; 0 if unknown. */
+int wgw_ctl_errno(const char *name);
+
+#endif

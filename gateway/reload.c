@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway/daemon.h"
+#include "gateway/engine.h"
+#include "gateway/log.h"
+#include "gateway/options.h"
+#include "gateway/reload.h"
+#include "gateway/stats.h"
+#include "gateway/xdp.h"
+
+/* Append ", name" (or "name") to the list of keys in buf. */
+static void key_add(char *buf, size_t len, const char *name)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, len - n, "%s%s", n ? ", " : "", name);
+}
+
+int wgw_reload_check(const struct wgw_config *o, const struct wgw_config *n,
+		     char *msg, size_t msglen)
+{
+	char keys[512] = "";
+
+#define SAME(field, name) do { if (o->field != n->field) key_add(keys, sizeof(keys), name); } while (0)
+	if (strcmp(o->wan, n->wan))
+		key_add(keys, sizeof(keys), "wan");
+	if (strcmp(wgw_config_lan(o), wgw_config_lan(n)))
+		key_add(keys, sizeof(keys), "lan");
+	if (!wgw_addr_eq(&o->nat, &n->nat) || o->nat_set != n->nat_set)
+		key_add(keys, sizeof(keys), "nat");
+	if (o->nat_port_lo != n->nat_port_lo || o->nat_port_hi != n->nat_port_hi)
+		key_add(keys, sizeof(keys), "nat-ports");
+	SAME(mode, "mode");
+	if (wgw_config_wan_mode(o) != wgw_config_wan_mode(n))
+		key_add(keys, sizeof(keys), "wan-mode");
+	if (wgw_config_lan_mode(o) != wgw_config_lan_mode(n))
+		key_add(keys, sizeof(keys), "lan-mode");
+	SAME(queues, "queues");
+	if (o->n_cpus != n->n_cpus || !CPU_EQUAL(&o->cpus, &n->cpus))
+		key_add(keys, sizeof(keys), "cpus");
+	SAME(frame_size, "frame-size");
+	SAME(headroom, "headroom");
+	SAME(fill_ring, "fill-ring");
+	SAME(comp_ring, "comp-ring");
+	SAME(rx_ring, "rx-ring");
+	SAME(tx_ring, "tx-ring");
+	SAME(umem_frames, "umem-frames");
+	SAME(batch, "batch");
+	SAME(wait, "wait");
+	SAME(busy_poll_budget, "busy-poll-budget");
+	SAME(busy_poll_usecs, "busy-poll-usecs");
+	SAME(nic_rx_ring, "nic-rx-ring");
+	SAME(nic_tx_ring, "nic-tx-ring");
+	SAME(coalesce, "coalesce");
+	SAME(keep_offloads, "keep-offloads");
+	if (strcmp(o->control_socket, n->control_socket))
+		key_add(keys, sizeof(keys), "control-socket");
+	SAME(control_mode, "control-mode");
+	if (strcmp(o->pidfile, n->pidfile))
+		key_add(keys, sizeof(keys), "pidfile");
+	SAME(syslog, "syslog");
+	if (o->metrics_listen.set != n->metrics_listen.set ||
+	    (n->metrics_listen.set && (o->metrics_listen.port != n->metrics_listen.port ||
+	     !wgw_addr_eq(&o->metrics_listen.addr, &n->metrics_listen.addr))))
+		key_add(keys, sizeof(keys), "metrics-listen");
+#undef SAME
+	if (keys[0]) {
+		snprintf(msg, msglen, "changed keys need a restart: %s", keys);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool vips_equal(const struct wgw_config *o, const struct wgw_config *n)
+{
+	if (o->n_vips != n->n_vips)
+		return false;
+	for (unsigned i = 0; i < n->n_vips; i++)
+		if (!wgw_addr_eq(&o->vips[i].addr, &n->vips[i].addr) ||
+		    o->vips[i].port_lo != n->vips[i].port_lo ||
+		    o->vips[i].port_hi != n->vips[i].port_hi)
+			return false;
+	return true;
+}
+
+/* Every WAN-side XDP program steers exactly these VIPs. */
+static int xdp_vips(struct wgw_daemon *d, const struct wgw_config *c, const char **ifname)
+{
+	struct wgw_xdp_dst dst[WGW_MAX_VIPS];
+	int err;
+
+	for (unsigned i = 0; i < c->n_vips; i++)
+		dst[i] = (struct wgw_xdp_dst){ .addr = c->vips[i].addr,
+					       .port_lo = c->vips[i].port_lo,
+					       .port_hi = c->vips[i].port_hi };
+	for (unsigned i = 0; i < d->nifs; i++) {
+		struct wgw_iface *ifc = &d->ifs[i];
+
+		if (!(ifc->sides & WGW_SIDE_WAN) || !ifc->xdp)
+			continue;
+		err = wgw_xdp_set_dsts(ifc->xdp, WGW_XDP_ROLE_VIP, dst, c->n_vips);
+		if (err) {
+			*ifname = ifc->name;
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int apply_vips(struct wgw_daemon *d, const struct wgw_config *o,
+		      const struct wgw_config *n, char *msg, size_t msglen)
+{
+	const char *ifname = "?";
+	int err;
+
+	/* The engine first: a packet steered to a new VIP finds it known. */
+	err = wgw_engine_set_vips(d->engine, n->vips, n->n_vips);
+	if (err) {
+		snprintf(msg, msglen, "VIPs: the engine refused them: %s; nothing changed",
+			 strerror(-err));
+		return err;
+	}
+	err = xdp_vips(d, n, &ifname);
+	if (err) {
+		/* Put the old set back everywhere: all or nothing. */
+		wgw_engine_set_vips(d->engine, o->vips, o->n_vips);
+		xdp_vips(d, o, &ifname);
+		snprintf(msg, msglen, "VIPs: the XDP program on %s refused them: %s; "
+			 "nothing changed", ifname, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+struct be_plan {
+	unsigned nadd, nrm, nw;
+	const struct wgw_backend *add[WGW_MAX_BACKENDS];
+	const struct wgw_backend *rew[WGW_MAX_BACKENDS];
+	struct wgw_backend_info rm[WGW_ENGINE_MAX_BACKENDS];
+};
+
+static void plan_backends(struct wgw_daemon *d, const struct wgw_config *n, struct be_plan *p,
+			  struct wgw_backend_info *cur, unsigned ncur)
+{
+	memset(p, 0, sizeof(*p));
+	for (unsigned i = 0; i < n->n_backends; i++) {
+		const struct wgw_backend *b = &n->backends[i];
+		unsigned k;
+
+		for (k = 0; k < ncur; k++)
+			if (cur[k].port == b->port && wgw_addr_eq(&cur[k].addr, &b->addr))
+				break;
+		if (k == ncur)
+			p->add[p->nadd++] = b;
+		else if (cur[k].weight != b->weight)
+			p->rew[p->nw++] = b;
+	}
+	for (unsigned k = 0; k < ncur; k++) {
+		unsigned i;
+
+		for (i = 0; i < n->n_backends; i++)
+			if (cur[k].port == n->backends[i].port &&
+			    wgw_addr_eq(&cur[k].addr, &n->backends[i].addr))
+				break;
+		if (i == n->n_backends)
+			p->rm[p->nrm++] = cur[k];
+	}
+}
+
+static int apply_backends(struct wgw_daemon *d, const struct be_plan *p, char *msg,
+			  size_t msglen)
+{
+	char ep[INET6_ADDRSTRLEN + 8];
+	int err;
+
+	/* Adds first, removals last: the pool never shrinks to nothing on
+	 * the way, and a removal (which waits for the workers) comes after
+	 * everything that cannot wait. */
+	for (unsigned i = 0; i < p->nadd; i++) {
+		err = wgw_engine_backend_add(d->engine, &p->add[i]->addr, p->add[i]->port,
+					     p->add[i]->weight);
+		if (err < 0) {
+			snprintf(msg, msglen, "backend %s: add: %s; VIPs and limits were "
+				 "applied, backends only in part",
+				 wgw_stats_endpoint(&p->add[i]->addr, p->add[i]->port, ep,
+						    sizeof(ep)), strerror(-err));
+			return err;
+		}
+	}
+	for (unsigned i = 0; i < p->nw; i++) {
+		err = wgw_engine_backend_set_weight(d->engine, &p->rew[i]->addr, p->rew[i]->port,
+						    p->rew[i]->weight);
+		if (err)
+			wgw_warn("reload: backend %s: weight: %s",
+				 wgw_stats_endpoint(&p->rew[i]->addr, p->rew[i]->port, ep,
+						    sizeof(ep)), strerror(-err));
+	}
+	for (unsigned i = 0; i < p->nrm; i++) {
+		err = wgw_engine_backend_remove(d->engine, &p->rm[i].addr, p->rm[i].port);
+		if (err && err != -ENOENT)
+			wgw_warn("reload: backend %s: remove: %s",
+				 wgw_stats_endpoint(&p->rm[i].addr, p->rm[i].port, ep,
+						    sizeof(ep)), strerror(-err));
+	}
+	return 0;
+}
+
+int wgw_daemon_reload_args(struct wgw_daemon *d, int argc, char **argv, char *msg,
+			   size_t msglen)
+{
+	struct wgw_backend_info *cur = NULL;
+	struct wgw_config *n = NULL;
+	struct be_plan *plan = NULL;
+	struct wgw_engine_stats es;
+	struct wgw_engine_cfg ec = { 0 };
+	char err_buf[WGW_CONFIG_ERRLEN];
+	bool vips_changed, limits_changed;
+	unsigned ncur;
+	int err;
+
+	err_buf[0] = '\0';
+	n = calloc(1, sizeof(*n));
+	plan = calloc(1, sizeof(*plan));
+	cur = calloc(WGW_ENGINE_MAX_BACKENDS, sizeof(*cur));
+	if (!n || !plan || !cur) {
+		snprintf(msg, msglen, "out of memory; nothing changed");
+		err = -ENOMEM;
+		goto out;
+	}
+	err = wgw_config_defaults(n);
+	if (!err)
+		err = wgw_config_parse_args(n, argc, argv, err_buf, sizeof(err_buf));
+	if (err > 0) {
+		snprintf(err_buf, sizeof(err_buf), "the command line asks for --help or --version");
+		err = -EINVAL;
+	} else if (!err) {
+		err = wgw_config_validate(n, err_buf, sizeof(err_buf));
+	}
+	if (err) {
+		snprintf(msg, msglen, "%s; the running configuration stays",
+			 err_buf[0] ? err_buf : strerror(-err));
+		err = err < 0 ? err : -EINVAL;
+		goto out;
+	}
+	err = wgw_reload_check(&d->cfg, n, err_buf, sizeof(err_buf));
+	if (err) {
+		snprintf(msg, msglen, "%s; the running configuration stays", err_buf);
+		goto out;
+	}
+	wgw_engine_get_stats(d->engine, &es);
+	if (n->max_sessions > es.cap_cids || n->max_mappings > es.cap_mappings) {
+		snprintf(msg, msglen, "max-sessions %u / max-mappings %u: above the tables' "
+			 "capacity %u / %u of the start, needs a restart; the running "
+			 "configuration stays", n->max_sessions, n->max_mappings,
+			 es.cap_cids, es.cap_mappings);
+		err = -EINVAL;
+		goto out;
+	}
+	/* The engine checks the VIPs against the NAT side as at start. */
+	ec.vips = n->vips;
+	ec.n_vips = n->n_vips;
+	ec.nat_addr = n->nat;
+	ec.nat_port_lo = n->nat_port_lo;
+	ec.nat_port_hi = n->nat_port_hi;
+	ec.n_threads = d->nworkers ? d->nworkers : 1;
+	ec.max_cids = es.cap_cids;
+	ec.max_mappings = es.cap_mappings;
+	if (wgw_engine_cfg_validate(&ec, err_buf, sizeof(err_buf))) {
+		snprintf(msg, msglen, "%s; the running configuration stays", err_buf);
+		err = -EINVAL;
+		goto out;
+	}
+	ncur = wgw_engine_backends(d->engine, cur, WGW_ENGINE_MAX_BACKENDS);
+	if (ncur > WGW_ENGINE_MAX_BACKENDS)
+		ncur = WGW_ENGINE_MAX_BACKENDS;
+	plan_backends(d, n, plan, cur, ncur);
+	if (ncur + plan->nadd > WGW_ENGINE_MAX_BACKENDS) {
+		/* Adds come before removals: they need free slots. */
+		snprintf(msg, msglen, "%u backends now and %u to add exceed the %u slots; "
+			 "remove some first; the running configuration stays",
+			 ncur, plan->nadd, WGW_ENGINE_MAX_BACKENDS);
+		err = -ENOSPC;
+		goto out;
+	}
+
+	/* From here on, changes. */
+	vips_changed = !vips_equal(&d->cfg, n);
+	if (vips_changed) {
+		err = apply_vips(d, &d->cfg, n, msg, msglen);
+		if (err)
+			goto out;
+	}
+	limits_changed = n->max_sessions != d->cfg.max_sessions ||
+			 n->max_mappings != d->cfg.max_mappings ||
+			 n->session_timeout_s != d->cfg.session_timeout_s ||
+			 n->mapping_timeout_s != d->cfg.mapping_timeout_s;
+	if (limits_changed) {
+		err = wgw_engine_set_limits(d->engine, n->max_sessions, n->max_mappings,
+					    n->session_timeout_s, n->mapping_timeout_s);
+		if (err) {
+			snprintf(msg, msglen, "limits: %s; %s", strerror(-err),
+				 vips_changed ? "the new VIPs are in force" : "nothing changed");
+			goto out;
+		}
+	}
+	err = apply_backends(d, plan, msg, msglen);
+	if (err)
+		goto out;
+	if (n->verbose != d->cfg.verbose)
+		wgw_log_set_verbosity(LOG_NOTICE + (int)(n->verbose > 2 ? 2 : n->verbose));
+	snprintf(msg, msglen, "%u VIP%s%s; backends: %u added, %u removed, %u reweighted; "
+		 "limits %s; verbose %u", n->n_vips, n->n_vips == 1 ? "" : "s",
+		 vips_changed ? " (changed)" : "", plan->nadd, plan->nrm, plan->nw,
+		 limits_changed ? "changed" : "unchanged", n->verbose);
+	d->cfg = *n;
+	err = 0;
+out:
+	free(cur);
+	free(plan);
+	free(n);
+	return err;
+}
+
+#define CMDLINE_MAX (256u << 10)	/* bytes of /proc/self/cmdline we accept */
+
+/*
+ * The daemon's own command line, as the kernel keeps it: getopt permutes
+ * the argv array but never the strings, so /proc/self/cmdline is exactly
+ * what the daemon was started with, and nothing has to be saved for it.
+ */
+int wgw_daemon_reload(struct wgw_daemon *d, char *msg, size_t msglen)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = NULL, **argv = NULL;
+	int fd, argc = 0, err;
+
+	fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		snprintf(msg, msglen, "/proc/self/cmdline: %s; nothing changed", strerror(errno));
+		return err;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (!buf || len + 1 >= cap) {
+			char *p;
+
+			if (buf)
+				cap *= 2;
+			p = cap <= CMDLINE_MAX ? realloc(buf, cap) : NULL;
+			if (!p) {
+				err = cap <= CMDLINE_MAX ? -ENOMEM : -E2BIG;
+				goto out;
+			}
+			buf = p;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	for (size_t i = 0; i < len; i++)
+		argc += buf[i] == '\0';
+	argv = calloc((size_t)argc + 1, sizeof(*argv));
+	if (!argv || !argc) {
+		err = argv ? -EINVAL : -ENOMEM;
+		goto out;
+	}
+	argc = 0;
+	for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
+		argv[argc++] = buf + i;
+	close(fd);
+	fd = -1;
+	err = wgw_daemon_reload_args(d, argc, argv, msg, msglen);
+	free(argv);
+	free(buf);
+	return err;
+out:
+	snprintf(msg, msglen, "reading the command line: %s; nothing changed", strerror(-err));
+	if (fd >= 0)
+		close(fd);
+	free(argv);
+	free(buf);
+	return err;
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Counters of the whole gateway, collected into one snapshot (engine,
+ * backends, interfaces and their XDP program, every port of every worker
+ * with its AF_XDP ring statistics, the workers' own counters) and written
+ * out as text, JSON (through struct wgw_doc) or the Prometheus text
+ * exposition format.
+ *
+ * Collection reads the daemon's structures from the control thread: the
+ * engine's stats calls belong there, and the per-worker and per-port
+ * counters are 64-bit words written by one worker each and read racily,
+ * which gives a consistent-enough snapshot (each value is one the worker
+ * wrote).  Formatting works on the snapshot alone, so the unit tests build
+ * one by hand.
+ */
+#ifndef WGW_STATS_H
+#define WGW_STATS_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/if_xdp.h>
+
+#include "bpf/wraith_shared.h"
+#include "gateway/ctlproto.h"
+#include "gateway/engine.h"
+#include "gateway/port.h"
+
+struct wgw_daemon;
+
+#define WGW_STATS_WORKER_CTRS 32	/* >= wgw_worker_counter_count() */
+
+struct wgw_stats_iface {
+	char name[IFNAMSIZ];
+	const char *sides;		/* "wan", "lan", "wan+lan" */
+	const char *mode;		/* rung name */
+	bool has_xdp;
+	uint64_t xdp[WGW_XDP_CNT_MAX];
+};
+
+struct wgw_stats_port {
+	unsigned worker;
+	char ifname[IFNAMSIZ];
+	uint32_t queue;
+	const char *kind;		/* "xsk", "udp", "tun" */
+	struct wgw_port_stats st;
+	bool has_ring;
+	struct xdp_statistics ring;
+};
+
+struct wgw_stats {
+	uint64_t mono_ns;		/* CLOCK_MONOTONIC when collected */
+	uint64_t uptime_s;
+	struct wgw_engine_stats eng;
+	unsigned nbackends;
+	struct wgw_backend_info be[WGW_ENGINE_MAX_BACKENDS];
+	unsigned nifs;
+	struct wgw_stats_iface ifs[2];
+	unsigned nworkers, nworker_ctrs;
+	uint64_t (*wctr)[WGW_STATS_WORKER_CTRS];	/* [nworkers] */
+	unsigned nports;
+	struct wgw_stats_port *ports;			/* [nports] */
+};
+
+/* A snapshot, or NULL and errno (ENOMEM). */
+struct wgw_stats *wgw_stats_collect(struct wgw_daemon *d);
+/* An empty snapshot with room for the given workers and ports (tests). */
+struct wgw_stats *wgw_stats_alloc(unsigned nworkers, unsigned nports);
+void wgw_stats_free(struct wgw_stats *st);
+
+/*
+ * Write st as a document.  Rates are per second since prev (a snapshot of
+ * an earlier call; NULL: since the start, from zero); entities that are
+ * not in prev (a backend added since) count from zero too.
+ */
+void wgw_stats_doc(struct wgw_doc *d, const struct wgw_stats *st,
+		   const struct wgw_stats *prev);
+
+/* Prometheus text exposition format 0.0.4; every family with HELP and TYPE. */
+void wgw_stats_prometheus(struct wgw_strbuf *sb, const struct wgw_stats *st);
+
+/* "addr:port" or "[v6]:port". */
+const char *wgw_stats_endpoint(const union wgw_addr *a, uint16_t port, char *buf, size_t len);
+
+#endif
