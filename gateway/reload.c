@@ -2,11 +2,9 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "gateway/daemon.h"
 #include "gateway/engine.h"
@@ -329,73 +327,11 @@ out:
 	return err;
 }
 
-#define CMDLINE_MAX (256u << 10)	/* bytes of /proc/self/cmdline we accept */
-
-/*
- * The daemon's own command line, as the kernel keeps it: getopt permutes
- * the argv array but never the strings, so /proc/self/cmdline is exactly
- * what the daemon was started with, and nothing has to be saved for it.
- */
 int wgw_daemon_reload(struct wgw_daemon *d, char *msg, size_t msglen)
 {
-	size_t len = 0, cap = 4096;
-	char *buf = NULL, **argv = NULL;
-	int fd, argc = 0, err;
-
-	fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		snprintf(msg, msglen, "/proc/self/cmdline: %s; nothing changed", strerror(errno));
-		return err;
+	if (!d->argv || d->argc < 1) {
+		snprintf(msg, msglen, "the daemon kept no command line to reload from");
+		return -EINVAL;
 	}
-	for (;;) {
-		ssize_t n;
-
-		if (!buf || len + 1 >= cap) {
-			char *p;
-
-			if (buf)
-				cap *= 2;
-			p = cap <= CMDLINE_MAX ? realloc(buf, cap) : NULL;
-			if (!p) {
-				err = cap <= CMDLINE_MAX ? -ENOMEM : -E2BIG;
-				goto out;
-			}
-			buf = p;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	for (size_t i = 0; i < len; i++)
-		argc += buf[i] == '\0';
-	argv = calloc((size_t)argc + 1, sizeof(*argv));
-	if (!argv || !argc) {
-		err = argv ? -EINVAL : -ENOMEM;
-		goto out;
-	}
-	argc = 0;
-	for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
-		argv[argc++] = buf + i;
-	close(fd);
-	fd = -1;
-	err = wgw_daemon_reload_args(d, argc, argv, msg, msglen);
-	free(argv);
-	free(buf);
-	return err;
-out:
-	snprintf(msg, msglen, "reading the command line: %s; nothing changed", strerror(-err));
-	if (fd >= 0)
-		close(fd);
-	free(argv);
-	free(buf);
-	return err;
+	return wgw_daemon_reload_args(d, d->argc, d->argv, msg, msglen);
 }

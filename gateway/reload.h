@@ -38,9 +38,8 @@ struct wgw_daemon;
 struct wgw_config;
 
 /*
- * Reload with the daemon's own command line (read back from
- * /proc/self/cmdline: the strings getopt never moves), which re-reads -c
- * FILE and re-applies the command-line overrides.  0 with a one-line summary of what changed
+ * Reload with the daemon's own command line (d->argc, d->argv), which
+ * re-reads -c FILE and re-applies the command-line overrides.  0 with a one-line summary of what changed
  * in msg; or a negative errno with the reason in msg (-EINVAL: the new
  * configuration is invalid or needs a restart, nothing was changed; other
  * errors: a step of applying failed, msg says which and what is in force).

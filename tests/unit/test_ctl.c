@@ -496,6 +496,7 @@ struct fake {
 	pthread_t thr;
 	_Atomic bool stop;
 	char dir[32], sock[96], conf[96];
+	char *argv[4];
 };
 
 static void *ctl_thread(void *arg)
@@ -534,12 +535,17 @@ static void fake_up(struct fake *f, unsigned mode, const struct wgw_endpoint *me
 
 	memset(f, 0, sizeof(*f));
 	snprintf(f->dir, sizeof(f->dir), "/tmp/wgw-test-ctl.XXXXXX");
+	f->argv[0] = "wraith-gatewayd";
+	f->argv[1] = "-c";
+	f->argv[2] = f->conf;
 	ck_assert_ptr_nonnull(mkdtemp(f->dir));
 	snprintf(f->sock, sizeof(f->sock), "%s/run/control.sock", f->dir);
 	snprintf(f->conf, sizeof(f->conf), "%s/gw.conf", f->dir);
 	write_conf(f, BASE_CONF "backend = 10.0.0.11:8420\nbackend = 10.0.0.12:8420@200\n");
 	f->d = calloc(1, sizeof(*f->d));
 	ck_assert_ptr_nonnull(f->d);
+	f->d->argc = 3;
+	f->d->argv = f->argv;
 	ck_assert_int_eq(wgw_config_defaults(&f->d->cfg), 0);
 	ck_assert_int_eq(wgw_config_parse_args(&f->d->cfg, 3, argv, err, sizeof(err)), 0);
 	ck_assert_int_eq(wgw_config_validate(&f->d->cfg, err, sizeof(err)), 0);
@@ -1046,9 +1052,15 @@ START_TEST(test_reload)
 	ck_assert_int_lt(wgw_daemon_reload_args(f.d, 3, argv, msg, sizeof(msg)), 0);
 	ck_assert_uint_eq(f.d->cfg.n_vips, 2);
 
-	/* Through the socket: the refusal comes back as the reply. */
+	/* Through the socket: the refusal comes back as the reply, and a
+	 * good file is applied. */
 	write_conf(&f, BASE_CONF "backend = 10.0.0.11:70000\n");
 	ck_assert(!strncmp(xchg(&f, "reload\n"), "ERR EINVAL ", 11));
+	ck_assert(strstr(reply_buf, "70000"));
+	write_conf(&f, BASE_CONF "backend = 10.0.0.11:8420\n");
+	ck_assert(strstr(ok_body(xchg(&f, "reload\n")), "1 added, 2 removed"));
+	ck_assert_uint_eq(backend_weight(f.d->engine, "10.0.0.11", 8420), 100);
+	ck_assert_uint_eq(backend_weight(f.d->engine, "10.0.0.13", 8420), 0);
 	fake_down(&f);
 }
 END_TEST
