@@ -22,3 +22,5 @@ EXTRA_DIST += tests/netns/harness_selftest.sh tests/netns/tools_selftest.sh
 include tests/fuzz/local.mk
 
 include tests/bench/local.mk
+
+include tests/netns/faults.mk
