@@ -81,3 +81,10 @@ fuzz-smoke: fuzz
 	done; test $$fail = 0
 
 .PHONY: fuzz fuzz-smoke
+
+# The rest of the hardening work lives with the fuzz targets: the netns
+# tests that try to make the daemon relay or drown in handshakes, and the
+# ASan/UBSan run of the whole suite (tests/sanitize.sh, not run by
+# "make check": it is a build of its own).
+TESTS += tests/netns/relay.sh
+EXTRA_DIST += tests/netns/relay.sh tests/sanitize.sh
