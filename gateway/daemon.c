@@ -17,7 +17,10 @@
 
 #include "fallback/tun.h"
 #include "fallback/udp.h"
+#include "gateway/ctl.h"
 #include "gateway/daemon.h"
+#include "gateway/privs.h"
+#include "gateway/reload.h"
 #include "gateway/engine.h"
 #include "gateway/log.h"
 #include "gateway/worker.h"
@@ -1006,7 +1009,7 @@ static int nat_claim(struct wgw_daemon *d)
 	/* Answer ARP for the proxied address at once, not after the random
 	 * proxy delay (up to 0.8 s by default) meant for routers. */
 	if (v4) {
-		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/neigh/%s/proxy_delay",
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/neigh/%.16s/proxy_delay",
 			 lan->name);
 		err = wgw_sysctl_path_set(&d->sysctls, path, "0");
 		if (err)
@@ -1051,7 +1054,7 @@ static int nat_reclaim(struct wgw_daemon *d)
 	if (err)
 		return err;
 	if (v4) {
-		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/neigh/%s/proxy_delay",
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/neigh/%.16s/proxy_delay",
 			 lan->name);
 		wgw_sysctl_path_set(&d->sysctls, path, "0");
 	}
@@ -1150,7 +1153,8 @@ static int control_loop(struct wgw_daemon *d)
 	uint64_t next_expire = now_ms, next_health = now_ms + DP_HEALTH_MS;
 	uint32_t next_gc = mono_s() + NH_GC_S;
 	uint32_t expire_budget;
-	struct pollfd fds[3];
+	struct pollfd fds[3 + WGW_CTL_MAX_POLLFDS];
+	int nctl = 0;
 	int rc = 0;
 
 	/* A full pass over both tables every EXPIRE_PASSES_S seconds. */
@@ -1160,7 +1164,9 @@ static int control_loop(struct wgw_daemon *d)
 	fds[1] = (struct pollfd){ .fd = wgw_nl_watcher_fd(d->nl), .events = POLLIN };
 	fds[2] = (struct pollfd){ .fd = wgw_nh_wake_fd(&d->nh), .events = POLLIN };
 	for (;;) {
-		if (poll(fds, 3, CTL_TICK_MS) < 0 && errno != EINTR) {
+		if (d->ctl)
+			nctl = wgw_ctl_fill_pollfds(d->ctl, fds + 3, WGW_CTL_MAX_POLLFDS);
+		if (poll(fds, 3 + (nfds_t)nctl, CTL_TICK_MS) < 0 && errno != EINTR) {
 			wgw_err("poll: %s", strerror(errno));
 			return -errno;
 		}
@@ -1177,10 +1183,15 @@ static int control_loop(struct wgw_daemon *d)
 				case SIGUSR1:
 					log_counters(d);
 					break;
-				case SIGHUP:
-					wgw_notice("SIGHUP: reload is not available in this "
-						   "version; restart to apply a new configuration");
+				case SIGHUP: {
+					char msg[512];
+
+					if (wgw_daemon_reload(d, msg, sizeof(msg)))
+						wgw_err("SIGHUP: reload refused: %s", msg);
+					else
+						wgw_notice("SIGHUP: reloaded: %s", msg);
 					break;
+				}
 				}
 			}
 		}
@@ -1192,6 +1203,8 @@ static int control_loop(struct wgw_daemon *d)
 		}
 		if (fds[2].revents & POLLIN)
 			wgw_nh_wake_clear(&d->nh);
+		if (d->ctl)
+			wgw_ctl_handle(d->ctl, fds + 3, nctl);
 		now_ms = mono_ms();
 		wgw_nh_process(&d->nh, nh_resolve, d, mono_s());
 		if (d->nh_dirty) {
@@ -1331,8 +1344,23 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 	/* Backends' next hops before the first packet needs them. */
 	for (unsigned i = 0; i < cfg->n_backends; i++)
 		wgw_nh_resolve_one(&d->nh, &cfg->backends[i].addr, nh_resolve, d, mono_s());
+	if (d->cfg.control_socket[0]) {
+		d->ctl = wgw_ctl_open(d, d->cfg.control_socket, d->cfg.control_mode);
+		if (!d->ctl) {
+			wgw_err("control socket %s: %s", d->cfg.control_socket,
+				errno == EADDRINUSE ? "another daemon answers on it" :
+				strerror(errno));
+			goto out_dp;
+		}
+	}
+	/* Workers inherit the reduced capability set. */
+	err = wgw_privs_drop(&d->cfg);
+	if (err) {
+		wgw_err("dropping privileges: %s", strerror(-err));
+		goto out_ctl;
+	}
 	if (workers_start(d))
-		goto out_dp;
+		goto out_ctl;
 	wgw_notice("running: %u worker%s, %u VIP%s, %u backend%s", d->nworkers,
 		   d->nworkers == 1 ? "" : "s", cfg->n_vips, cfg->n_vips == 1 ? "" : "s",
 		   cfg->n_backends, cfg->n_backends == 1 ? "" : "s");
@@ -1341,6 +1369,11 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 		ret = 0;
 	log_counters(d);
 
+out_ctl:
+	if (d->ctl) {
+		wgw_ctl_close(d->ctl);
+		d->ctl = NULL;
+	}
 out_dp:
 	workers_stop(d);
 	dp_down(d);

@@ -21,6 +21,7 @@
 #include "netlink/rtnl.h"
 #include "netlink/sysctl.h"
 
+struct wgw_ctl;
 struct wgw_engine;
 struct wgw_tun;
 struct wgw_worker;
@@ -69,6 +70,7 @@ struct wgw_daemon {
 	unsigned nworkers;
 	bool workers_running;
 	struct wgw_tun *tun;		/* owns the NAT address on the LAN side */
+	struct wgw_ctl *ctl;		/* control socket (and metrics listener) */
 	int argc;			/* the command line, for reload */
 	char **argv;
 	int sigfd;
