@@ -30,6 +30,7 @@
 #include "gateway/ctlproto.h"
 #include "gateway/daemon.h"
 #include "gateway/engine.h"
+#include "gateway/privs.h"
 #include "gateway/reload.h"
 #include "gateway/stats.h"
 #include "tests/unit/test_engine_util.h"
@@ -1087,6 +1088,68 @@ START_TEST(test_reload_check_keys)
 }
 END_TEST
 
+/* --------------------------------------------------------- privileges */
+
+static uint64_t status_mask(const char *key)
+{
+	char line[256];
+	uint64_t v = ~0ull;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return v;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			v = strtoull(line + strlen(key), NULL, 16);
+	fclose(f);
+	return v;
+}
+
+/* In a child (the drop is for good): exactly the documented set is left,
+ * in the effective, permitted and bounding sets, with no_new_privs. */
+static int drop_in_child(uint16_t vip_port, uint64_t want)
+{
+	struct wgw_config *cfg = calloc(1, sizeof(*cfg));
+	pid_t pid;
+	int st;
+
+	ck_assert_int_eq(wgw_config_defaults(cfg), 0);
+	cfg->n_vips = 1;
+	cfg->vips[0].addr = A("192.0.2.1");
+	cfg->vips[0].port_lo = cfg->vips[0].port_hi = vip_port;
+	ck_assert_uint_eq(wgw_privs_keep_mask(cfg), want);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (wgw_privs_drop(cfg))
+			_exit(2);
+		if (status_mask("CapEff:") != want || status_mask("CapPrm:") != want)
+			_exit(3);
+		if (status_mask("CapBnd:") != want)
+			_exit(4);
+		if (status_mask("NoNewPrivs:") != 1)
+			_exit(5);
+		_exit(0);
+	}
+	free(cfg);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 100;
+}
+
+START_TEST(test_privs_drop)
+{
+	uint64_t base = 1ull << CAP_NET_ADMIN | 1ull << CAP_NET_RAW | 1ull << CAP_IPC_LOCK |
+			1ull << CAP_PERFMON | 1ull << CAP_BPF;
+
+	if (geteuid() != 0 || !(status_mask("CapEff:") & 1ull << CAP_SETPCAP)) {
+		fprintf(stderr, "test_privs_drop: needs root with CAP_SETPCAP: not run\n");
+		return;
+	}
+	ck_assert_int_eq(drop_in_child(8420, base), 0);
+	ck_assert_int_eq(drop_in_child(443, base | 1ull << CAP_NET_BIND_SERVICE), 0);
+}
+END_TEST
+
 static Suite *ctl_suite(void)
 {
 	Suite *s = suite_create("ctl");
@@ -1103,6 +1166,7 @@ static Suite *ctl_suite(void)
 	tcase_add_test(tc, test_prometheus);
 	tcase_add_test(tc, test_stats_doc_rates);
 	tcase_add_test(tc, test_reload_check_keys);
+	tcase_add_test(tc, test_privs_drop);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("server");
