@@ -44,8 +44,8 @@ ctl_get()
 	END { exit !found }' "$1"
 }
 
-# ctl_up: the lab gateway answers on its control socket (the daemon
-# creates it before touching the interfaces, so by "running" it is there).
+# ctl_up: the lab gateway answers on its control socket (the daemon opens
+# it before its workers start, so by "running" it is there).
 ctl_up()
 {
 	[ -S "$WGW_TMP/control.sock" ] || {
