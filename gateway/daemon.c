@@ -668,6 +668,23 @@ static int dp_rebuild(struct wgw_daemon *d)
 	return workers_start(d);
 }
 
+int wgw_daemon_reloaded(struct wgw_daemon *d, bool vips_changed)
+{
+	for (unsigned i = 0; i < d->nifs; i++) {
+		struct wgw_iface *ifc = &d->ifs[i];
+		int err;
+
+		if (!(ifc->sides & WGW_SIDE_WAN) || !ifc->xdp)
+			continue;
+		err = wgw_xdp_set_handshake_limit(ifc->xdp, d->cfg.handshake_rate,
+						  d->cfg.handshake_burst);
+		if (err)
+			return err;
+	}
+	/* The UDP sockets are bound per VIP port when a port is built. */
+	return vips_changed ? dp_rebuild(d) : 0;
+}
+
 /*
  * An interface that was deleted exists again: take its new index and
  * address, set up the NAT address on it again if it is the LAN side, drop
@@ -836,6 +853,11 @@ static void nl_changed(const struct wgw_nl_change *c, void *arg)
 				wgw_notice("interface %s is %s%s", ifc->name,
 					   c->up ? "up" : "down",
 					   c->up && !c->carrier ? " (no carrier)" : "");
+				/* Taking a link down flushes its proxy
+				 * neighbour entries with the rest. */
+				if ((ifc->sides & WGW_SIDE_LAN) && c->up &&
+				    (c->link_changed & WGW_NL_LINK_UP_CHANGED))
+					d->reclaim = true;
 			}
 			if (c->link_changed & WGW_NL_LINK_MAC_CHANGED) {
 				wgw_notice("interface %s: MAC address changed", ifc->name);
@@ -1166,9 +1188,13 @@ static int control_loop(struct wgw_daemon *d)
 	for (;;) {
 		if (d->ctl)
 			nctl = wgw_ctl_fill_pollfds(d->ctl, fds + 3, WGW_CTL_MAX_POLLFDS);
-		if (poll(fds, 3 + (nfds_t)nctl, CTL_TICK_MS) < 0 && errno != EINTR) {
-			wgw_err("poll: %s", strerror(errno));
-			return -errno;
+		if (poll(fds, 3 + (nfds_t)nctl, CTL_TICK_MS) < 0) {
+			if (errno != EINTR) {
+				wgw_err("poll: %s", strerror(errno));
+				return -errno;
+			}
+			for (int i = 0; i < 3 + nctl; i++)
+				fds[i].revents = 0;
 		}
 		if (fds[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
@@ -1203,6 +1229,17 @@ static int control_loop(struct wgw_daemon *d)
 		}
 		if (fds[2].revents & POLLIN)
 			wgw_nh_wake_clear(&d->nh);
+		if (d->reclaim && d->claimed) {
+			int err = wgw_nl_claim(d->nl, &d->claim, &d->cfg.nat,
+					       d->claim.route_ifindex, d->claim.proxy_ifindex);
+
+			d->reclaim = false;
+			if (err)
+				wgw_err("NAT address: proxy entry after link up: %s",
+					strerror(-err));
+			else
+				wgw_info("NAT address: proxy entry set again after link up");
+		}
 		if (d->ctl)
 			wgw_ctl_handle(d->ctl, fds + 3, nctl);
 		now_ms = mono_ms();
@@ -1346,12 +1383,8 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 		wgw_nh_resolve_one(&d->nh, &cfg->backends[i].addr, nh_resolve, d, mono_s());
 	if (d->cfg.control_socket[0]) {
 		d->ctl = wgw_ctl_open(d, d->cfg.control_socket, d->cfg.control_mode);
-		if (!d->ctl) {
-			wgw_err("control socket %s: %s", d->cfg.control_socket,
-				errno == EADDRINUSE ? "another daemon answers on it" :
-				strerror(errno));
+		if (!d->ctl)	/* wgw_ctl_open() said why */
 			goto out_dp;
-		}
 	}
 	/* Workers inherit the reduced capability set. */
 	err = wgw_privs_drop(&d->cfg);

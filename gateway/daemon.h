@@ -78,12 +78,21 @@ struct wgw_daemon {
 	time_t started;			/* wall clock */
 	struct timespec started_mono;
 	bool nh_dirty;			/* a netlink change asks for a refresh */
+	bool reclaim;			/* the LAN came up: its proxy entry is gone */
 };
 
 /* Run the gateway until SIGTERM/SIGINT.  argc/argv are kept for reload
  * (the configuration is parsed again from them).  Returns the process
  * exit code. */
 int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv);
+
+/*
+ * After a reload put d->cfg in force: the XDP programs' handshake limits,
+ * and, when the VIP set changed, the VIP sockets (the data path is
+ * rebuilt: workers pause for a few milliseconds; sessions are kept).
+ * From the control thread.  0 or -errno.
+ */
+int wgw_daemon_reloaded(struct wgw_daemon *d, bool vips_changed);
 
 /* Human name of a side set: "wan", "lan", "wan+lan". */
 const char *wgw_sides_name(unsigned sides);

@@ -319,7 +319,13 @@ int wgw_daemon_reload_args(struct wgw_daemon *d, int argc, char **argv, char *ms
 		 vips_changed ? " (changed)" : "", plan->nadd, plan->nrm, plan->nw,
 		 limits_changed ? "changed" : "unchanged", n->verbose);
 	d->cfg = *n;
-	err = 0;
+	/* The data path's own view: handshake limits, and VIP sockets. */
+	err = wgw_daemon_reloaded(d, vips_changed);
+	if (err) {
+		snprintf(msg + strlen(msg), msglen - strlen(msg),
+			 "; but the data path could not be rebuilt: %s", strerror(-err));
+		goto out;
+	}
 out:
 	free(cur);
 	free(plan);
