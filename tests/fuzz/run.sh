@@ -44,7 +44,11 @@ seeds=()
 export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 rc=0
+# libFuzzer's own default exit status for a finding is 77, which automake
+# and this script read as SKIP: findings exit 1, so 77 only ever means the
+# target's own "cannot run here".
 "$bin" "${opts[@]}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	-error_exitcode=1 -timeout_exitcode=1 \
 	-print_final_stats=1 -artifact_prefix="$crash/$name-" "$@" \
 	"$corpus" "${seeds[@]}" >"$log" 2>&1 || rc=$?
 case $rc in
