@@ -409,8 +409,10 @@ static bool path_printable(const char *s)
 	for (i = 0; i < n; i++) {
 		if (iscntrl((unsigned char)s[i]))
 			return false;
-		if ((s[i] == '#' || s[i] == ';') && i &&
-		    isspace((unsigned char)s[i - 1]))
+		/* The printer writes "key = value": a first character
+		 * follows a space there too. */
+		if ((s[i] == '#' || s[i] == ';') &&
+		    (i == 0 || isspace((unsigned char)s[i - 1])))
 			return false;
 	}
 	return true;
@@ -508,7 +510,7 @@ static int opt_set(const struct wgw_option *o, struct wgw_config *cfg,
 			return fail(why, whylen, "expected a path");
 		if (!path_printable(val))
 			return fail(why, whylen,
-				    "expected a path without control characters, without whitespace at either end and without ' #' or ' ;'");
+				    "expected a path without control characters, without whitespace at either end, and without '#' or ';' at its start or after a space");
 		if (strlen(val) >= o->size)
 			return fail(why, whylen,
 				    "path too long (at most %zu bytes)",

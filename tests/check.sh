@@ -1,23 +1,61 @@
 #!/bin/bash
-# The README's test command: install what is missing, build, run every test
-# (unit, BPF program, network-namespace end-to-end), then make distcheck.
+# The README's test command: install what is missing, build, and run
+#  1. the whole suite (unit, XDP program, network-namespace end to end);
+#  2. make distcheck: the release tarball builds out of tree with -Werror,
+#     installs, uninstalls and passes the unit and XDP program tests (the
+#     namespace tests ran in step 1 on the same sources);
+#  3. the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer
+#     (tests/sanitize.sh, its own build directory);
+#  4. a short run of every libFuzzer target (make fuzz-smoke).
+# Any failure fails the run.  WGW_SKIP_DISTCHECK=1, WGW_SKIP_SANITIZE=1 and
+# WGW_SKIP_FUZZ=1 leave a step out (for quick local runs; CI runs them all).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/tests/deps.sh"
 "$top/tests/build.sh"
 cd "$top/build"
+
+# Print the logs of whatever did not pass: CI output is all anyone sees.
+show_failures()
+{
+	local log trs
+	for log in $(find "$1" -name '*.log' ! -name config.log ! -name test-suite.log); do
+		trs=${log%.log}.trs
+		[ -f "$trs" ] || continue
+		if grep -qE '^:test-result: (FAIL|ERROR|XPASS)' "$trs"; then
+			echo "===== $log ====="
+			tail -n 80 "$log"
+		fi
+	done
+}
+
+step()
+{
+	printf '\n===== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"
+}
+
+step "make check"
 rc=0
 make -j"$(nproc)" check || rc=$?
-# Show the logs of whatever did not pass: CI output is all anyone sees.
-for log in $(find . -name '*.log' ! -name config.log ! -name test-suite.log); do
-	trs=${log%.log}.trs
-	[ -f "$trs" ] || continue
-	if grep -qE '^:test-result: (FAIL|ERROR|XPASS)' "$trs"; then
-		echo "===== $log ====="
-		tail -n 80 "$log"
-	fi
-done
-[ $rc -eq 0 ] || { echo "make check failed"; exit $rc; }
-if [ "${WGW_SKIP_DISTCHECK:-0}" != 1 ]; then
-	make distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror WGW_TEST_QUICK=1
+if [ $rc -ne 0 ]; then
+	show_failures .
+	echo "make check failed"
+	exit $rc
 fi
+
+if [ "${WGW_SKIP_DISTCHECK:-0}" != 1 ]; then
+	step "make distcheck"
+	unit=$(make -s print-tests | tr ' ' '\n' | grep -E '^tests/(unit|bpf)/' | tr '\n' ' ')
+	make distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror TESTS="$unit"
+fi
+
+if [ "${WGW_SKIP_SANITIZE:-0}" != 1 ]; then
+	step "ASan + UBSan: the whole suite"
+	"$top/tests/sanitize.sh" "$top/build-sanitize"
+fi
+
+if [ "${WGW_SKIP_FUZZ:-0}" != 1 ]; then
+	step "libFuzzer smoke run"
+	make fuzz-smoke
+fi
+step "all passed"

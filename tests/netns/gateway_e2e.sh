@@ -137,7 +137,7 @@ t_spoof()
 	wgw_lab_gateway "${MODE_ARGS[@]}"
 	r="$WGW_TMP/client.txt"; s="$WGW_TMP/spoof.txt"
 	cl=$(wgw_tool wraith-client) || exit 1
-	wgw_bg cl "$cl" -n 30 --sockets 10 -d 3 --pps 3000 --seed 42 --expect-clean \
+	wgw_bg cl "$cl" -n 30 --sockets 10 -d 3 --inflight 16 --seed 42 --expect-clean \
 		"$(wgw_lab_ep "$WGW_LAB_VIP" $WGW_LAB_PORT)" >"$r" 2>&1
 	local real=$WGW_BG_PID
 	sleep 1

@@ -300,7 +300,8 @@ START_TEST(test_strings)
 	bad1("--control-socket", "", "expected a path");
 	bad1("--pidfile", "/run/x.pid ", "without whitespace at either end");
 	bad1("--pidfile", " /run/x.pid", "without whitespace at either end");
-	bad1("--pidfile", "/run/x ;y", "without ' #' or ' ;'");
+	bad1("--pidfile", "/run/x ;y", "without '#' or ';' at its start or after a space");
+	bad1("--pidfile", "#x", "without '#' or ';' at its start or after a space");
 	bad1("--pidfile", "/run/x\ty", "without control characters");
 	ck_assert_int_eq(ARGS(&c, "--pidfile", "/run/my dir/x#1;2.pid"), 0);
 }
@@ -590,6 +591,13 @@ START_TEST(test_file_errors)
 	const char *path;
 	char want[512];
 	char longline[300];
+
+	/* A value the printer could not write back ("key = ;" is a comment):
+	 * found by the config fuzz target. */
+	ck_assert_int_eq(load(&c, "control-socket =;\n"), -EINVAL);
+	assert_err_has(":1: control-socket ';': expected a path");
+	ck_assert_int_eq(load(&c, "pidfile =#x\n"), -EINVAL);
+	assert_err_has(":1: pidfile '#x': expected a path");
 
 	/* Unknown key: line number */
 	ck_assert_int_eq(load(&c, "[gateway]\nwan = eth0\n\nbogus = 1\n"),
