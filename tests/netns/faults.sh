@@ -48,7 +48,7 @@ gw_dump()
 	wgw_wait_for 10 gw__dumps_ge $((n + 2)) || wgw_fail "no second counter dump within 10s"
 	awk -v want=$((n + 1)) '
 		/^notice: engine: / { k++ }
-		k == want && /^notice: (engine|backend|worker|port|xsk|xdp)[: ]/ { print }' \
+		k == want { print }' \
 		"$(GW_LOG)" >"$1"
 }
 
@@ -152,16 +152,18 @@ acct_base()
 		>"$WGW_TMP/acct.base"
 }
 
-# acct_check DUMP WHAT: print the balance, fail on unexplained loss.
+# acct_check DUMP WHAT [SLACK]: print the balance, fail on unexplained
+# loss (beyond SLACK datagrams, for a loss the test itself causes and no
+# counter can see).
 acct_check()
 {
-	local lost gw ends b0=0 b1=0 b2=0
+	local lost gw ends b0=0 b1=0 b2=0 slack=${3:-0}
 	[ -f "$WGW_TMP/acct.base" ] && read -r b0 b1 b2 <"$WGW_TMP/acct.base"
 	lost=$(( $(acct_lost) - b0 )); gw=$(( $(acct__gateway "$1") - b1 ))
 	ends=$(( $(acct__ends) - b2 ))
 	wgw_log "$2: lost $lost datagrams; counted drops: gateway $gw, clients' and backends' kernels $ends"
-	[ "$lost" -le $((gw + ends)) ] ||
-		wgw_fail "$2: $((lost - gw - ends)) of $lost lost datagrams are not explained by any counter"
+	[ "$lost" -le $((gw + ends + slack)) ] ||
+		wgw_fail "$2: $((lost - gw - ends)) of $lost lost datagrams are not explained by any counter (allowed: $slack)"
 }
 
 gw_alive_or_fail()
@@ -472,9 +474,11 @@ t_backend_dies()
 	wgw_assert_eq "$on2" "$(wgw_kv "$WGW_TMP/backend2-again.txt" sessions)" \
 		"sessions the returned backend 2 served"
 	fresh_clean 3
-	# The outage's loss: the backend host's kernel had no listener.
+	# The outage's loss: the backend host's kernel had no listener.  What
+	# sat in the killed backend's socket queue vanished uncounted (UDP
+	# counts a datagram in when it is read): a few at 1000 pps.
 	gw_dump "$d1"
-	acct_check "$d1" "backend outage"
+	acct_check "$d1" "backend outage" 64
 	gw_end_checks
 }
 
@@ -595,7 +599,7 @@ t_cids_full()
 	gw_dump "$d"
 	cat "$d" >&2
 	wgw_assert_eq 1024 "$(dump_sessions "$d")" "CIDs after B"
-	wgw_assert_ge "$(dump_num "$d" 'cids-refused: ')" 50 \
+	wgw_assert_ge "$(dump_num "$d" 'cids[-_]refused:? ')" 50 \
 		"CIDs refused, in the counter dump ('cids-refused')"
 	cl_wait_flowing A 10 "A after B"
 	cl_stop A
@@ -643,6 +647,38 @@ t_unresolved()
 	gw_end_checks
 }
 
+# 8. (IPv6) The backends' neighbour entry for the NAT address ages and is
+# re-confirmed by a unicast probe (NUD): the gateway must answer it, or
+# the entry fails and the replies queued behind it are lost, counted by
+# no one.  Reachable time is cut to about a second so that this happens
+# many times within the run (by default it takes 15-45 s: the soak meets
+# it).
+t_nud_probe()
+{
+	local r="$WGW_TMP/c.txt" d="$WGW_TMP/d" st bad=0 i
+	wgw_lab_up 6
+	wgw_lab_backends
+	wgw_sysctl be net.ipv6.neigh.be0.base_reachable_time_ms 1000
+	wgw_sysctl be net.ipv6.neigh.be0.delay_first_probe_time 1
+	wgw_lab_gateway --mode auto
+	cl_start A -n 60 --sockets 20 -d 12 --pps 3000 --seed 1008
+	cl_wait_established A 15
+	for i in $(seq 40); do
+		st=$(wgw_in be ip -6 neigh show "$WGW_LAB_NAT" dev be0)
+		case $st in
+		*FAILED*|*INCOMPLETE*) bad=$((bad + 1)); wgw_log "backends' entry for G: $st" ;;
+		esac
+		sleep 0.25
+	done
+	cl_stop A
+	cl_assert_kept A 60
+	wgw_assert_eq 0 "$bad" "samples where the backends could not resolve the NAT address"
+	wgw_assert_le "$(cl_kv A loss_pct | cut -d. -f1)" 1 "loss (%)"
+	gw_dump "$d"
+	acct_check "$d" "NUD probes"
+	gw_end_checks
+}
+
 [ -z "${WGW_FAULTS_LIB:-}" ] || return 0
 
 # WGW_FAULTS_ONLY=REGEX runs the sub-tests whose name matches.
@@ -661,4 +697,5 @@ run "UMEM and fill-ring starvation" t_starvation
 run "mapping table full" t_mappings_full
 run "CID table full" t_cids_full
 run "neighbour that never resolves" t_unresolved
+run "IPv6 NAT address re-confirmed by NUD probes" t_nud_probe
 wgw_done

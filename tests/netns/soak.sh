@@ -15,14 +15,14 @@
 #   - the daemon ran throughout, on the data path it started with.
 #
 # Environment: WGW_SOAK_SECONDS (90), WGW_SOAK_LOAD_PCT (share of the
-# measured capacity to offer, 60), WGW_SOAK_SAMPLE_S (5),
+# measured capacity to offer, 50), WGW_SOAK_SAMPLE_S (5),
 # WGW_SOAK_RSS_SLACK_KB (4096), WGW_SOAK_PPS (a fixed offered rate instead
 # of a measured share), WGW_SOAK_FAMILY (4 or 6).
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 WGW_FAULTS_LIB=1 . "$(dirname "$0")/faults.sh"
 
 SECONDS_TOTAL=${WGW_SOAK_SECONDS:-90}
-LOAD_PCT=${WGW_SOAK_LOAD_PCT:-60}
+LOAD_PCT=${WGW_SOAK_LOAD_PCT:-50}
 SAMPLE_S=${WGW_SOAK_SAMPLE_S:-5}
 RSS_SLACK_KB=${WGW_SOAK_RSS_SLACK_KB:-4096}
 FAMILY=${WGW_SOAK_FAMILY:-4}
