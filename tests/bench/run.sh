@@ -258,7 +258,7 @@ rss_kib()
 measure()
 {
 	local sys=$1 size=$2 f=$RES/$1.$2 o=$WGW_TMP/lg.out r i rate limit loss
-	local h rx rx0 seeds=(--seed 7 -n "$SESS" -e $((SESS / 4)))
+	local h rx rx0 ok try seeds=(--seed 7 -n "$SESS" -e $((SESS / 4)))
 
 	h=$(hops "$sys")
 	: >"$f"
@@ -277,12 +277,20 @@ measure()
 	rate=0
 	rx0=
 	for i in 1 2 3 4 5 6 7 8 9; do
-		loadgen "$o" "${seeds[@]}" --no-handshake -s "$size" -d "$DUR" --pps "$rate" ||
-			break
-		loss=$(kv "$o" loss_pct)
-		rx=$(kv "$o" rx_pps)
-		log "$sys: offered $(kv "$o" tx_pps) pps, answered $rx, loss $loss %"
-		awk -v l="$loss" 'BEGIN { exit !(l < 0.1) }' && break
+		# A rate passes when one of two tries stays under 0.1 % loss:
+		# the box is shared, and one stall of the system's CPU would
+		# otherwise send the search far below the system's limit.
+		ok=0
+		for try in 1 2; do
+			loadgen "$o" "${seeds[@]}" --no-handshake -s "$size" -d "$DUR" \
+				--pps "$rate" || break 2
+			loss=$(kv "$o" loss_pct)
+			log "$sys: offered $(kv "$o" tx_pps) pps, answered $(kv "$o" rx_pps), loss $loss %"
+			[ "$try" = 1 ] && rx=$(kv "$o" rx_pps)
+			awk -v l="$loss" 'BEGIN { exit !(l < 0.1) }' && { ok=1; break; }
+			[ "$rate" = 0 ] && break	# flat out: no second try
+		done
+		[ "$ok" = 1 ] && break
 		# Down from what came back flat out, 10 % of it per miss.
 		: "${rx0:=$rx}"
 		rate=$(awk -v r="$rx0" -v i="$i" 'BEGIN { printf "%d", r * (1 - 0.1 * i) }')
