@@ -89,7 +89,10 @@ static bool ip6_is_v4mapped(const uint8_t *a)
 	       wgw_ld32(a + 8) == htonl(0xffff);
 }
 
-enum wgw_pkt_kind wgw_pkt_parse(struct wgw_pkt *p, uint8_t *data, uint32_t len)
+/* The general parse: every shape, every verdict, p filled as far as it got.
+ * Out of line, so the common case in wgw_pkt_parse() needs no stack frame. */
+static __attribute__((noinline, cold)) enum wgw_pkt_kind
+parse_general(struct wgw_pkt *p, uint8_t *data, uint32_t len)
 {
 	uint32_t off = ETH_HDR_LEN, ip_end, ulen;
 	uint16_t etype;
@@ -175,6 +178,112 @@ enum wgw_pkt_kind wgw_pkt_parse(struct wgw_pkt *p, uint8_t *data, uint32_t len)
 	p->payload_off = (uint16_t)(off + UDP_HDR_LEN);
 	p->payload_len = (uint16_t)(ulen - UDP_HDR_LEN);
 	return WGW_PKT_UDP;
+}
+
+/* Neither 0 nor an IPv4-mapped address: ip6_is_v4mapped() without the
+ * branches. */
+static inline bool ip6_not_v4mapped(const uint8_t *a)
+{
+	return (wgw_ld64(a) | (wgw_ld32(a + 8) ^ htonl(0xffff))) != 0;
+}
+
+/* The rest of a UDP verdict's struct wgw_pkt. */
+static inline void pkt_set_udp(struct wgw_pkt *p, uint32_t off, uint32_t l3_len, uint32_t ulen,
+			       uint32_t ip_len, uint8_t family)
+{
+	p->l3_off = (uint16_t)off;
+	p->l4_off = (uint16_t)(off + l3_len);
+	p->payload_off = (uint16_t)(off + l3_len + UDP_HDR_LEN);
+	p->payload_len = (uint16_t)(ulen - UDP_HDR_LEN);
+	p->ip_len = (uint16_t)ip_len;
+	p->family = family;
+	p->l4_proto = IPPROTO_UDP;
+}
+
+/*
+ * The common case first, in straight line: Ethernet with at most one tag,
+ * then IPv4 without options or IPv6 without extension headers, then UDP,
+ * every field valid.  The tests are those of parse_general() for that
+ * shape, merged: any frame they do not accept in full (another shape, or
+ * any verdict but UDP) goes to parse_general(), which starts over and
+ * rewrites all of p, so the result is the same, field for field, for every
+ * frame.  Fields are written as soon as they are known, which keeps the
+ * path within the scratch registers, and the IPv4 step is expanded once per
+ * Ethernet header length so its offsets are constants.  Reads stay inside
+ * the frame: the fixed headers' size is checked against len before the
+ * first header byte past Ethernet is read.
+ */
+static inline __attribute__((always_inline)) enum wgw_pkt_kind
+parse_ip4_udp(struct wgw_pkt *p, uint8_t *data, uint32_t len, uint32_t off)
+{
+	const uint8_t *ip = data + off;
+	/* IHL 5: the UDP header is in the frame (len >= PARSE_FAST_MIN) */
+	uint32_t iplen = ntohs(wgw_ld16(ip + IP4_OFF_TOT_LEN));
+	uint32_t ulen = ntohs(wgw_ld16(ip + IP4_MIN_HDR_LEN + UDP_OFF_LEN));
+
+	if (wgw_unlikely(ip[0] != 0x45 || ip[IP4_OFF_PROTO] != IPPROTO_UDP ||
+			 (wgw_ld16(ip + IP4_OFF_FRAG) & htons(IP4_FRAG_MASK)) ||
+			 iplen > len - off || iplen < IP4_MIN_HDR_LEN + UDP_HDR_LEN ||
+			 ulen < UDP_HDR_LEN || ulen > iplen - IP4_MIN_HDR_LEN))
+		return parse_general(p, data, len);
+	pkt_set_udp(p, off, IP4_MIN_HDR_LEN, ulen, iplen, AF_INET);
+	return WGW_PKT_UDP;
+}
+
+static __attribute__((noinline)) enum wgw_pkt_kind
+parse_ip6_udp(struct wgw_pkt *p, uint8_t *data, uint32_t len, uint32_t off)
+{
+	const uint8_t *ip = data + off;
+	uint32_t plen, ulen;
+
+	if (len - off < IP6_HDR_LEN + UDP_HDR_LEN)
+		return parse_general(p, data, len);
+	plen = ntohs(wgw_ld16(ip + IP6_OFF_PLEN));
+	ulen = ntohs(wgw_ld16(ip + IP6_HDR_LEN + UDP_OFF_LEN));
+	/* ip_len is 16 bits: parse_general()'s bound on plen */
+	if (wgw_unlikely((ip[0] >> 4) != 6 || ip[IP6_OFF_NEXT] != IPPROTO_UDP ||
+			 plen > len - off - IP6_HDR_LEN || plen > IP_MAX_LEN - IP6_HDR_LEN ||
+			 ulen < UDP_HDR_LEN || ulen > plen ||
+			 !ip6_not_v4mapped(ip + IP6_OFF_SADDR) ||
+			 !ip6_not_v4mapped(ip + IP6_OFF_DADDR)))
+		return parse_general(p, data, len);
+	pkt_set_udp(p, off, IP6_HDR_LEN, ulen, IP6_HDR_LEN + plen, AF_INET6);
+	return WGW_PKT_UDP;
+}
+
+/* bytes: below this, only parse_general() (a tagged IPv4/UDP frame's
+ * fixed headers) */
+#define PARSE_FAST_MIN (ETH_HDR_LEN + VLAN_HDR_LEN + IP4_MIN_HDR_LEN + UDP_HDR_LEN)
+
+enum wgw_pkt_kind wgw_pkt_parse(struct wgw_pkt *p, uint8_t *data, uint32_t len)
+{
+	uint16_t etype;
+
+	if (wgw_unlikely(len < PARSE_FAST_MIN))
+		return parse_general(p, data, len);
+	p->data = data;
+	p->len = len;
+	etype = wgw_ld16(data + 12);
+	if (wgw_likely(etype == htons(ETHERTYPE_IP4))) {
+		p->vlan_tpid = 0;
+		p->vlan_tci = 0;
+		return parse_ip4_udp(p, data, len, ETH_HDR_LEN);
+	}
+	if (etype == htons(ETHERTYPE_8021Q) || etype == htons(ETHERTYPE_8021AD)) {
+		p->vlan_tpid = ntohs(etype);
+		p->vlan_tci = ntohs(wgw_ld16(data + 14));
+		etype = wgw_ld16(data + 16);
+		if (etype == htons(ETHERTYPE_IP4))
+			return parse_ip4_udp(p, data, len, ETH_HDR_LEN + VLAN_HDR_LEN);
+		if (etype == htons(ETHERTYPE_IP6))
+			return parse_ip6_udp(p, data, len, ETH_HDR_LEN + VLAN_HDR_LEN);
+		return parse_general(p, data, len);
+	}
+	p->vlan_tpid = 0;
+	p->vlan_tci = 0;
+	if (etype == htons(ETHERTYPE_IP6))
+		return parse_ip6_udp(p, data, len, ETH_HDR_LEN);
+	return parse_general(p, data, len);
 }
 
 const char *wgw_pkt_kind_name(enum wgw_pkt_kind k)
@@ -302,42 +411,29 @@ int wgw_pkt_nat(struct wgw_pkt *p, const union wgw_addr *saddr, uint16_t sport,
 	uint64_t d;
 
 	if (p->family == AF_INET) {
-		uint32_t os = wgw_ld32(ip + IP4_OFF_SADDR);
-		uint32_t od = wgw_ld32(ip + IP4_OFF_DADDR);
-		uint32_t ns = wgw_addr_v4(saddr), nd = wgw_addr_v4(daddr);
-
 		if (!wgw_addr_is_v4(saddr) || !wgw_addr_is_v4(daddr))
 			return -EINVAL;
-		/* Decide before the addresses change: the test needs the
-		 * old pseudo-header. */
-		full = udp_csum_is_partial(AF_INET, ip, udp);
-		d = wgw_csum_sub32(ns, os);
-		d = wgw_csum_sub32(d + nd, od);
-		wgw_st16(ip + IP4_OFF_CHECK,
-			 wgw_csum_apply(wgw_ld16(ip + IP4_OFF_CHECK), d));
-		memcpy(ip + IP4_OFF_SADDR, &ns, 4);
-		memcpy(ip + IP4_OFF_DADDR, &nd, 4);
-	} else {
-		if (wgw_addr_is_v4(saddr) || wgw_addr_is_v4(daddr))
-			return -EINVAL;
-		/* Zero is not a checksum on IPv6 (RFC 8200 8.1): make one. */
-		full = ucheck == 0 || udp_csum_is_partial(AF_INET6, ip, udp);
-		d = wgw_csum_add16b(0, saddr->b);
-		d = wgw_csum_add16b(d, daddr->b);
-		d = wgw_csum_sub16b(d, ip + IP6_OFF_SADDR);
-		d = wgw_csum_sub16b(d, ip + IP6_OFF_DADDR);
-		memcpy(ip + IP6_OFF_SADDR, saddr->b, 16);
-		memcpy(ip + IP6_OFF_DADDR, daddr->b, 16);
+		return wgw_pkt_nat4(p, wgw_addr_v4(saddr), wgw_addr_v4(daddr),
+				    wgw_ports_word(nsport, ndport));
 	}
+	if (wgw_addr_is_v4(saddr) || wgw_addr_is_v4(daddr))
+		return -EINVAL;
+	/* Zero is not a checksum on IPv6 (RFC 8200 8.1): make one.  The
+	 * partial test needs the old pseudo-header: decide first. */
+	full = ucheck == 0 || udp_csum_is_partial(AF_INET6, ip, udp);
+	d = wgw_csum_add16b(0, saddr->b);
+	d = wgw_csum_add16b(d, daddr->b);
+	d = wgw_csum_sub16b(d, ip + IP6_OFF_SADDR);
+	d = wgw_csum_sub16b(d, ip + IP6_OFF_DADDR);
+	memcpy(ip + IP6_OFF_SADDR, saddr->b, 16);
+	memcpy(ip + IP6_OFF_DADDR, daddr->b, 16);
 	wgw_st16(udp + UDP_OFF_SPORT, nsport);
 	wgw_st16(udp + UDP_OFF_DPORT, ndport);
 
 	if (full) {
-		udp_csum_full(p->family, ip, udp);
+		udp_csum_full(AF_INET6, ip, udp);
 		return 1;
 	}
-	if (ucheck == 0) /* IPv4 without checksum stays without */
-		return 0;
 	d = wgw_csum_sub16(d + nsport, osport);
 	d = wgw_csum_sub16(d + ndport, odport);
 	ucheck = wgw_csum_apply(ucheck, d);

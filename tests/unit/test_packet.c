@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "gateway/addr.h"
+#include "gateway/csum_internal.h"
 #include "gateway/packet.h"
 
 #define FRAME_CAP 2048	/* bytes, test buffers */
@@ -570,6 +571,211 @@ START_TEST(test_parse_random_damage)
 }
 END_TEST
 
+/* ---- the general parse, as it was before the straight-line common case:
+ * the reference that wgw_pkt_parse() must match field for field ---- */
+
+static bool ref_exthdr(uint8_t nh)
+{
+	static const uint8_t eh[] = { 0, 43, 44, 50, 51, 60, 135, 139, 140, 253, 254 };
+
+	for (size_t i = 0; i < sizeof(eh); i++)
+		if (nh == eh[i])
+			return true;
+	return false;
+}
+
+static bool ref_v4mapped(const uint8_t *a)
+{
+	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return memcmp(a, pfx, 12) == 0;
+}
+
+static enum wgw_pkt_kind ref_parse(struct wgw_pkt *p, uint8_t *data, uint32_t len)
+{
+	uint32_t off = 14, ip_end, ulen;
+	uint16_t etype;
+	uint8_t *ip, *udp;
+
+	*p = (struct wgw_pkt){ .data = data, .len = len };
+	if (len < 14)
+		return WGW_PKT_TRUNCATED;
+	etype = wgw_ld16(data + 12);
+	if (etype == htons(0x8100) || etype == htons(0x88a8)) {
+		if (len < 14 + 4)
+			return WGW_PKT_TRUNCATED;
+		p->vlan_tpid = ntohs(etype);
+		p->vlan_tci = ntohs(wgw_ld16(data + 14));
+		etype = wgw_ld16(data + 16);
+		off += 4;
+		/* A second tag (QinQ) is beyond what we handle. */
+	}
+	p->l3_off = (uint16_t)off;
+	ip = data + off;
+
+	if (etype == htons(0x0800)) {
+		uint32_t ihl, tot_len;
+
+		p->family = AF_INET;
+		if (len - off < 20)
+			return WGW_PKT_TRUNCATED;
+		if ((ip[0] >> 4) != 4)
+			return WGW_PKT_BAD_HEADER;
+		ihl = (ip[0] & 0x0fu) * 4;
+		if (ihl < 20)
+			return WGW_PKT_BAD_HEADER;
+		if (ihl > len - off)
+			return WGW_PKT_TRUNCATED;
+		tot_len = ntohs(wgw_ld16(ip + 2));
+		if (tot_len < ihl || tot_len > len - off)
+			return WGW_PKT_BAD_LENGTH;
+		p->ip_len = (uint16_t)tot_len;
+		p->l4_proto = ip[9];
+		if (wgw_ld16(ip + 6) & htons(0x3fff))
+			return WGW_PKT_FRAGMENT;
+		if (p->l4_proto != IPPROTO_UDP)
+			return WGW_PKT_NOT_UDP;
+		off += ihl;
+		ip_end = p->l3_off + tot_len;
+	} else if (etype == htons(0x86dd)) {
+		uint32_t plen;
+
+		p->family = AF_INET6;
+		if (len - off < 40)
+			return WGW_PKT_TRUNCATED;
+		if ((ip[0] >> 4) != 6)
+			return WGW_PKT_BAD_HEADER;
+		plen = ntohs(wgw_ld16(ip + 4));
+		/* ip_len is 16 bits: a datagram over 64 KiB cannot be a frame
+		 * here (jumbograms need a hop-by-hop option anyway). */
+		if (plen > len - off - 40 || plen > 0xffff - 40)
+			return WGW_PKT_BAD_LENGTH;
+		if (ref_v4mapped(ip + 8) ||
+		    ref_v4mapped(ip + 24))
+			return WGW_PKT_BAD_HEADER;
+		p->ip_len = (uint16_t)(40 + plen);
+		p->l4_proto = ip[6];
+		if (p->l4_proto != IPPROTO_UDP)
+			return ref_exthdr(p->l4_proto) ? WGW_PKT_IPV6_EXTHDR :
+							    WGW_PKT_NOT_UDP;
+		off += 40;
+		ip_end = p->l3_off + 40 + plen;
+	} else {
+		return WGW_PKT_NOT_IP;
+	}
+
+	/* ip_end <= len was checked above; the UDP header must fit in the
+	 * datagram, and the UDP length may be shorter than the IP payload
+	 * (the rest is IP-level padding, as Linux trims it) but not longer. */
+	p->l4_off = (uint16_t)off;
+	if (ip_end - off < 8)
+		return WGW_PKT_TRUNCATED;
+	udp = data + off;
+	ulen = ntohs(wgw_ld16(udp + 4));
+	if (ulen < 8 || ulen > ip_end - off)
+		return WGW_PKT_BAD_LENGTH;
+	p->payload_off = (uint16_t)(off + 8);
+	p->payload_len = (uint16_t)(ulen - 8);
+	return WGW_PKT_UDP;
+}
+
+static void pkt_assert_same(const struct wgw_pkt *a, const struct wgw_pkt *b)
+{
+	ck_assert_ptr_eq(a->data, b->data);
+	ck_assert_uint_eq(a->len, b->len);
+	ck_assert_uint_eq(a->l3_off, b->l3_off);
+	ck_assert_uint_eq(a->l4_off, b->l4_off);
+	ck_assert_uint_eq(a->payload_off, b->payload_off);
+	ck_assert_uint_eq(a->payload_len, b->payload_len);
+	ck_assert_uint_eq(a->ip_len, b->ip_len);
+	ck_assert_uint_eq(a->vlan_tpid, b->vlan_tpid);
+	ck_assert_uint_eq(a->vlan_tci, b->vlan_tci);
+	ck_assert_uint_eq(a->family, b->family);
+	ck_assert_uint_eq(a->l4_proto, b->l4_proto);
+}
+
+/*
+ * The straight-line common case against the general parse on frames near
+ * it: every shape, then one or two header fields the fast path tests set to
+ * a random or a boundary value, and random lengths.  Verdict and every
+ * field must agree.
+ */
+START_TEST(test_parse_fast_matches_general)
+{
+	static const uint8_t off4[] = { 12, 13, 14, 16, 17, 20, 21, 23, 24, 25, 26, 27, 38, 39 };
+	static const uint8_t off6[] = { 12, 13, 14, 18, 19, 20, 22, 23, 24, 31, 32, 33, 34, 35,
+					36, 37, 48, 49, 50, 51, 52, 53, 58, 59 };
+	uint8_t buf[FRAME_CAP];
+	unsigned int kinds[WGW_PKT_KIND_MAX] = { 0 };
+
+	rng_seed();
+	for (int i = 0; i < 4 * RAND_ITERS; i++) {
+		int v6 = (int)rng_below(2), n;
+		uint16_t tpid = tpids[rng_below(3)];
+		struct wgw_pkt p, q;
+		enum wgw_pkt_kind k;
+		uint32_t len;
+		uint8_t *copy;
+
+		n = build(buf, v6, tpid, (uint16_t)rng_below(80), rng_below(2) ? 60 : 0);
+		if (!v6 && rng_below(8) == 0)
+			n = add_ip4_opts(buf, n, tpid, 4 * (1 + rng_below(10)));
+		for (int j = (int)rng_below(3); j > 0; j--) {
+			size_t o = v6 ? off6[rng_below(sizeof(off6))] : off4[rng_below(sizeof(off4))];
+
+			if (tpid && o >= 12)
+				o += rng_below(2) ? 4 : 0;
+			switch (rng_below(4)) {
+			case 0: buf[o] = 0; break;
+			case 1: buf[o] = 0xff; break;
+			case 2: buf[o] = (uint8_t)(buf[o] + 1 - 2 * rng_below(2)); break;
+			default: buf[o] = (uint8_t)rng(); break;
+			}
+		}
+		if (v6 && rng_below(16) == 0) /* an IPv4-mapped address */
+			memcpy(buf + l2_len(tpid) + (rng_below(2) ? 8 : 24),
+			       "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12);
+		len = (uint32_t)n;
+		if (rng_below(4) == 0)
+			len = rng_below((uint32_t)n + 1);
+		copy = malloc(len ? len : 1);
+		ck_assert_ptr_nonnull(copy);
+		memcpy(copy, buf, len);
+		memset(&p, 0xa5, sizeof(p));
+		memset(&q, 0x5a, sizeof(q));
+		k = wgw_pkt_parse(&p, copy, len);
+		ck_assert_int_eq(k, ref_parse(&q, copy, len));
+		pkt_assert_same(&p, &q);
+		kinds[k]++;
+		free(copy);
+	}
+	for (int k = 0; k < WGW_PKT_KIND_MAX; k++)
+		ck_assert_msg(kinds[k] > 20, "kind %s seen %u times", wgw_pkt_kind_name(k), kinds[k]);
+}
+END_TEST
+
+/* wgw_fold64() against the naive fold on edge and random sums. */
+START_TEST(test_fold64)
+{
+	static const uint64_t edge[] = {
+		0, 1, 0xfffe, 0xffff, 0x10000, 0x1fffe, 0xffffffff, 0x100000000ULL,
+		0xfffffffeULL, 0xffff0000ULL, 0x1ffffffffULL, 0xffffffff00000000ULL,
+		0xffffffffffffffffULL, 0x8000000080000000ULL, 0xffff0000ffff0000ULL,
+	};
+
+	rng_seed();
+	for (unsigned i = 0; i < sizeof(edge) / sizeof(edge[0]) + 200000; i++) {
+		uint64_t s = i < sizeof(edge) / sizeof(edge[0]) ? edge[i] :
+			     rng() >> rng_below(64);
+		uint64_t r = s;
+
+		while (r >> 16)
+			r = (r & 0xffff) + (r >> 16);
+		ck_assert_uint_eq(wgw_fold64(s), r);
+	}
+}
+END_TEST
+
 START_TEST(test_kind_names)
 {
 	for (int i = 0; i < WGW_PKT_KIND_MAX; i++) {
@@ -832,6 +1038,90 @@ START_TEST(test_nat_random)
 	for (int c = 0; c < CS_MAX; c++)
 		ck_assert_uint_gt(seen[c], RAND_ITERS / 10);
 	ck_assert_uint_gt(full, RAND_ITERS / 5);
+}
+END_TEST
+
+/* RFC 1624 eqn. 3 in 16-bit words, the naive way: HC' = ~(~HC + ~m + m')
+ * over every changed word (n words at old and new_, host order). */
+static uint16_t ref_incr(uint16_t hc, const uint8_t *old, const uint8_t *new_, size_t n)
+{
+	uint32_t s = (uint16_t)~hc;
+
+	for (size_t i = 0; i < n; i++)
+		s += (uint16_t)~get16(old + 2 * i) + (uint32_t)get16(new_ + 2 * i);
+	return (uint16_t)~ref_fold(s);
+}
+
+/*
+ * The IPv4 rewrite, bit for bit, against RFC 1624 done word by word, on
+ * random packets with every checksum state and every kind of UDP checksum
+ * value (complete, corrupt, 0xffff, partial, zero) and random new
+ * addresses and ports: the IPv4 header checksum, the UDP checksum (also
+ * the corrupt ones, which only an exact incremental update keeps as
+ * wrong as they were), the return value.
+ */
+START_TEST(test_nat4_matches_rfc1624)
+{
+	uint8_t buf[FRAME_CAP];
+	unsigned int full = 0, ffff = 0;
+
+	rng_seed();
+	for (int i = 0; i < 4 * RAND_ITERS; i++) {
+		int n = build(buf, 0, tpids[rng_below(3)], (uint16_t)rng_below(100), 0);
+		uint8_t oldw[12], neww[12], *ip, *udp;
+		uint16_t c0, want_ip, want_udp, nsp = (uint16_t)rng(), ndp = (uint16_t)rng();
+		union wgw_addr ns, nd;
+		struct wgw_pkt p;
+		int want_full, ret;
+
+		ck_assert_int_eq(wgw_pkt_parse(&p, buf, (uint32_t)n), WGW_PKT_UDP);
+		ip = buf + p.l3_off;
+		udp = buf + p.l4_off;
+		rng_bytes(ip + 12, 8);		/* random old addresses and ports */
+		rng_bytes(udp, 4);
+		put16(ip + 10, ref_ip4_csum(ip));
+		switch (rng_below(6)) {
+		case 0: c0 = 0; break;
+		case 1: c0 = ref_partial(ip, udp); break;
+		case 2: c0 = 0xffff; break;
+		case 3: c0 = (uint16_t)rng(); break;	/* corrupt */
+		default: c0 = ref_udp_csum(ip, udp); break;
+		}
+		put16(udp + 6, c0);
+		if (rng_below(4) == 0)			/* odd IP checksum too */
+			put16(ip + 10, (uint16_t)rng());
+		wgw_addr_from_v4(&ns, (uint32_t)rng());
+		wgw_addr_from_v4(&nd, (uint32_t)rng());
+		if (rng_below(8) == 0)
+			nd = ns;
+
+		/* expected, word by word */
+		memcpy(oldw, ip + 12, 8);
+		memcpy(oldw + 8, udp, 4);
+		memcpy(neww, &ns.w[3], 4);
+		memcpy(neww + 4, &nd.w[3], 4);
+		put16(neww + 8, nsp);
+		put16(neww + 10, ndp);
+		want_ip = ref_incr(get16(ip + 10), oldw, neww, 4);
+		want_full = c0 != 0 && c0 == ref_partial(ip, udp);
+		want_udp = c0 ? ref_incr(c0, oldw, neww, 6) : 0;
+		if (c0 && !want_udp)
+			want_udp = 0xffff;
+
+		ret = wgw_pkt_nat(&p, &ns, nsp, &nd, ndp);
+		ck_assert_int_eq(ret, want_full);
+		ck_assert(memcmp(ip + 12, neww, 8) == 0);
+		ck_assert(memcmp(udp, neww + 8, 4) == 0);
+		ck_assert_uint_eq(get16(ip + 10), want_ip);
+		if (want_full)
+			ck_assert_uint_eq(get16(udp + 6), ref_udp_csum(ip, udp));
+		else
+			ck_assert_uint_eq(get16(udp + 6), want_udp);
+		full += (unsigned int)want_full;
+		ffff += !want_full && c0 == 0xffff;
+	}
+	ck_assert_uint_gt(full, RAND_ITERS / 2);
+	ck_assert_uint_gt(ffff, RAND_ITERS / 2);
 }
 END_TEST
 
@@ -1214,12 +1504,14 @@ static Suite *packet_suite(void)
 	tcase_add_test(tc, test_parse_ip6_bad);
 	tcase_add_test(tc, test_parse_not_ip);
 	tcase_add_test(tc, test_parse_random_damage);
+	tcase_add_test(tc, test_parse_fast_matches_general);
 	tcase_add_test(tc, test_kind_names);
 	tcase_add_test(tc, test_wraith_cid);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("csum");
 	tcase_add_test(tc, test_csum_partial_random);
+	tcase_add_test(tc, test_fold64);
 	tcase_add_test(tc, test_csum_replace_random);
 	tcase_add_test(tc, test_csum_full_and_ok);
 	suite_add_tcase(s, tc);
@@ -1227,6 +1519,7 @@ static Suite *packet_suite(void)
 	tc = tcase_create("rewrite");
 	tcase_add_test(tc, test_nat_random);
 	tcase_add_test(tc, test_nat_partial_lookalike);
+	tcase_add_test(tc, test_nat4_matches_rfc1624);
 	tcase_add_test(tc, test_nat_zero_result);
 	tcase_add_test(tc, test_nat_family_mismatch);
 	tcase_add_test(tc, test_dec_ttl);
