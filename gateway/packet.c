@@ -399,25 +399,19 @@ bool wgw_pkt_udp_csum_is_partial(const struct wgw_pkt *p)
 	return udp_csum_is_partial(p->family, p->data + p->l3_off, p->data + p->l4_off);
 }
 
-int wgw_pkt_nat(struct wgw_pkt *p, const union wgw_addr *saddr, uint16_t sport,
-		const union wgw_addr *daddr, uint16_t dport)
+/* The IPv6 rewrite (see wgw_pkt_nat()); out of line, so the IPv4 one keeps
+ * its registers. */
+static __attribute__((noinline)) int nat6(struct wgw_pkt *p, const union wgw_addr *saddr,
+					  uint16_t nsport, const union wgw_addr *daddr,
+					  uint16_t ndport)
 {
 	uint8_t *ip = p->data + p->l3_off, *udp = p->data + p->l4_off;
 	uint16_t ucheck = wgw_ld16(udp + UDP_OFF_CHECK);
 	uint16_t osport = wgw_ld16(udp + UDP_OFF_SPORT);
 	uint16_t odport = wgw_ld16(udp + UDP_OFF_DPORT);
-	uint16_t nsport = htons(sport), ndport = htons(dport);
 	bool full;
 	uint64_t d;
 
-	if (p->family == AF_INET) {
-		if (!wgw_addr_is_v4(saddr) || !wgw_addr_is_v4(daddr))
-			return -EINVAL;
-		return wgw_pkt_nat4(p, wgw_addr_v4(saddr), wgw_addr_v4(daddr),
-				    wgw_ports_word(nsport, ndport));
-	}
-	if (wgw_addr_is_v4(saddr) || wgw_addr_is_v4(daddr))
-		return -EINVAL;
 	/* Zero is not a checksum on IPv6 (RFC 8200 8.1): make one.  The
 	 * partial test needs the old pseudo-header: decide first. */
 	full = ucheck == 0 || udp_csum_is_partial(AF_INET6, ip, udp);
@@ -439,6 +433,20 @@ int wgw_pkt_nat(struct wgw_pkt *p, const union wgw_addr *saddr, uint16_t sport,
 	ucheck = wgw_csum_apply(ucheck, d);
 	wgw_st16(udp + UDP_OFF_CHECK, ucheck ? ucheck : UDP_CSUM_MANGLED_0);
 	return 0;
+}
+
+int wgw_pkt_nat(struct wgw_pkt *p, const union wgw_addr *saddr, uint16_t sport,
+		const union wgw_addr *daddr, uint16_t dport)
+{
+	if (p->family == AF_INET) {
+		if (!wgw_addr_is_v4(saddr) || !wgw_addr_is_v4(daddr))
+			return -EINVAL;
+		return wgw_pkt_nat4(p, wgw_addr_v4(saddr), wgw_addr_v4(daddr),
+				    wgw_ports_word(htons(sport), htons(dport)));
+	}
+	if (wgw_addr_is_v4(saddr) || wgw_addr_is_v4(daddr))
+		return -EINVAL;
+	return nat6(p, saddr, htons(sport), daddr, htons(dport));
 }
 
 int wgw_pkt_dec_ttl(struct wgw_pkt *p)
