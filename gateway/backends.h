@@ -28,7 +28,12 @@
 
 struct wgw_backend_slot {
 	union wgw_addr addr;
+	/* IPv4 engines, for the known-session rewrite towards the LAN: the new
+	 * source and destination (G, this backend) as they lie in the IPv4
+	 * header, and their sum (wgw_nat4()); 0 on IPv6 engines */
+	uint64_t lan_addrs4, lan_sum4;
 	uint16_t port;
+	uint16_t port_be;	/* port, network order */
 	bool in_use;		/* control thread */
 	uint32_t weight;	/* control thread */
 	uint64_t rdv;		/* WGW-RDV-1 H(addr, port) */
@@ -70,6 +75,17 @@ static inline bool wgw_view_is_vip(const struct wgw_view *v, const union wgw_add
 	for (unsigned i = 0; i < v->n_vips; i++)
 		if (port >= v->vips[i].port_lo && port <= v->vips[i].port_hi &&
 		    wgw_addr_eq(&v->vips[i].addr, a))
+			return true;
+	return false;
+}
+
+/* wgw_view_is_vip() for an IPv4 engine, whose VIPs are all IPv4: daddr in
+ * network order. */
+static inline bool wgw_view_is_vip4(const struct wgw_view *v, uint32_t daddr, uint16_t port)
+{
+	for (unsigned i = 0; i < v->n_vips; i++)
+		if (v->vips[i].addr.w[3] == daddr && port >= v->vips[i].port_lo &&
+		    port <= v->vips[i].port_hi)
 			return true;
 	return false;
 }

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "gateway/backends.h"
+#include "gateway/csum_internal.h"
 #include "gateway/engine.h"
 #include "gateway/log.h"
 #include "gateway/qsbr.h"
@@ -25,7 +26,13 @@
 _Static_assert(WGW_ENGINE_MAX_BACKENDS == WGW_MAX_BACKENDS, "backend slots");
 _Static_assert(WGW_ENGINE_MAX_ENTRIES == WGW_SESS_MAX_ENTRIES, "table capacity");
 
-/* Everything a worker writes: its own cache lines only. */
+/*
+ * Everything a worker writes: its own cache lines only.  A forwarded
+ * packet costs one counter, its backend's be_to / be_from: TO_LAN and
+ * TO_WAN are their sums, and ctr[RX_CLIENT] / ctr[RX_BACKEND] count only
+ * the packets of that side that were dropped (thread_sum() adds the
+ * forwarded ones).  ctr[TO_LAN] and ctr[TO_WAN] stay 0.
+ */
 struct wgw_engine_thread {
 	struct wgw_engine *e;
 	unsigned id;
@@ -42,6 +49,7 @@ struct wgw_engine {
 	union wgw_addr nat_addr;
 	uint16_t nat_port_lo, nat_port_hi;
 	uint8_t family;
+	bool fast4;			/* IPv4, known-session paths on */
 	_Atomic uint8_t be_state[WGW_ENGINE_MAX_BACKENDS]; /* enum wgw_backend_state */
 	_Atomic uint8_t be_live[WGW_ENGINE_MAX_BACKENDS];  /* state != DOWN */
 	struct wgw_backend_slot slots[WGW_ENGINE_MAX_BACKENDS];
@@ -239,6 +247,7 @@ struct wgw_engine *wgw_engine_create(const struct wgw_engine_cfg *cfg)
 	e->nat_port_lo = cfg->nat_port_lo;
 	e->nat_port_hi = cfg->nat_port_hi;
 	e->family = wgw_addr_is_v4(&cfg->nat_addr) ? AF_INET : AF_INET6;
+	e->fast4 = e->family == AF_INET && !cfg->general_path_only;
 	atomic_init(&e->cid_idle_s, cfg->cid_idle_s ? cfg->cid_idle_s : WGW_CID_IDLE_S_DEFAULT);
 	atomic_init(&e->map_idle_s, cfg->map_idle_s ? cfg->map_idle_s : WGW_MAP_IDLE_S_DEFAULT);
 	memcpy(e->vips, cfg->vips, cfg->n_vips * sizeof(*cfg->vips));
@@ -396,15 +405,20 @@ static enum wgw_verdict drop(struct wgw_engine_thread *t, struct wgw_route *out,
 	return WGW_DROP;
 }
 
-/* Rule 3: bind cid to the backend of the mapping it was seen on. */
-static void cid_learn(struct wgw_engine_thread *t, uint64_t cid, unsigned b, uint32_t now)
+/* Rule 3: bind cid to the backend of mapping mi, where it was seen.  The
+ * new CID's hint names mi: the next packet with it from that endpoint
+ * takes the known-session path at once. */
+static void cid_learn(struct wgw_engine_thread *t, uint64_t cid, uint32_t mi, uint32_t now)
 {
 	struct wgw_sessions *s = &t->e->s;
+	unsigned b = s->maps[mi].backend;
 	uint32_t ci;
 	int err = wgw_cid_learn(s, cid, b, now, &ci);
 
-	if (!err)
+	if (!err) {
+		atomic_store_explicit(&s->cids[ci].hint, mi, memory_order_relaxed);
 		CTR(t, CID_LEARNED);
+	}
 	else if (err == -ENOSPC)
 		CTR(t, CID_REFUSED);
 	else if (s->cids[ci].backend != b)
@@ -430,8 +444,13 @@ static uint32_t map_new(struct wgw_engine_thread *t, uint64_t h, const union wgw
 	return 0;
 }
 
-enum wgw_verdict wgw_engine_from_client(struct wgw_engine_thread *t, struct wgw_pkt *p,
-					uint32_t now, struct wgw_route *out)
+#define CID_NOT_LOOKED_UP UINT32_MAX
+
+/* Every client packet the known-session path does not take: all rules.
+ * pre_ci: the packet's CID entry as the known-session path found it (0:
+ * none), or CID_NOT_LOOKED_UP. */
+static enum wgw_verdict client_route(struct wgw_engine_thread *t, struct wgw_pkt *p,
+				     uint32_t now, struct wgw_route *out, uint32_t pre_ci)
 {
 	struct wgw_engine *e = t->e;
 	struct wgw_sessions *s = &e->s;
@@ -445,7 +464,6 @@ enum wgw_verdict wgw_engine_from_client(struct wgw_engine_thread *t, struct wgw_
 	uint32_t ci, mi;
 	int b;
 
-	CTR(t, RX_CLIENT);
 	if (p->l4_proto != IPPROTO_UDP)
 		return drop(t, out, WGW_DROP_NOT_UDP);
 	if (p->family != e->family)
@@ -455,7 +473,8 @@ enum wgw_verdict wgw_engine_from_client(struct wgw_engine_thread *t, struct wgw_
 		return drop(t, out, WGW_DROP_NOT_VIP);
 	has_cid = pkt_session_cid(p, &cid);
 
-	if (has_cid && (ci = wgw_cid_find(s, cid)) != 0) {
+	ci = !has_cid ? 0 : pre_ci == CID_NOT_LOOKED_UP ? wgw_cid_find(s, cid) : pre_ci;
+	if (ci != 0) {
 		struct wgw_cid_ent *c = &s->cids[ci];
 
 		cid_known = true;
@@ -494,7 +513,7 @@ enum wgw_verdict wgw_engine_from_client(struct wgw_engine_thread *t, struct wgw_
 	}
 	/* rule 3, client side */
 	if (has_cid && !cid_known)
-		cid_learn(t, cid, s->maps[mi].backend, now);
+		cid_learn(t, cid, mi, now);
 
 rewrite:
 	m = &s->maps[mi];
@@ -507,12 +526,12 @@ rewrite:
 	out->backend = b;
 	out->reason = WGW_DROP_NONE;
 	cnt_add(&t->be_to[b], 1);
-	CTR(t, TO_LAN);
 	return WGW_TO_LAN;
 }
 
-enum wgw_verdict wgw_engine_from_backend(struct wgw_engine_thread *t, struct wgw_pkt *p,
-					 uint32_t now, struct wgw_route *out)
+/* Every backend packet the known-session path does not take. */
+static enum wgw_verdict backend_route(struct wgw_engine_thread *t, struct wgw_pkt *p,
+				      uint32_t now, struct wgw_route *out)
 {
 	struct wgw_engine *e = t->e;
 	struct wgw_sessions *s = &e->s;
@@ -524,7 +543,6 @@ enum wgw_verdict wgw_engine_from_backend(struct wgw_engine_thread *t, struct wgw
 	uint32_t mi, ci;
 	int b;
 
-	CTR(t, RX_BACKEND);
 	if (p->l4_proto != IPPROTO_UDP)
 		return drop(t, out, WGW_DROP_NOT_UDP);
 	if (p->family != e->family)
@@ -554,7 +572,7 @@ enum wgw_verdict wgw_engine_from_backend(struct wgw_engine_thread *t, struct wgw
 	     atomic_load_explicit(&m->last_seen, memory_order_relaxed) != now)) {
 		ci = wgw_cid_find(s, cid);
 		if (!ci)
-			cid_learn(t, cid, (unsigned)b, now);
+			cid_learn(t, cid, mi, now);
 		else if (s->cids[ci].backend == b)
 			wgw_touch(&s->cids[ci].last_seen, now);
 		else
@@ -569,8 +587,187 @@ enum wgw_verdict wgw_engine_from_backend(struct wgw_engine_thread *t, struct wgw
 	out->backend = b;
 	out->reason = WGW_DROP_NONE;
 	cnt_add(&t->be_from[b], 1);
-	CTR(t, TO_WAN);
 	return WGW_TO_WAN;
+}
+
+/* The general paths, out of line.  A forwarded packet is counted in
+ * be_to / be_from only (struct wgw_engine_thread). */
+static __attribute__((noinline)) enum wgw_verdict
+from_client_slow(struct wgw_engine_thread *t, struct wgw_pkt *p, uint32_t now,
+		 struct wgw_route *out, uint32_t pre_ci)
+{
+	enum wgw_verdict v = client_route(t, p, now, out, pre_ci);
+
+	if (v == WGW_DROP)
+		CTR(t, RX_CLIENT);
+	return v;
+}
+
+static __attribute__((noinline)) enum wgw_verdict
+from_backend_slow(struct wgw_engine_thread *t, struct wgw_pkt *p, uint32_t now,
+		  struct wgw_route *out)
+{
+	enum wgw_verdict v = backend_route(t, p, now, out);
+
+	if (v == WGW_DROP)
+		CTR(t, RX_BACKEND);
+	return v;
+}
+
+/*
+ * The known-session paths (IPv4).  A data packet of an established session
+ * is most of the traffic: for it the general paths above would hash the
+ * endpoint, walk a chain and go through the general rewrite.  These take
+ * only the steps that packet needs, and the first check that fails sends
+ * the packet to the general path having changed nothing (no counter, no
+ * table, no packet byte), so the result is always the general path's.
+ *
+ * Client side: rule 2 for a known CID whose hint names the live mapping of
+ * this very endpoint on the CID's backend (wgw_map_hint()'s test); CID
+ * and mapping refreshed, NAT to G:P -> backend.  Backend side: the mapping
+ * owning (backend, P) when the reply's CID is the one last handled in full
+ * on it within this second (or it carries none), so rule 3 has nothing to
+ * do, or the CID is known on that backend (refreshed in line); NAT to
+ * VIP -> client.
+ *
+ * Addresses compare as their last 32 bits: the engine is IPv4 here, and
+ * every mapping it holds was made from an IPv4 packet (pkt_endpoints():
+ * IPv4-mapped) and every VIP and backend is IPv4 (validated), so the upper
+ * 96 bits are equal on both sides by construction.
+ */
+static __attribute__((noinline)) enum wgw_verdict
+client_known4(struct wgw_engine_thread *t, struct wgw_pkt *p, uint64_t cid, uint32_t now,
+	      struct wgw_route *out)
+{
+	struct wgw_engine *e = t->e;
+	struct wgw_sessions *s = &e->s;
+	const struct wgw_view *v = atomic_load_explicit(&e->view, memory_order_acquire);
+	uint8_t *ip = p->data + p->l3_off, *udp = p->data + p->l4_off;
+	uint32_t saddr = wgw_ld32(ip + 12), daddr = wgw_ld32(ip + 16), hint;
+	uint16_t sport = ntohs(wgw_ld16(udp)), dport = ntohs(wgw_ld16(udp + 2));
+	const struct wgw_backend_slot *bs;
+	struct wgw_cid_ent *c;
+	struct wgw_map_ent *m;
+	uint32_t ci;
+	unsigned b;
+
+	if (wgw_unlikely(!wgw_view_is_vip4(v, daddr, dport)))
+		goto general;
+	ci = wgw_cid_find(s, cid);
+	if (wgw_unlikely(!ci))	/* a new CID: the general path need not look again */
+		return from_client_slow(t, p, now, out, 0);
+	c = &s->cids[ci];
+	b = c->backend;
+	hint = atomic_load_explicit(&c->hint, memory_order_relaxed);
+	if (wgw_unlikely(!atomic_load_explicit(&e->be_live[b], memory_order_relaxed) ||
+			 !hint || hint > s->cap_maps))
+		goto general;
+	m = &s->maps[hint];
+	/* acquire: a live entry's key fields are complete (wgw_map_hint()) */
+	if (wgw_unlikely(atomic_load_explicit(&m->state, memory_order_acquire) != WGW_ENT_LIVE ||
+			 m->backend != b || m->client.w[3] != saddr || m->vip.w[3] != daddr ||
+			 m->cport != sport || m->vport != dport))
+		goto general;
+
+	wgw_touch(&c->last_seen, now);
+	wgw_touch(&m->last_seen, now);
+	bs = &e->slots[b];
+	if (wgw_unlikely(wgw_nat4(ip, udp, saddr, daddr, bs->lan_addrs4, bs->lan_sum4,
+				  wgw_ports_word(htons(m->nat_port), bs->port_be), p)))
+		CTR(t, CSUM_FULL);
+	out->nexthop = bs->addr;
+	out->backend = (int)b;
+	out->reason = WGW_DROP_NONE;
+	cnt_add(&t->be_to[b], 1);
+	return WGW_TO_LAN;
+general:
+	return from_client_slow(t, p, now, out, CID_NOT_LOOKED_UP);
+}
+
+static __attribute__((noinline)) enum wgw_verdict
+backend_known4(struct wgw_engine_thread *t, struct wgw_pkt *p, uint32_t now,
+	       struct wgw_route *out)
+{
+	struct wgw_engine *e = t->e;
+	struct wgw_sessions *s = &e->s;
+	const struct wgw_view *v = atomic_load_explicit(&e->view, memory_order_acquire);
+	uint8_t *ip = p->data + p->l3_off, *udp = p->data + p->l4_off;
+	uint32_t saddr = wgw_ld32(ip + 12), daddr = wgw_ld32(ip + 16);
+	uint16_t sport = ntohs(wgw_ld16(udp)), dport = ntohs(wgw_ld16(udp + 2));
+	struct wgw_map_ent *m;
+	union wgw_addr src;
+	uint64_t cid;
+	uint32_t mi;
+	int b;
+
+	if (wgw_unlikely(dport < e->nat_port_lo || dport > e->nat_port_hi ||
+			 daddr != e->nat_addr.w[3]))
+		goto general;
+	src.q[0] = 0;
+	src.w[2] = htonl(0xffff);
+	src.w[3] = saddr;
+	b = wgw_view_by_src(v, e->slots, &src, sport);
+	if (wgw_unlikely(b < 0))
+		goto general;
+	mi = wgw_map_rev(s, (unsigned)b, dport);
+	if (wgw_unlikely(!mi))
+		goto general;
+	m = &s->maps[mi];
+	if (wgw_likely(p->payload_len >= WRAITH_MIN_PAYLOAD)) {
+		cid = be64toh(wgw_ld64(p->data + p->payload_off));
+		/* rule 3, as backend_route(): the CID table only for a
+		 * new CID or a new second, and in line only when the CID is
+		 * known on this backend (refresh); learning and conflicts
+		 * are the general path's */
+		if (!wraith_cid_is_special(cid) &&
+		    (cid != atomic_load_explicit(&m->last_cid, memory_order_relaxed) ||
+		     atomic_load_explicit(&m->last_seen, memory_order_relaxed) != now)) {
+			uint32_t ci = wgw_cid_find(s, cid);
+
+			if (wgw_unlikely(!ci || s->cids[ci].backend != b))
+				goto general;
+			wgw_touch(&s->cids[ci].last_seen, now);
+			atomic_store_explicit(&m->last_cid, cid, memory_order_relaxed);
+		}
+	}
+	wgw_touch(&m->last_seen, now);
+	if (wgw_unlikely(wgw_nat4(ip, udp, saddr, daddr,
+				  wgw_addrs4_word(m->vip.w[3], m->client.w[3]),
+				  (uint64_t)m->vip.w[3] + m->client.w[3],
+				  wgw_ports_word(htons(m->vport), htons(m->cport)), p)))
+		CTR(t, CSUM_FULL);
+	out->nexthop = m->client;
+	out->backend = b;
+	out->reason = WGW_DROP_NONE;
+	cnt_add(&t->be_from[b], 1);
+	return WGW_TO_WAN;
+general:
+	return from_backend_slow(t, p, now, out);
+}
+
+/* The entry points only sort packets between the paths: no frame, no
+ * call but a tail call.  A special CID (handshake) goes straight to the
+ * general path. */
+enum wgw_verdict wgw_engine_from_client(struct wgw_engine_thread *t, struct wgw_pkt *p,
+					uint32_t now, struct wgw_route *out)
+{
+	uint64_t cid;
+
+	if (wgw_likely(t->e->fast4 && p->family == AF_INET && p->l4_proto == IPPROTO_UDP &&
+		       p->payload_len >= WRAITH_MIN_PAYLOAD)) {
+		cid = be64toh(wgw_ld64(p->data + p->payload_off));
+		if (wgw_likely(!wraith_cid_is_special(cid)))
+			return client_known4(t, p, cid, now, out);
+	}
+	return from_client_slow(t, p, now, out, CID_NOT_LOOKED_UP);
+}
+
+enum wgw_verdict wgw_engine_from_backend(struct wgw_engine_thread *t, struct wgw_pkt *p,
+					 uint32_t now, struct wgw_route *out)
+{
+	if (wgw_likely(t->e->fast4 && p->family == AF_INET && p->l4_proto == IPPROTO_UDP))
+		return backend_known4(t, p, now, out);
+	return from_backend_slow(t, p, now, out);
 }
 
 /* ---- control: expiry ------------------------------------------------------ */
@@ -680,6 +877,12 @@ int wgw_engine_backend_add(struct wgw_engine *e, const union wgw_addr *addr, uin
 	bs = &e->slots[slot];
 	bs->addr = *addr;
 	bs->port = port;
+	bs->port_be = htons(port);
+	bs->lan_addrs4 = bs->lan_sum4 = 0;
+	if (e->family == AF_INET) {
+		bs->lan_addrs4 = wgw_addrs4_word(wgw_addr_v4(&e->nat_addr), wgw_addr_v4(addr));
+		bs->lan_sum4 = (uint64_t)wgw_addr_v4(&e->nat_addr) + wgw_addr_v4(addr);
+	}
 	bs->weight = weight;
 	bs->rdv = wgw_rdv_hash(addr, port, WGW_RDV_KEY_BACKEND);
 	/* no worker counts for this slot now: it had no mapping since the
@@ -839,8 +1042,19 @@ int wgw_engine_set_limits(struct wgw_engine *e, uint32_t max_cids, uint32_t max_
 
 static void thread_sum(const struct wgw_engine_thread *t, struct wgw_engine_stats *st)
 {
+	uint64_t to = 0, from = 0;
+
 	for (unsigned c = 0; c < WGW_CTR_MAX; c++)
 		st->ctr[c] += atomic_load_explicit(&t->ctr[c], memory_order_relaxed);
+	for (unsigned b = 0; b < WGW_ENGINE_MAX_BACKENDS; b++) {
+		to += atomic_load_explicit(&t->be_to[b], memory_order_relaxed);
+		from += atomic_load_explicit(&t->be_from[b], memory_order_relaxed);
+	}
+	/* see struct wgw_engine_thread */
+	st->ctr[WGW_CTR_TO_LAN] += to;
+	st->ctr[WGW_CTR_RX_CLIENT] += to;
+	st->ctr[WGW_CTR_TO_WAN] += from;
+	st->ctr[WGW_CTR_RX_BACKEND] += from;
 	for (unsigned r = 0; r < WGW_DROP_REASON_MAX; r++)
 		st->drop[r] += atomic_load_explicit(&t->drop[r], memory_order_relaxed);
 }

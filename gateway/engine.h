@@ -81,6 +81,10 @@ struct wgw_engine_cfg {
 	uint32_t cid_idle_s, map_idle_s; /* 0: the defaults above */
 	const uint64_t *hash_key;	/* 6 words for the tables' keyed hashes,
 					 * or NULL for getrandom() (tests) */
+	bool general_path_only;		/* route every packet by the general
+					 * path, never the known-session one
+					 * (tests: both must give the same
+					 * results; measurements) */
 };
 
 /* 0, or -EINVAL with a message for an operator in err. */

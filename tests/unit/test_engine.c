@@ -4,7 +4,8 @@
  * unknown CIDs by client endpoint, known CIDs following their backend,
  * spoofing, learning in both directions, drain, remove, expiry, capacity,
  * the LAN side's source checks, the consistent hash, IPv4 and IPv6, valid
- * checksums after every rewrite, and the memory cost of a session.
+ * checksums after every rewrite, the memory cost of a session, and the
+ * known-session paths against the general path on a random stream.
  */
 #include "config.h"
 
@@ -1036,6 +1037,259 @@ START_TEST(test_memory_per_session)
 }
 END_TEST
 
+/* ---- the known-session paths against the general path ---------------------------- */
+
+/*
+ * Two engines built alike, one with the known-session (fast) paths and one
+ * routing everything by the general path, get the same random stream of
+ * client and backend packets (known, unknown, special and missing CIDs,
+ * endpoints that migrate, spoofed sources, wrong ports, checksums complete,
+ * zero, partial and corrupt) mixed with drains, VIP changes, backend
+ * removals and re-adds and expiry.  Every verdict, route and rewritten
+ * frame must be the same, byte for byte, and so must the statistics.
+ */
+#define EQ_ITERS 60000
+#define EQ_CIDS 24
+
+static uint64_t eq_rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t eq_rng(void)
+{
+	uint64_t z = (eq_rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static struct wgw_engine *eq_engine(bool general_only)
+{
+	static const uint64_t key[6] = { 1, 0x9e3779b97f4a7c15ULL, 3, 4, 5, 6 };
+	struct wgw_engine_cfg cfg = { 0 };
+	struct wgw_engine *e;
+
+	cfg.vips = vips4(&cfg.n_vips);
+	cfg.nat_addr = A("10.0.0.1");
+	cfg.nat_port_lo = NAT_LO;
+	cfg.nat_port_hi = NAT_LO + 63;
+	cfg.n_threads = 1;
+	cfg.max_cids = 40;	/* small: CID_REFUSED happens too */
+	cfg.max_mappings = 96;
+	cfg.cid_idle_s = 20;
+	cfg.map_idle_s = 10;
+	cfg.hash_key = key;
+	cfg.general_path_only = general_only;
+	e = wgw_engine_create(&cfg);
+	ck_assert_ptr_nonnull(e);
+	for (unsigned i = 0; i < 3; i++)
+		ck_assert_int_eq(wgw_engine_backend_add(e, &B[i], 8420, 1 + i), (int)i);
+	return e;
+}
+
+/* Set the UDP checksum of a built IPv4 packet to one of its states. */
+static void eq_csum_state(struct tpkt *pk, unsigned state)
+{
+	uint8_t *ip = pk->p.data + pk->p.l3_off, *udp = pk->p.data + pk->p.l4_off;
+	uint8_t ph[12];
+	uint16_t c;
+
+	switch (state) {
+	case 0: /* zero: no checksum */
+		memset(udp + 6, 0, 2);
+		break;
+	case 1: /* partial, as a local socket over veth sends it */
+		memcpy(ph, ip + 12, 8);
+		ph[8] = 0;
+		ph[9] = IPPROTO_UDP;
+		memcpy(ph + 10, udp + 4, 2);
+		c = (uint16_t)~wgw_csum_fold(wgw_csum_partial(ph, sizeof(ph), 0));
+		memcpy(udp + 6, &c, 2);
+		ck_assert(wgw_pkt_udp_csum_is_partial(&pk->p));
+		break;
+	case 2: /* corrupt */
+		udp[8 + 20] ^= 0x5a;
+		break;
+	default: /* complete */
+		break;
+	}
+}
+
+START_TEST(test_fast_path_matches_general)
+{
+	struct wgw_engine *e[2] = { eq_engine(false), eq_engine(true) };
+	struct wgw_engine_thread *t[2];
+	struct wgw_engine_stats st[2];
+	uint64_t cids[EQ_CIDS];
+	unsigned home[EQ_CIDS];	/* the endpoint a CID is mostly sent from */
+	struct { int b; uint16_t P; uint64_t cid; } recent[16] = { 0 };
+	unsigned fwd_n = 0, kinds[4] = { 0 };
+	uint32_t now = 5000;
+	char err[256];
+
+	for (int k = 0; k < 2; k++) {
+		t[k] = wgw_engine_thread_attach(e[k], 0);
+		ck_assert_ptr_nonnull(t[k]);
+	}
+	for (unsigned i = 0; i < EQ_CIDS; i++) {
+		cids[i] = 0x1000 + eq_rng() % 0xffffffffULL;
+		home[i] = (unsigned)eq_rng() % 18;
+	}
+	for (unsigned it = 0; it < EQ_ITERS; it++) {
+		uint64_t r = eq_rng();
+		unsigned op = r % 1000;
+		struct tpkt pk[2];
+		struct wgw_route rt[2];
+		enum wgw_verdict v[2];
+		union wgw_addr src, dst;
+		uint16_t sport, dport, len = 0;
+		unsigned ep, ci;
+		uint64_t cid;
+		char buf[32];
+
+		if (op < 4) { /* admin, on both */
+			unsigned b = (unsigned)(r >> 12) % 3;
+
+			for (int k = 0; k < 2; k++) {
+				switch (op) {
+				case 0:
+					(void)wgw_engine_backend_drain(e[k], &B[b], 8420);
+					break;
+				case 1:
+					(void)wgw_engine_backend_undrain(e[k], &B[b], 8420);
+					break;
+				case 2:
+					wgw_engine_thread_offline(t[k]);
+					if (wgw_engine_backend_remove(e[k], &B[b], 8420) == 0)
+						ck_assert_int_ge(wgw_engine_backend_add(e[k], &B[b], 8420, 1), 0);
+					wgw_engine_thread_online(t[k]);
+					break;
+				default: {
+					unsigned n;
+					const struct wgw_vip *vv = vips4(&n);
+
+					/* the second VIP range comes and goes */
+					ck_assert_int_eq(wgw_engine_set_vips(e[k], vv, (r >> 20) & 1 ? n : 1), 0);
+					break;
+				}
+				}
+			}
+			continue;
+		}
+		if (op < 30) { /* time passes; expiry */
+			now += (uint32_t)(r >> 12) % 4;
+			for (int k = 0; k < 2; k++) {
+				wgw_engine_quiescent(t[k]);
+				wgw_engine_expire(e[k], now, 64);
+			}
+			continue;
+		}
+
+		/* a packet: CID from the pool (mostly from its home endpoint,
+		 * which sometimes moves), special, or none */
+		ep = (unsigned)(r >> 24) % 18;
+		switch ((r >> 10) % 16) {
+		case 0: cid = WRAITH_CID_HANDSHAKE; break;
+		case 1: cid = 0; break;
+		case 2: cid = 0x1000 + (r >> 20); break; /* new */
+		case 3: cid = cids[0]; len = 12; break;   /* too short for a CID */
+		default:
+			ci = (unsigned)(r >> 14) % EQ_CIDS;
+			cid = cids[ci];
+			if ((r >> 50) % 64 == 0)
+				home[ci] = ep;	/* migrates */
+			if ((r >> 56) % 8)
+				ep = home[ci];
+			break;
+		}
+		if (op < 650) { /* client side */
+			sprintf(buf, "198.51.100.%u", 1 + ep / 3);
+			src = A(buf);
+			sport = (uint16_t)(5000 + ep % 3);
+			dst = VIP;
+			dport = (r >> 32) % 8 ? 8420 : ((r >> 35) % 2 ? 45000 : 9999);
+			if ((r >> 38) % 50 == 0)
+				dst = A("203.0.113.99");
+		} else if ((r >> 20) % 4) { /* a reply on a session seen lately */
+			unsigned i = (unsigned)(r >> 24) % 16;
+
+			src = B[recent[i].b];
+			sport = 8420;
+			dst = NAT;
+			dport = recent[i].P;
+			if (recent[i].cid && cid != WRAITH_CID_HANDSHAKE && cid && len == 0)
+				cid = recent[i].cid;
+		} else { /* anything from the LAN */
+			unsigned b = (unsigned)(r >> 24) % 4; /* B[3] is no backend */
+
+			src = B[b];
+			sport = (r >> 27) % 20 ? 8420 : 8421;
+			dst = (r >> 32) % 40 ? NAT : VIP;
+			dport = (uint16_t)(NAT_LO + (r >> 38) % 70); /* a few beyond */
+		}
+		for (int k = 0; k < 2; k++) {
+			memset(pk[k].buf, 0, sizeof(pk[k].buf));
+			tpkt_make(&pk[k], &src, sport, &dst, dport, cid, len);
+			eq_csum_state(&pk[k], (unsigned)(r >> 44) % 8);
+			memset(&rt[k], 0x5c, sizeof(rt[k]));
+			if (op < 650)
+				v[k] = wgw_engine_from_client(t[k], &pk[k].p, now, &rt[k]);
+			else
+				v[k] = wgw_engine_from_backend(t[k], &pk[k].p, now, &rt[k]);
+		}
+		ck_assert_int_eq(v[0], v[1]);
+		kinds[v[0]]++;
+		ck_assert_int_eq(rt[0].backend, rt[1].backend);
+		ck_assert_int_eq(rt[0].reason, rt[1].reason);
+		if (v[0] != WGW_DROP) {
+			ck_assert(wgw_addr_eq(&rt[0].nexthop, &rt[1].nexthop));
+			fwd_n++;
+		}
+		if (v[0] == WGW_TO_LAN) {
+			unsigned i = (unsigned)(r >> 58) % 16;
+
+			recent[i].b = rt[0].backend;
+			recent[i].P = wgw_pkt_sport(&pk[0].p);
+			recent[i].cid = wraith_cid_is_special(cid) || len ? 0 : cid;
+		}
+		ck_assert_msg(memcmp(pk[0].buf, pk[1].buf, sizeof(pk[0].buf)) == 0,
+			      "iteration %u: the frames differ", it);
+		if ((it & 63) == 63)
+			for (int k = 0; k < 2; k++)
+				wgw_engine_quiescent(t[k]);
+	}
+	for (int k = 0; k < 2; k++) {
+		wgw_engine_thread_offline(t[k]);
+		wgw_engine_get_stats(e[k], &st[k]);
+		ck_assert_msg(wgw_engine_check(e[k], err, sizeof(err)) == 0, "%s", err);
+	}
+	ck_assert(memcmp(st[0].ctr, st[1].ctr, sizeof(st[0].ctr)) == 0);
+	ck_assert(memcmp(st[0].drop, st[1].drop, sizeof(st[0].drop)) == 0);
+	ck_assert_uint_eq(st[0].n_cids, st[1].n_cids);
+	ck_assert_uint_eq(st[0].n_mappings, st[1].n_mappings);
+	/* counters add up: every packet received once, then sent or dropped */
+	ck_assert_uint_eq(st[0].ctr[WGW_CTR_TO_LAN] + st[0].ctr[WGW_CTR_TO_WAN], fwd_n);
+	ck_assert_uint_eq(st[0].ctr[WGW_CTR_RX_CLIENT] + st[0].ctr[WGW_CTR_RX_BACKEND],
+			  fwd_n + st[0].ctr[WGW_CTR_DROP]);
+	/* the stream exercised what it is meant to */
+	if (getenv("WGW_TEST_VERBOSE"))
+		for (unsigned c = 0; c < WGW_CTR_MAX; c++)
+			printf("%s %llu\n", wgw_engine_ctr_name(c),
+			       (unsigned long long)st[0].ctr[c]);
+	ck_assert_uint_gt(kinds[WGW_TO_LAN], EQ_ITERS / 4);
+	ck_assert_uint_gt(kinds[WGW_TO_WAN], EQ_ITERS / 50);
+	ck_assert_uint_gt(kinds[WGW_DROP], EQ_ITERS / 20);
+	ck_assert_uint_gt(st[0].ctr[WGW_CTR_CSUM_FULL], 100);
+	ck_assert_uint_gt(st[0].ctr[WGW_CTR_CID_MIGRATED], 10);
+	ck_assert_uint_gt(st[0].ctr[WGW_CTR_CID_CONFLICT], 0);
+	ck_assert_uint_gt(st[0].ctr[WGW_CTR_CID_REFUSED], 0);
+	ck_assert_uint_gt(st[0].ctr[WGW_CTR_MAP_EXPIRED], 10);
+	for (int k = 0; k < 2; k++) {
+		wgw_engine_thread_detach(t[k]);
+		wgw_engine_destroy(e[k]);
+	}
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -1060,6 +1314,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_cfg_validate);
 	tcase_add_test(tc, test_introspection);
 	tcase_add_test(tc, test_memory_per_session);
+	tcase_add_test(tc, test_fast_path_matches_general);
 	suite_add_tcase(s, tc);
 	return s;
 }
