@@ -110,6 +110,10 @@ acct__ends()
 		fi
 		v=$(acct__tx_drops "$n")
 		t=$((t + v))
+		# A frame the end host's backlog had no room for.
+		v=$(wgw_in "$n" sh -c 'cat /sys/class/net/*/statistics/rx_dropped \
+			/sys/class/net/*/statistics/rx_errors' | awk '{ s += $1 } END { print s + 0 }')
+		t=$((t + v))
 	done
 	# A veth that could not hand a frame to its peer (the peer's backlog
 	# full) counts it as a TX drop, also where the gateway transmits.
@@ -161,7 +165,17 @@ acct_check()
 	[ -f "$WGW_TMP/acct.base" ] && read -r b0 b1 b2 <"$WGW_TMP/acct.base"
 	lost=$(( $(acct_lost) - b0 )); gw=$(( $(acct__gateway "$1") - b1 ))
 	ends=$(( $(acct__ends) - b2 ))
-	wgw_log "$2: lost $lost datagrams; counted drops: gateway $gw, clients' and backends' kernels $ends"
+	wgw_log "$2: lost $lost datagrams; counted drops: gateway $gw, clients' and backends' kernels $ends" \
+		"(clients sent $(wgw_nstat cl UdpOutDatagrams || echo 0)+$(wgw_nstat cl Udp6OutDatagrams || echo 0)," \
+		"got $(wgw_nstat cl UdpInDatagrams || echo 0)+$(wgw_nstat cl Udp6InDatagrams || echo 0);" \
+		"gateway veths' rx_dropped $(wgw_in gw sh -c 'cat /sys/class/net/*/statistics/rx_dropped' | awk '{ s += $1 } END { print s + 0 }'))"
+	[ "$lost" -le $((gw + ends + slack)) ] || {
+		local n
+		for n in cl gw be; do
+			wgw_log "$n: $(wgw_in "$n" sh -c 'grep -H . /sys/class/net/*/statistics/*drop* /sys/class/net/*/statistics/*err*' | grep -v ':0$' | tr '\n' ' ')"
+			wgw_log "$n: $(wgw_in "$n" nstat -az 2>/dev/null | awk '$1 ~ /^(Ip|Ip6|Udp|Udp6)(In|Out)(Discards|HdrErrors|AddrErrors|NoRoutes|Errors|CsumErrors|NoPorts|RcvbufErrors|TruncatedPkts)/ && $2 != 0 { printf "%s=%s ", $1, $2 }')"
+		done
+	}
 	[ "$lost" -le $((gw + ends + slack)) ] ||
 		wgw_fail "$2: $((lost - gw - ends)) of $lost lost datagrams are not explained by any counter (allowed: $slack)"
 }
