@@ -20,6 +20,7 @@ struct wgw_view *wgw_view_build(const struct wgw_backend_slot *slots,
 	if (!v)
 		return NULL;
 	v->src_key = src_key;
+	v->src_h0_v4 = src_key * WGW_BSRC_K1;	/* q[0] of ::ffff:a.b.c.d is 0 */
 	v->n_vips = n_vips < WGW_ENGINE_MAX_VIPS ? n_vips : WGW_ENGINE_MAX_VIPS;
 	memcpy(v->vips, vips, v->n_vips * sizeof(*vips));
 

@@ -54,6 +54,8 @@ struct wgw_view {
 	unsigned n_vips;
 	unsigned n_up;
 	uint64_t src_key;
+	uint64_t src_h0_v4;			/* wgw_bsrc_hash()'s first step for
+						 * every IPv4-mapped address */
 	struct wgw_vip vips[WGW_ENGINE_MAX_VIPS];
 	uint16_t by_src[WGW_BSRC_BUCKETS];	/* slot + 1; 0 empty */
 	struct wgw_view_up up[WGW_ENGINE_MAX_BACKENDS];
@@ -90,12 +92,40 @@ static inline bool wgw_view_is_vip4(const struct wgw_view *v, uint32_t daddr, ui
 	return false;
 }
 
+#define WGW_BSRC_K1 0x9e3779b97f4a7c15ULL
+#define WGW_BSRC_K2 0xc2b2ae3d27d4eb4fULL
+
+/* Second step of the hash, from the first (h0, of a->q[0]). */
+static inline uint32_t wgw_bsrc_hash2(uint64_t h0, uint64_t q1, uint16_t port)
+{
+	return (uint32_t)(((h0 ^ q1 ^ ((uint64_t)port << 48)) * WGW_BSRC_K2) >> 55);
+	/* 9 bits: WGW_BSRC_BUCKETS */
+}
+
 static inline uint32_t wgw_bsrc_hash(uint64_t key, const union wgw_addr *a, uint16_t port)
 {
-	uint64_t h = (a->q[0] ^ key) * 0x9e3779b97f4a7c15ULL;
+	return wgw_bsrc_hash2((a->q[0] ^ key) * WGW_BSRC_K1, a->q[1], port);
+}
 
-	h = (h ^ a->q[1] ^ ((uint64_t)port << 48)) * 0xc2b2ae3d27d4eb4fULL;
-	return (uint32_t)(h >> 55); /* 9 bits: WGW_BSRC_BUCKETS */
+/* wgw_view_by_src() in an IPv4 engine, for the address saddr (network
+ * order): every slot holds an IPv4 address there, so its last 32 bits
+ * decide. */
+static inline int wgw_view_by_src4(const struct wgw_view *v,
+				   const struct wgw_backend_slot *slots, uint32_t saddr,
+				   uint16_t port)
+{
+	union wgw_addr a = { .w = { 0, 0, htonl(0xffff), saddr } };
+	uint32_t b = wgw_bsrc_hash2(v->src_h0_v4, a.q[1], port);
+
+	for (unsigned n = 0; n < WGW_BSRC_BUCKETS; n++, b = (b + 1) & (WGW_BSRC_BUCKETS - 1)) {
+		unsigned s = v->by_src[b];
+
+		if (!s)
+			return -1;
+		if (slots[s - 1].port == port && slots[s - 1].addr.w[3] == saddr)
+			return (int)s - 1;
+	}
+	return -1;
 }
 
 /* The slot of the backend at a:port, or -1. */

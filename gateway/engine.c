@@ -643,15 +643,14 @@ client_known4(struct wgw_engine_thread *t, struct wgw_pkt *p, uint64_t cid, uint
 	struct wgw_sessions *s = &e->s;
 	const struct wgw_view *v = atomic_load_explicit(&e->view, memory_order_acquire);
 	uint8_t *ip = p->data + p->l3_off, *udp = p->data + p->l4_off;
-	uint32_t saddr = wgw_ld32(ip + 12), daddr = wgw_ld32(ip + 16), hint;
-	uint16_t sport = ntohs(wgw_ld16(udp)), dport = ntohs(wgw_ld16(udp + 2));
 	const struct wgw_backend_slot *bs;
+	uint32_t saddr, daddr, ci, hint;
 	struct wgw_cid_ent *c;
 	struct wgw_map_ent *m;
-	uint32_t ci;
 	unsigned b;
 
-	if (wgw_unlikely(!wgw_view_is_vip4(v, daddr, dport)))
+	daddr = wgw_ld32(ip + 16);
+	if (wgw_unlikely(!wgw_view_is_vip4(v, daddr, ntohs(wgw_ld16(udp + 2)))))
 		goto general;
 	ci = wgw_cid_find(s, cid);
 	if (wgw_unlikely(!ci))	/* a new CID: the general path need not look again */
@@ -663,22 +662,25 @@ client_known4(struct wgw_engine_thread *t, struct wgw_pkt *p, uint64_t cid, uint
 			 !hint || hint > s->cap_maps))
 		goto general;
 	m = &s->maps[hint];
-	/* acquire: a live entry's key fields are complete (wgw_map_hint()) */
+	/* acquire: a live entry's key fields are complete (wgw_map_hint());
+	 * the packet's fields are read only now, to keep few values live */
+	saddr = wgw_ld32(ip + 12);
 	if (wgw_unlikely(atomic_load_explicit(&m->state, memory_order_acquire) != WGW_ENT_LIVE ||
 			 m->backend != b || m->client.w[3] != saddr || m->vip.w[3] != daddr ||
-			 m->cport != sport || m->vport != dport))
+			 m->cport != ntohs(wgw_ld16(udp)) || m->vport != ntohs(wgw_ld16(udp + 2))))
 		goto general;
 
 	wgw_touch(&c->last_seen, now);
 	wgw_touch(&m->last_seen, now);
 	bs = &e->slots[b];
-	if (wgw_unlikely(wgw_nat4(ip, udp, saddr, daddr, bs->lan_addrs4, bs->lan_sum4,
-				  wgw_ports_word(htons(m->nat_port), bs->port_be), p)))
-		CTR(t, CSUM_FULL);
+	/* the route first: fewer values live across the rewrite */
 	out->nexthop = bs->addr;
 	out->backend = (int)b;
 	out->reason = WGW_DROP_NONE;
 	cnt_add(&t->be_to[b], 1);
+	if (wgw_unlikely(wgw_nat4(ip, udp, saddr, daddr, bs->lan_addrs4, bs->lan_sum4,
+				  wgw_ports_word(htons(m->nat_port), bs->port_be), p)))
+		CTR(t, CSUM_FULL);
 	return WGW_TO_LAN;
 general:
 	return from_client_slow(t, p, now, out, CID_NOT_LOOKED_UP);
@@ -695,7 +697,6 @@ backend_known4(struct wgw_engine_thread *t, struct wgw_pkt *p, uint32_t now,
 	uint32_t saddr = wgw_ld32(ip + 12), daddr = wgw_ld32(ip + 16);
 	uint16_t sport = ntohs(wgw_ld16(udp)), dport = ntohs(wgw_ld16(udp + 2));
 	struct wgw_map_ent *m;
-	union wgw_addr src;
 	uint64_t cid;
 	uint32_t mi;
 	int b;
@@ -703,10 +704,7 @@ backend_known4(struct wgw_engine_thread *t, struct wgw_pkt *p, uint32_t now,
 	if (wgw_unlikely(dport < e->nat_port_lo || dport > e->nat_port_hi ||
 			 daddr != e->nat_addr.w[3]))
 		goto general;
-	src.q[0] = 0;
-	src.w[2] = htonl(0xffff);
-	src.w[3] = saddr;
-	b = wgw_view_by_src(v, e->slots, &src, sport);
+	b = wgw_view_by_src4(v, e->slots, saddr, sport);
 	if (wgw_unlikely(b < 0))
 		goto general;
 	mi = wgw_map_rev(s, (unsigned)b, dport);
