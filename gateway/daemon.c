@@ -668,6 +668,61 @@ static int dp_rebuild(struct wgw_daemon *d)
 	return workers_start(d);
 }
 
+/*
+ * A new VIP set: swap every worker's VIP socket port for one bound to the
+ * new set.  Only the socket ports change: the workers pause (joined and
+ * started again, a millisecond or so) while their AF_XDP sockets stay
+ * bound and the kernel keeps queueing on their rings, so the fast path
+ * loses nothing.  The new sockets are bound before the old ones close
+ * (SO_REUSEPORT), so a VIP in both sets never stops being served.
+ */
+static int dp_replace_vip_ports(struct wgw_daemon *d)
+{
+	struct wgw_udp_cfg uc = {
+		.freebind = iface_of(d, WGW_SIDE_WAN)->rung != WGW_RUNG_FALLBACK ||
+			    iface_of(d, WGW_SIDE_WAN)->degraded,
+	};
+	struct wgw_port **fresh;
+	int err = 0;
+
+	fresh = calloc(d->nworkers, sizeof(*fresh));
+	if (!fresh)
+		return -ENOMEM;
+	for (unsigned wi = 0; wi < d->nworkers; wi++) {
+		fresh[wi] = wgw_udp_port_create(&d->workers[wi].pools[0], d->cfg.vips,
+						d->cfg.n_vips, &uc);
+		if (!fresh[wi]) {
+			err = -errno;
+			wgw_err("reload: VIP sockets: %s", strerror(errno));
+			goto out;
+		}
+		fresh[wi]->sides = WGW_SIDE_WAN;
+	}
+	workers_stop(d);
+	for (unsigned wi = 0; wi < d->nworkers; wi++) {
+		struct wgw_worker *w = &d->workers[wi];
+
+		for (unsigned p = 0; p < w->nports; p++) {
+			struct wgw_port *old = w->ports[p];
+
+			if (!wgw_port_is_udp(old))
+				continue;
+			w->ports[p] = fresh[wi];
+			if (w->egress_wan == old)
+				w->egress_wan = fresh[wi];
+			fresh[wi] = old;	/* destroyed below */
+			break;
+		}
+	}
+	err = workers_start(d);
+out:
+	for (unsigned wi = 0; wi < d->nworkers; wi++)
+		if (fresh[wi])
+			fresh[wi]->ops->destroy(fresh[wi]);
+	free(fresh);
+	return err;
+}
+
 int wgw_daemon_reloaded(struct wgw_daemon *d, bool vips_changed)
 {
 	for (unsigned i = 0; i < d->nifs; i++) {
@@ -682,7 +737,7 @@ int wgw_daemon_reloaded(struct wgw_daemon *d, bool vips_changed)
 			return err;
 	}
 	/* The UDP sockets are bound per VIP port when a port is built. */
-	return vips_changed ? dp_rebuild(d) : 0;
+	return vips_changed ? dp_replace_vip_ports(d) : 0;
 }
 
 /*

@@ -88,8 +88,8 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv);
 
 /*
  * After a reload put d->cfg in force: the XDP programs' handshake limits,
- * and, when the VIP set changed, the VIP sockets (the data path is
- * rebuilt: workers pause for a few milliseconds; sessions are kept).
+ * and, when the VIP set changed, the VIP sockets (the workers pause for a
+ * millisecond or so while their ports are swapped; sessions are kept).
  * From the control thread.  0 or -errno.
  */
 int wgw_daemon_reloaded(struct wgw_daemon *d, bool vips_changed);
