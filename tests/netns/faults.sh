@@ -388,8 +388,11 @@ lab_recreate()
 	local a
 	wgw_in gw ip link del dev "$1" || wgw_fail "cannot delete $1"
 	gw_wait_log 5 "^warning: interface $1 went away" "$1 deleted"
-	gw_wait_log 5 "interface $1: the interface was deleted: moving it to the fallback path" \
+	# The deletion, or the socket's failure that comes with it, whichever
+	# the daemon sees first, moves the interface to the fallback path.
+	gw_wait_log 5 "interface $1: (the interface was deleted|an AF_XDP socket failed): moving it to the fallback path" \
 		"$1 to the fallback path"
+	gw_wait_log 5 "^notice: interface $1 \(.*\): mode fallback" "$1 reported on the fallback path"
 	sleep 1		# the interface stays away for a while
 	case $1 in
 	wan0)
