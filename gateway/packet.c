@@ -221,10 +221,13 @@ parse_ip4_udp(struct wgw_pkt *p, uint8_t *data, uint32_t len, uint32_t off)
 	uint32_t iplen = ntohs(wgw_ld16(ip + IP4_OFF_TOT_LEN));
 	uint32_t ulen = ntohs(wgw_ld16(ip + IP4_MIN_HDR_LEN + UDP_OFF_LEN));
 
+	/* Lengths as two unsigned range tests (len - off >= 28 here):
+	 * 28 <= iplen <= len - off, then 8 <= ulen <= iplen - 20. */
 	if (wgw_unlikely(ip[0] != 0x45 || ip[IP4_OFF_PROTO] != IPPROTO_UDP ||
 			 (wgw_ld16(ip + IP4_OFF_FRAG) & htons(IP4_FRAG_MASK)) ||
-			 iplen > len - off || iplen < IP4_MIN_HDR_LEN + UDP_HDR_LEN ||
-			 ulen < UDP_HDR_LEN || ulen > iplen - IP4_MIN_HDR_LEN))
+			 iplen - (IP4_MIN_HDR_LEN + UDP_HDR_LEN) >
+				 len - off - (IP4_MIN_HDR_LEN + UDP_HDR_LEN) ||
+			 ulen - UDP_HDR_LEN > iplen - (IP4_MIN_HDR_LEN + UDP_HDR_LEN)))
 		return parse_general(p, data, len);
 	pkt_set_udp(p, off, IP4_MIN_HDR_LEN, ulen, iplen, AF_INET);
 	return WGW_PKT_UDP;
