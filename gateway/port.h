@@ -56,6 +56,14 @@ struct wgw_port_ops {
 	int (*service)(struct wgw_port *port);
 	/* Descriptor to poll() for input when idle; -1 if none. */
 	int (*poll_fd)(struct wgw_port *port);
+	/*
+	 * How many frames tx() could take now without dropping, or
+	 * UINT32_MAX when it never runs out (sockets).  The worker reads no
+	 * more from the other ports than its egress can take, so a full TX
+	 * ring makes the kernel hold packets in our RX ring (or drop them
+	 * there, counted, before any work was spent on them).  NULL: no limit.
+	 */
+	uint32_t (*tx_room)(struct wgw_port *port);
 	/* Counters since creation. */
 	void (*stats)(struct wgw_port *port, struct wgw_port_stats *out);
 	void (*destroy)(struct wgw_port *port);

@@ -153,6 +153,34 @@ drop:
 	return -1;
 }
 
+static inline uint32_t worker_room(struct wgw_port *out)
+{
+	return out && out->ops->tx_room ? out->ops->tx_room(out) : UINT32_MAX;
+}
+
+/*
+ * Read no more from a port than the egress ports can send: a WAN port's
+ * packets go to the LAN (and the other way round; a port for both sides
+ * may send either way).  Frames already queued for TX this loop count.
+ */
+static unsigned worker_rx_budget(struct wgw_worker *w, const struct wgw_port *in)
+{
+	uint32_t room = UINT32_MAX;
+
+	if (in->sides & WGW_SIDE_WAN) {
+		uint32_t r = worker_room(w->egress_lan);
+
+		room = r > w->ntx_lan ? r - w->ntx_lan : 0;
+	}
+	if (in->sides & WGW_SIDE_LAN) {
+		uint32_t r = worker_room(w->egress_wan);
+
+		r = r > w->ntx_wan ? r - w->ntx_wan : 0;
+		room = r < room ? r : room;
+	}
+	return room < w->cfg.batch ? room : w->cfg.batch;
+}
+
 /* Route one received frame; queue it for TX, hold it, or drop it. */
 static void worker_handle(struct wgw_worker *w, struct wgw_port *in,
 			  struct wgw_buf *b)
@@ -315,7 +343,16 @@ static void *worker_main(void *arg)
 		worker_clock(w);
 		for (unsigned i = 0; i < w->nports; i++) {
 			struct wgw_port *p = w->ports[i];
-			int n = p->ops->rx(p, bufs, w->cfg.batch);
+			unsigned max = worker_rx_budget(w, p);
+			int n;
+
+			if (!max) {
+				/* Not idle: the egress must drain first. */
+				w->st.rx_backpressure++;
+				got++;
+				continue;
+			}
+			n = p->ops->rx(p, bufs, max);
 
 			if (n < 0) {
 				worker_port_failed(w, i, n);

@@ -47,6 +47,7 @@ struct wgw_xsk_umem;
 	X(nh_req_full)	/* resolution requests lost: ring full */ \
 	X(no_egress)	/* dropped: no port for that side */ \
 	X(vlan_stripped)				\
+	X(rx_backpressure) /* RX skipped: egress TX ring full */ \
 	X(port_errors)
 
 #define WGW__WC_FIELD(n) uint64_t n;

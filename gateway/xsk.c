@@ -285,6 +285,19 @@ static bool xsk_kick_transient(int err)
 	return err == EAGAIN || err == EBUSY || err == ENOBUFS || err == EINTR;
 }
 
+/* Descriptors on the TX ring that the kernel has not taken yet. */
+static inline uint32_t xsk_tx_queued(struct xsk_port *p)
+{
+	return p->tx.size - xsk_prod_nb_free(&p->tx, p->tx.size);
+}
+
+static uint32_t xsk_tx_room(struct wgw_port *port)
+{
+	struct xsk_port *p = to_xsk(port);
+
+	return xsk_prod_nb_free(&p->tx, p->tx.size);
+}
+
 static int xsk_service(struct wgw_port *port)
 {
 	struct xsk_port *p = to_xsk(port);
@@ -292,14 +305,16 @@ static int xsk_service(struct wgw_port *port)
 	uint32_t idx, n, i, want;
 
 	/*
-	 * Copy mode needs a sendto() for every 32 descriptors; zero-copy only
-	 * when the driver asks for it (need_wakeup).  Kick while anything
-	 * is still on the ring: completions are what free frames.
+	 * Copy mode sends at most 32 descriptors per sendto() (the kernel's
+	 * TX batch), so kick until the ring is drained or the kernel says
+	 * it is busy; zero-copy only when the driver asks for it
+	 * (need_wakeup).  What is left on the ring is kicked again next
+	 * loop: completions are what free frames.
 	 */
 	if (p->tx_outstanding &&
 	    (p->copy_mode || xsk_ring_prod__needs_wakeup(&p->tx))) {
 		unsigned kicks = p->copy_mode ?
-			(p->tx_unkicked + XSK_COPY_TX_BATCH - 1) / XSK_COPY_TX_BATCH : 1;
+			(xsk_tx_queued(p) + XSK_COPY_TX_BATCH - 1) / XSK_COPY_TX_BATCH : 1;
 
 		if (!kicks)
 			kicks = 1;
@@ -372,6 +387,7 @@ static const struct wgw_port_ops xsk_port_ops = {
 	.tx = xsk_tx,
 	.service = xsk_service,
 	.poll_fd = xsk_poll_fd,
+	.tx_room = xsk_tx_room,
 	.stats = xsk_stats,
 	.destroy = xsk_destroy,
 };
