@@ -658,8 +658,9 @@ client_known4(struct wgw_engine_thread *t, struct wgw_pkt *p, uint64_t cid, uint
 	c = &s->cids[ci];
 	b = c->backend;
 	hint = atomic_load_explicit(&c->hint, memory_order_relaxed);
+	/* hint in [1, cap_maps]: one unsigned comparison */
 	if (wgw_unlikely(!atomic_load_explicit(&e->be_live[b], memory_order_relaxed) ||
-			 !hint || hint > s->cap_maps))
+			 hint - 1 >= s->cap_maps))
 		goto general;
 	m = &s->maps[hint];
 	/* acquire: a live entry's key fields are complete (wgw_map_hint());
