@@ -769,6 +769,7 @@ static int iface_take_back(struct wgw_daemon *d, struct wgw_iface *ifc)
 	wgw_nh_flush(&d->nh);
 	ifc->rung = ifc->rung_best;
 	ifc->degraded = false;
+	wgw_notice("interface %s: back on %s", ifc->name, rung_modes[ifc->rung]);
 	return 0;
 }
 
@@ -891,7 +892,7 @@ static void nl_changed(const struct wgw_nl_change *c, void *arg)
 
 				/* Our interface, deleted earlier, created again
 				 * (a new ifindex under the same name). */
-				if (ifc->gone && c->action != WGW_NL_REMOVED &&
+				if (ifc->gone && !ifc->back && c->action != WGW_NL_REMOVED &&
 				    !wgw_nl_link_get(d->nl, c->ifindex, &l) &&
 				    !strcmp(l.name, ifc->name)) {
 					wgw_notice("interface %s is back (index %d)",
@@ -943,6 +944,9 @@ static void log_counters(struct wgw_daemon *d)
 		   " to_wan %" PRIu64 " dropped %" PRIu64,
 		   es.n_cids, es.n_mappings, es.ctr[WGW_CTR_TO_LAN],
 		   es.ctr[WGW_CTR_TO_WAN], es.ctr[WGW_CTR_DROP]);
+	for (unsigned k = 0; k < WGW_CTR_MAX; k++)
+		if (es.ctr[k])
+			wgw_notice("engine %s: %" PRIu64, wgw_engine_ctr_name(k), es.ctr[k]);
 	for (unsigned r = 1; r < WGW_DROP_REASON_MAX; r++)
 		if (es.drop[r])
 			wgw_notice("engine drop %s: %" PRIu64,
@@ -1059,11 +1063,45 @@ static int engine_up(struct wgw_daemon *d)
 /* The gateway owns the NAT address on the LAN: a host route that keeps it
  * off the LAN itself, a proxy neighbour entry so backends' ARP/NDP for it
  * is answered, and the per-interface sysctls that make the kernel answer. */
+/*
+ * The neighbour settings that make the kernel answer for the NAT address
+ * at once and always:
+ *  - proxy_delay 0: a proxied ARP/NS answer is otherwise held back by a
+ *    random delay of up to 0.8 s meant for routers;
+ *  - IPv6 conf.all.proxy_ndp: a backend's unicast NUD probe is addressed
+ *    to G itself, so the kernel takes it down the forwarding path, and
+ *    ip6_forward() answers proxied addresses only when the "all" switch
+ *    is on (the per-interface one is not looked at there).  Without it
+ *    the backends' entry for G goes FAILED every half minute and the
+ *    replies queued behind it are lost.  It applies only where a proxy
+ *    entry exists, and it is restored at exit like every other setting.
+ */
+static int nat_proxy_sysctls(struct wgw_daemon *d, const char *lan, bool v4)
+{
+	char path[WGW_SYSCTL_PATH_LEN];
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/%s/neigh/%.16s/proxy_delay",
+		 v4 ? "ipv4" : "ipv6", lan);
+	err = wgw_sysctl_path_set(&d->sysctls, path, "0");
+	if (err)
+		wgw_warn("%s: %s: proxy answers will be delayed", path, strerror(-err));
+	if (!v4) {
+		err = wgw_sysctl_path_set(&d->sysctls,
+					  "/proc/sys/net/ipv6/conf/all/proxy_ndp", "1");
+		if (err) {
+			wgw_err("net.ipv6.conf.all.proxy_ndp: %s", strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 static int nat_claim(struct wgw_daemon *d)
 {
 	struct wgw_iface *lan = iface_of(d, WGW_SIDE_LAN);
 	bool v4 = wgw_addr_is_v4(&d->cfg.nat);
-	char a[INET6_ADDRSTRLEN], path[WGW_SYSCTL_PATH_LEN];
+	char a[INET6_ADDRSTRLEN];
 	const char *tun;
 	int err;
 
@@ -1083,16 +1121,9 @@ static int nat_claim(struct wgw_daemon *d)
 			"force_forwarding (needs 6.17)" : strerror(-err));
 		return err;
 	}
-	/* Answer ARP for the proxied address at once, not after the random
-	 * proxy delay (up to 0.8 s by default) meant for routers. */
-	if (v4) {
-		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/neigh/%.16s/proxy_delay",
-			 lan->name);
-		err = wgw_sysctl_path_set(&d->sysctls, path, "0");
-		if (err)
-			wgw_warn("%s: %s: proxy ARP answers will be delayed", path,
-				 strerror(-err));
-	}
+	err = nat_proxy_sysctls(d, lan->name, v4);
+	if (err)
+		return err;
 	journal_write(d);
 	err = wgw_nl_claim(d->nl, &d->claim, &d->cfg.nat, wgw_tun_ifindex(d->tun),
 			   lan->ifindex);
@@ -1124,17 +1155,14 @@ static int nat_reclaim(struct wgw_daemon *d)
 {
 	struct wgw_iface *lan = iface_of(d, WGW_SIDE_LAN);
 	bool v4 = wgw_addr_is_v4(&d->cfg.nat);
-	char path[WGW_SYSCTL_PATH_LEN];
 	int err;
 
 	err = wgw_sysctl_inside_owner(&d->sysctls, lan->name, wgw_tun_name(d->tun), v4, !v4);
 	if (err)
 		return err;
-	if (v4) {
-		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/neigh/%.16s/proxy_delay",
-			 lan->name);
-		wgw_sysctl_path_set(&d->sysctls, path, "0");
-	}
+	err = nat_proxy_sysctls(d, lan->name, v4);
+	if (err)
+		return err;
 	if (d->claimed) {
 		wgw_nl_release(d->nl, &d->claim);
 		d->claimed = false;

@@ -120,7 +120,8 @@ static int proxy_op(struct wgw_nl_watcher *w, const union wgw_addr *addr,
 		 ifindex);
 	err = wgw_rtnl_req(w, msg, add ? what : NULL);
 	nlmsg_free(msg);
-	if (!add && err && err != -ENOENT)
+	/* Gone with its device (deleted interface): nothing to undo. */
+	if (!add && err && err != -ENOENT && err != -ENODEV)
 		wgw_err("%s: %s", what, strerror(-err));
 	return err;
 }
@@ -160,7 +161,7 @@ int wgw_nl_release(struct wgw_nl_watcher *w, struct wgw_nl_claim *c)
 
 	if (c->proxy_added) {
 		err = proxy_op(w, &c->addr, c->proxy_ifindex, false);
-		if (err == -ENOENT)
+		if (err == -ENOENT || err == -ENODEV)
 			err = 0;
 		if (!err)
 			c->proxy_added = false;

@@ -9,7 +9,7 @@
 #   engine_bench   parse -> engine -> NAT rewrite over in-memory batches
 #                  (ns per packet; instructions per packet under callgrind)
 
-EXTRA_PROGRAMS = tests/bench/wgw-loadgen tests/bench/wgw-reflector \
+EXTRA_PROGRAMS += tests/bench/wgw-loadgen tests/bench/wgw-reflector \
 	tests/bench/engine_bench
 tests_bench_wgw_loadgen_SOURCES = tests/bench/wgw-loadgen.c \
 	tests/bench/bench_xsk.c tests/bench/bench_xsk.h tests/tools/proto.h
