@@ -797,10 +797,20 @@ static int dp_check(struct wgw_daemon *d, uint32_t now)
 		}
 		if (ifc->rung == WGW_RUNG_FALLBACK || !ifc->xdp)
 			continue;
-		if (ifc->gone)
+		if (ifc->gone) {
 			why = "the interface was deleted";
-		else if (wgw_xdp_query_mode(ifc->xdp, &mode) == 0 && mode == WGW_XDP_MODE_NONE)
-			why = "the XDP program was removed from the interface";
+		} else if (wgw_xdp_query_mode(ifc->xdp, &mode) == 0 && mode == WGW_XDP_MODE_NONE) {
+			char name[IF_NAMESIZE];
+
+			/* A deleted device takes its link with it, maybe
+			 * before netlink has told us: ask the kernel. */
+			if (!if_indextoname((unsigned)ifc->ifindex, name)) {
+				why = "the interface was deleted";
+				ifc->gone = true;
+			} else {
+				why = "the XDP program was removed from the interface";
+			}
+		}
 		for (unsigned w = 0; !why && w < d->nworkers; w++) {
 			if (!d->workers[w].nports)
 				continue;

@@ -398,7 +398,7 @@ lab_recreate()
 	gw_wait_log 5 "^warning: interface $1 went away" "$1 deleted"
 	# The deletion, or the socket's failure that comes with it, whichever
 	# the daemon sees first, moves the interface to the fallback path.
-	gw_wait_log 5 "interface $1: (the interface was deleted|an AF_XDP socket failed): moving it to the fallback path" \
+	gw_wait_log 5 "interface $1: (the interface was deleted|an AF_XDP socket failed|the XDP program was removed from the interface): moving it to the fallback path" \
 		"$1 to the fallback path"
 	gw_wait_log 5 "^notice: interface $1 \(.*\): mode fallback" "$1 reported on the fallback path"
 	sleep 1		# the interface stays away for a while
