@@ -176,10 +176,13 @@ static unsigned int noise3_n;
 static uint32_t *order;
 static uint32_t *order_off, *order_len, *order_cur;
 
+/* The first SIGINT/SIGTERM stops sending and lets the replies already
+ * on their way come home (--drain); a second one stops at once. */
 static void on_signal(int sig)
 {
 	(void)sig;
-	interrupted = 1;
+	if (interrupted < 2)
+		interrupted++;
 }
 
 static inline uint64_t outstanding(void)
@@ -650,7 +653,7 @@ static void drain(uint64_t timeout_ns)
 {
 	uint64_t end = wgw_now_ns() + timeout_ns, now;
 
-	while (!interrupted && st.rx_data < st.tx_data && (now = wgw_now_ns()) < end)
+	while (interrupted < 2 && st.rx_data < st.tx_data && (now = wgw_now_ns()) < end)
 		poll_rx(end - now < 10000000ULL ? end - now : 10000000ULL);
 }
 
@@ -1118,7 +1121,8 @@ static void usage(FILE *f)
 		"many sessions kept their backend after changing source port/address.\n"
 		"VIP:PORT is a.b.c.d:port or [v6]:port; with a port range, session s talks\n"
 		"to port PORT + s % (PORT2 - PORT + 1).  Exit: 0 done, 1 error, 2 usage,\n"
-		"3 an --expect-* condition failed.",
+		"3 an --expect-* condition failed.  SIGINT/SIGTERM stops sending and waits\n"
+		"--drain ms for the replies on their way; a second one stops at once.",
 		opts, NOPTS);
 }
 
