@@ -466,6 +466,23 @@ static struct wgw_iface *iface_of(struct wgw_daemon *d, unsigned side)
 	return d->nifs == 2 && side == WGW_SIDE_LAN ? &d->ifs[1] : &d->ifs[0];
 }
 
+/*
+ * The VIP sockets' settings.  With XDP on the WAN they only catch
+ * leftovers, and the VIP need not be an address of this host
+ * (IP_FREEBIND).  On the fallback path they are the data path: a VIP the
+ * host does not own would receive nothing, so binding it must fail loudly
+ * at start (but not when the fast path failed at run time: limping beats
+ * stopping).
+ */
+static struct wgw_udp_cfg vip_socket_cfg(struct wgw_daemon *d)
+{
+	const struct wgw_iface *wan = iface_of(d, WGW_SIDE_WAN);
+
+	return (struct wgw_udp_cfg){
+		.freebind = wan->rung != WGW_RUNG_FALLBACK || wan->degraded,
+	};
+}
+
 static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 {
 	struct wgw_xsk_cfg xc = {
@@ -477,18 +494,7 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 		.busy_poll_usecs = d->cfg.busy_poll_usecs,
 		.busy_poll_budget = d->cfg.busy_poll_budget,
 	};
-	/*
-	 * With XDP on the WAN the VIP sockets only catch leftovers, and the
-	 * VIP need not be an address of this host (IP_FREEBIND).  On the
-	 * fallback path they are the data path: a VIP the host does not
-	 * own would receive nothing, so binding it must fail loudly at
-	 * start (but not when the fast path failed at run time: limping
-	 * beats stopping).
-	 */
-	struct wgw_udp_cfg uc = {
-		.freebind = iface_of(d, WGW_SIDE_WAN)->rung != WGW_RUNG_FALLBACK ||
-			    iface_of(d, WGW_SIDE_WAN)->degraded,
-	};
+	struct wgw_udp_cfg uc = vip_socket_cfg(d);
 	bool xdp[2] = { false, false }, shared;
 	unsigned nxdp = 0;
 	int err;
@@ -678,10 +684,7 @@ static int dp_rebuild(struct wgw_daemon *d)
  */
 static int dp_replace_vip_ports(struct wgw_daemon *d)
 {
-	struct wgw_udp_cfg uc = {
-		.freebind = iface_of(d, WGW_SIDE_WAN)->rung != WGW_RUNG_FALLBACK ||
-			    iface_of(d, WGW_SIDE_WAN)->degraded,
-	};
+	struct wgw_udp_cfg uc = vip_socket_cfg(d);
 	struct wgw_port **fresh;
 	int err = 0;
 
