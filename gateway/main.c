@@ -39,21 +39,20 @@ int main(int argc, char **argv)
 	cfg = calloc(1, sizeof(*cfg));
 	if (!cfg || wgw_config_defaults(cfg)) {
 		fprintf(stderr, "wraith-gatewayd: cannot set up the configuration\n");
+		free(cfg);
 		return 1;
 	}
 	rc = wgw_config_parse_args(cfg, argc, argv, err, sizeof(err));
-	if (rc == WGW_CONFIG_HELP) {
-		wgw_config_usage(stdout, "wraith-gatewayd");
-		return 0;
-	}
-	if (rc == WGW_CONFIG_VERSION) {
-		printf("wraith-gatewayd %s\n", PACKAGE_VERSION);
-		return 0;
-	}
-	if (rc < 0) {
-		fprintf(stderr, "wraith-gatewayd: %s\n", err);
-		fprintf(stderr, "Try 'wraith-gatewayd --help'.\n");
-		return 1;
+	if (rc == WGW_CONFIG_HELP || rc == WGW_CONFIG_VERSION || rc < 0) {
+		if (rc == WGW_CONFIG_HELP)
+			wgw_config_usage(stdout, "wraith-gatewayd");
+		else if (rc == WGW_CONFIG_VERSION)
+			printf("wraith-gatewayd %s\n", PACKAGE_VERSION);
+		else
+			fprintf(stderr, "wraith-gatewayd: %s\nTry 'wraith-gatewayd --help'.\n",
+				err);
+		free(cfg);
+		return rc < 0 ? 1 : 0;
 	}
 	wgw_log_init("wraith-gatewayd", cfg->syslog,
 		     LOG_NOTICE + (int)(cfg->verbose > 2 ? 2 : cfg->verbose));
