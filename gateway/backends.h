@@ -30,8 +30,8 @@ struct wgw_backend_slot {
 	union wgw_addr addr;
 	/* IPv4 engines, for the known-session rewrite towards the LAN: the new
 	 * source and destination (G, this backend) as they lie in the IPv4
-	 * header, and their sum (wgw_nat4()); 0 on IPv6 engines */
-	uint64_t lan_addrs4, lan_sum4;
+	 * header (wgw_addrs4_word()); 0 on IPv6 engines */
+	uint64_t lan_addrs4;
 	uint16_t port;
 	uint16_t port_be;	/* port, network order */
 	bool in_use;		/* control thread */

@@ -15,6 +15,7 @@
 #ifndef WGW_CSUM_INTERNAL_H
 #define WGW_CSUM_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -133,6 +134,35 @@ static inline uint16_t wgw_csum_apply(uint16_t check, uint64_t diff)
 	return (uint16_t)~wgw_fold64(diff + (uint16_t)~check);
 }
 
+/*
+ * A checksum field c plus a change a, modulo 0xffff: a in [0, 0xfffe], the
+ * result in [0, 0xfffe].  This is RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'),
+ * when a is the residue of m - m' reduced in advance (struct wgw_map_ent
+ * nat_csum_*): ~fold(x) of a non-zero x is in [0, 0xfffe] and congruent to
+ * c + a, and so is this, so both give the same bits for every c.
+ */
+static inline uint16_t wgw_csum_add_mod(uint16_t c, uint16_t a)
+{
+	uint32_t r = (uint32_t)c + a;
+
+	return (uint16_t)(r >= 0xffff ? r - 0xffff : r);
+}
+
+/* x % 0xffff == 0 as one multiplication and one comparison, in any code
+ * layout (a compiler optimising a cold path for size emits a division):
+ * 0xffff is odd, so x is a multiple of it exactly when x times its inverse
+ * modulo 2^64 is at most (2^64 - 1) / 0xffff (Granlund and Montgomery). */
+static inline bool wgw_csum_mod0(uint64_t x)
+{
+	return x * 0xfffefffefffeffffULL <= 0x1000100010001ULL;
+}
+
+/* -a modulo 0xffff, for a in [0, 0xfffe]: the change the other way. */
+static inline uint16_t wgw_csum_neg_mod(uint16_t a)
+{
+	return (uint16_t)(a ? 0xffff - a : 0);
+}
+
 /* Sum of a 16-byte field as four 32-bit words. */
 static inline uint64_t wgw_csum_add16b(uint64_t sum, const uint8_t *b)
 {
@@ -211,8 +241,8 @@ static inline int wgw_nat4(uint8_t *ip, uint8_t *udp, uint32_t os, uint32_t od,
 	 * i.e. x + ~ucheck, is a multiple of 0xffff, which the compiler tests
 	 * with one multiplication instead of folding.
 	 */
-	if (wgw_unlikely(((uint64_t)os + od + htons(IPPROTO_UDP) + wgw_ld16(udp + 4) +
-			  (uint16_t)~ucheck) % 0xffff == 0)) {
+	if (wgw_unlikely(wgw_csum_mod0((uint64_t)os + od + htons(IPPROTO_UDP) +
+				       wgw_ld16(udp + 4) + (uint16_t)~ucheck))) {
 		wgw_pkt_udp_csum_full(p);
 		return 1;
 	}

@@ -48,6 +48,7 @@ struct wgw_engine {
 	_Atomic(struct wgw_view *) view __attribute__((aligned(WGW_CACHELINE)));
 	union wgw_addr nat_addr;
 	uint16_t nat_port_lo, nat_port_hi;
+	uint16_t nat_port_span;		/* hi - lo: one range test */
 	uint8_t family;
 	bool fast4;			/* IPv4, known-session paths on */
 	_Atomic uint8_t be_state[WGW_ENGINE_MAX_BACKENDS]; /* enum wgw_backend_state */
@@ -246,6 +247,7 @@ struct wgw_engine *wgw_engine_create(const struct wgw_engine_cfg *cfg)
 	e->nat_addr = cfg->nat_addr;
 	e->nat_port_lo = cfg->nat_port_lo;
 	e->nat_port_hi = cfg->nat_port_hi;
+	e->nat_port_span = (uint16_t)(cfg->nat_port_hi - cfg->nat_port_lo);
 	e->family = wgw_addr_is_v4(&cfg->nat_addr) ? AF_INET : AF_INET6;
 	e->fast4 = e->family == AF_INET && !cfg->general_path_only;
 	atomic_init(&e->cid_idle_s, cfg->cid_idle_s ? cfg->cid_idle_s : WGW_CID_IDLE_S_DEFAULT);
@@ -446,6 +448,100 @@ static uint32_t map_new(struct wgw_engine_thread *t, uint64_t h, const union wgw
 
 #define CID_NOT_LOOKED_UP UINT32_MAX
 
+/*
+ * IPv4 packets on the per-packet paths (engine->fast4): the headers as the
+ * known-session paths below and the general paths' rewrite use them.
+ */
+struct pkt4 {
+	uint8_t *data;		/* the frame */
+	uint32_t len;
+	uint8_t *ip, *udp;	/* validated IPv4 (IHL 5 or more) and UDP headers */
+	uint32_t plen;		/* UDP payload bytes, validated */
+	struct wgw_pkt *p;	/* the parsed packet, or NULL */
+};
+
+#define FRAME4_L3 14		/* bytes: untagged Ethernet header */
+#define FRAME4_HDRS 28		/* bytes: IPv4 without options + UDP */
+
+static inline struct pkt4 pkt4_of(struct wgw_pkt *p)
+{
+	return (struct pkt4){
+		.data = p->data, .len = p->len, .ip = p->data + p->l3_off,
+		.udp = p->data + p->l4_off, .plen = p->payload_len, .p = p,
+	};
+}
+
+/* The parsed packet: p, or (p NULL: a frame wgw_engine_route_frame() took
+ * itself, which it does only for frames wgw_pkt_parse() takes as untagged
+ * IPv4 with IHL 5 and UDP) what wgw_pkt_parse() makes of it, field for
+ * field, written into pk.  Out of line, so the per-packet paths keep
+ * nothing but data and len for it. */
+static struct wgw_pkt *pkt4_parsed(struct wgw_pkt *p, uint8_t *data, uint32_t len,
+				   struct wgw_pkt *pk)
+{
+	if (p)
+		return p;
+	*pk = (struct wgw_pkt){
+		.data = data,
+		.len = len,
+		.l3_off = FRAME4_L3,
+		.l4_off = FRAME4_L3 + 20,
+		.payload_off = FRAME4_L3 + FRAME4_HDRS,
+		.payload_len = (uint16_t)(ntohs(wgw_ld16(data + FRAME4_L3 + 24)) - 8),
+		.ip_len = ntohs(wgw_ld16(data + FRAME4_L3 + 2)),
+		.family = AF_INET,
+		.l4_proto = IPPROTO_UDP,
+	};
+	return pk;
+}
+
+/* A CHECKSUM_PARTIAL datagram, rewritten: its UDP checksum in full. */
+static __attribute__((noinline)) void
+udp_csum_full4(struct wgw_engine_thread *t, struct wgw_pkt *p, uint8_t *data, uint32_t len)
+{
+	struct wgw_pkt pk;
+
+	wgw_pkt_udp_csum_full(pkt4_parsed(p, data, len, &pk));
+	CTR(t, CSUM_FULL);
+}
+
+/*
+ * The IPv4 rewrite of a matched mapping: new addresses naddrs (as they lie
+ * in the header, wgw_addrs4_word()) and ports nports (wgw_ports_word()),
+ * checksum changes a_ip and a_udp (wgw_csum_add_mod()); os and od are the
+ * packet's addresses before it, for the partial-checksum test.  The UDP
+ * checksum stays valid in each state it can arrive in, as in wgw_pkt_nat():
+ * 0 (none) stays 0; partial (the folded pseudo-header sum of the old
+ * addresses and the length) is recomputed in full; complete is updated.
+ */
+static inline __attribute__((always_inline)) void
+nat4(struct wgw_engine_thread *t, const struct pkt4 *k, uint32_t os, uint32_t od,
+     uint64_t naddrs, uint32_t nports, uint16_t a_ip, uint16_t a_udp)
+{
+	uint8_t *ip = k->ip, *udp = k->udp;
+	uint16_t uc = wgw_ld16(udp + 6);
+
+	wgw_st16(ip + 10, wgw_csum_add_mod(wgw_ld16(ip + 10), a_ip));
+	memcpy(ip + 12, &naddrs, 8);
+	memcpy(udp, &nports, 4);
+	if (uc == 0)	/* no checksum stays without (IPv4) */
+		return;
+	/*
+	 * A partial checksum is the folded pseudo-header sum x of the OLD
+	 * addresses (and the unchanged length).  x > 0, so fold(x) is in
+	 * [1, 0xffff], where every residue modulo 0xffff occurs once, and so
+	 * is uc (not 0 here): uc == fold(x) exactly when x - uc, i.e.
+	 * x + ~uc, is a multiple of 0xffff: one multiplication, no fold.
+	 */
+	if (wgw_unlikely(wgw_csum_mod0((uint64_t)os + od + htons(IPPROTO_UDP) +
+				       wgw_ld16(udp + 4) + (uint16_t)~uc))) {
+		udp_csum_full4(t, k->p, k->data, k->len);
+		return;
+	}
+	uc = wgw_csum_add_mod(uc, a_udp);
+	wgw_st16(udp + 6, uc ? uc : 0xffff);
+}
+
 /* Every client packet the known-session path does not take: all rules.
  * pre_ci: the packet's CID entry as the known-session path found it (0:
  * none), or CID_NOT_LOOKED_UP. */
@@ -520,8 +616,16 @@ rewrite:
 	wgw_touch(&m->last_seen, now);
 	b = m->backend;
 	bs = &e->slots[b];
-	if (wgw_pkt_nat(p, &e->nat_addr, m->nat_port, &bs->addr, bs->port) > 0)
+	/* m is this packet's endpoint: its precomputed checksum change holds */
+	if (e->fast4) {
+		struct pkt4 k = pkt4_of(p);
+
+		nat4(t, &k, wgw_ld32(k.ip + 12), wgw_ld32(k.ip + 16), bs->lan_addrs4,
+		     wgw_ports_word(htons(m->nat_port), bs->port_be), m->nat_csum_ip,
+		     m->nat_csum_udp);
+	} else if (wgw_pkt_nat(p, &e->nat_addr, m->nat_port, &bs->addr, bs->port) > 0) {
 		CTR(t, CSUM_FULL);
+	}
 	out->nexthop = bs->addr;
 	out->backend = b;
 	out->reason = WGW_DROP_NONE;
@@ -581,8 +685,18 @@ static enum wgw_verdict backend_route(struct wgw_engine_thread *t, struct wgw_pk
 	}
 	wgw_touch(&m->last_seen, now);
 
-	if (wgw_pkt_nat(p, &m->vip, m->vport, &m->client, m->cport) > 0)
+	/* from backend b's address and port to G:P: m's checksum change,
+	 * the other way */
+	if (e->fast4) {
+		struct pkt4 k = pkt4_of(p);
+
+		nat4(t, &k, wgw_ld32(k.ip + 12), wgw_ld32(k.ip + 16),
+		     wgw_addrs4_word(m->vip.w[3], m->client.w[3]),
+		     wgw_ports_word(htons(m->vport), htons(m->cport)),
+		     wgw_csum_neg_mod(m->nat_csum_ip), wgw_csum_neg_mod(m->nat_csum_udp));
+	} else if (wgw_pkt_nat(p, &m->vip, m->vport, &m->client, m->cport) > 0) {
 		CTR(t, CSUM_FULL);
+	}
 	out->nexthop = m->client;
 	out->backend = b;
 	out->reason = WGW_DROP_NONE;
@@ -634,15 +748,47 @@ from_backend_slow(struct wgw_engine_thread *t, struct wgw_pkt *p, uint32_t now,
  * every mapping it holds was made from an IPv4 packet (pkt_endpoints():
  * IPv4-mapped) and every VIP and backend is IPv4 (validated), so the upper
  * 96 bits are equal on both sides by construction.
+ *
+ * The rewrite: a mapping matched only if the packet's addresses and ports
+ * are the mapping's own (client side: client, VIP; backend side: backend,
+ * G:P), and what is written is the mapping's too, so the checksum change
+ * is the mapping's nat_csum_* (sessions.h), added towards the LAN and
+ * subtracted towards the WAN: no per-packet sums or folds.  Same bits as
+ * wgw_pkt_nat() (wgw_csum_add_mod()).
+ *
+ * Two callers, both inlining these: wgw_engine_from_client() /
+ * wgw_engine_from_backend() with a parsed packet, and
+ * wgw_engine_route_frame() with a frame it checked itself (p == NULL: a
+ * struct wgw_pkt is made only when the general path or a full checksum
+ * needs one).
  */
+/* The general paths for a packet a known-session path let go. */
 static __attribute__((noinline)) enum wgw_verdict
-client_known4(struct wgw_engine_thread *t, struct wgw_pkt *p, uint64_t cid, uint32_t now,
+client_general(struct wgw_engine_thread *t, struct wgw_pkt *p, uint8_t *data, uint32_t len,
+	       uint32_t now, struct wgw_route *out, uint32_t pre_ci)
+{
+	struct wgw_pkt pk;
+
+	return from_client_slow(t, pkt4_parsed(p, data, len, &pk), now, out, pre_ci);
+}
+
+static __attribute__((noinline)) enum wgw_verdict
+backend_general(struct wgw_engine_thread *t, struct wgw_pkt *p, uint8_t *data, uint32_t len,
+		uint32_t now, struct wgw_route *out)
+{
+	struct wgw_pkt pk;
+
+	return from_backend_slow(t, pkt4_parsed(p, data, len, &pk), now, out);
+}
+
+static inline __attribute__((always_inline)) enum wgw_verdict
+client_known4(struct wgw_engine_thread *t, const struct pkt4 *k, uint64_t cid, uint32_t now,
 	      struct wgw_route *out)
 {
 	struct wgw_engine *e = t->e;
 	struct wgw_sessions *s = &e->s;
 	const struct wgw_view *v = atomic_load_explicit(&e->view, memory_order_acquire);
-	uint8_t *ip = p->data + p->l3_off, *udp = p->data + p->l4_off;
+	uint8_t *ip = k->ip, *udp = k->udp;
 	const struct wgw_backend_slot *bs;
 	uint32_t saddr, daddr, ci, hint;
 	struct wgw_cid_ent *c;
@@ -654,7 +800,7 @@ client_known4(struct wgw_engine_thread *t, struct wgw_pkt *p, uint64_t cid, uint
 		goto general;
 	ci = wgw_cid_find(s, cid);
 	if (wgw_unlikely(!ci))	/* a new CID: the general path need not look again */
-		return from_client_slow(t, p, now, out, 0);
+		return client_general(t, k->p, k->data, k->len, now, out, 0);
 	c = &s->cids[ci];
 	b = c->backend;
 	hint = atomic_load_explicit(&c->hint, memory_order_relaxed);
@@ -666,9 +812,16 @@ client_known4(struct wgw_engine_thread *t, struct wgw_pkt *p, uint64_t cid, uint
 	/* acquire: a live entry's key fields are complete (wgw_map_hint());
 	 * the packet's fields are read only now, to keep few values live */
 	saddr = wgw_ld32(ip + 12);
-	if (wgw_unlikely(atomic_load_explicit(&m->state, memory_order_acquire) != WGW_ENT_LIVE ||
-			 m->backend != b || m->client.w[3] != saddr || m->vip.w[3] != daddr ||
-			 m->cport != ntohs(wgw_ld16(udp)) || m->vport != ntohs(wgw_ld16(udp + 2))))
+	if (wgw_unlikely(atomic_load_explicit(&m->state, memory_order_acquire) != WGW_ENT_LIVE))
+		goto general;
+	if (wgw_unlikely(m->backend != b))
+		goto general;
+	if (wgw_unlikely(m->client.w[3] != saddr))
+		goto general;
+	if (wgw_unlikely(m->vip.w[3] != daddr))
+		goto general;
+	/* both ports in one comparison */
+	if (wgw_unlikely(ntohl(wgw_ld32(udp)) != ((uint32_t)m->cport << 16 | m->vport)))
 		goto general;
 
 	wgw_touch(&c->last_seen, now);
@@ -679,22 +832,21 @@ client_known4(struct wgw_engine_thread *t, struct wgw_pkt *p, uint64_t cid, uint
 	out->backend = (int)b;
 	out->reason = WGW_DROP_NONE;
 	cnt_add(&t->be_to[b], 1);
-	if (wgw_unlikely(wgw_nat4(ip, udp, saddr, daddr, bs->lan_addrs4, bs->lan_sum4,
-				  wgw_ports_word(htons(m->nat_port), bs->port_be), p)))
-		CTR(t, CSUM_FULL);
+	nat4(t, k, saddr, daddr, bs->lan_addrs4, wgw_ports_word(htons(m->nat_port), bs->port_be),
+	     m->nat_csum_ip, m->nat_csum_udp);
 	return WGW_TO_LAN;
 general:
-	return from_client_slow(t, p, now, out, CID_NOT_LOOKED_UP);
+	return client_general(t, k->p, k->data, k->len, now, out, CID_NOT_LOOKED_UP);
 }
 
-static __attribute__((noinline)) enum wgw_verdict
-backend_known4(struct wgw_engine_thread *t, struct wgw_pkt *p, uint32_t now,
+static inline __attribute__((always_inline)) enum wgw_verdict
+backend_known4(struct wgw_engine_thread *t, const struct pkt4 *k, uint32_t now,
 	       struct wgw_route *out)
 {
 	struct wgw_engine *e = t->e;
 	struct wgw_sessions *s = &e->s;
 	const struct wgw_view *v = atomic_load_explicit(&e->view, memory_order_acquire);
-	uint8_t *ip = p->data + p->l3_off, *udp = p->data + p->l4_off;
+	uint8_t *ip = k->ip, *udp = k->udp;
 	uint32_t saddr = wgw_ld32(ip + 12), daddr = wgw_ld32(ip + 16);
 	uint16_t sport = ntohs(wgw_ld16(udp)), dport = ntohs(wgw_ld16(udp + 2));
 	struct wgw_map_ent *m;
@@ -702,7 +854,7 @@ backend_known4(struct wgw_engine_thread *t, struct wgw_pkt *p, uint32_t now,
 	uint32_t mi;
 	int b;
 
-	if (wgw_unlikely(dport < e->nat_port_lo || dport > e->nat_port_hi ||
+	if (wgw_unlikely((uint16_t)(dport - e->nat_port_lo) > e->nat_port_span ||
 			 daddr != e->nat_addr.w[3]))
 		goto general;
 	b = wgw_view_by_src4(v, e->slots, saddr, sport);
@@ -712,8 +864,8 @@ backend_known4(struct wgw_engine_thread *t, struct wgw_pkt *p, uint32_t now,
 	if (wgw_unlikely(!mi))
 		goto general;
 	m = &s->maps[mi];
-	if (wgw_likely(p->payload_len >= WRAITH_MIN_PAYLOAD)) {
-		cid = be64toh(wgw_ld64(p->data + p->payload_off));
+	if (wgw_likely(k->plen >= WRAITH_MIN_PAYLOAD)) {
+		cid = be64toh(wgw_ld64(udp + 8));
 		/* rule 3, as backend_route(): the CID table only for a
 		 * new CID or a new second, and in line only when the CID is
 		 * known on this backend (refresh); learning and conflicts
@@ -730,33 +882,30 @@ backend_known4(struct wgw_engine_thread *t, struct wgw_pkt *p, uint32_t now,
 		}
 	}
 	wgw_touch(&m->last_seen, now);
-	if (wgw_unlikely(wgw_nat4(ip, udp, saddr, daddr,
-				  wgw_addrs4_word(m->vip.w[3], m->client.w[3]),
-				  (uint64_t)m->vip.w[3] + m->client.w[3],
-				  wgw_ports_word(htons(m->vport), htons(m->cport)), p)))
-		CTR(t, CSUM_FULL);
 	out->nexthop = m->client;
 	out->backend = b;
 	out->reason = WGW_DROP_NONE;
 	cnt_add(&t->be_from[b], 1);
+	nat4(t, k, saddr, daddr, wgw_addrs4_word(m->vip.w[3], m->client.w[3]),
+	     wgw_ports_word(htons(m->vport), htons(m->cport)),
+	     wgw_csum_neg_mod(m->nat_csum_ip), wgw_csum_neg_mod(m->nat_csum_udp));
 	return WGW_TO_WAN;
 general:
-	return from_backend_slow(t, p, now, out);
+	return backend_general(t, k->p, k->data, k->len, now, out);
 }
 
-/* The entry points only sort packets between the paths: no frame, no
- * call but a tail call.  A special CID (handshake) goes straight to the
- * general path. */
+/* The entry points only sort packets between the paths.  A special CID
+ * (handshake) goes straight to the general path. */
 enum wgw_verdict wgw_engine_from_client(struct wgw_engine_thread *t, struct wgw_pkt *p,
 					uint32_t now, struct wgw_route *out)
 {
-	uint64_t cid;
-
 	if (wgw_likely(t->e->fast4 && p->family == AF_INET && p->l4_proto == IPPROTO_UDP &&
 		       p->payload_len >= WRAITH_MIN_PAYLOAD)) {
-		cid = be64toh(wgw_ld64(p->data + p->payload_off));
+		struct pkt4 k = pkt4_of(p);
+		uint64_t cid = be64toh(wgw_ld64(p->data + p->payload_off));
+
 		if (wgw_likely(!wraith_cid_is_special(cid)))
-			return client_known4(t, p, cid, now, out);
+			return client_known4(t, &k, cid, now, out);
 	}
 	return from_client_slow(t, p, now, out, CID_NOT_LOOKED_UP);
 }
@@ -764,9 +913,99 @@ enum wgw_verdict wgw_engine_from_client(struct wgw_engine_thread *t, struct wgw_
 enum wgw_verdict wgw_engine_from_backend(struct wgw_engine_thread *t, struct wgw_pkt *p,
 					 uint32_t now, struct wgw_route *out)
 {
-	if (wgw_likely(t->e->fast4 && p->family == AF_INET && p->l4_proto == IPPROTO_UDP))
-		return backend_known4(t, p, now, out);
+	if (wgw_likely(t->e->fast4 && p->family == AF_INET && p->l4_proto == IPPROTO_UDP)) {
+		struct pkt4 k = pkt4_of(p);
+
+		return backend_known4(t, &k, now, out);
+	}
 	return from_backend_slow(t, p, now, out);
+}
+
+/* Every frame the frame path below does not take itself. */
+static __attribute__((noinline)) enum wgw_verdict
+route_frame_general(struct wgw_engine_thread *t, enum wgw_dir dir, uint8_t *data,
+		    uint32_t len, uint32_t now, struct wgw_route *out)
+{
+	struct wgw_pkt p;
+	union wgw_addr dst;
+
+	if (wgw_pkt_parse(&p, data, len) != WGW_PKT_UDP) {
+		out->reason = WGW_DROP_NOT_UDP;
+		out->backend = -1;
+		return WGW_DROP;
+	}
+	if (dir == WGW_DIR_ANY) {
+		wgw_pkt_get_daddr(&p, &dst);
+		dir = wgw_addr_eq(&dst, &t->e->nat_addr) ? WGW_DIR_BACKEND : WGW_DIR_CLIENT;
+	}
+	if (dir == WGW_DIR_BACKEND)
+		return wgw_engine_from_backend(t, &p, now, out);
+	return wgw_engine_from_client(t, &p, now, out);
+}
+
+/*
+ * The common frame in one pass: untagged Ethernet, IPv4 without options,
+ * UDP.  The tests are wgw_pkt_parse()'s for that shape, field for field
+ * (so every frame it takes here parses to UDP with these offsets, and
+ * every other frame goes to the general path, which parses it in full):
+ * hostile input is validated on every path, whatever validated it before
+ * (the XDP program on the fast path).  Nothing of struct wgw_pkt is
+ * written unless the general path or a full checksum needs it.
+ */
+static inline __attribute__((always_inline)) enum wgw_verdict
+route_frame(struct wgw_engine_thread *t, enum wgw_dir dir, uint8_t *data, uint32_t len,
+	    uint32_t now, struct wgw_route *out)
+{
+	uint8_t *ip = data + FRAME4_L3, *udp = ip + 20;
+	uint32_t iplen, ulen;
+	uint64_t cid;
+
+	if (wgw_unlikely(!t->e->fast4 || len < FRAME4_L3 + FRAME4_HDRS ||
+			 wgw_ld16(data + 12) != htons(0x0800)))
+		goto general;
+	iplen = ntohs(wgw_ld16(ip + 2));
+	ulen = ntohs(wgw_ld16(udp + 4));
+	/* version 4, IHL 5, UDP, not a fragment (MF, offset), then the
+	 * lengths as two unsigned range tests: 28 <= iplen <= len - 14 and
+	 * 8 <= ulen <= iplen - 20 */
+	if (wgw_unlikely(ip[0] != 0x45 || ip[9] != IPPROTO_UDP ||
+			 (wgw_ld16(ip + 6) & htons(0x3fff)) ||
+			 iplen - FRAME4_HDRS > len - FRAME4_L3 - FRAME4_HDRS ||
+			 ulen - 8 > iplen - FRAME4_HDRS))
+		goto general;
+	{
+		struct pkt4 k = {
+			.data = data, .len = len, .ip = ip, .udp = udp, .plen = ulen - 8,
+		};
+
+		if (dir == WGW_DIR_BACKEND ||
+		    (dir == WGW_DIR_ANY && wgw_ld32(ip + 16) == t->e->nat_addr.w[3]))
+			return backend_known4(t, &k, now, out);
+		if (wgw_likely(k.plen >= WRAITH_MIN_PAYLOAD)) {
+			cid = be64toh(wgw_ld64(udp + 8));
+			if (wgw_likely(!wraith_cid_is_special(cid)))
+				return client_known4(t, &k, cid, now, out);
+		}
+		return client_general(t, NULL, data, len, now, out, CID_NOT_LOOKED_UP);
+	}
+general:
+	return route_frame_general(t, dir, data, len, now, out);
+}
+
+enum wgw_verdict wgw_engine_route_frame(struct wgw_engine_thread *t, enum wgw_dir dir,
+					uint8_t *data, uint32_t len, uint32_t now,
+					struct wgw_route *out)
+{
+	return route_frame(t, dir, data, len, now, out);
+}
+
+/* The loop's own state (t, dir, f, n, now) stays in registers across the
+ * whole batch: per frame only the routing itself is paid. */
+void wgw_engine_route_batch(struct wgw_engine_thread *t, enum wgw_dir dir, struct wgw_frame *f,
+			    unsigned n, uint32_t now)
+{
+	for (struct wgw_frame *end = f + n; f < end; f++)
+		f->verdict = (uint8_t)route_frame(t, dir, f->data, f->len, now, &f->route);
 }
 
 /* ---- control: expiry ------------------------------------------------------ */
@@ -870,6 +1109,11 @@ int wgw_engine_backend_add(struct wgw_engine *e, const union wgw_addr *addr, uin
 		err = -ENOSPC;
 		goto out_unlock;
 	}
+	/* what a LAN-bound rewrite writes on this slot: every mapping's
+	 * checksum change is computed from it (sessions.h) */
+	e->s.slot_nat[slot].neg_addr_sum = wgw_csum_sub16b(wgw_csum_sub16b(0, e->nat_addr.b),
+							   addr->b);
+	e->s.slot_nat[slot].port_be = htons(port);
 	err = wgw_sessions_slot_init(&e->s, (unsigned)slot);
 	if (err)
 		goto out_unlock;
@@ -877,11 +1121,9 @@ int wgw_engine_backend_add(struct wgw_engine *e, const union wgw_addr *addr, uin
 	bs->addr = *addr;
 	bs->port = port;
 	bs->port_be = htons(port);
-	bs->lan_addrs4 = bs->lan_sum4 = 0;
-	if (e->family == AF_INET) {
+	bs->lan_addrs4 = 0;
+	if (e->family == AF_INET)
 		bs->lan_addrs4 = wgw_addrs4_word(wgw_addr_v4(&e->nat_addr), wgw_addr_v4(addr));
-		bs->lan_sum4 = (uint64_t)wgw_addr_v4(&e->nat_addr) + wgw_addr_v4(addr);
-	}
 	bs->weight = weight;
 	bs->rdv = wgw_rdv_hash(addr, port, WGW_RDV_KEY_BACKEND);
 	/* no worker counts for this slot now: it had no mapping since the
@@ -1146,7 +1388,7 @@ static void session_info(struct wgw_engine *e, uint32_t i, uint32_t now,
 	si->backend_port = e->slots[m->backend].port;
 	si->nat_port = m->nat_port;
 	si->idle_s = idle(now, &m->last_seen);
-	si->age_s = (int32_t)(now - m->created) > 0 ? now - m->created : 0;
+	si->age_s = (int32_t)(now - e->s.map_created[i]) > 0 ? now - e->s.map_created[i] : 0;
 }
 
 int wgw_engine_lookup_cid(struct wgw_engine *e, uint64_t cid, uint32_t now,

@@ -135,6 +135,40 @@ struct wgw_route {
 	enum wgw_drop_reason reason;
 };
 
+/* Where a frame came from. */
+enum wgw_dir {
+	WGW_DIR_CLIENT = 1,	/* WAN side: from a client */
+	WGW_DIR_BACKEND = 2,	/* LAN side: from a backend */
+	WGW_DIR_ANY = 3,	/* one link for both: a packet to the NAT address
+				 * is from a backend, any other from a client */
+};
+
+/*
+ * Route one received Ethernet frame, as wgw_pkt_parse() and then
+ * wgw_engine_from_client() or wgw_engine_from_backend() would (same
+ * verdict, route, rewrite and counters), in one pass for the common frame
+ * (untagged IPv4 without options): what the workers call per packet.  A
+ * frame that does not parse as UDP is WGW_DROP with reason
+ * WGW_DROP_NOT_UDP and counted nowhere here: the caller counts it.
+ */
+enum wgw_verdict wgw_engine_route_frame(struct wgw_engine_thread *t, enum wgw_dir dir,
+					uint8_t *data, uint32_t len, uint32_t now,
+					struct wgw_route *out);
+
+/* A frame of a batch: data and len in, verdict (enum wgw_verdict) and
+ * route out. */
+struct wgw_frame {
+	uint8_t *data;
+	uint32_t len;
+	uint8_t verdict;
+	struct wgw_route route;
+};
+
+/* wgw_engine_route_frame() for n frames that came in on one side, in
+ * order: what a worker calls once per RX burst. */
+void wgw_engine_route_batch(struct wgw_engine_thread *t, enum wgw_dir dir, struct wgw_frame *f,
+			    unsigned n, uint32_t now);
+
 /* Route one parsed UDP packet (wgw_pkt_parse() == WGW_PKT_UDP) arriving on
  * the WAN side; now: seconds, monotonic.  Rewrites it in place for
  * WGW_TO_LAN; WGW_DROP leaves it untouched, out->reason says why. */

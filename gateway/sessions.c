@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 
+#include "gateway/csum_internal.h"
 #include "gateway/sessions.h"
 
 /* ---- spinlock stripes (writers only) ---------------------------------- */
@@ -166,9 +167,14 @@ int wgw_sessions_init(struct wgw_sessions *s, const struct wgw_sessions_cfg *cfg
 		err = -ENOMEM;
 		goto err_free_cids;
 	}
+	s->map_created = alloc_zeroed(s->cap_maps + 1, sizeof(*s->map_created), &s->mem_bytes);
+	if (!s->map_created) {
+		err = -ENOMEM;
+		goto err_free_maps;
+	}
 	err = htab_init(&s->cid_tab, s->cap_cids, &s->mem_bytes);
 	if (err)
-		goto err_free_maps;
+		goto err_free_created;
 	err = htab_init(&s->map_tab, s->cap_maps, &s->mem_bytes);
 	if (err)
 		goto err_free_cid_tab;
@@ -185,6 +191,8 @@ int wgw_sessions_init(struct wgw_sessions *s, const struct wgw_sessions_cfg *cfg
 
 err_free_cid_tab:
 	free(s->cid_tab.bucket);
+err_free_created:
+	free(s->map_created);
 err_free_maps:
 	free(s->maps);
 err_free_cids:
@@ -201,6 +209,7 @@ void wgw_sessions_fini(struct wgw_sessions *s)
 	}
 	free(s->map_tab.bucket);
 	free(s->cid_tab.bucket);
+	free(s->map_created);
 	free(s->maps);
 	free(s->cids);
 }
@@ -268,6 +277,26 @@ int wgw_cid_learn(struct wgw_sessions *s, uint64_t cid, unsigned backend,
 	return 0;
 }
 
+/* Reduce a one's complement sum modulo 0xffff to [0, 0xfffe]. */
+static uint16_t csum_mod(uint64_t sum)
+{
+	uint16_t f = wgw_fold64(sum);	/* [1, 0xffff] for a non-zero sum */
+
+	return f == 0xffff ? 0 : f;
+}
+
+/* struct wgw_map_ent nat_csum_* of m on its slot. */
+static void map_nat_csum(const struct wgw_sessions *s, const struct wgw_map_ent *m,
+			 uint16_t *ip, uint16_t *udp)
+{
+	const struct wgw_slot_nat *sn = &s->slot_nat[m->backend];
+	uint64_t a = wgw_csum_add16b(wgw_csum_add16b(sn->neg_addr_sum, m->client.b), m->vip.b);
+
+	*ip = csum_mod(a);
+	a += wgw_ports_word(htons(m->cport), htons(m->vport));
+	*udp = csum_mod(wgw_csum_sub32(a, wgw_ports_word(htons(m->nat_port), sn->port_be)));
+}
+
 int wgw_map_create(struct wgw_sessions *s, uint64_t h,
 		   const union wgw_addr *client, uint16_t cport,
 		   const union wgw_addr *vip, uint16_t vport, unsigned backend,
@@ -301,7 +330,8 @@ int wgw_map_create(struct wgw_sessions *s, uint64_t h,
 	m->vport = vport;
 	m->nat_port = (uint16_t)(s->port_lo + pi - 1);
 	m->backend = (uint8_t)backend;
-	m->created = now;
+	map_nat_csum(s, m, &m->nat_csum_ip, &m->nat_csum_udp);
+	s->map_created[i] = now;
 	atomic_store_explicit(&m->last_cid, 0, memory_order_relaxed);
 	atomic_store_explicit(&m->last_seen, now, memory_order_relaxed);
 
@@ -621,6 +651,7 @@ int wgw_sessions_check(struct wgw_sessions *s, const bool *slot_in_use, char *er
 	for (i = 1; i <= s->cap_maps; i++) {
 		struct wgw_map_ent *m = &s->maps[i];
 		uint8_t st = atomic_load(&m->state);
+		uint16_t csum_ip, csum_udp;
 		uint64_t h;
 
 		if (st != WGW_ENT_LIVE) {
@@ -636,6 +667,10 @@ int wgw_sessions_check(struct wgw_sessions *s, const bool *slot_in_use, char *er
 		CHECK(wgw_map_rev(s, m->backend, m->nat_port) == i,
 		      "mapping %u: NAT port %u of slot %u points elsewhere", i, m->nat_port,
 		      m->backend);
+		map_nat_csum(s, m, &csum_ip, &csum_udp);
+		CHECK(m->nat_csum_ip == csum_ip && m->nat_csum_udp == csum_udp,
+		      "mapping %u: checksum change %04x/%04x, expected %04x/%04x", i,
+		      m->nat_csum_ip, m->nat_csum_udp, csum_ip, csum_udp);
 		be_maps[m->backend]++;
 		live++;
 	}

@@ -73,7 +73,17 @@ struct wgw_map_ent {
 	_Atomic uint32_t next;	     /* hash chain */
 	_Atomic uint32_t last_seen;  /* s, monotonic; written by workers */
 	_Atomic uint32_t free_next;  /* free list / limbo link */
-	uint32_t created;	     /* s, monotonic */
+	/*
+	 * The NAT rewrite's checksum change, fixed for the mapping's life:
+	 * the one's complement sum of what the LAN-bound rewrite removes
+	 * (client, VIP; for nat_csum_udp also cport, vport) minus what it
+	 * writes (NAT address, backend; P, backend port), reduced modulo
+	 * 0xffff to [0, 0xfffe].  Towards the LAN a checksum field c
+	 * becomes c + nat_csum (mod 0xffff), towards the WAN c - nat_csum:
+	 * RFC 1624 eqn. 3 with the per-packet terms folded in advance
+	 * (wgw_csum_add_mod(), csum_internal.h).
+	 */
+	uint16_t nat_csum_ip, nat_csum_udp;
 	_Atomic uint64_t last_cid;   /* CID of the last reply handled in full
 				      * (0: none), see wgw_engine_from_backend */
 } __attribute__((aligned(WGW_CACHELINE)));
@@ -103,6 +113,14 @@ struct wgw_limbo {
 	uint32_t n_cids, n_maps;
 };
 
+/* What the LAN-bound rewrite writes on a backend slot, for nat_csum_*:
+ * the one's complement of every 32-bit word of the NAT address and of the
+ * backend's address, summed, and the backend's port in network order. */
+struct wgw_slot_nat {
+	uint64_t neg_addr_sum;
+	uint16_t port_be;
+};
+
 struct wgw_sessions_cfg {
 	uint32_t max_cids, max_mappings;    /* capacity */
 	uint16_t nat_port_lo, nat_port_hi;  /* host order, inclusive */
@@ -124,6 +142,11 @@ struct wgw_sessions {
 	uint32_t n_ports;
 	uint64_t key[6];
 	struct wgw_htab cid_tab, map_tab;
+
+	uint32_t *map_created;	     /* [cap_maps + 1]: s, monotonic; for
+				      * introspection, off the per-packet lines */
+	/* set by the owner of the slots before wgw_sessions_slot_init() */
+	struct wgw_slot_nat slot_nat[WGW_MAX_BACKENDS];
 
 	struct wgw_port_pool pools[WGW_MAX_BACKENDS];
 	_Atomic uint32_t be_maps[WGW_MAX_BACKENDS]; /* live mappings per slot */
@@ -290,7 +313,8 @@ int wgw_cid_learn(struct wgw_sessions *s, uint64_t cid, unsigned backend,
 		  uint32_t now, uint32_t *idx);
 
 /*
- * Create the mapping (client, vip) -> backend slot with a new NAT port.
+ * Create the mapping (client, vip) -> backend slot with a new NAT port and
+ * its nat_csum_* from s->slot_nat[backend].
  * 0: created; -EEXIST: one exists on that backend (*idx = it); -ENOSPC:
  * table full or over limit; -EADDRNOTAVAIL: the backend's NAT ports are
  * all in use; -ENOENT: slot has no port pool.

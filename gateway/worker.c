@@ -66,16 +66,29 @@ static inline void worker_drop(struct wgw_worker *w, const struct wgw_buf *b)
 	wgw_buf_free(b);
 }
 
+/* An 802.1Q / 802.1ad tagged frame (at least 14 bytes). */
+static inline bool frame_tagged(const uint8_t *data)
+{
+	uint16_t etype = (uint16_t)(data[12] << 8 | data[13]);
+
+	return etype == 0x8100 || etype == 0x88a8;
+}
+
 /* The frame leaves by another interface than it came in on: its 802.1Q tag
  * belonged to the ingress link.  The frame start moves up 4 bytes, which
- * the TX ring takes as it is (any offset inside its UMEM frame). */
-static void worker_strip_vlan(struct wgw_worker *w, struct wgw_buf *b,
-			      struct wgw_pkt *p)
+ * the TX ring takes as it is (any offset inside its UMEM frame).  The
+ * engine routed it without a struct wgw_pkt: the (rewritten, still valid)
+ * frame is parsed again here, on this rare path only. */
+static void worker_strip_vlan(struct wgw_worker *w, struct wgw_buf *b)
 {
-	wgw_pkt_vlan_pop(p);
-	b->addr += (uint64_t)(p->data - b->data);
-	b->data = p->data;
-	b->len = p->len;
+	struct wgw_pkt p;
+
+	if (wgw_pkt_parse(&p, b->data, b->len) != WGW_PKT_UDP)
+		return;
+	wgw_pkt_vlan_pop(&p);
+	b->addr += (uint64_t)(p.data - b->data);
+	b->data = p.data;
+	b->len = p.len;
 	w->st.vlan_stripped++;
 }
 
@@ -181,42 +194,26 @@ static unsigned worker_rx_budget(struct wgw_worker *w, const struct wgw_port *in
 	return room < w->cfg.batch ? room : w->cfg.batch;
 }
 
-/* Route one received frame; queue it for TX, hold it, or drop it. */
-static void worker_handle(struct wgw_worker *w, struct wgw_port *in,
-			  struct wgw_buf *b)
+/* A frame the engine routed (f: its verdict and route); queue it for TX,
+ * hold it, or drop it. */
+static void worker_dispatch(struct wgw_worker *w, struct wgw_port *in,
+			    struct wgw_buf *b, const struct wgw_frame *f)
 {
-	struct wgw_route r;
-	struct wgw_pkt p;
 	struct wgw_port *out;
-	union wgw_addr dst;
 	unsigned side;
-	int verdict;
 
-	if (wgw_pkt_parse(&p, b->data, b->len) != WGW_PKT_UDP) {
-		w->st.rx_not_udp++;
-		worker_drop(w, b);
-		return;
-	}
-	if (in->sides == WGW_SIDE_WAN)
-		verdict = wgw_engine_from_client(w->et, &p, w->now_s, &r);
-	else if (in->sides == WGW_SIDE_LAN)
-		verdict = wgw_engine_from_backend(w->et, &p, w->now_s, &r);
-	else {
-		/* One interface for both sides: the NAT address tells. */
-		wgw_pkt_get_daddr(&p, &dst);
-		if (wgw_addr_eq(&dst, &w->cfg.nat_addr))
-			verdict = wgw_engine_from_backend(w->et, &p, w->now_s, &r);
-		else
-			verdict = wgw_engine_from_client(w->et, &p, w->now_s, &r);
-	}
-	if (verdict == WGW_TO_LAN) {
+	if (f->verdict == WGW_TO_LAN) {
 		side = WGW_SIDE_LAN;
 		out = w->egress_lan;
-	} else if (verdict == WGW_TO_WAN) {
+	} else if (f->verdict == WGW_TO_WAN) {
 		side = WGW_SIDE_WAN;
 		out = w->egress_wan;
 	} else {
-		w->st.engine_drop++;
+		/* not a UDP packet: not the engine's (wgw_engine_route_frame()) */
+		if (f->route.reason == WGW_DROP_NOT_UDP)
+			w->st.rx_not_udp++;
+		else
+			w->st.engine_drop++;
 		worker_drop(w, b);
 		return;
 	}
@@ -225,9 +222,9 @@ static void worker_handle(struct wgw_worker *w, struct wgw_port *in,
 		worker_drop(w, b);
 		return;
 	}
-	if (p.vlan_tpid && out != in)
-		worker_strip_vlan(w, b, &p);
-	if (out->needs_l2 && worker_l2(w, out, side, b, &r.nexthop, false) <= 0)
+	if (out != in && frame_tagged(b->data))
+		worker_strip_vlan(w, b);
+	if (out->needs_l2 && worker_l2(w, out, side, b, &f->route.nexthop, false) <= 0)
 		return;
 	worker_queue_tx(w, side, b);
 	w->st.forwarded++;
@@ -310,10 +307,32 @@ static void worker_sleep(struct wgw_worker *w)
 	wgw_engine_thread_online(w->et);
 }
 
+/*
+ * Route a received burst: the frames into the engine's batch, which
+ * parses, routes and rewrites them all (engine_bench measures this step
+ * with the same calls), then each to its TX queue, the hold queue or the
+ * pool.
+ */
+static void worker_handle_burst(struct wgw_worker *w, struct wgw_port *in,
+				struct wgw_buf *bufs, struct wgw_frame *frames, unsigned n)
+{
+	enum wgw_dir dir = in->sides == WGW_SIDE_WAN ? WGW_DIR_CLIENT :
+			   in->sides == WGW_SIDE_LAN ? WGW_DIR_BACKEND : WGW_DIR_ANY;
+
+	for (unsigned k = 0; k < n; k++) {
+		frames[k].data = bufs[k].data;
+		frames[k].len = bufs[k].len;
+	}
+	wgw_engine_route_batch(w->et, dir, frames, n, w->now_s);
+	for (unsigned k = 0; k < n; k++)
+		worker_dispatch(w, in, &bufs[k], &frames[k]);
+}
+
 static void *worker_main(void *arg)
 {
 	struct wgw_worker *w = arg;
 	struct wgw_buf bufs[WGW_BATCH_MAX];
+	struct wgw_frame frames[WGW_BATCH_MAX];
 	unsigned idle = 0;
 
 	if (w->cfg.cpu >= 0) {
@@ -358,8 +377,7 @@ static void *worker_main(void *arg)
 				worker_port_failed(w, i, n);
 				continue;
 			}
-			for (int k = 0; k < n; k++)
-				worker_handle(w, p, &bufs[k]);
+			worker_handle_burst(w, p, bufs, frames, (unsigned)n);
 			got += (unsigned)n;
 		}
 		if (w->nheld)

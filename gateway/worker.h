@@ -61,7 +61,9 @@ struct wgw_worker_cfg {
 	int cpu;		/* -1: do not pin */
 	unsigned batch;
 	bool spin;		/* never sleep in poll() */
-	union wgw_addr nat_addr; /* tells the two directions apart on a one-interface gateway */
+	union wgw_addr nat_addr; /* the engine's: on a one-interface gateway the
+				  * engine tells the directions apart by it
+				  * (WGW_DIR_ANY) */
 };
 
 struct wgw_held {

@@ -1046,7 +1046,9 @@ END_TEST
  * endpoints that migrate, spoofed sources, wrong ports, checksums complete,
  * zero, partial and corrupt) mixed with drains, VIP changes, backend
  * removals and re-adds and expiry.  Every verdict, route and rewritten
- * frame must be the same, byte for byte, and so must the statistics.
+ * frame must be the same, byte for byte, and so must the statistics.  The
+ * fast engine takes every other packet through the frame entries the
+ * workers use (wgw_engine_route_frame(), wgw_engine_route_batch()).
  */
 #define EQ_ITERS 60000
 #define EQ_CIDS 24
@@ -1231,10 +1233,26 @@ START_TEST(test_fast_path_matches_general)
 			tpkt_make(&pk[k], &src, sport, &dst, dport, cid, len);
 			eq_csum_state(&pk[k], (unsigned)(r >> 44) % 8);
 			memset(&rt[k], 0x5c, sizeof(rt[k]));
-			if (op < 650)
+			if (k == 0 && it % 2) {
+				/* the frame entries, as the workers call them */
+				enum wgw_dir dir = op < 650 ? WGW_DIR_CLIENT : WGW_DIR_BACKEND;
+				struct wgw_frame f = { .data = pk[k].p.data, .len = pk[k].p.len };
+
+				if ((it >> 1) % 2 && (op < 650 || wgw_addr_eq(&dst, &NAT)))
+					dir = WGW_DIR_ANY;
+				if ((it >> 2) % 2) {
+					v[k] = wgw_engine_route_frame(t[k], dir, f.data, f.len, now,
+								      &rt[k]);
+				} else {
+					wgw_engine_route_batch(t[k], dir, &f, 1, now);
+					v[k] = f.verdict;
+					rt[k] = f.route;
+				}
+			} else if (op < 650) {
 				v[k] = wgw_engine_from_client(t[k], &pk[k].p, now, &rt[k]);
-			else
+			} else {
 				v[k] = wgw_engine_from_backend(t[k], &pk[k].p, now, &rt[k]);
+			}
 		}
 		ck_assert_int_eq(v[0], v[1]);
 		kinds[v[0]]++;
@@ -1290,6 +1308,164 @@ START_TEST(test_fast_path_matches_general)
 }
 END_TEST
 
+/*
+ * The frame entries against parse + from_client / from_backend on twin
+ * engines, with hostile frames: valid client packets and replies, most of
+ * them damaged in a header byte or a length (or given a VLAN tag or IPv4
+ * options), routed in batches of up to 16 on one engine and one by one on
+ * the other.  A frame that does not parse as UDP is DROP / NOT_UDP and
+ * touches no counter; everything else must match the reference exactly.
+ */
+START_TEST(test_route_frame_hostile)
+{
+	struct wgw_engine *e[2] = { eq_engine(false), eq_engine(false) };
+	struct wgw_engine_thread *t[2];
+	struct wgw_engine_stats st[2];
+	uint16_t nat_ports[64] = { 0 };
+	int nat_be[64];
+	unsigned kinds[4] = { 0 }, not_udp = 0;
+	char err[256];
+
+	for (int k = 0; k < 2; k++) {
+		t[k] = wgw_engine_thread_attach(e[k], 0);
+		ck_assert_ptr_nonnull(t[k]);
+	}
+	for (unsigned round = 0; round < 3000; round++) {
+		struct tpkt pk[2][16];
+		uint32_t len[16];
+		unsigned eps[16];
+		struct wgw_frame f[16];
+		bool lan = round % 3 == 2;
+		enum wgw_dir dir = lan ? WGW_DIR_BACKEND : round % 5 ? WGW_DIR_CLIENT : WGW_DIR_ANY;
+		unsigned n = 1 + (unsigned)eq_rng() % 16;
+
+		for (unsigned i = 0; i < n; i++) {
+			uint64_t r = eq_rng();
+			unsigned ep = (unsigned)(r % 48);
+			uint64_t cid = (r >> 8) % 4 ? 0x5000 + ep * 7 + (r >> 12) % 3 :
+				       WRAITH_CID_HANDSHAKE;
+			union wgw_addr src, dst;
+			uint16_t sport, dport;
+			char buf[32];
+
+			if (!lan) {
+				sprintf(buf, "198.51.100.%u", 1 + ep);
+				src = A(buf);
+				sport = (uint16_t)(6000 + ep % 5);
+				dst = VIP;
+				dport = 8420;
+			} else {
+				ep %= 64;
+				src = B[nat_ports[ep] ? nat_be[ep] : 0];
+				sport = 8420;
+				dst = NAT;
+				dport = nat_ports[ep] ? nat_ports[ep] : NAT_LO;
+			}
+			eps[i] = ep;
+			memset(pk[0][i].buf, 0, sizeof(pk[0][i].buf));
+			tpkt_make(&pk[0][i], &src, sport, &dst, dport, cid, (r >> 20) % 8 ? 0 : 20);
+			eq_csum_state(&pk[0][i], (unsigned)(r >> 24) % 6);
+			len[i] = pk[0][i].p.len;
+			switch ((r >> 28) % 12) {
+			case 0: case 1: case 2: case 3: case 4:
+				break;	/* intact */
+			case 5: { /* one header byte damaged */
+				unsigned off = 12 + (unsigned)(r >> 32) % 38;
+
+				pk[0][i].buf[off] ^= (uint8_t)(1u << ((r >> 40) % 8));
+				break;
+			}
+			case 6: /* truncated */
+				len[i] = (uint32_t)(r >> 32) % (len[i] + 1);
+				break;
+			case 7: /* IPv4 total length or UDP length off by a bit */
+				pk[0][i].buf[(r >> 32) % 2 ? 17 : 39] ^= (uint8_t)(1u << ((r >> 40) % 8));
+				break;
+			case 8: /* fragment bits */
+				pk[0][i].buf[20] |= (r >> 32) % 2 ? 0x20 : 0x01;
+				break;
+			case 9: { /* a VLAN tag: the general path's */
+				uint8_t *b = pk[0][i].buf;
+
+				memmove(b + 16, b + 12, len[i] - 12);
+				b[12] = 0x81;
+				b[13] = 0;
+				b[14] = 0;
+				b[15] = 7;
+				len[i] += 4;
+				break;
+			}
+			case 10: /* IHL 6 without room: bad; IHL 4: bad */
+				pk[0][i].buf[14] = (r >> 32) % 2 ? 0x46 : 0x44;
+				break;
+			default: /* a short frame padded to 60 bytes */
+				len[i] = len[i] < 60 ? 60 : len[i] + (uint32_t)(r >> 32) % 8;
+				break;
+			}
+			pk[1][i] = pk[0][i];
+		}
+		/* one engine: one batch */
+		for (unsigned i = 0; i < n; i++) {
+			f[i].data = pk[0][i].buf;
+			f[i].len = len[i];
+			memset(&f[i].route, 0x5c, sizeof(f[i].route));
+		}
+		wgw_engine_route_batch(t[0], dir, f, n, 5000 + round / 100);
+		/* the other: the reference, one by one */
+		for (unsigned i = 0; i < n; i++) {
+			struct wgw_pkt p;
+			struct wgw_route rt;
+			enum wgw_verdict v;
+			union wgw_addr d;
+
+			memset(&rt, 0x5c, sizeof(rt));
+			if (wgw_pkt_parse(&p, pk[1][i].buf, len[i]) != WGW_PKT_UDP) {
+				v = WGW_DROP;
+				not_udp++;
+				ck_assert_int_eq(f[i].route.reason, WGW_DROP_NOT_UDP);
+				ck_assert_int_eq(f[i].route.backend, -1);
+			} else {
+				wgw_pkt_get_daddr(&p, &d);
+				if (dir == WGW_DIR_BACKEND ||
+				    (dir == WGW_DIR_ANY && wgw_addr_eq(&d, &NAT)))
+					v = wgw_engine_from_backend(t[1], &p, 5000 + round / 100, &rt);
+				else
+					v = wgw_engine_from_client(t[1], &p, 5000 + round / 100, &rt);
+				ck_assert_int_eq(f[i].route.backend, rt.backend);
+				ck_assert_int_eq(f[i].route.reason, rt.reason);
+				if (v != WGW_DROP)
+					ck_assert(wgw_addr_eq(&f[i].route.nexthop, &rt.nexthop));
+				if (v == WGW_TO_LAN) {
+					nat_ports[eps[i]] = wgw_pkt_sport(&p);
+					nat_be[eps[i]] = rt.backend;
+				}
+			}
+			ck_assert_int_eq(f[i].verdict, v);
+			kinds[v]++;
+			ck_assert_msg(memcmp(pk[0][i].buf, pk[1][i].buf, sizeof(pk[0][i].buf)) == 0,
+				      "round %u frame %u: the frames differ", round, i);
+		}
+		for (int k = 0; k < 2; k++)
+			wgw_engine_quiescent(t[k]);
+	}
+	for (int k = 0; k < 2; k++) {
+		wgw_engine_thread_offline(t[k]);
+		wgw_engine_get_stats(e[k], &st[k]);
+		ck_assert_msg(wgw_engine_check(e[k], err, sizeof(err)) == 0, "%s", err);
+	}
+	ck_assert(memcmp(st[0].ctr, st[1].ctr, sizeof(st[0].ctr)) == 0);
+	ck_assert(memcmp(st[0].drop, st[1].drop, sizeof(st[0].drop)) == 0);
+	ck_assert_uint_gt(kinds[WGW_TO_LAN], 5000);
+	ck_assert_uint_gt(kinds[WGW_TO_WAN], 1000);
+	ck_assert_uint_gt(not_udp, 1000);
+	ck_assert_uint_gt(st[0].ctr[WGW_CTR_CSUM_FULL], 100);
+	for (int k = 0; k < 2; k++) {
+		wgw_engine_thread_detach(t[k]);
+		wgw_engine_destroy(e[k]);
+	}
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -1315,6 +1491,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_introspection);
 	tcase_add_test(tc, test_memory_per_session);
 	tcase_add_test(tc, test_fast_path_matches_general);
+	tcase_add_test(tc, test_route_frame_hostile);
 	suite_add_tcase(s, tc);
 	return s;
 }
