@@ -42,5 +42,8 @@ tests_tools_wgw_xsk_rx_SOURCES = tests/tools/wgw-xsk-rx.c
 
 TESTS += tests/netns/xdp_steer.sh
 EXTRA_DIST += tests/netns/xdp_steer.sh
+# xdp-attach shared: through libxdp, alone or in its dispatcher.
+TESTS += tests/netns/xdp_shared.sh
+EXTRA_DIST += tests/netns/xdp_shared.sh
 
 endif

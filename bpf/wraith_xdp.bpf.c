@@ -39,6 +39,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include <xdp/xdp_helpers.h>
 #include "bpf/wraith_shared.h"
 
 #ifndef ETH_P_8021AD
@@ -201,6 +202,17 @@ static __always_inline int ipv6_is_v4mapped(const struct in6_addr *a)
 	return a->in6_u.u6_addr32[0] == 0 && a->in6_u.u6_addr32[1] == 0 &&
 	       a->in6_u.u6_addr32[2] == bpf_htonl(0xffff);
 }
+
+/*
+ * For libxdp's dispatcher (xdp-attach shared): libxdp's default priority
+ * (the daemon sets the configured one), and the next program in the chain
+ * sees what this one passes, which is everything that is not WRAITH traffic
+ * for our addresses.  A redirected or dropped packet ends the chain.
+ */
+struct {
+	__uint(priority, XDP_DEFAULT_RUN_PRIO);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(wraith_xdp);
 
 SEC("xdp")
 int wraith_xdp(struct xdp_md *ctx)

@@ -139,6 +139,8 @@ static int h_status(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_d
 		if (ifc->xdp)
 			wgw_xdp_query_mode(ifc->xdp, &xm);
 		wgw_doc_str(doc, "xdp_attached", wgw_xdp_mode_name(xm));
+		wgw_doc_str(doc, "xdp_attached_through", ifc->xdp ?
+			    wgw_xdp_how_name(wgw_xdp_attached_how(ifc->xdp)) : "none");
 		wgw_doc_u64(doc, "queues", ifc->queues);
 		wgw_doc_u64(doc, "mtu", ifc->mtu);
 		wgw_doc_i64(doc, "numa_node", ifc->numa_node);

@@ -399,6 +399,10 @@ static int dp_attach(struct wgw_daemon *d, struct wgw_iface *ifc)
 			strerror(-err));
 		return err;
 	}
+	err = wgw_xdp_set_share(ifc->xdp, (enum wgw_xdp_share)d->cfg.xdp_attach,
+				d->cfg.xdp_priority);
+	if (err)
+		return err;
 	err = wgw_xdp_attach(ifc->xdp, mode);
 	if (err) {
 		const char *what = strerror(-err);
@@ -597,14 +601,35 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 	return 0;
 }
 
+_Static_assert((int)WGW_XDP_ATTACH_AUTO == (int)WGW_XDP_SHARE_AUTO &&
+	       (int)WGW_XDP_ATTACH_EXCLUSIVE == (int)WGW_XDP_SHARE_EXCLUSIVE &&
+	       (int)WGW_XDP_ATTACH_SHARED == (int)WGW_XDP_SHARE_SHARED,
+	       "config values are the loader's");
+_Static_assert(WGW_XDP_MAX_PRIORITY == 10000, "xdp-priority's bound in options.c");
+
+/* Did an interface join a libxdp dispatcher?  (privs.h: CAP_SYS_ADMIN) */
+static bool dp_in_dispatcher(const struct wgw_daemon *d)
+{
+	for (unsigned i = 0; i < d->nifs; i++)
+		if (d->ifs[i].xdp &&
+		    wgw_xdp_attached_how(d->ifs[i].xdp) == WGW_XDP_HOW_DISPATCHER)
+			return true;
+	return false;
+}
+
 static void dp_report(struct wgw_daemon *d)
 {
 	for (unsigned i = 0; i < d->nifs; i++) {
 		struct wgw_iface *ifc = &d->ifs[i];
 
-		wgw_notice("interface %s (%s): mode %s%s%s%s", ifc->name,
+		enum wgw_xdp_how how = ifc->xdp ? wgw_xdp_attached_how(ifc->xdp) :
+						  WGW_XDP_HOW_NONE;
+
+		wgw_notice("interface %s (%s): mode %s%s%s%s%s%s", ifc->name,
 			   wgw_sides_name(ifc->sides), rung_modes[ifc->rung],
-			   ifc->why[0] ? " (" : "", ifc->why, ifc->why[0] ? ")" : "");
+			   ifc->why[0] ? " (" : "", ifc->why, ifc->why[0] ? ")" : "",
+			   how != WGW_XDP_HOW_NONE ? ", XDP attached through " : "",
+			   how != WGW_XDP_HOW_NONE ? wgw_xdp_how_name(how) : "");
 	}
 }
 
@@ -1483,7 +1508,7 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 			goto out_dp;
 	}
 	/* Workers inherit the reduced capability set. */
-	err = wgw_privs_drop(&d->cfg);
+	err = wgw_privs_drop(&d->cfg, dp_in_dispatcher(d));
 	if (err) {
 		wgw_err("dropping privileges: %s", strerror(-err));
 		goto out_ctl;

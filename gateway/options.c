@@ -24,6 +24,9 @@ static const char *const mode_names[] = {
 	"auto", "xdp-zerocopy", "xdp-copy", "xdp-generic", "fallback", NULL,
 };
 static const char *const wait_names[] = { "poll", "spin", "busy-poll", NULL };
+static const char *const xdp_attach_names[] = {
+	"auto", "exclusive", "shared", NULL,
+};
 static const char *const coalesce_names[] = {
 	"none", "low-latency", "high-throughput", NULL,
 };
@@ -155,6 +158,15 @@ const struct wgw_option wgw_options[] = {
 	  FIELD(busy_poll_usecs), .min = 1, .max = 1000000, .def = "20",
 	  .metavar = "USECS", .group = G_XDP,
 	  .help = "busy poll time (SO_BUSY_POLL), with --wait busy-poll" },
+	{ .name = "xdp-attach", .type = WGW_OPT_ENUM, FIELD(xdp_attach),
+	  .names = xdp_attach_names, .def = "auto", .group = G_XDP,
+	  .help = "how the XDP program goes on an interface: alone through a "
+		  "bpf_link (exclusive), into libxdp's multi-program dispatcher "
+		  "next to other libxdp programs (shared), or shared only where "
+		  "the interface already has a dispatcher (auto)" },
+	{ .name = "xdp-priority", .type = WGW_OPT_UINT, FIELD(xdp_priority),
+	  .min = 0, .max = 10000, .def = "50", .metavar = "N", .group = G_XDP,
+	  .help = "run priority in libxdp's dispatcher, lower runs first" },
 
 	/* NIC preparation */
 	{ .name = "nic-rx-ring", .type = WGW_OPT_UINT, FIELD(nic_rx_ring),

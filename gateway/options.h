@@ -69,6 +69,14 @@ enum wgw_wait {
 	WGW_WAIT_BUSY_POLL,	/* SO_PREFER_BUSY_POLL + SO_BUSY_POLL(_BUDGET) */
 };
 
+/* How the XDP program goes on an interface (gateway/xdp.h, enum
+ * wgw_xdp_share: the same values). */
+enum wgw_xdp_attach {
+	WGW_XDP_ATTACH_AUTO,		/* join a libxdp dispatcher, else alone */
+	WGW_XDP_ATTACH_EXCLUSIVE,	/* alone, through a bpf_link */
+	WGW_XDP_ATTACH_SHARED,		/* through libxdp's dispatcher */
+};
+
 enum wgw_coalesce {
 	WGW_COALESCE_NONE,	/* leave the NIC's interrupt coalescing alone */
 	WGW_COALESCE_LOW_LATENCY,
@@ -125,6 +133,8 @@ struct wgw_config {
 	uint32_t umem_frames;		/* 0 = computed from the rings */
 	uint32_t batch;			/* descriptors per loop */
 	enum wgw_wait wait;
+	enum wgw_xdp_attach xdp_attach;
+	uint32_t xdp_priority;		/* in libxdp's dispatcher, lower first */
 	uint32_t busy_poll_budget;	/* packets */
 	uint32_t busy_poll_usecs;	/* microseconds */
 

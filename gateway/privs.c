@@ -12,7 +12,7 @@
 
 #define PRIVILEGED_PORTS 1024	/* ports below need CAP_NET_BIND_SERVICE */
 
-uint64_t wgw_privs_keep_mask(const struct wgw_config *cfg)
+uint64_t wgw_privs_keep_mask(const struct wgw_config *cfg, bool dispatcher)
 {
 	uint64_t m = 1ull << CAP_NET_ADMIN | 1ull << CAP_BPF | 1ull << CAP_PERFMON |
 		     1ull << CAP_NET_RAW | 1ull << CAP_IPC_LOCK;
@@ -20,13 +20,15 @@ uint64_t wgw_privs_keep_mask(const struct wgw_config *cfg)
 	for (unsigned i = 0; i < cfg->n_vips; i++)
 		if (cfg->vips[i].port_lo < PRIVILEGED_PORTS)
 			m |= 1ull << CAP_NET_BIND_SERVICE;
+	if (dispatcher || cfg->xdp_attach == WGW_XDP_ATTACH_SHARED)
+		m |= 1ull << CAP_SYS_ADMIN;
 	return m;
 }
 
-int wgw_privs_drop(const struct wgw_config *cfg)
+int wgw_privs_drop(const struct wgw_config *cfg, bool dispatcher)
 {
 	capng_select_t sel = CAPNG_SELECT_CAPS;
-	uint64_t keep = wgw_privs_keep_mask(cfg), permitted = 0;
+	uint64_t keep = wgw_privs_keep_mask(cfg, dispatcher), permitted = 0;
 	char names[256] = "";
 	int rc;
 

@@ -21,10 +21,14 @@
  *   CAP_IPC_LOCK   registering UMEM again past RLIMIT_MEMLOCK;
  *   CAP_NET_BIND_SERVICE  only when a VIP port is below 1024: the UDP
  *                  sockets of the fallback path bind the VIPs again.
+ *   CAP_SYS_ADMIN  only with xdp-attach shared, or when an interface joined
+ *                  a libxdp dispatcher at start: libxdp reads and rebuilds
+ *                  the dispatcher by program id (BPF_PROG_GET_FD_BY_ID),
+ *                  also to take our program out of it at exit.
  *
  * Dropped (measured on kernel 6.18: reading and updating the maps whose
  * fds the daemon holds, XDP_STATISTICS, bpf_link release and the
- * rebuilds above need none of them): CAP_SYS_ADMIN (only to inspect a
+ * rebuilds above need none of them): CAP_SYS_ADMIN otherwise (only to inspect a
  * foreign program already attached: a rebuild without it attaches where
  * nothing is, and refuses, as at start, where something is), CAP_SYS_NICE,
  * CAP_DAC_OVERRIDE, CAP_SYS_MODULE, CAP_SYS_PTRACE, CAP_SETUID and every
@@ -51,11 +55,14 @@
 
 struct wgw_config;
 
-/* The kept set as /proc/PID/status shows CapEff, for this configuration. */
-uint64_t wgw_privs_keep_mask(const struct wgw_config *cfg);
+#include <stdbool.h>
+
+/* The kept set as /proc/PID/status shows CapEff, for this configuration;
+ * dispatcher: an interface is in a libxdp dispatcher. */
+uint64_t wgw_privs_keep_mask(const struct wgw_config *cfg, bool dispatcher);
 
 /* 0, or a negative errno (the daemon then stops: it would run with more
  * privileges than documented, or without ones it needs). */
-int wgw_privs_drop(const struct wgw_config *cfg);
+int wgw_privs_drop(const struct wgw_config *cfg, bool dispatcher);
 
 #endif

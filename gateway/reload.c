@@ -53,6 +53,8 @@ int wgw_reload_check(const struct wgw_config *o, const struct wgw_config *n,
 	SAME(umem_frames, "umem-frames");
 	SAME(batch, "batch");
 	SAME(wait, "wait");
+	SAME(xdp_attach, "xdp-attach");
+	SAME(xdp_priority, "xdp-priority");
 	SAME(busy_poll_budget, "busy-poll-budget");
 	SAME(busy_poll_usecs, "busy-poll-usecs");
 	SAME(nic_rx_ring, "nic-rx-ring");

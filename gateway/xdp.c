@@ -9,15 +9,18 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
 
 #include "bpf/wraith_xdp.skel.h"
 #include "gateway/log.h"
@@ -43,7 +46,15 @@ struct dst_entry {
 struct wgw_xdp {
 	struct wraith_xdp *skel;
 	int ifindex;
-	int link_fd;		/* -1 when not attached */
+	int link_fd;		/* -1 when not attached through a link */
+	enum wgw_xdp_share share;
+	unsigned int priority;	/* in libxdp's dispatcher */
+	enum wgw_xdp_how how;
+	enum wgw_xdp_mode att_mode;
+	/* Attached through libxdp: a second load of the object, sharing the
+	 * maps of skel (see xdp.h). */
+	struct wraith_xdp *att_skel;
+	struct xdp_program *att_prog;
 	int ncpus;		/* possible CPUs, for per-CPU map values */
 	struct dst_entry *dst;	/* the shadow, MAX_ENTRIES slots */
 	size_t ndst;
@@ -102,6 +113,8 @@ int wgw_xdp_open(struct wgw_xdp **out, int ifindex)
 		return -ENOMEM;
 	x->ifindex = ifindex;
 	x->link_fd = -1;
+	x->share = WGW_XDP_SHARE_AUTO;
+	x->priority = XDP_DEFAULT_RUN_PRIO;
 	x->ncpus = libbpf_num_possible_cpus();
 	if (x->ncpus <= 0) {
 		err = x->ncpus < 0 ? x->ncpus : -EINVAL;
@@ -158,6 +171,51 @@ int wgw_xdp_prog_fd(const struct wgw_xdp *x)
 int wgw_xdp_ifindex(const struct wgw_xdp *x)
 {
 	return x->ifindex;
+}
+
+int wgw_xdp_attached_prog_fd(const struct wgw_xdp *x)
+{
+	switch (x->how) {
+	case WGW_XDP_HOW_LINK:
+		return wgw_xdp_prog_fd(x);
+	case WGW_XDP_HOW_DISPATCHER:
+	case WGW_XDP_HOW_SINGLE:
+		return xdp_program__fd(x->att_prog);
+	case WGW_XDP_HOW_NONE:
+		break;
+	}
+	return -1;
+}
+
+int wgw_xdp_set_share(struct wgw_xdp *x, enum wgw_xdp_share share, unsigned int priority)
+{
+	if (x->how != WGW_XDP_HOW_NONE)
+		return -EALREADY;
+	if ((unsigned int)share > WGW_XDP_SHARE_SHARED || priority > WGW_XDP_MAX_PRIORITY)
+		return -EINVAL;
+	x->share = share;
+	x->priority = priority;
+	return 0;
+}
+
+enum wgw_xdp_how wgw_xdp_attached_how(const struct wgw_xdp *x)
+{
+	return x->how;
+}
+
+const char *wgw_xdp_how_name(enum wgw_xdp_how how)
+{
+	switch (how) {
+	case WGW_XDP_HOW_LINK:
+		return "bpf_link";
+	case WGW_XDP_HOW_DISPATCHER:
+		return "libxdp dispatcher";
+	case WGW_XDP_HOW_SINGLE:
+		return "libxdp, no dispatcher";
+	case WGW_XDP_HOW_NONE:
+		break;
+	}
+	return "none";
 }
 
 /* ------------------------------------------------------------ inspection */
@@ -217,7 +275,10 @@ static bool prog_is_ours(int prog_fd, char name[BPF_OBJ_NAME_LEN])
 		return false;
 	memcpy(name, info.name, BPF_OBJ_NAME_LEN);
 	name[BPF_OBJ_NAME_LEN - 1] = '\0';
-	if (info.type != BPF_PROG_TYPE_XDP || strcmp(name, WGW_XDP_PROG_NAME))
+	/* In libxdp's dispatcher the program is loaded as an extension
+	 * (freplace) of one of the dispatcher's slots. */
+	if ((info.type != BPF_PROG_TYPE_XDP && info.type != BPF_PROG_TYPE_EXT) ||
+	    strcmp(name, WGW_XDP_PROG_NAME))
 		return false;
 	nr = info.nr_map_ids;
 	if (nr > sizeof(ids) / sizeof(ids[0]))
@@ -269,15 +330,141 @@ static int find_xdp_link(int ifindex, __u32 prog_id)
 }
 
 /*
+ * Does a process other than this one hold a file descriptor of program
+ * prog_id (the program's own fd, or a bpf_link's)?  A live gateway holds
+ * its program's fd for as long as it runs, whichever way it attached, so
+ * this tells a running gateway from a dead one's leftovers.  1 (and the
+ * pid), 0, or a negative errno when /proc cannot be read.  A process whose
+ * fds cannot be looked at (another security context, such as a
+ * container's init) is not a gateway started like this one: skipped.
+ */
+static int prog_holder(__u32 prog_id, pid_t *who)
+{
+	char path[320], line[128], want[32];
+	struct dirent *pe, *fe;
+	DIR *proc, *fds;
+	pid_t self = getpid();
+	int n;
+
+	n = snprintf(want, sizeof(want), "prog_id:\t%u\n", prog_id);
+	proc = opendir("/proc");
+	if (!proc)
+		return -errno;
+	while ((pe = readdir(proc))) {
+		char *end;
+		long pid = strtol(pe->d_name, &end, 10);
+
+		if (*end || pid <= 0 || pid == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/fdinfo", pid);
+		fds = opendir(path);
+		if (!fds)
+			continue;	/* exited meanwhile, or not ours to see */
+		while ((fe = readdir(fds))) {
+			FILE *f;
+			bool hit = false;
+
+			if (fe->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%ld/fdinfo/%s", pid, fe->d_name);
+			f = fopen(path, "re");
+			if (!f)
+				continue;
+			while (fgets(line, sizeof(line), f))
+				if (!strncmp(line, want, (size_t)n)) {
+					hit = true;
+					break;
+				}
+			fclose(f);
+			if (hit) {
+				closedir(fds);
+				closedir(proc);
+				*who = (pid_t)pid;
+				return 1;
+			}
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return 0;
+}
+
+/*
+ * The libxdp multi-program state of the interface when it carries a libxdp
+ * dispatcher (1, *out set; the caller closes it), 0 when it does not.
+ */
+static int dispatcher_get(int ifindex, struct xdp_multiprog **out)
+{
+	struct xdp_multiprog *mp;
+	long err;
+
+	*out = NULL;
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	err = libxdp_get_error(mp);
+	if (err || !mp)
+		return err == -ENOENT || !err ? 0 : (int)err;
+	if (xdp_multiprog__is_legacy(mp)) {
+		xdp_multiprog__close(mp);
+		return 0;
+	}
+	*out = mp;
+	return 1;
+}
+
+/*
+ * Remove the gateway programs a dead gateway left in the interface's
+ * dispatcher; -EBUSY when one belongs to a live one.
+ */
+static int dispatcher_clean(struct wgw_xdp *x, struct xdp_multiprog *mp)
+{
+	char name[BPF_OBJ_NAME_LEN], ifn[IF_NAMESIZE];
+	struct xdp_program *p;
+	pid_t who = 0;
+	int err, held;
+
+	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
+		__u32 id = xdp_program__id(p);
+
+		if (!prog_is_ours(xdp_program__fd(p), name))
+			continue;
+		held = prog_holder(id, &who);
+		if (held) {
+			if (held > 0)
+				wgw_err("xdp: %s: our program id %u in the libxdp dispatcher "
+					"is held by process %d: another gateway is running "
+					"on this interface", ifname(x->ifindex, ifn), id, (int)who);
+			else
+				wgw_err("xdp: %s: cannot tell whether our program id %u in the "
+					"libxdp dispatcher is in use: %s", ifname(x->ifindex, ifn),
+					id, strerror(-held));
+			return held > 0 ? -EBUSY : held;
+		}
+		err = xdp_program__detach(p, x->ifindex, xdp_multiprog__attach_mode(mp), 0);
+		if (err) {
+			wgw_err("xdp: %s: cannot remove stale gateway program id %u from "
+				"the libxdp dispatcher: %s", ifname(x->ifindex, ifn), id,
+				strerror(-err));
+			return err;
+		}
+		wgw_notice("xdp: %s: removed stale gateway program id %u from the libxdp "
+			   "dispatcher (left by an earlier gateway)", ifname(x->ifindex, ifn), id);
+	}
+	return 0;
+}
+
+/*
  * Look at one program attached to our interface in one mode (xdp_flag)
- * and clear the way, or say why not.
+ * and clear the way, or say why not.  *dispatcher is set when it is a
+ * libxdp dispatcher that this instance may join.
  */
 static int check_attached(struct wgw_xdp *x, __u32 prog_id, __u32 xdp_flag,
-			  const char *how)
+			  const char *how, bool *dispatcher)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, dopts);
 	char name[BPF_OBJ_NAME_LEN], ifn[IF_NAMESIZE];
-	int fd, link_id, err;
+	struct xdp_multiprog *mp;
+	int fd, link_id, err, held;
+	pid_t who = 0;
 	bool ours;
 
 	fd = bpf_prog_get_fd_by_id(prog_id);
@@ -294,6 +481,31 @@ static int check_attached(struct wgw_xdp *x, __u32 prog_id, __u32 xdp_flag,
 		return err;
 	}
 	ours = prog_is_ours(fd, name);
+	if (!ours) {
+		err = dispatcher_get(x->ifindex, &mp);
+		if (err < 0) {
+			wgw_err("xdp: %s: cannot read the %s program id %u through libxdp: %s",
+				ifname(x->ifindex, ifn), how, prog_id, strerror(-err));
+			goto out;
+		}
+		if (err > 0) {
+			int count = xdp_multiprog__program_count(mp);
+
+			if (x->share == WGW_XDP_SHARE_EXCLUSIVE) {
+				err = -EEXIST;
+				wgw_err("xdp: %s already has a libxdp dispatcher (id %u, %d "
+					"program%s): left alone; xdp-attach shared or auto "
+					"joins it", ifname(x->ifindex, ifn), prog_id, count,
+					count == 1 ? "" : "s");
+			} else {
+				err = dispatcher_clean(x, mp);
+				if (!err)
+					*dispatcher = true;
+			}
+			xdp_multiprog__close(mp);
+			goto out;
+		}
+	}
 	link_id = find_xdp_link(x->ifindex, prog_id);
 	if (link_id < 0) {
 		err = link_id;
@@ -317,9 +529,23 @@ static int check_attached(struct wgw_xdp *x, __u32 prog_id, __u32 xdp_flag,
 			ifname(x->ifindex, ifn), prog_id, link_id);
 		goto out;
 	}
-	/* Ours, attached through netlink: nobody owns it any more.  The
-	 * expected-id guard (XDP_FLAGS_REPLACE) makes the detach fail rather
-	 * than remove a program attached since we looked. */
+	/* Ours, attached through netlink: a gateway attached it through
+	 * libxdp without a dispatcher, or one of old.  Stale unless a process
+	 * still holds it. */
+	held = prog_holder(prog_id, &who);
+	if (held) {
+		err = held > 0 ? -EBUSY : held;
+		if (held > 0)
+			wgw_err("xdp: %s: our program (id %u) is held by process %d: "
+				"another gateway is running on this interface",
+				ifname(x->ifindex, ifn), prog_id, (int)who);
+		else
+			wgw_err("xdp: %s: cannot tell whether our program id %u is in "
+				"use: %s", ifname(x->ifindex, ifn), prog_id, strerror(-held));
+		goto out;
+	}
+	/* The expected-id guard (XDP_FLAGS_REPLACE) makes the detach fail
+	 * rather than remove a program attached since we looked. */
 	dopts.old_prog_fd = fd;
 	err = bpf_xdp_detach(x->ifindex, xdp_flag, &dopts);
 	if (err) {
@@ -336,12 +562,13 @@ out:
 	return err;
 }
 
-static int clear_way(struct wgw_xdp *x)
+static int clear_way(struct wgw_xdp *x, bool *dispatcher)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	char ifn[IF_NAMESIZE];
 	int err;
 
+	*dispatcher = false;
 	err = bpf_xdp_query(x->ifindex, 0, &q);
 	if (err) {
 		err = -errno;
@@ -356,12 +583,14 @@ static int clear_way(struct wgw_xdp *x)
 		return -EEXIST;
 	}
 	if (q.drv_prog_id) {
-		err = check_attached(x, q.drv_prog_id, XDP_FLAGS_DRV_MODE, "native");
+		err = check_attached(x, q.drv_prog_id, XDP_FLAGS_DRV_MODE, "native",
+				     dispatcher);
 		if (err)
 			return err;
 	}
 	if (q.skb_prog_id) {
-		err = check_attached(x, q.skb_prog_id, XDP_FLAGS_SKB_MODE, "generic");
+		err = check_attached(x, q.skb_prog_id, XDP_FLAGS_SKB_MODE, "generic",
+				     dispatcher);
 		if (err)
 			return err;
 	}
@@ -370,30 +599,13 @@ static int clear_way(struct wgw_xdp *x)
 
 /* ------------------------------------------------------------ attach */
 
-int wgw_xdp_attach(struct wgw_xdp *x, enum wgw_xdp_mode mode)
+static int attach_link(struct wgw_xdp *x, enum wgw_xdp_mode mode)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
 	char ifn[IF_NAMESIZE];
-	enum wgw_xdp_mode got;
 	int fd, err;
 
-	if (x->link_fd >= 0)
-		return -EALREADY;
-	if (x->ifindex <= 0)
-		return -EINVAL;
-	switch (mode) {
-	case WGW_XDP_MODE_NATIVE:
-		lopts.flags = XDP_FLAGS_DRV_MODE;
-		break;
-	case WGW_XDP_MODE_GENERIC:
-		lopts.flags = XDP_FLAGS_SKB_MODE;
-		break;
-	default:
-		return -EINVAL;
-	}
-	err = clear_way(x);
-	if (err)
-		return err;
+	lopts.flags = mode == WGW_XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
 	fd = bpf_link_create(wgw_xdp_prog_fd(x), x->ifindex, BPF_XDP, &lopts);
 	if (fd < 0) {
 		err = -errno;
@@ -407,6 +619,112 @@ int wgw_xdp_attach(struct wgw_xdp *x, enum wgw_xdp_mode mode)
 		return err;
 	}
 	x->link_fd = fd;
+	x->how = WGW_XDP_HOW_LINK;
+	return 0;
+}
+
+static void libxdp_release(struct wgw_xdp *x)
+{
+	/* The program came from our object: closing it leaves the object,
+	 * which goes with the skeleton. */
+	xdp_program__close(x->att_prog);
+	wraith_xdp__destroy(x->att_skel);
+	x->att_prog = NULL;
+	x->att_skel = NULL;
+}
+
+/*
+ * A second load of the embedded object, its maps those of the first load,
+ * handed to libxdp: libxdp loads it as an extension of a dispatcher slot
+ * where the kernel allows, as a plain XDP program otherwise.
+ */
+static int attach_libxdp(struct wgw_xdp *x, enum wgw_xdp_mode mode)
+{
+	struct xdp_multiprog *mp;
+	struct bpf_map *m;
+	char ifn[IF_NAMESIZE];
+	int err;
+
+	x->att_skel = wraith_xdp__open();
+	if (!x->att_skel) {
+		err = -errno;
+		wgw_err("xdp: cannot open the embedded program: %s", strerror(-err));
+		return err;
+	}
+	bpf_object__for_each_map(m, x->att_skel->obj) {
+		const struct bpf_map *orig;
+
+		orig = bpf_object__find_map_by_name(x->skel->obj, bpf_map__name(m));
+		err = orig ? bpf_map__reuse_fd(m, bpf_map__fd(orig)) : -ENOENT;
+		if (err) {
+			wgw_err("xdp: cannot share map %s with the second load: %s",
+				bpf_map__name(m), strerror(-err));
+			goto err_destroy;
+		}
+	}
+	x->att_prog = xdp_program__from_bpf_obj(x->att_skel->obj, NULL);
+	err = (int)libxdp_get_error(x->att_prog);
+	if (err) {
+		x->att_prog = NULL;
+		wgw_err("xdp: libxdp cannot take the program: %s", strerror(-err));
+		goto err_destroy;
+	}
+	err = xdp_program__set_run_prio(x->att_prog, x->priority);
+	if (err)
+		goto err_release;
+	err = xdp_program__attach(x->att_prog, x->ifindex,
+				  mode == WGW_XDP_MODE_NATIVE ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
+	if (err) {
+		if (err == -EOPNOTSUPP)
+			wgw_info("xdp: %s: the driver has no %s XDP",
+				 ifname(x->ifindex, ifn), wgw_xdp_mode_name(mode));
+		else
+			wgw_err("xdp: %s: libxdp cannot attach in %s mode: %s",
+				ifname(x->ifindex, ifn), wgw_xdp_mode_name(mode),
+				strerror(-err));
+		goto err_release;
+	}
+	/* libxdp says in its log why it went without a dispatcher; ask the
+	 * interface which way it went. */
+	err = dispatcher_get(x->ifindex, &mp);
+	x->how = err > 0 ? WGW_XDP_HOW_DISPATCHER : WGW_XDP_HOW_SINGLE;
+	if (mp)
+		xdp_multiprog__close(mp);
+	return 0;
+
+err_release:
+	xdp_program__close(x->att_prog);
+	x->att_prog = NULL;
+err_destroy:
+	wraith_xdp__destroy(x->att_skel);
+	x->att_skel = NULL;
+	return err;
+}
+
+int wgw_xdp_attach(struct wgw_xdp *x, enum wgw_xdp_mode mode)
+{
+	char ifn[IF_NAMESIZE];
+	enum wgw_xdp_mode got;
+	bool dispatcher;
+	int err;
+
+	if (x->how != WGW_XDP_HOW_NONE)
+		return -EALREADY;
+	if (x->ifindex <= 0)
+		return -EINVAL;
+	if (mode != WGW_XDP_MODE_NATIVE && mode != WGW_XDP_MODE_GENERIC)
+		return -EINVAL;
+	err = clear_way(x, &dispatcher);
+	if (err)
+		return err;
+	if (x->share == WGW_XDP_SHARE_SHARED ||
+	    (x->share == WGW_XDP_SHARE_AUTO && dispatcher))
+		err = attach_libxdp(x, mode);
+	else
+		err = attach_link(x, mode);
+	if (err)
+		return err;
+	x->att_mode = mode;
 
 	/* Trust what the kernel says is attached, not what we asked for. */
 	err = wgw_xdp_query_mode(x, &got);
@@ -420,27 +738,72 @@ int wgw_xdp_attach(struct wgw_xdp *x, enum wgw_xdp_mode mode)
 		wgw_xdp_detach(x);
 		return err;
 	}
-	wgw_info("xdp: %s: attached in %s mode (bpf_link)",
-		 ifname(x->ifindex, ifn), wgw_xdp_mode_name(mode));
+	if (x->how == WGW_XDP_HOW_LINK)
+		wgw_info("xdp: %s: attached in %s mode (bpf_link)",
+			 ifname(x->ifindex, ifn), wgw_xdp_mode_name(mode));
+	else if (x->how == WGW_XDP_HOW_DISPATCHER)
+		wgw_info("xdp: %s: attached in %s mode in libxdp's dispatcher "
+			 "(priority %u)", ifname(x->ifindex, ifn),
+			 wgw_xdp_mode_name(mode), x->priority);
+	else
+		wgw_notice("xdp: %s: attached in %s mode through libxdp without a "
+			   "dispatcher (the kernel or bpffs does not allow one: see "
+			   "libxdp's message above); the program runs alone",
+			   ifname(x->ifindex, ifn), wgw_xdp_mode_name(mode));
 	return 0;
 }
 
 int wgw_xdp_detach(struct wgw_xdp *x)
 {
+	LIBBPF_OPTS(bpf_xdp_attach_opts, dopts);
 	char ifn[IF_NAMESIZE];
 	int err = 0;
 
-	if (x->link_fd < 0)
+	switch (x->how) {
+	case WGW_XDP_HOW_NONE:
 		return 0;
-	/* Detach explicitly: closing our fd would not, should a copy of it
-	 * live on somewhere.  ENOLINK: the interface went away first. */
-	if (bpf_link_detach(x->link_fd) && errno != ENOLINK) {
-		err = -errno;
-		wgw_warn("xdp: %s: detach: %s", ifname(x->ifindex, ifn),
-			 strerror(-err));
+	case WGW_XDP_HOW_LINK:
+		/* Detach explicitly: closing our fd would not, should a copy
+		 * of it live on somewhere.  ENOLINK: the interface went away
+		 * first. */
+		if (bpf_link_detach(x->link_fd) && errno != ENOLINK) {
+			err = -errno;
+			wgw_warn("xdp: %s: detach: %s", ifname(x->ifindex, ifn),
+				 strerror(-err));
+		}
+		close(x->link_fd);
+		x->link_fd = -1;
+		break;
+	case WGW_XDP_HOW_SINGLE:
+		/* Through netlink, guarded by our program's id, which needs
+		 * no more than CAP_NET_ADMIN (libxdp's detach would inspect
+		 * the interface by id: CAP_SYS_ADMIN). */
+		dopts.old_prog_fd = xdp_program__fd(x->att_prog);
+		if (bpf_xdp_detach(x->ifindex, x->att_mode == WGW_XDP_MODE_NATIVE ?
+				   XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE, &dopts) &&
+		    errno != ENODEV && errno != EEXIST) {
+			/* EEXIST: something else is attached by now. */
+			err = -errno;
+			wgw_warn("xdp: %s: detach: %s", ifname(x->ifindex, ifn),
+				 strerror(-err));
+		}
+		libxdp_release(x);
+		break;
+	case WGW_XDP_HOW_DISPATCHER:
+		/* libxdp rebuilds the dispatcher without us, or removes it
+		 * when we were its last program. */
+		err = xdp_program__detach(x->att_prog, x->ifindex,
+					  x->att_mode == WGW_XDP_MODE_NATIVE ?
+					  XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
+		if (err && err != -ENODEV && err != -ENOENT)
+			wgw_warn("xdp: %s: removing our program from libxdp's "
+				 "dispatcher: %s", ifname(x->ifindex, ifn), strerror(-err));
+		else
+			err = 0;
+		libxdp_release(x);
+		break;
 	}
-	close(x->link_fd);
-	x->link_fd = -1;
+	x->how = WGW_XDP_HOW_NONE;
 	return err;
 }
 
@@ -448,16 +811,40 @@ int wgw_xdp_query_mode(struct wgw_xdp *x, enum wgw_xdp_mode *mode)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct bpf_prog_info info;
-	int err;
+	int fd, err;
 
 	*mode = WGW_XDP_MODE_NONE;
 	if (x->ifindex <= 0)
 		return 0;
-	err = prog_info(wgw_xdp_prog_fd(x), &info, NULL, 0);
+	fd = x->how == WGW_XDP_HOW_NONE ? wgw_xdp_prog_fd(x) : wgw_xdp_attached_prog_fd(x);
+	err = prog_info(fd, &info, NULL, 0);
 	if (err)
 		return err;
 	if (bpf_xdp_query(x->ifindex, 0, &q))
 		return errno == ENODEV ? 0 : -errno;
+	if (x->how == WGW_XDP_HOW_DISPATCHER) {
+		__u32 id = x->att_mode == WGW_XDP_MODE_NATIVE ? q.drv_prog_id : q.skb_prog_id;
+		enum xdp_attach_mode m;
+
+		if (!id)
+			return 0;
+		/* libxdp looks inside the dispatcher by program id, which
+		 * needs CAP_SYS_ADMIN; without it, a program in our mode is
+		 * taken to be the dispatcher we are in. */
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0) {
+			if (errno == EPERM)
+				*mode = x->att_mode;
+			return errno == EPERM || errno == ENOENT ? 0 : -errno;
+		}
+		close(fd);
+		m = xdp_program__is_attached(x->att_prog, x->ifindex);
+		if (m == XDP_MODE_NATIVE)
+			*mode = WGW_XDP_MODE_NATIVE;
+		else if (m == XDP_MODE_SKB)
+			*mode = WGW_XDP_MODE_GENERIC;
+		return 0;
+	}
 	if (q.drv_prog_id == info.id)
 		*mode = WGW_XDP_MODE_NATIVE;
 	else if (q.skb_prog_id == info.id)

@@ -9,8 +9,21 @@
  * socket is bound to.  When WAN and LAN are the same interface, one instance
  * carries the VIPs and the NAT range alike.
  *
- * Attachment is through a bpf_link, so the program goes away with the last
- * file descriptor: a SIGKILLed gateway leaves nothing on the interface.
+ * Two ways onto an interface (enum wgw_xdp_share):
+ *  - EXCLUSIVE: the program alone, through a bpf_link, so it goes away with
+ *    the last file descriptor: a SIGKILLed gateway leaves nothing on the
+ *    interface.  No other XDP program can share the interface meanwhile.
+ *  - SHARED: through libxdp, which puts the program into its multi-program
+ *    dispatcher (freplace), next to other libxdp users' programs (xdp-filter,
+ *    xdpdump, ...).  The gateway runs at its priority and passes on what it
+ *    does not steer (XDP_RUN_CONFIG in bpf/wraith_xdp.bpf.c).  Where the
+ *    kernel refuses the dispatcher (freplace not allowed, no bpffs), libxdp
+ *    attaches the program alone through netlink.  Either way the attachment
+ *    outlives a SIGKILLed gateway; the next start finds it (below).
+ * AUTO is SHARED when the interface already carries a libxdp dispatcher and
+ * EXCLUSIVE otherwise.  The SHARED instance is a second load of the same
+ * object whose maps are the first one's, so everything below (destinations,
+ * XSKMAP, counters) is the same whichever way it was attached.
  *
  * Not thread-safe: the caller serialises calls on one instance, except for
  * wgw_xdp_read_counters() and the fd getters, which may run concurrently
@@ -26,6 +39,20 @@
 #include "gateway/addr.h"
 
 struct wgw_xdp;
+
+enum wgw_xdp_share {
+	WGW_XDP_SHARE_AUTO = 0,
+	WGW_XDP_SHARE_EXCLUSIVE,
+	WGW_XDP_SHARE_SHARED,
+};
+
+/* How an instance ended up attached. */
+enum wgw_xdp_how {
+	WGW_XDP_HOW_NONE = 0,
+	WGW_XDP_HOW_LINK,	/* alone, bpf_link */
+	WGW_XDP_HOW_DISPATCHER,	/* in libxdp's dispatcher */
+	WGW_XDP_HOW_SINGLE,	/* through libxdp, alone (no dispatcher here) */
+};
 
 enum wgw_xdp_mode {
 	WGW_XDP_MODE_NONE = 0,	/* not attached (only reported) */
@@ -44,6 +71,19 @@ const char *wgw_xdp_mode_name(enum wgw_xdp_mode mode);
  */
 int wgw_xdp_open(struct wgw_xdp **out, int ifindex);
 
+/*
+ * How the next wgw_xdp_attach() goes on the interface, and the priority in
+ * libxdp's dispatcher (lower runs first; libxdp's default is 50).  Default:
+ * AUTO, 50.  -EALREADY when attached, -EINVAL for a bad value.
+ */
+#define WGW_XDP_MAX_PRIORITY 10000
+int wgw_xdp_set_share(struct wgw_xdp *x, enum wgw_xdp_share share, unsigned int priority);
+
+/* How this instance is attached now; "bpf_link", "libxdp dispatcher",
+ * "libxdp, no dispatcher", "none". */
+enum wgw_xdp_how wgw_xdp_attached_how(const struct wgw_xdp *x);
+const char *wgw_xdp_how_name(enum wgw_xdp_how how);
+
 /* Detach (when attached) and free everything.  NULL is ignored. */
 void wgw_xdp_close(struct wgw_xdp *x);
 
@@ -51,11 +91,14 @@ void wgw_xdp_close(struct wgw_xdp *x);
  * Attach in the given mode (NATIVE or GENERIC), after looking at what the
  * interface already has:
  *  - nothing: attach;
- *  - our program attached through netlink (not a link): a stale one left by
- *    a gateway that crashed before bpf_link existed here, or by a tool;
- *    detached (guarded by its id, so a concurrent change is not undone),
- *    logged, then attach;
- *  - our program held by a live bpf_link: -EBUSY (another gateway runs);
+ *  - our program attached through netlink or inside a libxdp dispatcher,
+ *    with no process holding a file descriptor of it (a gateway that was
+ *    SIGKILLed in SHARED mode, or a tool): stale; detached (guarded by its
+ *    id, so a concurrent change is not undone), logged, then attach;
+ *  - our program held by a live bpf_link, or by another process's file
+ *    descriptor: -EBUSY (another gateway runs);
+ *  - a libxdp dispatcher: joined in SHARED and AUTO (stale gateway programs
+ *    in it removed first as above); -EEXIST in EXCLUSIVE;
  *  - any other program: -EEXIST, logged with its name and id; untouched.
  * Other results: -EALREADY (this instance is attached), -EOPNOTSUPP (the
  * driver has no native XDP: the caller may try GENERIC), -EINVAL (ifindex 0,
@@ -137,6 +180,10 @@ int wgw_xdp_set_handshake_limit(struct wgw_xdp *x, uint32_t rate_per_s, uint32_t
 /* File descriptors, owned by the instance (do not close). */
 int wgw_xdp_xskmap_fd(const struct wgw_xdp *x);	/* xsk_socket__update_xskmap() */
 int wgw_xdp_prog_fd(const struct wgw_xdp *x);	/* bpf_prog_test_run_opts() */
+/* The program attached to the interface (the same as wgw_xdp_prog_fd() for
+ * a bpf_link, the second load sharing its maps through libxdp); -1 when not
+ * attached. */
+int wgw_xdp_attached_prog_fd(const struct wgw_xdp *x);
 int wgw_xdp_ifindex(const struct wgw_xdp *x);
 
 /*

@@ -226,6 +226,9 @@ static uint32_t build(uint8_t *f, const struct spec *s)
 /* ------------------------------------------------------------ harness */
 
 static struct wgw_xdp *x;
+/* The program expect() runs when not x's own load (-1): the libxdp load
+ * or the dispatcher around it. */
+static int run_fd = -1;
 
 static void setup(void)
 {
@@ -330,7 +333,7 @@ static void expect_(int line, const uint8_t *f, uint32_t len, int act,
 		    .repeat = 1);
 
 	ck_assert_int_eq(wgw_xdp_read_counters(x, before), 0);
-	err = bpf_prog_test_run_opts(wgw_xdp_prog_fd(x), &o);
+	err = bpf_prog_test_run_opts(run_fd >= 0 ? run_fd : wgw_xdp_prog_fd(x), &o);
 	ck_assert_msg(err == 0, "line %d: test run (len %u): %s", line, len,
 		      strerror(errno));
 	ck_assert_msg((int)o.retval == act, "line %d (len %u): verdict %u, expected %d (%s)",
@@ -1369,6 +1372,176 @@ START_TEST(test_redirect_with_socket)
 }
 END_TEST
 
+static bool prog_named(__u32 id, const char *name)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+	bool same;
+
+	ck_assert_msg(fd >= 0, "program id %u: %s", id, strerror(errno));
+	memset(&info, 0, sizeof(info));
+	ck_assert_int_eq(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	close(fd);
+	same = !strncmp(info.name, name, sizeof(info.name));
+	return same;
+}
+
+/*
+ * xdp-attach shared: through libxdp, into its dispatcher where the kernel
+ * allows one, else alone through netlink (this kernel: freplace refused).
+ * Either way the attached load is a second one sharing the first load's
+ * maps: configured through the instance, it steers and counts.
+ */
+START_TEST(test_attach_shared)
+{
+	struct wgw_xdp *a;
+	enum wgw_xdp_mode m;
+	enum wgw_xdp_how how;
+	union wgw_addr v;
+	__u32 drv, skb;
+	int veth, fd;
+
+	netns_setup();
+	veth = ifidx("wx1");
+	teardown();
+	ck_assert_int_eq(wgw_xdp_open(&a, veth), 0);
+	x = a;
+	ck_assert_int_eq(wgw_xdp_set_share(a, (enum wgw_xdp_share)7, 50), -EINVAL);
+	ck_assert_int_eq(wgw_xdp_set_share(a, WGW_XDP_SHARE_SHARED,
+					   WGW_XDP_MAX_PRIORITY + 1), -EINVAL);
+	ck_assert_int_eq(wgw_xdp_set_share(a, WGW_XDP_SHARE_SHARED, 40), 0);
+	ck_assert_int_eq(wgw_xdp_attached_prog_fd(a), -1);
+	ck_assert_int_eq(wgw_xdp_attach(a, WGW_XDP_MODE_NATIVE), 0);
+	ck_assert_int_eq(wgw_xdp_set_share(a, WGW_XDP_SHARE_EXCLUSIVE, 50), -EALREADY);
+	ck_assert_int_eq(wgw_xdp_attach(a, WGW_XDP_MODE_NATIVE), -EALREADY);
+	how = wgw_xdp_attached_how(a);
+	attached_id(veth, &drv, &skb);
+	ck_assert_uint_ne(drv, 0);
+	ck_assert_uint_eq(skb, 0);
+	ck_assert_int_ge(wgw_xdp_attached_prog_fd(a), 0);
+	ck_assert_uint_ne(prog_id(wgw_xdp_attached_prog_fd(a)), prog_id(wgw_xdp_prog_fd(a)));
+	if (how == WGW_XDP_HOW_SINGLE) {
+		/* Alone: the attached program is the second load. */
+		ck_assert_uint_eq(drv, prog_id(wgw_xdp_attached_prog_fd(a)));
+		fd = dup(wgw_xdp_attached_prog_fd(a));
+	} else {
+		ck_assert_int_eq(how, WGW_XDP_HOW_DISPATCHER);
+		ck_assert(prog_named(drv, "xdp_dispatcher"));
+		fd = bpf_prog_get_fd_by_id(drv);
+	}
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(wgw_xdp_query_mode(a, &m), 0);
+	ck_assert_int_eq(m, WGW_XDP_MODE_NATIVE);
+
+	/* Maps shared: what the instance configures, the attached program
+	 * (run on its own, or as the dispatcher's slot) steers and counts. */
+	run_fd = fd;
+	{
+		struct spec s = vip4(64);
+
+		check_spec(&s, XDP_PASS, PASS_OTHER_DST);
+		addr(&v, VIP4);
+		ck_assert_int_eq(wgw_xdp_add_vip(a, &v, VIP4_PORT, VIP4_PORT), 0);
+		check_spec(&s, XDP_PASS, VIP_NO_XSK);
+		s.cid = 0;
+		check_spec(&s, XDP_DROP, VIP_DROP_CID0);
+	}
+	run_fd = -1;
+	close(fd);
+
+	ck_assert_int_eq(wgw_xdp_detach(a), 0);
+	ck_assert_int_eq(wgw_xdp_attached_how(a), WGW_XDP_HOW_NONE);
+	ck_assert_uint_eq(attached_id(veth, NULL, NULL), 0);
+	ck_assert_int_eq(wgw_xdp_query_mode(a, &m), 0);
+	ck_assert_int_eq(m, WGW_XDP_MODE_NONE);
+
+	/* Again, generic mode, then exclusive on the same instance. */
+	ck_assert_int_eq(wgw_xdp_attach(a, WGW_XDP_MODE_GENERIC), 0);
+	ck_assert_int_eq(wgw_xdp_query_mode(a, &m), 0);
+	ck_assert_int_eq(m, WGW_XDP_MODE_GENERIC);
+	ck_assert_int_eq(wgw_xdp_detach(a), 0);
+	ck_assert_int_eq(wgw_xdp_set_share(a, WGW_XDP_SHARE_EXCLUSIVE, 50), 0);
+	ck_assert_int_eq(wgw_xdp_attach(a, WGW_XDP_MODE_NATIVE), 0);
+	ck_assert_int_eq(wgw_xdp_attached_how(a), WGW_XDP_HOW_LINK);
+	ck_assert_uint_eq(attached_id(veth, NULL, NULL), prog_id(wgw_xdp_prog_fd(a)));
+	/* teardown() closes it: nothing may stay. */
+}
+END_TEST
+
+/*
+ * A shared attachment outlives its process.  While the gateway that made
+ * it runs (holds the program's fd) it is never taken; once that process
+ * is gone the next gateway replaces it, whichever way it attaches.
+ */
+START_TEST(test_shared_busy_then_stale)
+{
+	static const enum wgw_xdp_share next[] = {
+		WGW_XDP_SHARE_SHARED, WGW_XDP_SHARE_AUTO,
+	};
+	struct wgw_xdp *b;
+	int veth, status, pfd[2];
+	unsigned int i;
+	bool dispatcher;
+	pid_t pid;
+	__u32 drv;
+	char c;
+
+	netns_setup();
+	veth = ifidx("wx1");
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(pipe(pfd), 0);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			struct wgw_xdp *a;
+
+			close(pfd[0]);
+			if (wgw_xdp_open(&a, veth) ||
+			    wgw_xdp_set_share(a, WGW_XDP_SHARE_SHARED, 50) ||
+			    wgw_xdp_attach(a, WGW_XDP_MODE_NATIVE))
+				_exit(1);
+			if (write(pfd[1], "k", 1) != 1)
+				_exit(1);
+			for (;;)
+				pause();
+		}
+		close(pfd[1]);
+		ck_assert_int_eq(read(pfd[0], &c, 1), 1);
+		close(pfd[0]);
+		attached_id(veth, &drv, NULL);
+		ck_assert_uint_ne(drv, 0);
+		dispatcher = prog_named(drv, "xdp_dispatcher");
+
+		ck_assert_int_eq(wgw_xdp_open(&b, veth), 0);
+		ck_assert_int_eq(wgw_xdp_set_share(b, WGW_XDP_SHARE_SHARED, 50), 0);
+		ck_assert_int_eq(wgw_xdp_attach(b, WGW_XDP_MODE_NATIVE), -EBUSY);
+		ck_assert_int_eq(wgw_xdp_set_share(b, WGW_XDP_SHARE_AUTO, 50), 0);
+		ck_assert_int_eq(wgw_xdp_attach(b, WGW_XDP_MODE_NATIVE), -EBUSY);
+		ck_assert_int_eq(wgw_xdp_set_share(b, WGW_XDP_SHARE_EXCLUSIVE, 50), 0);
+		/* A dispatcher is not ours to take alone. */
+		ck_assert_int_eq(wgw_xdp_attach(b, WGW_XDP_MODE_NATIVE),
+				 dispatcher ? -EEXIST : -EBUSY);
+		ck_assert_uint_eq(attached_id(veth, NULL, NULL), drv);
+
+		kill(pid, SIGKILL);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert(WIFSIGNALED(status));
+		/* Still attached: nothing held it but the pinned or netlink
+		 * attachment. */
+		ck_assert_uint_eq(attached_id(veth, NULL, NULL), drv);
+
+		ck_assert_int_eq(wgw_xdp_set_share(b, next[i], 50), 0);
+		ck_assert_int_eq(wgw_xdp_attach(b, WGW_XDP_MODE_NATIVE), 0);
+		if (wgw_xdp_attached_how(b) != WGW_XDP_HOW_DISPATCHER)
+			ck_assert_uint_eq(attached_id(veth, NULL, NULL),
+					  prog_id(wgw_xdp_attached_prog_fd(b)));
+		wgw_xdp_close(b);
+		ck_assert_uint_eq(attached_id(veth, NULL, NULL), 0);
+	}
+}
+END_TEST
+
 static Suite *xdp_suite(void)
 {
 	Suite *s = suite_create("xdp");
@@ -1406,6 +1579,8 @@ static Suite *xdp_suite(void)
 	tcase_add_test(tc, test_attach_replaces_stale_own);
 	tcase_add_test(tc, test_attach_live_link_busy);
 	tcase_add_test(tc, test_sigkill_leaves_nothing);
+	tcase_add_test(tc, test_attach_shared);
+	tcase_add_test(tc, test_shared_busy_then_stale);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -388,7 +388,7 @@ wgw_done()
 # by anyone in this run).
 wgw__cleanup_entries()
 {
-	local who=$1 owner kind val pids=() nss=() p ns
+	local who=$1 owner kind val pids=() nss=() mnts=() p ns m
 
 	[ -f "$WGW_STATE" ] || return 0
 	while read -r owner kind val; do
@@ -396,6 +396,7 @@ wgw__cleanup_entries()
 		case $kind in
 		pid) pids+=("$val") ;;
 		ns) nss+=("$val") ;;
+		mount) mnts+=("$val") ;;
 		esac
 	done <"$WGW_STATE"
 
@@ -416,6 +417,11 @@ wgw__cleanup_entries()
 		done
 		ip netns del "$ns" 2>/dev/null ||
 			wgw_log "warning: could not delete namespace $ns"
+	done
+	# Mounts (a bpffs for libxdp's pins) go after the namespaces, whose
+	# interfaces held what was pinned there.
+	for m in "${mnts[@]}"; do
+		umount -l "$m" 2>/dev/null
 	done
 	# Forget what we removed, keep the others' entries.
 	if [ "$who" != all ]; then

@@ -1131,7 +1131,7 @@ static uint64_t status_mask(const char *key)
 
 /* In a child (the drop is for good): exactly the documented set is left,
  * in the effective, permitted and bounding sets, with no_new_privs. */
-static int drop_in_child(uint16_t vip_port, uint64_t want)
+static int drop_in_child(uint16_t vip_port, enum wgw_xdp_attach xa, uint64_t want)
 {
 	struct wgw_config *cfg = calloc(1, sizeof(*cfg));
 	pid_t pid;
@@ -1141,11 +1141,12 @@ static int drop_in_child(uint16_t vip_port, uint64_t want)
 	cfg->n_vips = 1;
 	cfg->vips[0].addr = A("192.0.2.1");
 	cfg->vips[0].port_lo = cfg->vips[0].port_hi = vip_port;
-	ck_assert_uint_eq(wgw_privs_keep_mask(cfg), want);
+	cfg->xdp_attach = xa;
+	ck_assert_uint_eq(wgw_privs_keep_mask(cfg, false), want);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		if (wgw_privs_drop(cfg))
+		if (wgw_privs_drop(cfg, false))
 			_exit(2);
 		if (status_mask("CapEff:") != want || status_mask("CapPrm:") != want)
 			_exit(3);
@@ -1169,8 +1170,12 @@ START_TEST(test_privs_drop)
 		fprintf(stderr, "test_privs_drop: needs root with CAP_SETPCAP: not run\n");
 		return;
 	}
-	ck_assert_int_eq(drop_in_child(8420, base), 0);
-	ck_assert_int_eq(drop_in_child(443, base | 1ull << CAP_NET_BIND_SERVICE), 0);
+	ck_assert_int_eq(drop_in_child(8420, WGW_XDP_ATTACH_AUTO, base), 0);
+	ck_assert_int_eq(drop_in_child(443, WGW_XDP_ATTACH_EXCLUSIVE,
+				       base | 1ull << CAP_NET_BIND_SERVICE), 0);
+	/* libxdp reads the dispatcher by program id. */
+	ck_assert_int_eq(drop_in_child(8420, WGW_XDP_ATTACH_SHARED,
+				       base | 1ull << CAP_SYS_ADMIN), 0);
 }
 END_TEST
 
