@@ -23,6 +23,11 @@ struct wgw_view *wgw_view_build(const struct wgw_backend_slot *slots,
 	v->src_h0_v4 = src_key * WGW_BSRC_K1;	/* q[0] of ::ffff:a.b.c.d is 0 */
 	v->n_vips = n_vips < WGW_ENGINE_MAX_VIPS ? n_vips : WGW_ENGINE_MAX_VIPS;
 	memcpy(v->vips, vips, v->n_vips * sizeof(*vips));
+	for (unsigned i = 0; i < v->n_vips; i++) {
+		v->vips4[i].addr = wgw_addr_is_v4(&vips[i].addr) ? wgw_addr_v4(&vips[i].addr) : 0;
+		v->vips4[i].lo = vips[i].port_lo;
+		v->vips4[i].span = (uint16_t)(vips[i].port_hi - vips[i].port_lo);
+	}
 
 	for (unsigned s = 0; s < WGW_ENGINE_MAX_BACKENDS; s++) {
 		uint8_t st = atomic_load_explicit(&state[s], memory_order_relaxed);

@@ -34,6 +34,11 @@ struct wgw_backend_slot {
 	uint64_t lan_addrs4;
 	uint16_t port;
 	uint16_t port_be;	/* port, network order */
+	uint32_t lan_dport4;	/* wgw_ports_word(0, port_be): the destination
+				 * half of the LAN rewrite's ports */
+	uint16_t wan_pseudo;	/* folded pseudo-header sum of this backend, the
+				 * NAT address and UDP: what a partial checksum
+				 * of a reply holds, its length added */
 	bool in_use;		/* control thread */
 	uint32_t weight;	/* control thread */
 	uint64_t rdv;		/* WGW-RDV-1 H(addr, port) */
@@ -48,6 +53,12 @@ struct wgw_view_up {
 	uint32_t slot;
 };
 
+/* A VIP of an IPv4 engine as the per-packet path tests it. */
+struct wgw_vip4 {
+	uint32_t addr;		/* network order */
+	uint16_t lo, span;	/* ports lo .. lo + span, host order */
+};
+
 struct wgw_view {
 	struct wgw_view *retired_next;		/* control thread: waiting to be freed */
 	uint64_t retired_gp;			/* grace period it waits for */
@@ -57,6 +68,7 @@ struct wgw_view {
 	uint64_t src_h0_v4;			/* wgw_bsrc_hash()'s first step for
 						 * every IPv4-mapped address */
 	struct wgw_vip vips[WGW_ENGINE_MAX_VIPS];
+	struct wgw_vip4 vips4[WGW_ENGINE_MAX_VIPS]; /* the same, IPv4 engines */
 	uint16_t by_src[WGW_BSRC_BUCKETS];	/* slot + 1; 0 empty */
 	struct wgw_view_up up[WGW_ENGINE_MAX_BACKENDS];
 };
@@ -85,9 +97,10 @@ static inline bool wgw_view_is_vip(const struct wgw_view *v, const union wgw_add
  * network order. */
 static inline bool wgw_view_is_vip4(const struct wgw_view *v, uint32_t daddr, uint16_t port)
 {
-	for (unsigned i = 0; i < v->n_vips; i++)
-		if (v->vips[i].addr.w[3] == daddr && port >= v->vips[i].port_lo &&
-		    port <= v->vips[i].port_hi)
+	const struct wgw_vip4 *p = v->vips4, *end = p + v->n_vips;
+
+	for (; p < end; p++)
+		if (p->addr == daddr && (uint16_t)(port - p->lo) <= p->span)
 			return true;
 	return false;
 }

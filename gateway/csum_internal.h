@@ -135,17 +135,25 @@ static inline uint16_t wgw_csum_apply(uint16_t check, uint64_t diff)
 }
 
 /*
- * A checksum field c plus a change a, modulo 0xffff: a in [0, 0xfffe], the
- * result in [0, 0xfffe].  This is RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'),
- * when a is the residue of m - m' reduced in advance (struct wgw_map_ent
- * nat_csum_*): ~fold(x) of a non-zero x is in [0, 0xfffe] and congruent to
- * c + a, and so is this, so both give the same bits for every c.
+ * RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), with the change ~m + m' folded
+ * in advance to n in [1, 0xffff] (wgw_fold64() of a non-zero sum: struct
+ * wgw_map_ent nat_csum_*): one 16-bit add with end-around carry.  The same
+ * bits as wgw_csum_apply(check, x) for every check and every non-zero x
+ * congruent to n: ~HC + n with end-around carry is in [1, 0xffff] like
+ * wgw_fold64() of a non-zero sum, and congruent to it modulo 0xffff.
  */
-static inline uint16_t wgw_csum_add_mod(uint16_t c, uint16_t a)
+/* a + b with end-around carry, 16 bits: in [1, 0xffff] when b > 0 or
+ * a > 0, congruent to a + b modulo 0xffff. */
+static inline uint16_t wgw_csum_add16(uint16_t a, uint16_t b)
 {
-	uint32_t r = (uint32_t)c + a;
+	uint16_t s = (uint16_t)(a + b);
 
-	return (uint16_t)(r >= 0xffff ? r - 0xffff : r);
+	return (uint16_t)(s + (s < b));	/* the carry out, added back */
+}
+
+static inline uint16_t wgw_csum_apply16(uint16_t check, uint16_t n)
+{
+	return (uint16_t)~wgw_csum_add16((uint16_t)~check, n);
 }
 
 /* x % 0xffff == 0 as one multiplication and one comparison, in any code
@@ -157,10 +165,11 @@ static inline bool wgw_csum_mod0(uint64_t x)
 	return x * 0xfffefffefffeffffULL <= 0x1000100010001ULL;
 }
 
-/* -a modulo 0xffff, for a in [0, 0xfffe]: the change the other way. */
-static inline uint16_t wgw_csum_neg_mod(uint16_t a)
+/* The change the other way, folded alike: -n modulo 0xffff in [1, 0xffff]
+ * (0xffff stands for 0). */
+static inline uint16_t wgw_csum_neg16(uint16_t n)
 {
-	return (uint16_t)(a ? 0xffff - a : 0);
+	return (uint16_t)(n == 0xffff ? 0xffff : ~n);
 }
 
 /* Sum of a 16-byte field as four 32-bit words. */

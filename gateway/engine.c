@@ -505,40 +505,66 @@ udp_csum_full4(struct wgw_engine_thread *t, struct wgw_pkt *p, uint8_t *data, ui
 	CTR(t, CSUM_FULL);
 }
 
+/* The packet's ports (UDP header udp) are the mapping's cport and vport:
+ * one load on each side. */
+static inline bool map_ports_match(const struct wgw_map_ent *m, const uint8_t *udp)
+{
+	uint32_t mp, pp = ntohl(wgw_ld32(udp));	/* sport << 16 | dport */
+
+	memcpy(&mp, &m->cport, sizeof(mp));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	pp = pp >> 16 | pp << 16;		/* vport << 16 | cport, as mp */
+#endif
+	return mp == pp;
+}
+
+/* The WAN rewrite's ports, vport -> cport, as the UDP header holds them. */
+static inline uint32_t map_wan_ports(const struct wgw_map_ent *m)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t mp;
+
+	memcpy(&mp, &m->cport, sizeof(mp));
+	return __builtin_bswap32(mp);
+#else
+	return wgw_ports_word(htons(m->vport), htons(m->cport));
+#endif
+}
+
 /*
  * The IPv4 rewrite of a matched mapping: new addresses naddrs (as they lie
  * in the header, wgw_addrs4_word()) and ports nports (wgw_ports_word()),
- * checksum changes a_ip and a_udp (wgw_csum_add_mod()); os and od are the
- * packet's addresses before it, for the partial-checksum test.  The UDP
- * checksum stays valid in each state it can arrive in, as in wgw_pkt_nat():
- * 0 (none) stays 0; partial (the folded pseudo-header sum of the old
- * addresses and the length) is recomputed in full; complete is updated.
+ * checksum changes n_ip and n_udp (wgw_csum_apply16()); pseudo is the
+ * folded pseudo-header sum of the packet's addresses before the rewrite
+ * and UDP (struct wgw_map_ent pseudo_csum, struct wgw_backend_slot
+ * wan_pseudo).  The UDP checksum stays valid in each state it can arrive
+ * in, as in wgw_pkt_nat(): 0 (none) stays 0; partial (that pseudo-header
+ * sum with the length added) is recomputed in full; complete is updated.
  */
 static inline __attribute__((always_inline)) void
-nat4(struct wgw_engine_thread *t, const struct pkt4 *k, uint32_t os, uint32_t od,
-     uint64_t naddrs, uint32_t nports, uint16_t a_ip, uint16_t a_udp)
+nat4(struct wgw_engine_thread *t, const struct pkt4 *k, uint16_t pseudo, uint64_t naddrs,
+     uint32_t nports, uint16_t n_ip, uint16_t n_udp)
 {
 	uint8_t *ip = k->ip, *udp = k->udp;
 	uint16_t uc = wgw_ld16(udp + 6);
 
-	wgw_st16(ip + 10, wgw_csum_add_mod(wgw_ld16(ip + 10), a_ip));
+	wgw_st16(ip + 10, wgw_csum_apply16(wgw_ld16(ip + 10), n_ip));
 	memcpy(ip + 12, &naddrs, 8);
 	memcpy(udp, &nports, 4);
 	if (uc == 0)	/* no checksum stays without (IPv4) */
 		return;
 	/*
-	 * A partial checksum is the folded pseudo-header sum x of the OLD
-	 * addresses (and the unchanged length).  x > 0, so fold(x) is in
-	 * [1, 0xffff], where every residue modulo 0xffff occurs once, and so
-	 * is uc (not 0 here): uc == fold(x) exactly when x - uc, i.e.
-	 * x + ~uc, is a multiple of 0xffff: one multiplication, no fold.
+	 * A partial checksum is the folded pseudo-header sum of the OLD
+	 * addresses and the (unchanged) length: in [1, 0xffff], where every
+	 * residue modulo 0xffff occurs once, and so are uc (not 0 here) and
+	 * pseudo + length with end-around carry (pseudo >= 1), so equal
+	 * residues are equal bits (wgw_pkt_udp_csum_is_partial()'s test).
 	 */
-	if (wgw_unlikely(wgw_csum_mod0((uint64_t)os + od + htons(IPPROTO_UDP) +
-				       wgw_ld16(udp + 4) + (uint16_t)~uc))) {
+	if (wgw_unlikely(wgw_csum_add16(pseudo, wgw_ld16(udp + 4)) == uc)) {
 		udp_csum_full4(t, k->p, k->data, k->len);
 		return;
 	}
-	uc = wgw_csum_add_mod(uc, a_udp);
+	uc = wgw_csum_apply16(uc, n_udp);
 	wgw_st16(udp + 6, uc ? uc : 0xffff);
 }
 
@@ -620,9 +646,8 @@ rewrite:
 	if (e->fast4) {
 		struct pkt4 k = pkt4_of(p);
 
-		nat4(t, &k, wgw_ld32(k.ip + 12), wgw_ld32(k.ip + 16), bs->lan_addrs4,
-		     wgw_ports_word(htons(m->nat_port), bs->port_be), m->nat_csum_ip,
-		     m->nat_csum_udp);
+		nat4(t, &k, m->pseudo_csum, bs->lan_addrs4, wgw_ports_word(m->nat_port_be, 0) | bs->lan_dport4,
+		     m->nat_csum_ip, m->nat_csum_udp);
 	} else if (wgw_pkt_nat(p, &e->nat_addr, m->nat_port, &bs->addr, bs->port) > 0) {
 		CTR(t, CSUM_FULL);
 	}
@@ -690,10 +715,9 @@ static enum wgw_verdict backend_route(struct wgw_engine_thread *t, struct wgw_pk
 	if (e->fast4) {
 		struct pkt4 k = pkt4_of(p);
 
-		nat4(t, &k, wgw_ld32(k.ip + 12), wgw_ld32(k.ip + 16),
-		     wgw_addrs4_word(m->vip.w[3], m->client.w[3]),
-		     wgw_ports_word(htons(m->vport), htons(m->cport)),
-		     wgw_csum_neg_mod(m->nat_csum_ip), wgw_csum_neg_mod(m->nat_csum_udp));
+		nat4(t, &k, e->slots[b].wan_pseudo, wgw_addrs4_word(m->vip.w[3], m->client.w[3]),
+		     map_wan_ports(m), wgw_csum_neg16(m->nat_csum_ip),
+		     wgw_csum_neg16(m->nat_csum_udp));
 	} else if (wgw_pkt_nat(p, &m->vip, m->vport, &m->client, m->cport) > 0) {
 		CTR(t, CSUM_FULL);
 	}
@@ -752,9 +776,9 @@ from_backend_slow(struct wgw_engine_thread *t, struct wgw_pkt *p, uint32_t now,
  * The rewrite: a mapping matched only if the packet's addresses and ports
  * are the mapping's own (client side: client, VIP; backend side: backend,
  * G:P), and what is written is the mapping's too, so the checksum change
- * is the mapping's nat_csum_* (sessions.h), added towards the LAN and
- * subtracted towards the WAN: no per-packet sums or folds.  Same bits as
- * wgw_pkt_nat() (wgw_csum_add_mod()).
+ * is the mapping's nat_csum_* (sessions.h), applied towards the LAN and
+ * negated towards the WAN: no per-packet sums or folds.  Same bits as
+ * wgw_pkt_nat() (wgw_csum_apply16()).
  *
  * Two callers, both inlining these: wgw_engine_from_client() /
  * wgw_engine_from_backend() with a parsed packet, and
@@ -820,8 +844,7 @@ client_known4(struct wgw_engine_thread *t, const struct pkt4 *k, uint64_t cid, u
 		goto general;
 	if (wgw_unlikely(m->vip.w[3] != daddr))
 		goto general;
-	/* both ports in one comparison */
-	if (wgw_unlikely(ntohl(wgw_ld32(udp)) != ((uint32_t)m->cport << 16 | m->vport)))
+	if (wgw_unlikely(!map_ports_match(m, udp)))
 		goto general;
 
 	wgw_touch(&c->last_seen, now);
@@ -832,7 +855,7 @@ client_known4(struct wgw_engine_thread *t, const struct pkt4 *k, uint64_t cid, u
 	out->backend = (int)b;
 	out->reason = WGW_DROP_NONE;
 	cnt_add(&t->be_to[b], 1);
-	nat4(t, k, saddr, daddr, bs->lan_addrs4, wgw_ports_word(htons(m->nat_port), bs->port_be),
+	nat4(t, k, m->pseudo_csum, bs->lan_addrs4, wgw_ports_word(m->nat_port_be, 0) | bs->lan_dport4,
 	     m->nat_csum_ip, m->nat_csum_udp);
 	return WGW_TO_LAN;
 general:
@@ -886,9 +909,8 @@ backend_known4(struct wgw_engine_thread *t, const struct pkt4 *k, uint32_t now,
 	out->backend = b;
 	out->reason = WGW_DROP_NONE;
 	cnt_add(&t->be_from[b], 1);
-	nat4(t, k, saddr, daddr, wgw_addrs4_word(m->vip.w[3], m->client.w[3]),
-	     wgw_ports_word(htons(m->vport), htons(m->cport)),
-	     wgw_csum_neg_mod(m->nat_csum_ip), wgw_csum_neg_mod(m->nat_csum_udp));
+	nat4(t, k, e->slots[b].wan_pseudo, wgw_addrs4_word(m->vip.w[3], m->client.w[3]),
+	     map_wan_ports(m), wgw_csum_neg16(m->nat_csum_ip), wgw_csum_neg16(m->nat_csum_udp));
 	return WGW_TO_WAN;
 general:
 	return backend_general(t, k->p, k->data, k->len, now, out);
@@ -954,13 +976,13 @@ route_frame_general(struct wgw_engine_thread *t, enum wgw_dir dir, uint8_t *data
  */
 static inline __attribute__((always_inline)) enum wgw_verdict
 route_frame(struct wgw_engine_thread *t, enum wgw_dir dir, uint8_t *data, uint32_t len,
-	    uint32_t now, struct wgw_route *out)
+	    uint32_t now, struct wgw_route *out, bool fast4)
 {
 	uint8_t *ip = data + FRAME4_L3, *udp = ip + 20;
 	uint32_t iplen, ulen;
 	uint64_t cid;
 
-	if (wgw_unlikely(!t->e->fast4 || len < FRAME4_L3 + FRAME4_HDRS ||
+	if (wgw_unlikely(!fast4 || len < FRAME4_L3 + FRAME4_HDRS ||
 			 wgw_ld16(data + 12) != htons(0x0800)))
 		goto general;
 	iplen = ntohs(wgw_ld16(ip + 2));
@@ -996,16 +1018,31 @@ enum wgw_verdict wgw_engine_route_frame(struct wgw_engine_thread *t, enum wgw_di
 					uint8_t *data, uint32_t len, uint32_t now,
 					struct wgw_route *out)
 {
-	return route_frame(t, dir, data, len, now, out);
+	return route_frame(t, dir, data, len, now, out, t->e->fast4);
 }
 
-/* The loop's own state (t, dir, f, n, now) stays in registers across the
- * whole batch: per frame only the routing itself is paid. */
+/* One loop per direction, the direction and the fast path's switch
+ * constant in each: the loop's own state (t, f, end, now) stays in
+ * registers across the whole batch, and per frame only the routing itself
+ * is paid. */
+#define ROUTE_LOOP(t, dir, f, end, now, fast4)                                          \
+	for (; (f) < (end); (f)++)                                                      \
+		(f)->verdict = (uint8_t)route_frame(t, dir, (f)->data, (f)->len, now,   \
+						    &(f)->route, fast4)
+
 void wgw_engine_route_batch(struct wgw_engine_thread *t, enum wgw_dir dir, struct wgw_frame *f,
 			    unsigned n, uint32_t now)
 {
-	for (struct wgw_frame *end = f + n; f < end; f++)
-		f->verdict = (uint8_t)route_frame(t, dir, f->data, f->len, now, &f->route);
+	struct wgw_frame *end = f + n;
+
+	if (!t->e->fast4)
+		ROUTE_LOOP(t, dir, f, end, now, false);
+	else if (dir == WGW_DIR_CLIENT)
+		ROUTE_LOOP(t, WGW_DIR_CLIENT, f, end, now, true);
+	else if (dir == WGW_DIR_BACKEND)
+		ROUTE_LOOP(t, WGW_DIR_BACKEND, f, end, now, true);
+	else
+		ROUTE_LOOP(t, WGW_DIR_ANY, f, end, now, true);
 }
 
 /* ---- control: expiry ------------------------------------------------------ */
@@ -1111,8 +1148,8 @@ int wgw_engine_backend_add(struct wgw_engine *e, const union wgw_addr *addr, uin
 	}
 	/* what a LAN-bound rewrite writes on this slot: every mapping's
 	 * checksum change is computed from it (sessions.h) */
-	e->s.slot_nat[slot].neg_addr_sum = wgw_csum_sub16b(wgw_csum_sub16b(0, e->nat_addr.b),
-							   addr->b);
+	e->s.slot_nat[slot].addr_sum = wgw_csum_add16b(wgw_csum_add16b(0, e->nat_addr.b),
+						       addr->b);
 	e->s.slot_nat[slot].port_be = htons(port);
 	err = wgw_sessions_slot_init(&e->s, (unsigned)slot);
 	if (err)
@@ -1121,6 +1158,9 @@ int wgw_engine_backend_add(struct wgw_engine *e, const union wgw_addr *addr, uin
 	bs->addr = *addr;
 	bs->port = port;
 	bs->port_be = htons(port);
+	bs->lan_dport4 = wgw_ports_word(0, bs->port_be);
+	bs->wan_pseudo = wgw_fold64(wgw_csum_add16b(wgw_csum_add16b(htons(IPPROTO_UDP), addr->b),
+						    e->nat_addr.b));
 	bs->lan_addrs4 = 0;
 	if (e->family == AF_INET)
 		bs->lan_addrs4 = wgw_addrs4_word(wgw_addr_v4(&e->nat_addr), wgw_addr_v4(addr));
@@ -1388,7 +1428,7 @@ static void session_info(struct wgw_engine *e, uint32_t i, uint32_t now,
 	si->backend_port = e->slots[m->backend].port;
 	si->nat_port = m->nat_port;
 	si->idle_s = idle(now, &m->last_seen);
-	si->age_s = (int32_t)(now - e->s.map_created[i]) > 0 ? now - e->s.map_created[i] : 0;
+	si->age_s = (int32_t)(now - e->s.map_cold[i].created) > 0 ? now - e->s.map_cold[i].created : 0;
 }
 
 int wgw_engine_lookup_cid(struct wgw_engine *e, uint64_t cid, uint32_t now,

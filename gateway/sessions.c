@@ -81,7 +81,7 @@ static void stk_push(_Atomic uint64_t *head, void *base, size_t stride, uint32_t
 }
 
 #define CID_LINKS(s) (&(s)->cids[0].free_next), sizeof(struct wgw_cid_ent)
-#define MAP_LINKS(s) (&(s)->maps[0].free_next), sizeof(struct wgw_map_ent)
+#define MAP_LINKS(s) (&(s)->map_cold[0].free_next), sizeof(struct wgw_map_cold)
 #define PORT_LINKS(pp) ((pp)->next), sizeof(_Atomic uint32_t)
 
 /* ---- creation ---------------------------------------------------------- */
@@ -167,8 +167,8 @@ int wgw_sessions_init(struct wgw_sessions *s, const struct wgw_sessions_cfg *cfg
 		err = -ENOMEM;
 		goto err_free_cids;
 	}
-	s->map_created = alloc_zeroed(s->cap_maps + 1, sizeof(*s->map_created), &s->mem_bytes);
-	if (!s->map_created) {
+	s->map_cold = alloc_zeroed(s->cap_maps + 1, sizeof(*s->map_cold), &s->mem_bytes);
+	if (!s->map_cold) {
 		err = -ENOMEM;
 		goto err_free_maps;
 	}
@@ -183,7 +183,7 @@ int wgw_sessions_init(struct wgw_sessions *s, const struct wgw_sessions_cfg *cfg
 	for (uint32_t i = 1; i <= s->cap_cids; i++)
 		atomic_init(&s->cids[i].free_next, i < s->cap_cids ? i + 1 : 0);
 	for (uint32_t i = 1; i <= s->cap_maps; i++)
-		atomic_init(&s->maps[i].free_next, i < s->cap_maps ? i + 1 : 0);
+		atomic_init(&s->map_cold[i].free_next, i < s->cap_maps ? i + 1 : 0);
 	atomic_init(&s->cid_free, 1);
 	atomic_init(&s->map_free, 1);
 	s->cid_cursor = s->map_cursor = 1;
@@ -192,7 +192,7 @@ int wgw_sessions_init(struct wgw_sessions *s, const struct wgw_sessions_cfg *cfg
 err_free_cid_tab:
 	free(s->cid_tab.bucket);
 err_free_created:
-	free(s->map_created);
+	free(s->map_cold);
 err_free_maps:
 	free(s->maps);
 err_free_cids:
@@ -209,7 +209,7 @@ void wgw_sessions_fini(struct wgw_sessions *s)
 	}
 	free(s->map_tab.bucket);
 	free(s->cid_tab.bucket);
-	free(s->map_created);
+	free(s->map_cold);
 	free(s->maps);
 	free(s->cids);
 }
@@ -277,24 +277,20 @@ int wgw_cid_learn(struct wgw_sessions *s, uint64_t cid, unsigned backend,
 	return 0;
 }
 
-/* Reduce a one's complement sum modulo 0xffff to [0, 0xfffe]. */
-static uint16_t csum_mod(uint64_t sum)
-{
-	uint16_t f = wgw_fold64(sum);	/* [1, 0xffff] for a non-zero sum */
-
-	return f == 0xffff ? 0 : f;
-}
-
-/* struct wgw_map_ent nat_csum_* of m on its slot. */
-static void map_nat_csum(const struct wgw_sessions *s, const struct wgw_map_ent *m,
-			 uint16_t *ip, uint16_t *udp)
+/* struct wgw_map_ent nat_csum_* and pseudo_csum of m on its slot.  The
+ * sums are never 0 (the new words are added in full, a NAT address is
+ * never 0, the protocol is not), so the folds are in [1, 0xffff]. */
+static void map_csums(const struct wgw_sessions *s, const struct wgw_map_ent *m,
+		      uint16_t *ip, uint16_t *udp, uint16_t *pseudo)
 {
 	const struct wgw_slot_nat *sn = &s->slot_nat[m->backend];
-	uint64_t a = wgw_csum_add16b(wgw_csum_add16b(sn->neg_addr_sum, m->client.b), m->vip.b);
+	uint64_t a = wgw_csum_sub16b(wgw_csum_sub16b(sn->addr_sum, m->client.b), m->vip.b);
 
-	*ip = csum_mod(a);
-	a += wgw_ports_word(htons(m->cport), htons(m->vport));
-	*udp = csum_mod(wgw_csum_sub32(a, wgw_ports_word(htons(m->nat_port), sn->port_be)));
+	*ip = wgw_fold64(a);
+	a += wgw_ports_word(htons(m->nat_port), sn->port_be);
+	*udp = wgw_fold64(wgw_csum_sub32(a, wgw_ports_word(htons(m->cport), htons(m->vport))));
+	*pseudo = wgw_fold64(wgw_csum_add16b(wgw_csum_add16b(htons(IPPROTO_UDP), m->client.b),
+					     m->vip.b));
 }
 
 int wgw_map_create(struct wgw_sessions *s, uint64_t h,
@@ -330,8 +326,9 @@ int wgw_map_create(struct wgw_sessions *s, uint64_t h,
 	m->vport = vport;
 	m->nat_port = (uint16_t)(s->port_lo + pi - 1);
 	m->backend = (uint8_t)backend;
-	map_nat_csum(s, m, &m->nat_csum_ip, &m->nat_csum_udp);
-	s->map_created[i] = now;
+	m->nat_port_be = htons(m->nat_port);
+	map_csums(s, m, &m->nat_csum_ip, &m->nat_csum_udp, &m->pseudo_csum);
+	s->map_cold[i].created = now;
 	atomic_store_explicit(&m->last_cid, 0, memory_order_relaxed);
 	atomic_store_explicit(&m->last_seen, now, memory_order_relaxed);
 
@@ -427,7 +424,7 @@ static void map_unlink(struct wgw_sessions *s, uint32_t i)
 
 	atomic_fetch_sub_explicit(&s->be_maps[m->backend], 1, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&s->n_maps, 1, memory_order_relaxed);
-	atomic_store_explicit(&m->free_next, s->fresh.maps, memory_order_relaxed);
+	atomic_store_explicit(&s->map_cold[i].free_next, s->fresh.maps, memory_order_relaxed);
 	s->fresh.maps = i;
 	s->fresh.n_maps++;
 }
@@ -460,7 +457,7 @@ static void limbo_free(struct wgw_sessions *s, struct wgw_limbo *l,
 		struct wgw_map_ent *m = &s->maps[i];
 		struct wgw_port_pool *pp = &s->pools[m->backend];
 
-		n = atomic_load_explicit(&m->free_next, memory_order_relaxed);
+		n = atomic_load_explicit(&s->map_cold[i].free_next, memory_order_relaxed);
 		atomic_store_explicit(&m->state, WGW_ENT_FREE, memory_order_relaxed);
 		stk_push(&pp->head, PORT_LINKS(pp), (uint32_t)(m->nat_port - s->port_lo) + 1);
 		stk_push(&s->map_free, MAP_LINKS(s), i);
@@ -642,16 +639,16 @@ int wgw_sessions_check(struct wgw_sessions *s, const bool *slot_in_use, char *er
 	n = stk_walk(&s->map_free, MAP_LINKS(s), mark, s->cap_maps, 1);
 	CHECK(n != UINT32_MAX, "mapping free list is corrupt (loop or repeat)");
 	limbo = 0;
-	for (i = s->fresh.maps; i; i = atomic_load(&s->maps[i].free_next), limbo++)
+	for (i = s->fresh.maps; i; i = atomic_load(&s->map_cold[i].free_next), limbo++)
 		CHECK(!mark[i]++, "mapping %u in limbo twice or also free", i);
 	for (i = s->has_waiting ? s->waiting.maps : 0; i;
-	     i = atomic_load(&s->maps[i].free_next), limbo++)
+	     i = atomic_load(&s->map_cold[i].free_next), limbo++)
 		CHECK(!mark[i]++, "mapping %u in limbo twice or also free", i);
 	live = 0;
 	for (i = 1; i <= s->cap_maps; i++) {
 		struct wgw_map_ent *m = &s->maps[i];
 		uint8_t st = atomic_load(&m->state);
-		uint16_t csum_ip, csum_udp;
+		uint16_t csum_ip, csum_udp, pseudo;
 		uint64_t h;
 
 		if (st != WGW_ENT_LIVE) {
@@ -667,10 +664,11 @@ int wgw_sessions_check(struct wgw_sessions *s, const bool *slot_in_use, char *er
 		CHECK(wgw_map_rev(s, m->backend, m->nat_port) == i,
 		      "mapping %u: NAT port %u of slot %u points elsewhere", i, m->nat_port,
 		      m->backend);
-		map_nat_csum(s, m, &csum_ip, &csum_udp);
-		CHECK(m->nat_csum_ip == csum_ip && m->nat_csum_udp == csum_udp,
-		      "mapping %u: checksum change %04x/%04x, expected %04x/%04x", i,
-		      m->nat_csum_ip, m->nat_csum_udp, csum_ip, csum_udp);
+		map_csums(s, m, &csum_ip, &csum_udp, &pseudo);
+		CHECK(m->nat_csum_ip == csum_ip && m->nat_csum_udp == csum_udp &&
+		      m->pseudo_csum == pseudo && m->nat_port_be == htons(m->nat_port),
+		      "mapping %u: checksums %04x/%04x/%04x, expected %04x/%04x/%04x", i,
+		      m->nat_csum_ip, m->nat_csum_udp, m->pseudo_csum, csum_ip, csum_udp, pseudo);
 		be_maps[m->backend]++;
 		live++;
 	}

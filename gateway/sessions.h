@@ -72,23 +72,28 @@ struct wgw_map_ent {
 	_Atomic uint8_t state;	     /* enum wgw_ent_state */
 	_Atomic uint32_t next;	     /* hash chain */
 	_Atomic uint32_t last_seen;  /* s, monotonic; written by workers */
-	_Atomic uint32_t free_next;  /* free list / limbo link */
 	/*
 	 * The NAT rewrite's checksum change, fixed for the mapping's life:
-	 * the one's complement sum of what the LAN-bound rewrite removes
-	 * (client, VIP; for nat_csum_udp also cport, vport) minus what it
-	 * writes (NAT address, backend; P, backend port), reduced modulo
-	 * 0xffff to [0, 0xfffe].  Towards the LAN a checksum field c
-	 * becomes c + nat_csum (mod 0xffff), towards the WAN c - nat_csum:
-	 * RFC 1624 eqn. 3 with the per-packet terms folded in advance
-	 * (wgw_csum_add_mod(), csum_internal.h).
+	 * RFC 1624's ~m + m' of the LAN-bound rewrite, which removes client
+	 * and VIP (for nat_csum_udp also cport and vport) and writes NAT
+	 * address and backend (P and the backend port), folded to [1,
+	 * 0xffff].  Per packet a checksum takes one 16-bit add
+	 * (wgw_csum_apply16(), csum_internal.h), towards the WAN of the
+	 * negation (wgw_csum_neg16()).
 	 */
 	uint16_t nat_csum_ip, nat_csum_udp;
+	/* The folded pseudo-header sum of client, VIP and protocol (UDP),
+	 * in [1, 0xffff], which a CHECKSUM_PARTIAL datagram of this mapping
+	 * carries with its length added (wgw_csum_apply16()). */
+	uint16_t pseudo_csum;
+	uint16_t nat_port_be;	     /* P, network order */
 	_Atomic uint64_t last_cid;   /* CID of the last reply handled in full
 				      * (0: none), see wgw_engine_from_backend */
 } __attribute__((aligned(WGW_CACHELINE)));
 
 _Static_assert(sizeof(struct wgw_map_ent) == WGW_CACHELINE, "a mapping is one cache line");
+_Static_assert(offsetof(struct wgw_map_ent, vport) == offsetof(struct wgw_map_ent, cport) + 2,
+	       "cport and vport load as one word");
 _Static_assert(sizeof(struct wgw_cid_ent) == 32, "two CID entries per cache line");
 
 /* The read-mostly fields and the writers' locks on separate cache lines. */
@@ -113,11 +118,17 @@ struct wgw_limbo {
 	uint32_t n_cids, n_maps;
 };
 
+/* What a mapping keeps off its cache line: set-up and control only. */
+struct wgw_map_cold {
+	_Atomic uint32_t free_next;  /* free list / limbo link */
+	uint32_t created;	     /* s, monotonic; for introspection */
+};
+
 /* What the LAN-bound rewrite writes on a backend slot, for nat_csum_*:
- * the one's complement of every 32-bit word of the NAT address and of the
- * backend's address, summed, and the backend's port in network order. */
+ * every 32-bit word of the NAT address and of the backend's address,
+ * summed, and the backend's port in network order. */
 struct wgw_slot_nat {
-	uint64_t neg_addr_sum;
+	uint64_t addr_sum;
 	uint16_t port_be;
 };
 
@@ -143,8 +154,7 @@ struct wgw_sessions {
 	uint64_t key[6];
 	struct wgw_htab cid_tab, map_tab;
 
-	uint32_t *map_created;	     /* [cap_maps + 1]: s, monotonic; for
-				      * introspection, off the per-packet lines */
+	struct wgw_map_cold *map_cold; /* [cap_maps + 1] */
 	/* set by the owner of the slots before wgw_sessions_slot_init() */
 	struct wgw_slot_nat slot_nat[WGW_MAX_BACKENDS];
 

@@ -778,34 +778,37 @@ END_TEST
 
 /*
  * The known-session rewrite's checksum arithmetic (struct wgw_map_ent
- * nat_csum_*): a change reduced in advance to a in [0, 0xfffe] and added
- * with wgw_csum_add_mod() gives the same bits as RFC 1624 eqn. 3 with the
+ * nat_csum_*): a change folded in advance to n in [1, 0xffff] and applied
+ * with wgw_csum_apply16() gives the same bits as RFC 1624 eqn. 3 with the
  * terms summed per packet (wgw_csum_apply()), for every checksum value,
- * 0xffff included, in both directions (wgw_csum_neg_mod()); and
+ * 0xffff included, in both directions (wgw_csum_neg16()); and
  * wgw_csum_mod0() is x % 0xffff == 0.
  */
-START_TEST(test_csum_add_mod)
+START_TEST(test_csum_apply16)
 {
 	rng_seed();
 	for (unsigned i = 0; i < 400000; i++) {
 		/* a difference as the general rewrite sums it: new words plus
-		 * the complements of old ones, never 0 */
+		 * the complements of old ones, never 0; every fifth one a
+		 * multiple of 0xffff (folds to 0xffff) */
 		uint64_t d = (rng() & 0xffffffffULL) + (uint32_t)~rng() + (rng() & 0xffffffffULL) +
 			     (i & 1 ? 0 : (uint32_t)~rng());
 		uint16_t c = i < 0x10000 ? (uint16_t)i : (uint16_t)rng();
-		/* minus d, reduced: the change a checksum takes */
-		uint16_t a = (uint16_t)((0xffff - wgw_fold64(d) % 0xffff) % 0xffff);
-		uint16_t back = wgw_csum_neg_mod(a);
+		uint16_t n, back;
 		uint64_t x = rng() >> rng_below(64);
 
-		ck_assert_uint_le(a, 0xfffe);
-		ck_assert_uint_le(back, 0xfffe);
-		ck_assert_uint_eq((a + back) % 0xffff, 0);
-		ck_assert_uint_eq(wgw_csum_add_mod(c, a), wgw_csum_apply(c, d));
+		if (i % 5 == 0)
+			d = 0xffffULL * (1 + (rng() >> 20));
+		n = wgw_fold64(d);
+		back = wgw_csum_neg16(n);
+		ck_assert_uint_ge(n, 1);
+		ck_assert_uint_ge(back, 1);
+		ck_assert_uint_eq(((uint32_t)n + back) % 0xffff, 0);
+		ck_assert_uint_eq(wgw_csum_apply16(c, n), wgw_csum_apply(c, d));
 		/* the other way: a difference of -d (~fold(d) plus a
 		 * multiple of 0xffff, never 0) */
-		ck_assert_uint_eq(wgw_csum_add_mod(c, back),
-				  wgw_csum_apply(c, (uint64_t)(uint16_t)~wgw_fold64(d) + 0xffff0000ULL));
+		ck_assert_uint_eq(wgw_csum_apply16(c, back),
+				  wgw_csum_apply(c, (uint64_t)(uint16_t)~n + 0xffff0000ULL));
 		ck_assert(wgw_csum_mod0(x) == (x % 0xffff == 0));
 		ck_assert(wgw_csum_mod0(x - x % 0xffff));
 	}
@@ -1553,7 +1556,7 @@ static Suite *packet_suite(void)
 	tc = tcase_create("csum");
 	tcase_add_test(tc, test_csum_partial_random);
 	tcase_add_test(tc, test_fold64);
-	tcase_add_test(tc, test_csum_add_mod);
+	tcase_add_test(tc, test_csum_apply16);
 	tcase_add_test(tc, test_csum_replace_random);
 	tcase_add_test(tc, test_csum_full_and_ok);
 	suite_add_tcase(s, tc);
