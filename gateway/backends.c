@@ -15,8 +15,13 @@ struct wgw_view *wgw_view_build(const struct wgw_backend_slot *slots,
 				const struct wgw_vip *vips, unsigned n_vips,
 				uint64_t src_key)
 {
-	struct wgw_view *v = calloc(1, sizeof(*v));
+	struct wgw_view *v;
 
+	if (!n_vips) {	/* the per-packet VIP test reads the first one */
+		errno = EINVAL;
+		return NULL;
+	}
+	v = calloc(1, sizeof(*v));
 	if (!v)
 		return NULL;
 	v->src_key = src_key;

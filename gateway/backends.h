@@ -73,7 +73,8 @@ struct wgw_view {
 	struct wgw_view_up up[WGW_ENGINE_MAX_BACKENDS];
 };
 
-/* Build a view of the in-use slots whose state is not DOWN (NULL, ENOMEM). */
+/* Build a view of the in-use slots whose state is not DOWN, with n_vips >= 1
+ * VIPs (NULL, ENOMEM or EINVAL). */
 struct wgw_view *wgw_view_build(const struct wgw_backend_slot *slots,
 				const _Atomic uint8_t *state,
 				const struct wgw_vip *vips, unsigned n_vips,
@@ -99,9 +100,10 @@ static inline bool wgw_view_is_vip4(const struct wgw_view *v, uint32_t daddr, ui
 {
 	const struct wgw_vip4 *p = v->vips4, *end = p + v->n_vips;
 
-	for (; p < end; p++)
+	do {	/* a view has at least one VIP (wgw_engine_cfg_validate()) */
 		if (p->addr == daddr && (uint16_t)(port - p->lo) <= p->span)
 			return true;
+	} while (++p < end);
 	return false;
 }
 

@@ -564,8 +564,15 @@ nat4(struct wgw_engine_thread *t, const struct pkt4 *k, uint16_t pseudo, uint64_
 		udp_csum_full4(t, k->p, k->data, k->len);
 		return;
 	}
-	uc = wgw_csum_apply16(uc, n_udp);
-	wgw_st16(udp + 6, uc ? uc : 0xffff);
+	/* wgw_csum_apply16() with a result of 0 sent as 0xffff (RFC 768) is
+	 * the residue of uc - n_udp in [1, 0xffff]: uc + ~n_udp with
+	 * end-around carry (uc >= 1), one add */
+	wgw_st16(udp + 6, wgw_csum_add16(uc, (uint16_t)~n_udp));
+}
+
+static inline const struct wgw_view *engine_view(struct wgw_engine *e)
+{
+	return atomic_load_explicit(&e->view, memory_order_acquire);
 }
 
 /* Every client packet the known-session path does not take: all rules.
@@ -806,12 +813,11 @@ backend_general(struct wgw_engine_thread *t, struct wgw_pkt *p, uint8_t *data, u
 }
 
 static inline __attribute__((always_inline)) enum wgw_verdict
-client_known4(struct wgw_engine_thread *t, const struct pkt4 *k, uint64_t cid, uint32_t now,
-	      struct wgw_route *out)
+client_known4(struct wgw_engine_thread *t, const struct wgw_view *v, const struct pkt4 *k,
+	      uint64_t cid, uint32_t now, struct wgw_route *out)
 {
 	struct wgw_engine *e = t->e;
 	struct wgw_sessions *s = &e->s;
-	const struct wgw_view *v = atomic_load_explicit(&e->view, memory_order_acquire);
 	uint8_t *ip = k->ip, *udp = k->udp;
 	const struct wgw_backend_slot *bs;
 	uint32_t saddr, daddr, ci, hint;
@@ -828,10 +834,11 @@ client_known4(struct wgw_engine_thread *t, const struct pkt4 *k, uint64_t cid, u
 	c = &s->cids[ci];
 	b = c->backend;
 	hint = atomic_load_explicit(&c->hint, memory_order_relaxed);
-	/* hint in [1, cap_maps]: one unsigned comparison */
-	if (wgw_unlikely(!atomic_load_explicit(&e->be_live[b], memory_order_relaxed) ||
-			 hint - 1 >= s->cap_maps))
+	if (wgw_unlikely(!atomic_load_explicit(&e->be_live[b], memory_order_relaxed)))
 		goto general;
+	/* a hint is 0 or an index of the table (only this file writes
+	 * them, from lookups and creations; wgw_sessions_check() verifies),
+	 * and entry 0 is never live: no range test */
 	m = &s->maps[hint];
 	/* acquire: a live entry's key fields are complete (wgw_map_hint());
 	 * the packet's fields are read only now, to keep few values live */
@@ -863,12 +870,11 @@ general:
 }
 
 static inline __attribute__((always_inline)) enum wgw_verdict
-backend_known4(struct wgw_engine_thread *t, const struct pkt4 *k, uint32_t now,
-	       struct wgw_route *out)
+backend_known4(struct wgw_engine_thread *t, const struct wgw_view *v, const struct pkt4 *k,
+	       uint32_t now, struct wgw_route *out)
 {
 	struct wgw_engine *e = t->e;
 	struct wgw_sessions *s = &e->s;
-	const struct wgw_view *v = atomic_load_explicit(&e->view, memory_order_acquire);
 	uint8_t *ip = k->ip, *udp = k->udp;
 	uint32_t saddr = wgw_ld32(ip + 12), daddr = wgw_ld32(ip + 16);
 	uint16_t sport = ntohs(wgw_ld16(udp)), dport = ntohs(wgw_ld16(udp + 2));
@@ -927,7 +933,7 @@ enum wgw_verdict wgw_engine_from_client(struct wgw_engine_thread *t, struct wgw_
 		uint64_t cid = be64toh(wgw_ld64(p->data + p->payload_off));
 
 		if (wgw_likely(!wraith_cid_is_special(cid)))
-			return client_known4(t, &k, cid, now, out);
+			return client_known4(t, engine_view(t->e), &k, cid, now, out);
 	}
 	return from_client_slow(t, p, now, out, CID_NOT_LOOKED_UP);
 }
@@ -938,7 +944,7 @@ enum wgw_verdict wgw_engine_from_backend(struct wgw_engine_thread *t, struct wgw
 	if (wgw_likely(t->e->fast4 && p->family == AF_INET && p->l4_proto == IPPROTO_UDP)) {
 		struct pkt4 k = pkt4_of(p);
 
-		return backend_known4(t, &k, now, out);
+		return backend_known4(t, engine_view(t->e), &k, now, out);
 	}
 	return from_backend_slow(t, p, now, out);
 }
@@ -975,8 +981,8 @@ route_frame_general(struct wgw_engine_thread *t, enum wgw_dir dir, uint8_t *data
  * written unless the general path or a full checksum needs it.
  */
 static inline __attribute__((always_inline)) enum wgw_verdict
-route_frame(struct wgw_engine_thread *t, enum wgw_dir dir, uint8_t *data, uint32_t len,
-	    uint32_t now, struct wgw_route *out, bool fast4)
+route_frame(struct wgw_engine_thread *t, const struct wgw_view *v, enum wgw_dir dir,
+	    uint8_t *data, uint32_t len, uint32_t now, struct wgw_route *out, bool fast4)
 {
 	uint8_t *ip = data + FRAME4_L3, *udp = ip + 20;
 	uint32_t iplen, ulen;
@@ -1002,11 +1008,11 @@ route_frame(struct wgw_engine_thread *t, enum wgw_dir dir, uint8_t *data, uint32
 
 		if (dir == WGW_DIR_BACKEND ||
 		    (dir == WGW_DIR_ANY && wgw_ld32(ip + 16) == t->e->nat_addr.w[3]))
-			return backend_known4(t, &k, now, out);
+			return backend_known4(t, v, &k, now, out);
 		if (wgw_likely(k.plen >= WRAITH_MIN_PAYLOAD)) {
 			cid = be64toh(wgw_ld64(udp + 8));
 			if (wgw_likely(!wraith_cid_is_special(cid)))
-				return client_known4(t, &k, cid, now, out);
+				return client_known4(t, v, &k, cid, now, out);
 		}
 		return client_general(t, NULL, data, len, now, out, CID_NOT_LOOKED_UP);
 	}
@@ -1018,31 +1024,34 @@ enum wgw_verdict wgw_engine_route_frame(struct wgw_engine_thread *t, enum wgw_di
 					uint8_t *data, uint32_t len, uint32_t now,
 					struct wgw_route *out)
 {
-	return route_frame(t, dir, data, len, now, out, t->e->fast4);
+	return route_frame(t, engine_view(t->e), dir, data, len, now, out, t->e->fast4);
 }
 
 /* One loop per direction, the direction and the fast path's switch
- * constant in each: the loop's own state (t, f, end, now) stays in
+ * constant in each: the loop's own state (t, v, f, end, now) stays in
  * registers across the whole batch, and per frame only the routing itself
- * is paid. */
-#define ROUTE_LOOP(t, dir, f, end, now, fast4)                                          \
-	for (; (f) < (end); (f)++)                                                      \
-		(f)->verdict = (uint8_t)route_frame(t, dir, (f)->data, (f)->len, now,   \
+ * is paid.  One view for the batch: the caller passes no quiescent state
+ * inside it, so it stays valid, and a batch sees a VIP or backend change
+ * at its start or not at all. */
+#define ROUTE_LOOP(t, v, dir, f, end, now, fast4)                                      \
+	for (; (f) < (end); (f)++)                                                     \
+		(f)->verdict = (uint8_t)route_frame(t, v, dir, (f)->data, (f)->len, now, \
 						    &(f)->route, fast4)
 
 void wgw_engine_route_batch(struct wgw_engine_thread *t, enum wgw_dir dir, struct wgw_frame *f,
 			    unsigned n, uint32_t now)
 {
+	const struct wgw_view *v = engine_view(t->e);
 	struct wgw_frame *end = f + n;
 
 	if (!t->e->fast4)
-		ROUTE_LOOP(t, dir, f, end, now, false);
+		ROUTE_LOOP(t, v, dir, f, end, now, false);
 	else if (dir == WGW_DIR_CLIENT)
-		ROUTE_LOOP(t, WGW_DIR_CLIENT, f, end, now, true);
+		ROUTE_LOOP(t, v, WGW_DIR_CLIENT, f, end, now, true);
 	else if (dir == WGW_DIR_BACKEND)
-		ROUTE_LOOP(t, WGW_DIR_BACKEND, f, end, now, true);
+		ROUTE_LOOP(t, v, WGW_DIR_BACKEND, f, end, now, true);
 	else
-		ROUTE_LOOP(t, WGW_DIR_ANY, f, end, now, true);
+		ROUTE_LOOP(t, v, WGW_DIR_ANY, f, end, now, true);
 }
 
 /* ---- control: expiry ------------------------------------------------------ */

@@ -626,6 +626,8 @@ int wgw_sessions_check(struct wgw_sessions *s, const bool *slot_in_use, char *er
 		      (unsigned long long)c->cid, i);
 		CHECK(slot_in_use[c->backend], "CID %016llx bound to free slot %u",
 		      (unsigned long long)c->cid, c->backend);
+		CHECK(atomic_load(&c->hint) <= s->cap_maps, "CID %016llx: hint %u out of range",
+		      (unsigned long long)c->cid, atomic_load(&c->hint));
 		be_cids[c->backend]++;
 		live++;
 	}

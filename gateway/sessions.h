@@ -56,7 +56,9 @@ struct wgw_cid_ent {
 	_Atomic uint32_t last_seen;  /* s, monotonic; written by workers */
 	_Atomic uint32_t free_next;  /* free list / limbo link */
 	_Atomic uint32_t hint;	     /* mapping last used with this CID: a
-				      * guess, checked before use (wgw_map_hint) */
+				      * guess, checked before use (wgw_map_hint);
+				      * 0 or an index <= cap_maps, and
+				      * maps[0] is never live */
 	_Atomic uint8_t state;	     /* enum wgw_ent_state */
 	uint8_t backend;	     /* slot */
 	uint16_t pad;

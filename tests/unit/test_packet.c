@@ -805,6 +805,10 @@ START_TEST(test_csum_apply16)
 		ck_assert_uint_ge(back, 1);
 		ck_assert_uint_eq(((uint32_t)n + back) % 0xffff, 0);
 		ck_assert_uint_eq(wgw_csum_apply16(c, n), wgw_csum_apply(c, d));
+		/* a UDP checksum (not 0) with a result of 0 sent as 0xffff */
+		if (c)
+			ck_assert_uint_eq(wgw_csum_add16(c, (uint16_t)~n),
+					  wgw_csum_apply16(c, n) ? wgw_csum_apply16(c, n) : 0xffff);
 		/* the other way: a difference of -d (~fold(d) plus a
 		 * multiple of 0xffff, never 0) */
 		ck_assert_uint_eq(wgw_csum_apply16(c, back),
