@@ -33,6 +33,8 @@ Usage: run.sh [OPTIONS]
   --big N            sessions for the memory figure (default 1048576; quick 65536;
                      0 skips it)
   --no-engine        skip the engine microbenchmark
+  --profile          also record the whole machine with perf during one flat-out
+                     run of each system and print where its CPU time went
   --out FILE         also write the report to FILE
 EOF
 }
@@ -46,6 +48,7 @@ FIXED_PPS=10000
 SESS=
 BIG=
 ENGINE=1
+PROFILE=0
 OUT=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -58,6 +61,7 @@ while [ $# -gt 0 ]; do
 	--sessions) SESS=$2; shift ;;
 	--big) BIG=$2; shift ;;
 	--no-engine) ENGINE=0 ;;
+	--profile) PROFILE=1 ;;
 	--out) OUT=$2; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
@@ -305,6 +309,7 @@ measure()
 	echo "limit_rt=$limit" >>"$f"
 	echo "limit_pps=$(awk -v l="$limit" -v h="$h" 'BEGIN { printf "%.0f", l * h }')" >>"$f"
 	echo "limit_loss=$(awk '{ print $2 }' "$WGW_TMP/rates" | median)" >>"$f"
+	[ "$PROFILE" = 1 ] && profile "$sys" "$size"
 
 	# CPU per forwarded packet at a fixed rate every system can carry.
 	for i in $(seq "$RUNS"); do
@@ -340,6 +345,43 @@ measure()
 		echo "kept_n=$(kv "$o" migration_kept)/$(kv "$o" migration_sessions)" >>"$f"
 	fi
 	return 0
+}
+
+# profile SYS SIZE: the whole machine under perf during one flat-out run:
+# the share of CPU samples by command and by user/kernel, into
+# $RES/SYS.SIZE.perf.  Both CPUs are sampled, idle included (swapper), so
+# the shares say what the machine spent its time on while this system
+# forwarded as much as it could.
+profile()
+{
+	local sys=$1 size=$2 o=$WGW_TMP/lg.prof data=$WGW_TMP/perf.$1.$2 pid comm
+	command -v perf >/dev/null || { echo "perf not installed" >"$RES/$sys.$size.perf"; return; }
+	perf record -a -F 997 -o "$data" -- sleep "$DUR" >/dev/null 2>&1 &
+	pid=$!
+	loadgen "$o" --seed 7 -n "$SESS" -e $((SESS / 4)) --no-handshake -s "$size" \
+		-d "$DUR" --pps 0
+	wait "$pid"
+	echo "rx_pps=$(kv "$o" rx_pps) loss=$(kv "$o" loss_pct)" >"$RES/$sys.$size.perf"
+	# comm + where: [k] kernel, [.] user space.
+	perf report -i "$data" --no-children --sort comm,dso --stdio -q 2>/dev/null |
+		awk 'NF >= 3 { sub("%", "", $1); d = ($3 ~ /kernel|vmlinux/) ? "kernel" : "user";
+			  s[$2 " " d] += $1 }
+		     END { for (k in s) if (s[k] >= 1) printf "%6.1f%%  %s\n", s[k], k }' |
+		sort -rn >>"$RES/$sys.$size.perf"
+	# The system's own process: its top symbols, in its own samples.
+	case $sys in
+	fast|fallback) comm=wraith-gatewayd ;;
+	nginx) comm=nginx ;;
+	ceiling) comm=wgw-reflector ;;
+	*) comm= ;;
+	esac
+	if [ -n "$comm" ]; then
+		echo "  $comm, top symbols of its own samples:" >>"$RES/$sys.$size.perf"
+		perf report -i "$data" --comm "$comm" --percentage relative --no-children --sort sym --stdio -q \
+			--percent-limit 2 2>/dev/null | awk 'NF >= 3 { printf "    %s %s %s\n", $1, $2, $3 }' |
+			head -n 12 >>"$RES/$sys.$size.perf"
+	fi
+	rm -f "$data"
 }
 
 # memory SYS: peak RSS and bytes per session with BIG sessions, from a
@@ -479,6 +521,18 @@ report()
 	echo "  up to 65536 endpoints); rss_MiB, B/sess: peak RSS of the system's processes after those"
 	echo "  sessions (nftables keeps its state in the kernel), per session answered."
 	echo "  Sessions answered of $BIG: $(for s in ${SYSTEMS//,/ }; do printf '%s %s  ' "$s" "$(sed -n 's/^big_sessions=//p' "$RES/$s.mem" 2>/dev/null)"; done)"
+	if [ "$PROFILE" = 1 ]; then
+		echo
+		echo "where the machine's CPU time went during one flat-out run (perf, both CPUs, idle"
+		echo "included as swapper; command and kernel/user space; >= 1 %)"
+		for size in ${SIZES//,/ }; do
+			for sys in ${SYSTEMS//,/ }; do
+				[ -f "$RES/$sys.$size.perf" ] || continue
+				echo "  $sys, $size bytes: $(head -n1 "$RES/$sys.$size.perf")"
+				tail -n +2 "$RES/$sys.$size.perf" | sed 's/^/    /'
+			done
+		done
+	fi
 	if [ -s "$RES/engine" ]; then
 		echo
 		echo "engine (parse -> route -> NAT rewrite -> L2, in memory, 1M sessions, 65536 endpoints)"
