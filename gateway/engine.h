@@ -85,6 +85,10 @@ struct wgw_engine_cfg {
 					 * path, never the known-session one
 					 * (tests: both must give the same
 					 * results; measurements) */
+	bool no_prefetch;		/* batches of client frames do not
+					 * prefetch their table reads
+					 * (measurements: what it costs and
+					 * buys) */
 };
 
 /* 0, or -EINVAL with a message for an operator in err. */

@@ -79,6 +79,7 @@ struct eb_cfg {
 	unsigned reps;
 	uint16_t size;			/* UDP payload bytes */
 	const char *only;
+	bool no_prefetch;
 };
 
 static struct eb_cfg cfg = {
@@ -353,6 +354,7 @@ static void usage(FILE *f)
 		"  -s, --size BYTES        UDP payload size (default 64)\n"
 		"      --only NAME         run one scenario\n"
 		"      --clustered         client endpoints 16 per address, consecutive addresses\n"
+		"      --no-prefetch       batches do not prefetch their table reads\n"
 		"  -h, --help\n");
 }
 
@@ -381,6 +383,7 @@ int main(int argc, char **argv)
 		{ "size", required_argument, NULL, 's' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "clustered", no_argument, NULL, 'C' },
+		{ "no-prefetch", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -407,6 +410,7 @@ int main(int argc, char **argv)
 		case 's': cfg.size = (uint16_t)arg_u32(optarg, WRAITH_MIN_PAYLOAD, 1472, "--size"); break;
 		case 'o': cfg.only = optarg; break;
 		case 'C': clustered = true; break;
+		case 'P': cfg.no_prefetch = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -433,6 +437,7 @@ int main(int argc, char **argv)
 	ecfg.nat_port_lo = EB_NAT_LO;
 	ecfg.nat_port_hi = EB_NAT_HI;
 	ecfg.n_threads = 1;
+	ecfg.no_prefetch = cfg.no_prefetch;
 	/* Capacity as the daemon sizes it: room above the load. */
 	ecfg.max_cids = cfg.sessions + cfg.endpoints + cfg.new_endpoints + 1024;
 	ecfg.max_mappings = max_ep;
