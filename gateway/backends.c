@@ -25,7 +25,6 @@ struct wgw_view *wgw_view_build(const struct wgw_backend_slot *slots,
 	if (!v)
 		return NULL;
 	v->src_key = src_key;
-	v->src_h0_v4 = src_key * WGW_BSRC_K1;	/* q[0] of ::ffff:a.b.c.d is 0 */
 	v->n_vips = n_vips < WGW_ENGINE_MAX_VIPS ? n_vips : WGW_ENGINE_MAX_VIPS;
 	memcpy(v->vips, vips, v->n_vips * sizeof(*vips));
 	for (unsigned i = 0; i < v->n_vips; i++) {
@@ -45,6 +44,16 @@ struct wgw_view *wgw_view_build(const struct wgw_backend_slot *slots,
 		while (v->by_src[b])
 			b = (b + 1) & (WGW_BSRC_BUCKETS - 1);
 		v->by_src[b] = (uint16_t)(s + 1);
+		if (wgw_addr_is_v4(&slots[s].addr)) {
+			uint32_t a4 = wgw_addr_v4(&slots[s].addr);
+
+			b = wgw_bsrc4_hash(src_key, a4, slots[s].port);
+			while (v->by_src4[b].slot1)
+				b = (b + 1) & (WGW_BSRC_BUCKETS - 1);
+			v->by_src4[b] = (struct wgw_bsrc4){
+				.addr = a4, .port = slots[s].port, .slot1 = (uint16_t)(s + 1),
+			};
+		}
 		if (st == WGW_BACKEND_UP && slots[s].weight) {
 			v->up[v->n_up].rdv = slots[s].rdv;
 			v->up[v->n_up].weight = slots[s].weight;

@@ -59,17 +59,24 @@ struct wgw_vip4 {
 	uint16_t lo, span;	/* ports lo .. lo + span, host order */
 };
 
+/* The source index of an IPv4 engine: each backend's address and port in
+ * the bucket itself, so a probe reads no slot. */
+struct wgw_bsrc4 {
+	uint32_t addr;		/* network order */
+	uint16_t port;		/* host order */
+	uint16_t slot1;		/* slot + 1; 0 empty */
+};
+
 struct wgw_view {
 	struct wgw_view *retired_next;		/* control thread: waiting to be freed */
 	uint64_t retired_gp;			/* grace period it waits for */
 	unsigned n_vips;
 	unsigned n_up;
 	uint64_t src_key;
-	uint64_t src_h0_v4;			/* wgw_bsrc_hash()'s first step for
-						 * every IPv4-mapped address */
 	struct wgw_vip vips[WGW_ENGINE_MAX_VIPS];
 	struct wgw_vip4 vips4[WGW_ENGINE_MAX_VIPS]; /* the same, IPv4 engines */
 	uint16_t by_src[WGW_BSRC_BUCKETS];	/* slot + 1; 0 empty */
+	struct wgw_bsrc4 by_src4[WGW_BSRC_BUCKETS]; /* the same for IPv4 backends */
 	struct wgw_view_up up[WGW_ENGINE_MAX_BACKENDS];
 };
 
@@ -122,23 +129,25 @@ static inline uint32_t wgw_bsrc_hash(uint64_t key, const union wgw_addr *a, uint
 	return wgw_bsrc_hash2((a->q[0] ^ key) * WGW_BSRC_K1, a->q[1], port);
 }
 
-/* wgw_view_by_src() in an IPv4 engine, for the address saddr (network
- * order): every slot holds an IPv4 address there, so its last 32 bits
- * decide. */
-static inline int wgw_view_by_src4(const struct wgw_view *v,
-				   const struct wgw_backend_slot *slots, uint32_t saddr,
-				   uint16_t port)
+static inline uint32_t wgw_bsrc4_hash(uint64_t key, uint32_t addr, uint16_t port)
 {
-	union wgw_addr a = { .w = { 0, 0, htonl(0xffff), saddr } };
-	uint32_t b = wgw_bsrc_hash2(v->src_h0_v4, a.q[1], port);
+	return (uint32_t)((((uint64_t)addr << 16 | port) ^ key) * WGW_BSRC_K2 >> 55);
+	/* 9 bits: WGW_BSRC_BUCKETS */
+}
+
+/* wgw_view_by_src() in an IPv4 engine, for the address saddr (network
+ * order): its backends are all IPv4, indexed in by_src4. */
+static inline int wgw_view_by_src4(const struct wgw_view *v, uint32_t saddr, uint16_t port)
+{
+	uint32_t b = wgw_bsrc4_hash(v->src_key, saddr, port);
 
 	for (unsigned n = 0; n < WGW_BSRC_BUCKETS; n++, b = (b + 1) & (WGW_BSRC_BUCKETS - 1)) {
-		unsigned s = v->by_src[b];
+		const struct wgw_bsrc4 *x = &v->by_src4[b];
 
-		if (!s)
+		if (!x->slot1)
 			return -1;
-		if (slots[s - 1].port == port && slots[s - 1].addr.w[3] == saddr)
-			return (int)s - 1;
+		if (x->addr == saddr && x->port == port)
+			return (int)x->slot1 - 1;
 	}
 	return -1;
 }

@@ -883,15 +883,17 @@ backend_known4(struct wgw_engine_thread *t, const struct wgw_view *v, const stru
 	struct wgw_map_ent *m;
 	uint64_t cid;
 	uint32_t mi;
-	int b;
+	unsigned b;
+	int slot;
 
 	if (wgw_unlikely((uint16_t)(dport - e->nat_port_lo) > e->nat_port_span ||
 			 daddr != e->nat_addr.w[3]))
 		goto general;
-	b = wgw_view_by_src4(v, e->slots, saddr, sport);
-	if (wgw_unlikely(b < 0))
+	slot = wgw_view_by_src4(v, saddr, sport);
+	if (wgw_unlikely(slot < 0))
 		goto general;
-	mi = wgw_map_rev(s, (unsigned)b, dport);
+	b = (unsigned)slot;
+	mi = wgw_map_rev_fast(s, b, dport);
 	if (wgw_unlikely(!mi))
 		goto general;
 	m = &s->maps[mi];
@@ -914,7 +916,7 @@ backend_known4(struct wgw_engine_thread *t, const struct wgw_view *v, const stru
 	}
 	wgw_touch(&m->last_seen, now);
 	out->nexthop = m->client;
-	out->backend = b;
+	out->backend = (int)b;
 	out->reason = WGW_DROP_NONE;
 	cnt_add(&t->be_from[b], 1);
 	nat4(t, k, e->slots[b].wan_pseudo, wgw_addrs4_word(m->vip.w[3], m->client.w[3]),

@@ -307,6 +307,23 @@ static inline uint32_t wgw_map_rev(const struct wgw_sessions *s, unsigned backen
 	return i;
 }
 
+/* wgw_map_rev() for a port known to be in the NAT range and a slot of the
+ * current view (whose port arrays exist: a slot gets them before it is
+ * first published and keeps them). */
+static inline uint32_t wgw_map_rev_fast(const struct wgw_sessions *s, unsigned backend,
+					uint16_t port)
+{
+	uint32_t i = atomic_load_explicit(&s->pools[backend].rev[(uint16_t)(port - s->port_lo) + 1],
+					  memory_order_acquire);
+	const struct wgw_map_ent *m = &s->maps[i];
+
+	/* entry 0 is never live: no test of i */
+	if (atomic_load_explicit(&m->state, memory_order_relaxed) != WGW_ENT_LIVE ||
+	    m->backend != backend || m->nat_port != port)
+		return 0;
+	return i;
+}
+
 /* Refresh an entry's idle timer: written only when the second changed, so a
  * busy session does not bounce its cache line between workers. */
 static inline void wgw_touch(_Atomic uint32_t *last_seen, uint32_t now)
