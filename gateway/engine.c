@@ -988,22 +988,27 @@ static inline __attribute__((always_inline)) enum wgw_verdict
 route_frame(struct wgw_engine_thread *t, const struct wgw_view *v, enum wgw_dir dir,
 	    uint8_t *data, uint32_t len, uint32_t now, struct wgw_route *out, bool fast4)
 {
+	/* UDP payload bytes this path needs: a client packet without a CID is
+	 * the general path's anyway */
+	const uint32_t need = dir == WGW_DIR_CLIENT ? WRAITH_MIN_PAYLOAD : 0;
 	uint8_t *ip = data + FRAME4_L3, *udp = ip + 20;
 	uint32_t iplen, ulen;
 	uint64_t cid;
 
-	if (wgw_unlikely(!fast4 || len < FRAME4_L3 + FRAME4_HDRS ||
+	if (wgw_unlikely(!fast4 || len < FRAME4_L3 + FRAME4_HDRS + need ||
 			 wgw_ld16(data + 12) != htons(0x0800)))
 		goto general;
 	iplen = ntohs(wgw_ld16(ip + 2));
 	ulen = ntohs(wgw_ld16(udp + 4));
 	/* version 4, IHL 5, UDP, not a fragment (MF, offset), then the
-	 * lengths as two unsigned range tests: 28 <= iplen <= len - 14 and
-	 * 8 <= ulen <= iplen - 20 */
+	 * lengths as two unsigned range tests: 28 + need <= iplen <= len - 14
+	 * and 8 + need <= ulen <= iplen - 20.  With need = 0 these are
+	 * wgw_pkt_parse()'s; a frame with a shorter payload goes to the
+	 * general path, which parses it. */
 	if (wgw_unlikely(ip[0] != 0x45 || ip[9] != IPPROTO_UDP ||
 			 (wgw_ld16(ip + 6) & htons(0x3fff)) ||
-			 iplen - FRAME4_HDRS > len - FRAME4_L3 - FRAME4_HDRS ||
-			 ulen - 8 > iplen - FRAME4_HDRS))
+			 iplen - (FRAME4_HDRS + need) > len - FRAME4_L3 - (FRAME4_HDRS + need) ||
+			 ulen - (8 + need) > iplen - (FRAME4_HDRS + need)))
 		goto general;
 	{
 		struct pkt4 k = {
@@ -1013,7 +1018,7 @@ route_frame(struct wgw_engine_thread *t, const struct wgw_view *v, enum wgw_dir 
 		if (dir == WGW_DIR_BACKEND ||
 		    (dir == WGW_DIR_ANY && wgw_ld32(ip + 16) == t->e->nat_addr.w[3]))
 			return backend_known4(t, v, &k, now, out);
-		if (wgw_likely(k.plen >= WRAITH_MIN_PAYLOAD)) {
+		if (wgw_likely(dir == WGW_DIR_CLIENT || k.plen >= WRAITH_MIN_PAYLOAD)) {
 			cid = be64toh(wgw_ld64(udp + 8));
 			if (wgw_likely(!wraith_cid_is_special(cid)))
 				return client_known4(t, v, &k, cid, now, out);
@@ -1073,10 +1078,11 @@ static void route_batch_client(struct wgw_engine_thread *t, const struct wgw_vie
 		unsigned m = n < PF_CHUNK ? n : PF_CHUNK, i;
 
 		for (i = 0; i < m; i++) {
-			idx[i] = 0;
+			uint64_t cid = 0;
+
 			if (f[i].len >= FRAME4_L3 + FRAME4_HDRS + WRAITH_CID_LEN)
-				idx[i] = wgw_cid_bucket(s, be64toh(wgw_ld64(f[i].data + FRAME4_L3 +
-									  FRAME4_HDRS)));
+				cid = wgw_ld64(f[i].data + FRAME4_L3 + FRAME4_HDRS);
+			idx[i] = wgw_cid_bucket(s, be64toh(cid));
 			__builtin_prefetch(&bucket[idx[i]]);
 		}
 		for (i = 0; i < m; i++) {
