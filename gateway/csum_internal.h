@@ -214,9 +214,9 @@ static inline uint64_t wgw_addrs4_word(uint32_t saddr, uint32_t daddr)
 }
 
 /*
- * wgw_pkt_nat() for an IPv4 packet, inline so that the engine's
- * known-session paths pay no call and re-read nothing they already hold:
- * ip and udp point at the headers, os and od are the packet's addresses as
+ * wgw_pkt_nat() for an IPv4 packet, when nothing about the rewrite is
+ * known in advance (the engine's paths use their mappings' precomputed
+ * changes instead: engine.c nat4()): ip and udp point at the headers, os and od are the packet's addresses as
  * they are now (network order); the new addresses come as the header word
  * naddrs (wgw_addrs4_word()) and their sum nsum (ns + nd, 64 bits), the new
  * ports as nports (wgw_ports_word()).  Same result, bit for bit, as the

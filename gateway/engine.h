@@ -169,7 +169,10 @@ struct wgw_frame {
 };
 
 /* wgw_engine_route_frame() for n frames that came in on one side, in
- * order: what a worker calls once per RX burst. */
+ * order, with the same results: what a worker calls once per RX burst.
+ * The caller passes no quiescent state inside it (one view serves the
+ * batch).  Client batches prefetch their table reads a round ahead
+ * (cfg.no_prefetch: not). */
 void wgw_engine_route_batch(struct wgw_engine_thread *t, enum wgw_dir dir, struct wgw_frame *f,
 			    unsigned n, uint32_t now);
 
