@@ -329,22 +329,40 @@ static int find_xdp_link(int ifindex, __u32 prog_id)
 	return errno == ENOENT ? 0 : -errno;
 }
 
+/* The command name of a process ("?" when gone). */
+static void proc_comm(long pid, char comm[16])
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	f = fopen(path, "re");
+	if (!f || !fgets(comm, 16, f))
+		strcpy(comm, "?");
+	else
+		comm[strcspn(comm, "\n")] = '\0';
+	if (f)
+		fclose(f);
+}
+
 /*
  * Does a process other than this one hold a file descriptor of program
  * prog_id (the program's own fd, or a bpf_link's)?  A live gateway holds
  * its program's fd for as long as it runs, whichever way it attached, so
- * this tells a running gateway from a dead one's leftovers.  1 (and the
- * pid), 0, or a negative errno when /proc cannot be read.  A process whose
- * fds cannot be looked at (another security context, such as a
- * container's init) is not a gateway started like this one: skipped.
+ * this tells a running gateway from a dead one's leftovers.  1 (the pid
+ * and its command name in who/comm), 0, or a negative errno: -EACCES when
+ * a process named like the daemon could not be looked at (a gateway with
+ * capabilities we do not have, or outside our view: nobody can say its
+ * program is unused), or /proc's errno.  Other processes whose fds cannot
+ * be looked at (a container's init, say) are not gateways: skipped.
  */
-static int prog_holder(__u32 prog_id, pid_t *who)
+static int prog_holder(__u32 prog_id, pid_t *who, char comm[16])
 {
 	char path[320], line[128], want[32];
 	struct dirent *pe, *fe;
 	DIR *proc, *fds;
 	pid_t self = getpid();
-	int n;
+	int n, err = 0;
 
 	n = snprintf(want, sizeof(want), "prog_id:\t%u\n", prog_id);
 	proc = opendir("/proc");
@@ -358,8 +376,16 @@ static int prog_holder(__u32 prog_id, pid_t *who)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%ld/fdinfo", pid);
 		fds = opendir(path);
-		if (!fds)
-			continue;	/* exited meanwhile, or not ours to see */
+		if (!fds) {
+			if (errno != EACCES && errno != EPERM)
+				continue;	/* exited meanwhile */
+			proc_comm(pid, comm);
+			if (!strcmp(comm, "wraith-gatewayd")) {
+				*who = (pid_t)pid;
+				err = -EACCES;
+			}
+			continue;
+		}
 		while ((fe = readdir(fds))) {
 			FILE *f;
 			bool hit = false;
@@ -380,13 +406,37 @@ static int prog_holder(__u32 prog_id, pid_t *who)
 				closedir(fds);
 				closedir(proc);
 				*who = (pid_t)pid;
+				proc_comm(pid, comm);
 				return 1;
 			}
 		}
 		closedir(fds);
 	}
 	closedir(proc);
-	return 0;
+	return err;
+}
+
+/* Log why a program of ours cannot be taken; -EBUSY or held's errno. */
+static int holder_refuse(struct wgw_xdp *x, __u32 prog_id, const char *where, int held,
+			 pid_t who, const char *comm)
+{
+	char ifn[IF_NAMESIZE];
+
+	if (held > 0) {
+		wgw_err("xdp: %s: our program (id %u%s) is held by process %d (%s): "
+			"another gateway is running on this interface, or a tool "
+			"holds its program", ifname(x->ifindex, ifn), prog_id, where,
+			(int)who, comm);
+		return -EBUSY;
+	}
+	if (held == -EACCES)
+		wgw_err("xdp: %s: cannot tell whether our program (id %u%s) is in use: "
+			"process %d (%s) cannot be looked at", ifname(x->ifindex, ifn),
+			prog_id, where, (int)who, comm);
+	else
+		wgw_err("xdp: %s: cannot tell whether our program (id %u%s) is in use: %s",
+			ifname(x->ifindex, ifn), prog_id, where, strerror(-held));
+	return held;
 }
 
 /*
@@ -417,7 +467,7 @@ static int dispatcher_get(int ifindex, struct xdp_multiprog **out)
  */
 static int dispatcher_clean(struct wgw_xdp *x, struct xdp_multiprog *mp)
 {
-	char name[BPF_OBJ_NAME_LEN], ifn[IF_NAMESIZE];
+	char name[BPF_OBJ_NAME_LEN], ifn[IF_NAMESIZE], comm[16];
 	struct xdp_program *p;
 	pid_t who = 0;
 	int err, held;
@@ -427,18 +477,9 @@ static int dispatcher_clean(struct wgw_xdp *x, struct xdp_multiprog *mp)
 
 		if (!prog_is_ours(xdp_program__fd(p), name))
 			continue;
-		held = prog_holder(id, &who);
-		if (held) {
-			if (held > 0)
-				wgw_err("xdp: %s: our program id %u in the libxdp dispatcher "
-					"is held by process %d: another gateway is running "
-					"on this interface", ifname(x->ifindex, ifn), id, (int)who);
-			else
-				wgw_err("xdp: %s: cannot tell whether our program id %u in the "
-					"libxdp dispatcher is in use: %s", ifname(x->ifindex, ifn),
-					id, strerror(-held));
-			return held > 0 ? -EBUSY : held;
-		}
+		held = prog_holder(id, &who, comm);
+		if (held)
+			return holder_refuse(x, id, " in the libxdp dispatcher", held, who, comm);
 		err = xdp_program__detach(p, x->ifindex, xdp_multiprog__attach_mode(mp), 0);
 		if (err) {
 			wgw_err("xdp: %s: cannot remove stale gateway program id %u from "
@@ -458,10 +499,10 @@ static int dispatcher_clean(struct wgw_xdp *x, struct xdp_multiprog *mp)
  * libxdp dispatcher that this instance may join.
  */
 static int check_attached(struct wgw_xdp *x, __u32 prog_id, __u32 xdp_flag,
-			  const char *how, bool *dispatcher)
+			  const char *how, enum wgw_xdp_mode want, bool *dispatcher)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, dopts);
-	char name[BPF_OBJ_NAME_LEN], ifn[IF_NAMESIZE];
+	char name[BPF_OBJ_NAME_LEN], ifn[IF_NAMESIZE], comm[16];
 	struct xdp_multiprog *mp;
 	int fd, link_id, err, held;
 	pid_t who = 0;
@@ -497,6 +538,17 @@ static int check_attached(struct wgw_xdp *x, __u32 prog_id, __u32 xdp_flag,
 					"program%s): left alone; xdp-attach shared or auto "
 					"joins it", ifname(x->ifindex, ifn), prog_id, count,
 					count == 1 ? "" : "s");
+			} else if (xdp_flag != (want == WGW_XDP_MODE_NATIVE ?
+						XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE)) {
+				/* libxdp would replace it in the other mode,
+				 * which the kernel refuses (EEXIST), and retry
+				 * until it gives up with EBUSY.  Not supported in
+				 * this mode: the ladder's next rung may join. */
+				err = -EOPNOTSUPP;
+				wgw_info("xdp: %s: the libxdp dispatcher (id %u) runs in %s "
+					 "mode: joining it in %s mode is not possible",
+					 ifname(x->ifindex, ifn), prog_id, how,
+					 wgw_xdp_mode_name(want));
 			} else {
 				err = dispatcher_clean(x, mp);
 				if (!err)
@@ -532,16 +584,9 @@ static int check_attached(struct wgw_xdp *x, __u32 prog_id, __u32 xdp_flag,
 	/* Ours, attached through netlink: a gateway attached it through
 	 * libxdp without a dispatcher, or one of old.  Stale unless a process
 	 * still holds it. */
-	held = prog_holder(prog_id, &who);
+	held = prog_holder(prog_id, &who, comm);
 	if (held) {
-		err = held > 0 ? -EBUSY : held;
-		if (held > 0)
-			wgw_err("xdp: %s: our program (id %u) is held by process %d: "
-				"another gateway is running on this interface",
-				ifname(x->ifindex, ifn), prog_id, (int)who);
-		else
-			wgw_err("xdp: %s: cannot tell whether our program id %u is in "
-				"use: %s", ifname(x->ifindex, ifn), prog_id, strerror(-held));
+		err = holder_refuse(x, prog_id, "", held, who, comm);
 		goto out;
 	}
 	/* The expected-id guard (XDP_FLAGS_REPLACE) makes the detach fail
@@ -562,7 +607,7 @@ out:
 	return err;
 }
 
-static int clear_way(struct wgw_xdp *x, bool *dispatcher)
+static int clear_way(struct wgw_xdp *x, enum wgw_xdp_mode want, bool *dispatcher)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	char ifn[IF_NAMESIZE];
@@ -584,13 +629,13 @@ static int clear_way(struct wgw_xdp *x, bool *dispatcher)
 	}
 	if (q.drv_prog_id) {
 		err = check_attached(x, q.drv_prog_id, XDP_FLAGS_DRV_MODE, "native",
-				     dispatcher);
+				     want, dispatcher);
 		if (err)
 			return err;
 	}
 	if (q.skb_prog_id) {
 		err = check_attached(x, q.skb_prog_id, XDP_FLAGS_SKB_MODE, "generic",
-				     dispatcher);
+				     want, dispatcher);
 		if (err)
 			return err;
 	}
@@ -623,6 +668,52 @@ static int attach_link(struct wgw_xdp *x, enum wgw_xdp_mode mode)
 	return 0;
 }
 
+/*
+ * Is our libxdp-loaded program in the dispatcher attached to the interface
+ * in this mode?  1 or 0 from a clean reading, or a negative errno: -EPERM
+ * without CAP_SYS_ADMIN (libxdp reads the dispatcher by program id),
+ * -EAGAIN when the dispatcher changed under libxdp's reading twice (it then
+ * reads as a lone program: another libxdp user swapping dispatchers), or
+ * another errno.  Never 0 on a reading it could not trust.
+ */
+static int dispatcher_has(struct wgw_xdp *x, enum wgw_xdp_mode mode)
+{
+	__u32 id = xdp_program__id(x->att_prog), top;
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	int err = 0, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+		if (bpf_xdp_query(x->ifindex, 0, &q))
+			return errno == ENODEV ? 0 : -errno;
+		top = mode == WGW_XDP_MODE_NATIVE ? q.drv_prog_id : q.skb_prog_id;
+		if (!top)
+			return 0;
+		mp = xdp_multiprog__get_from_ifindex(x->ifindex);
+		err = (int)libxdp_get_error(mp);
+		if (!err && !mp)
+			err = -ENOENT;
+		if (!err) {
+			if (xdp_multiprog__is_legacy(mp)) {
+				err = -EAGAIN;
+			} else {
+				for (p = xdp_multiprog__next_prog(NULL, mp); p;
+				     p = xdp_multiprog__next_prog(p, mp))
+					if (xdp_program__id(p) == id) {
+						err = 1;
+						break;
+					}
+			}
+			xdp_multiprog__close(mp);
+		}
+		if (err >= 0 || err == -EPERM)
+			return err;
+	}
+	return err;
+}
+
 static void libxdp_release(struct wgw_xdp *x)
 {
 	/* The program came from our object: closing it leaves the object,
@@ -640,7 +731,6 @@ static void libxdp_release(struct wgw_xdp *x)
  */
 static int attach_libxdp(struct wgw_xdp *x, enum wgw_xdp_mode mode)
 {
-	struct xdp_multiprog *mp;
 	struct bpf_map *m;
 	char ifn[IF_NAMESIZE];
 	int err;
@@ -670,8 +760,10 @@ static int attach_libxdp(struct wgw_xdp *x, enum wgw_xdp_mode mode)
 		goto err_destroy;
 	}
 	err = xdp_program__set_run_prio(x->att_prog, x->priority);
-	if (err)
+	if (err) {
+		wgw_err("xdp: libxdp refused priority %u: %s", x->priority, strerror(-err));
 		goto err_release;
+	}
 	err = xdp_program__attach(x->att_prog, x->ifindex,
 				  mode == WGW_XDP_MODE_NATIVE ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
 	if (err) {
@@ -685,12 +777,30 @@ static int attach_libxdp(struct wgw_xdp *x, enum wgw_xdp_mode mode)
 		goto err_release;
 	}
 	/* libxdp says in its log why it went without a dispatcher; ask the
-	 * interface which way it went. */
-	err = dispatcher_get(x->ifindex, &mp);
-	x->how = err > 0 ? WGW_XDP_HOW_DISPATCHER : WGW_XDP_HOW_SINGLE;
-	if (mp)
-		xdp_multiprog__close(mp);
-	return 0;
+	 * kernel which way it went: our program itself on the interface, or
+	 * a dispatcher that must hold it. */
+	{
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+		__u32 top = 0;
+
+		if (!bpf_xdp_query(x->ifindex, 0, &q))
+			top = mode == WGW_XDP_MODE_NATIVE ? q.drv_prog_id : q.skb_prog_id;
+		if (top && top == xdp_program__id(x->att_prog)) {
+			x->how = WGW_XDP_HOW_SINGLE;
+			return 0;
+		}
+	}
+	err = dispatcher_has(x, mode);
+	if (err == 1) {
+		x->how = WGW_XDP_HOW_DISPATCHER;
+		return 0;
+	}
+	wgw_err("xdp: %s: libxdp attached the program, but it is neither alone on "
+		"the interface nor found in a dispatcher (%s)", ifname(x->ifindex, ifn),
+		err < 0 ? strerror(-err) : "not there");
+	xdp_program__detach(x->att_prog, x->ifindex,
+			    mode == WGW_XDP_MODE_NATIVE ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
+	err = -EPROTO;
 
 err_release:
 	xdp_program__close(x->att_prog);
@@ -714,7 +824,7 @@ int wgw_xdp_attach(struct wgw_xdp *x, enum wgw_xdp_mode mode)
 		return -EINVAL;
 	if (mode != WGW_XDP_MODE_NATIVE && mode != WGW_XDP_MODE_GENERIC)
 		return -EINVAL;
-	err = clear_way(x, &dispatcher);
+	err = clear_way(x, mode, &dispatcher);
 	if (err)
 		return err;
 	if (x->share == WGW_XDP_SHARE_SHARED ||
@@ -795,11 +905,13 @@ int wgw_xdp_detach(struct wgw_xdp *x)
 		err = xdp_program__detach(x->att_prog, x->ifindex,
 					  x->att_mode == WGW_XDP_MODE_NATIVE ?
 					  XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
-		if (err && err != -ENODEV && err != -ENOENT)
+		/* ENOENT: libxdp did not find it, which is fine only when
+		 * the dispatcher really lacks it. */
+		if (err == -ENODEV || (err == -ENOENT && dispatcher_has(x, x->att_mode) == 0))
+			err = 0;
+		if (err)
 			wgw_warn("xdp: %s: removing our program from libxdp's "
 				 "dispatcher: %s", ifname(x->ifindex, ifn), strerror(-err));
-		else
-			err = 0;
 		libxdp_release(x);
 		break;
 	}
@@ -823,26 +935,19 @@ int wgw_xdp_query_mode(struct wgw_xdp *x, enum wgw_xdp_mode *mode)
 	if (bpf_xdp_query(x->ifindex, 0, &q))
 		return errno == ENODEV ? 0 : -errno;
 	if (x->how == WGW_XDP_HOW_DISPATCHER) {
-		__u32 id = x->att_mode == WGW_XDP_MODE_NATIVE ? q.drv_prog_id : q.skb_prog_id;
-		enum xdp_attach_mode m;
-
-		if (!id)
+		/* Only a clean reading that lacks our program says it is gone:
+		 * the daemon moves the interface to the fallback path on NONE. */
+		err = dispatcher_has(x, x->att_mode);
+		if (err == -EPERM) {
+			/* Without CAP_SYS_ADMIN libxdp cannot look inside; a
+			 * program in our mode is taken for our dispatcher. */
+			*mode = x->att_mode;
 			return 0;
-		/* libxdp looks inside the dispatcher by program id, which
-		 * needs CAP_SYS_ADMIN; without it, a program in our mode is
-		 * taken to be the dispatcher we are in. */
-		fd = bpf_prog_get_fd_by_id(id);
-		if (fd < 0) {
-			if (errno == EPERM)
-				*mode = x->att_mode;
-			return errno == EPERM || errno == ENOENT ? 0 : -errno;
 		}
-		close(fd);
-		m = xdp_program__is_attached(x->att_prog, x->ifindex);
-		if (m == XDP_MODE_NATIVE)
-			*mode = WGW_XDP_MODE_NATIVE;
-		else if (m == XDP_MODE_SKB)
-			*mode = WGW_XDP_MODE_GENERIC;
+		if (err < 0)
+			return err;
+		if (err)
+			*mode = x->att_mode;
 		return 0;
 	}
 	if (q.drv_prog_id == info.id)
