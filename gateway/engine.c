@@ -9,6 +9,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -513,7 +514,7 @@ static inline bool map_ports_match(const struct wgw_map_ent *m, const uint8_t *u
 {
 	uint32_t mp, pp = ntohl(wgw_ld32(udp));	/* sport << 16 | dport */
 
-	memcpy(&mp, &m->cport, sizeof(mp));
+	memcpy(&mp, (const uint8_t *)m + offsetof(struct wgw_map_ent, cport), sizeof(mp));
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	pp = pp >> 16 | pp << 16;		/* vport << 16 | cport, as mp */
 #endif
@@ -526,7 +527,7 @@ static inline uint32_t map_wan_ports(const struct wgw_map_ent *m)
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	uint32_t mp;
 
-	memcpy(&mp, &m->cport, sizeof(mp));
+	memcpy(&mp, (const uint8_t *)m + offsetof(struct wgw_map_ent, cport), sizeof(mp));
 	return __builtin_bswap32(mp);
 #else
 	return wgw_ports_word(htons(m->vport), htons(m->cport));
