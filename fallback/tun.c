@@ -352,6 +352,7 @@ static void tun_destroy(struct wgw_port *port)
 
 static const struct wgw_port_ops tun_port_ops = {
 	.kind = "tun",
+	.rx_syscall = true,
 	.rx = tun_rx,
 	.tx = tun_tx,
 	.service = tun_service,

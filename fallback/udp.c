@@ -580,6 +580,7 @@ static void udp_destroy(struct wgw_port *port)
 
 static const struct wgw_port_ops udp_port_ops = {
 	.kind = "udp",
+	.rx_syscall = true,
 	.rx = udp_rx,
 	.tx = udp_tx,
 	.service = udp_service,

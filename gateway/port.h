@@ -38,6 +38,13 @@ struct wgw_port_stats {
 struct wgw_port_ops {
 	const char *kind;	/* "xsk", "udp", "tun" */
 	/*
+	 * rx() is a system call even when nothing is there (a socket, a TUN
+	 * queue), unlike a ring.  The worker then calls it only after poll()
+	 * said the descriptor is readable, after a full batch (more may
+	 * wait), and every so many loops whatever happens.
+	 */
+	bool rx_syscall;
+	/*
 	 * Receive up to max frames into bufs (taken from the pool).  Returns
 	 * the number received, 0 when none, or a negative errno when the
 	 * port has failed (the worker then reports it and stops using it).

@@ -16,6 +16,11 @@
 
 #define WORKER_POLL_MS 100	  /* longest sleep when idle, milliseconds */
 #define WORKER_IDLE_LOOPS 4	  /* empty loops before sleeping in poll() */
+/* A port found empty whose rx() is a system call is read again when poll()
+ * says so, or on every loop that is a multiple of this (a busy worker that
+ * never sleeps still serves it, every few thousand packets at most). */
+#define WORKER_RESCAN_LOOPS 64
+_Static_assert(WGW_WORKER_MAX_PORTS <= 32, "rx_quiet is a bit per port");
 
 #define WGW__WC_NAME(n) #n,
 static const char *const worker_counter_names[] = {
@@ -291,18 +296,24 @@ static void worker_port_failed(struct wgw_worker *w, unsigned i, int err)
 static void worker_sleep(struct wgw_worker *w)
 {
 	struct pollfd fds[WGW_WORKER_MAX_PORTS];
-	unsigned i, n = 0;
+	unsigned i, n = 0, port[WGW_WORKER_MAX_PORTS];
 
 	for (i = 0; i < w->nports; i++) {
 		int fd = w->ports[i]->ops->poll_fd(w->ports[i]);
 
-		if (fd >= 0)
+		if (fd >= 0) {
+			port[n] = i;
 			fds[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+		}
 	}
 	w->st.idle_polls++;
 	wgw_engine_thread_offline(w->et);
 	wgw_nh_offline(w->nh, w->cfg.id);
-	poll(fds, n, w->nheld ? 1 : WORKER_POLL_MS);
+	if (poll(fds, n, w->nheld ? 1 : WORKER_POLL_MS) > 0) {
+		for (i = 0; i < n; i++)
+			if (fds[i].revents)	/* POLLIN, or an error rx() reports */
+				w->rx_quiet &= ~(1u << port[i]);
+	}
 	wgw_nh_online(w->nh, w->cfg.id);
 	wgw_engine_thread_online(w->et);
 }
@@ -351,6 +362,7 @@ static void *worker_main(void *arg)
 	}
 	wgw_nh_online(w->nh, w->cfg.id);
 	worker_clock(w);
+	w->rx_quiet = 0;	/* the ports may have changed while stopped */
 	/* Give the kernel receive buffers before the first packet. */
 	for (unsigned i = 0; i < w->nports; i++)
 		w->ports[i]->ops->service(w->ports[i]);
@@ -371,7 +383,15 @@ static void *worker_main(void *arg)
 				got++;
 				continue;
 			}
+			if ((w->rx_quiet & 1u << i) && w->st.loops % WORKER_RESCAN_LOOPS)
+				continue;
 			n = p->ops->rx(p, bufs, max);
+			if (p->ops->rx_syscall) {
+				if (n >= 0 && (unsigned)n < max)
+					w->rx_quiet |= 1u << i;
+				else
+					w->rx_quiet &= ~(1u << i);
+			}
 
 			if (n < 0) {
 				worker_port_failed(w, i, n);

@@ -93,6 +93,8 @@ struct wgw_worker {
 	uint32_t now_ms;	/* monotonic milliseconds (wraps) */
 	uint32_t nh_gen;	/* next-hop generation the hold queue last saw */
 	unsigned ntx_wan, ntx_lan, nheld;
+	unsigned rx_quiet;	/* ports (bit i: ports[i]) whose rx() is a
+				 * system call and that were found empty */
 	struct wgw_buf tx_wan[WGW_BATCH_MAX * WGW_WORKER_MAX_PORTS + WGW_HOLD_MAX];
 	struct wgw_buf tx_lan[WGW_BATCH_MAX * WGW_WORKER_MAX_PORTS + WGW_HOLD_MAX];
 	struct wgw_held held[WGW_HOLD_MAX];
