@@ -644,23 +644,30 @@ static int clear_way(struct wgw_xdp *x, enum wgw_xdp_mode want, bool *dispatcher
 
 /* ------------------------------------------------------------ attach */
 
+/* A driver without the mode is the ladder's business (it tries the next
+ * rung): said at info level; anything else is an error. */
+static void attach_failed(struct wgw_xdp *x, enum wgw_xdp_mode mode, int err, const char *via)
+{
+	char ifn[IF_NAMESIZE];
+
+	if (err == -EOPNOTSUPP)
+		wgw_info("xdp: %s: the driver has no %s XDP", ifname(x->ifindex, ifn),
+			 wgw_xdp_mode_name(mode));
+	else
+		wgw_err("xdp: %s: cannot attach in %s mode%s: %s", ifname(x->ifindex, ifn),
+			wgw_xdp_mode_name(mode), via, strerror(-err));
+}
+
 static int attach_link(struct wgw_xdp *x, enum wgw_xdp_mode mode)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
-	char ifn[IF_NAMESIZE];
 	int fd, err;
 
 	lopts.flags = mode == WGW_XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
 	fd = bpf_link_create(wgw_xdp_prog_fd(x), x->ifindex, BPF_XDP, &lopts);
 	if (fd < 0) {
 		err = -errno;
-		if (err == -EOPNOTSUPP)
-			wgw_info("xdp: %s: the driver has no %s XDP",
-				 ifname(x->ifindex, ifn), wgw_xdp_mode_name(mode));
-		else
-			wgw_err("xdp: %s: cannot attach in %s mode: %s",
-				ifname(x->ifindex, ifn), wgw_xdp_mode_name(mode),
-				strerror(-err));
+		attach_failed(x, mode, err, "");
 		return err;
 	}
 	x->link_fd = fd;
@@ -749,7 +756,7 @@ static int attach_libxdp(struct wgw_xdp *x, enum wgw_xdp_mode mode)
 		if (err) {
 			wgw_err("xdp: cannot share map %s with the second load: %s",
 				bpf_map__name(m), strerror(-err));
-			goto err_destroy;
+			goto err_release;
 		}
 	}
 	x->att_prog = xdp_program__from_bpf_obj(x->att_skel->obj, NULL);
@@ -757,7 +764,7 @@ static int attach_libxdp(struct wgw_xdp *x, enum wgw_xdp_mode mode)
 	if (err) {
 		x->att_prog = NULL;
 		wgw_err("xdp: libxdp cannot take the program: %s", strerror(-err));
-		goto err_destroy;
+		goto err_release;
 	}
 	err = xdp_program__set_run_prio(x->att_prog, x->priority);
 	if (err) {
@@ -767,13 +774,7 @@ static int attach_libxdp(struct wgw_xdp *x, enum wgw_xdp_mode mode)
 	err = xdp_program__attach(x->att_prog, x->ifindex,
 				  mode == WGW_XDP_MODE_NATIVE ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
 	if (err) {
-		if (err == -EOPNOTSUPP)
-			wgw_info("xdp: %s: the driver has no %s XDP",
-				 ifname(x->ifindex, ifn), wgw_xdp_mode_name(mode));
-		else
-			wgw_err("xdp: %s: libxdp cannot attach in %s mode: %s",
-				ifname(x->ifindex, ifn), wgw_xdp_mode_name(mode),
-				strerror(-err));
+		attach_failed(x, mode, err, " through libxdp");
 		goto err_release;
 	}
 	/* libxdp says in its log why it went without a dispatcher; ask the
@@ -801,13 +802,8 @@ static int attach_libxdp(struct wgw_xdp *x, enum wgw_xdp_mode mode)
 	xdp_program__detach(x->att_prog, x->ifindex,
 			    mode == WGW_XDP_MODE_NATIVE ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
 	err = -EPROTO;
-
 err_release:
-	xdp_program__close(x->att_prog);
-	x->att_prog = NULL;
-err_destroy:
-	wraith_xdp__destroy(x->att_skel);
-	x->att_skel = NULL;
+	libxdp_release(x);	/* NULL program and skeleton are ignored */
 	return err;
 }
 

@@ -1274,15 +1274,14 @@ START_TEST(test_attach_live_link_busy)
 }
 END_TEST
 
-START_TEST(test_sigkill_leaves_nothing)
+/* A process that attaches an instance to veth in native mode and waits to
+ * be killed; returns its pid once the program is attached. */
+static pid_t attach_in_child(int veth, enum wgw_xdp_share share)
 {
-	int veth, status, i;
-	pid_t pid;
 	int pfd[2];
+	pid_t pid;
 	char c;
 
-	netns_setup();
-	veth = ifidx("wx1");
 	ck_assert_int_eq(pipe(pfd), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
@@ -1290,7 +1289,8 @@ START_TEST(test_sigkill_leaves_nothing)
 		struct wgw_xdp *a;
 
 		close(pfd[0]);
-		if (wgw_xdp_open(&a, veth) || wgw_xdp_attach(a, WGW_XDP_MODE_NATIVE))
+		if (wgw_xdp_open(&a, veth) || wgw_xdp_set_share(a, share, 50) ||
+		    wgw_xdp_attach(a, WGW_XDP_MODE_NATIVE))
 			_exit(1);
 		if (write(pfd[1], "k", 1) != 1)
 			_exit(1);
@@ -1299,6 +1299,18 @@ START_TEST(test_sigkill_leaves_nothing)
 	}
 	close(pfd[1]);
 	ck_assert_int_eq(read(pfd[0], &c, 1), 1);
+	close(pfd[0]);
+	return pid;
+}
+
+START_TEST(test_sigkill_leaves_nothing)
+{
+	int veth, status, i;
+	pid_t pid;
+
+	netns_setup();
+	veth = ifidx("wx1");
+	pid = attach_in_child(veth, WGW_XDP_SHARE_EXCLUSIVE);
 	ck_assert_uint_ne(attached_id(veth, NULL, NULL), 0);
 	kill(pid, SIGKILL);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -1481,35 +1493,16 @@ START_TEST(test_shared_busy_then_stale)
 		WGW_XDP_SHARE_SHARED, WGW_XDP_SHARE_AUTO,
 	};
 	struct wgw_xdp *b;
-	int veth, status, pfd[2];
+	int veth, status;
 	unsigned int i;
 	bool dispatcher;
 	pid_t pid;
 	__u32 drv;
-	char c;
 
 	netns_setup();
 	veth = ifidx("wx1");
 	for (i = 0; i < 2; i++) {
-		ck_assert_int_eq(pipe(pfd), 0);
-		pid = fork();
-		ck_assert_int_ge(pid, 0);
-		if (pid == 0) {
-			struct wgw_xdp *a;
-
-			close(pfd[0]);
-			if (wgw_xdp_open(&a, veth) ||
-			    wgw_xdp_set_share(a, WGW_XDP_SHARE_SHARED, 50) ||
-			    wgw_xdp_attach(a, WGW_XDP_MODE_NATIVE))
-				_exit(1);
-			if (write(pfd[1], "k", 1) != 1)
-				_exit(1);
-			for (;;)
-				pause();
-		}
-		close(pfd[1]);
-		ck_assert_int_eq(read(pfd[0], &c, 1), 1);
-		close(pfd[0]);
+		pid = attach_in_child(veth, WGW_XDP_SHARE_SHARED);
 		attached_id(veth, &drv, NULL);
 		ck_assert_uint_ne(drv, 0);
 		dispatcher = prog_named(drv, "xdp_dispatcher");
