@@ -43,7 +43,7 @@ tests_tools_wgw_xsk_rx_SOURCES = tests/tools/wgw-xsk-rx.c
 TESTS += tests/netns/xdp_steer.sh
 EXTRA_DIST += tests/netns/xdp_steer.sh
 # xdp-attach shared: through libxdp, alone or in its dispatcher.
-TESTS += tests/netns/xdp_shared.sh
-EXTRA_DIST += tests/netns/xdp_shared.sh
+TESTS += tests/netns/xdp_shared.sh tests/netns/xdp_dispatcher.sh
+EXTRA_DIST += tests/netns/xdp_shared.sh tests/netns/xdp_dispatcher.sh
 
 endif
