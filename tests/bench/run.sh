@@ -12,7 +12,7 @@
 #   sh tests/bench/run.sh --help
 #
 # Needs root.  Installs nftables, nginx + libnginx-mod-stream and valgrind
-# with apt-get when they are missing.
+# (and linux-perf with --profile) with apt-get when they are missing.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 
 usage()
@@ -106,6 +106,7 @@ command -v nft >/dev/null || need_pkgs+=(nftables)
 command -v nginx >/dev/null || need_pkgs+=(nginx-light)
 [ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || need_pkgs+=(libnginx-mod-stream)
 command -v valgrind >/dev/null || need_pkgs+=(valgrind)
+[ "$PROFILE" = 1 ] && ! command -v perf >/dev/null && need_pkgs+=(linux-perf)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
 	log "installing ${need_pkgs[*]}"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_pkgs[@]}" >&2 ||
