@@ -23,7 +23,7 @@ E2E_TESTS = tests/netns/e2e_auto.sh tests/netns/e2e_fallback.sh \
 TESTS += $(E2E_TESTS) tests/netns/ladder.sh
 EXTRA_DIST += tests/netns/lab.sh tests/netns/gateway_e2e.sh $(E2E_TESTS) \
 	tests/netns/ladder.sh tests/demo.sh tests/deps.sh tests/build.sh \
-	tests/check.sh
+	tests/check.sh tests/show-failures.sh
 
 if ENABLE_TESTS
 check_PROGRAMS += tests/unit/test_nexthop

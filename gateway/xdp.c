@@ -924,12 +924,6 @@ int wgw_xdp_query_mode(struct wgw_xdp *x, enum wgw_xdp_mode *mode)
 	*mode = WGW_XDP_MODE_NONE;
 	if (x->ifindex <= 0)
 		return 0;
-	fd = x->how == WGW_XDP_HOW_NONE ? wgw_xdp_prog_fd(x) : wgw_xdp_attached_prog_fd(x);
-	err = prog_info(fd, &info, NULL, 0);
-	if (err)
-		return err;
-	if (bpf_xdp_query(x->ifindex, 0, &q))
-		return errno == ENODEV ? 0 : -errno;
 	if (x->how == WGW_XDP_HOW_DISPATCHER) {
 		/* Only a clean reading that lacks our program says it is gone:
 		 * the daemon moves the interface to the fallback path on NONE. */
@@ -946,6 +940,12 @@ int wgw_xdp_query_mode(struct wgw_xdp *x, enum wgw_xdp_mode *mode)
 			*mode = x->att_mode;
 		return 0;
 	}
+	fd = x->how == WGW_XDP_HOW_NONE ? wgw_xdp_prog_fd(x) : wgw_xdp_attached_prog_fd(x);
+	err = prog_info(fd, &info, NULL, 0);
+	if (err)
+		return err;
+	if (bpf_xdp_query(x->ifindex, 0, &q))
+		return errno == ENODEV ? 0 : -errno;
 	if (q.drv_prog_id == info.id)
 		*mode = WGW_XDP_MODE_NATIVE;
 	else if (q.skb_prog_id == info.id)

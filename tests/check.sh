@@ -15,20 +15,6 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/tests/build.sh"
 cd "$top/build"
 
-# Print the logs of whatever did not pass: CI output is all anyone sees.
-show_failures()
-{
-	local log trs
-	for log in $(find "$1" -name '*.log' ! -name config.log ! -name test-suite.log); do
-		trs=${log%.log}.trs
-		[ -f "$trs" ] || continue
-		if grep -qE '^:test-result: (FAIL|ERROR|XPASS)' "$trs"; then
-			echo "===== $log ====="
-			tail -n 80 "$log"
-		fi
-	done
-}
-
 step()
 {
 	printf '\n===== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"
@@ -38,7 +24,7 @@ step "make check"
 rc=0
 make -j"$(nproc)" check || rc=$?
 if [ $rc -ne 0 ]; then
-	show_failures .
+	"$top/tests/show-failures.sh" .
 	echo "make check failed"
 	exit $rc
 fi

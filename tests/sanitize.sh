@@ -53,13 +53,7 @@ start=$(date +%s)
 make -j"$(nproc)"
 rc=0
 make -j"$(nproc)" check "$@" || rc=$?
-for log in $(find . -name '*.log' ! -name config.log ! -name test-suite.log); do
-	trs=${log%.log}.trs
-	[ -f "$trs" ] || continue
-	if grep -qE '^:test-result: (FAIL|ERROR|XPASS)' "$trs"; then
-		echo "===== $log ====="
-		tail -n 120 "$log"
-	fi
-done
+# The sanitizer's report is at the end of the failing test's log.
+"$top/tests/show-failures.sh" . 120
 echo "sanitize: make check took $(( $(date +%s) - start )) s, status $rc"
 exit $rc

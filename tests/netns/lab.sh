@@ -142,6 +142,18 @@ wgw_lab_gateway()
 	}
 }
 
+# wgw_lab_xdp_prog_id NS DEV, wgw_lab_xdp_prog_name NS DEV: the id and the
+# name of the XDP program on interface DEV of namespace NS (empty if none).
+wgw_lab_xdp_prog_id()
+{
+	wgw_in "$1" ip -d link show dev "$2" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p' | head -n 1
+}
+
+wgw_lab_xdp_prog_name()
+{
+	wgw_in "$1" ip -d link show dev "$2" | sed -n 's/.*prog\/xdp id [0-9]* name \([^ ]*\).*/\1/p' | head -n 1
+}
+
 # Up, or dead (the caller tells which).
 wgw_lab__running()
 {

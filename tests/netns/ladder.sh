@@ -14,16 +14,7 @@ wgw_require_cmd bpftool
 
 FOREIGN=/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/bpf/xdpfilt_alw_all.o
 
-# The id of the XDP program on interface $2 of namespace $1 (empty if none).
-xdp_prog_id()
-{
-	wgw_in "$1" ip -d link show dev "$2" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p' | head -n 1
-}
 
-xdp_prog_name()
-{
-	wgw_in "$1" ip -d link show dev "$2" | sed -n 's/.*prog\/xdp id [0-9]* name \([^ ]*\).*/\1/p' | head -n 1
-}
 
 t_foreign_program()
 {
@@ -33,20 +24,20 @@ t_foreign_program()
 	wgw_in gw ip link set dev wan0 xdp obj "$FOREIGN" sec xdp ||
 		wgw_fail "cannot attach the foreign program"
 	local before
-	before=$(xdp_prog_id gw wan0)
+	before=$(wgw_lab_xdp_prog_id gw wan0)
 	wgw_lab_gateway --mode auto
 	grep -q 'interface wan0 (wan): mode fallback.*foreign XDP program' \
 		"$WGW_TMP/gatewayd.log" || { cat "$WGW_TMP/gatewayd.log"; wgw_fail "wan0 did not take the fallback"; }
 	grep -q 'interface lan0 (lan): mode xdp-copy' "$WGW_TMP/gatewayd.log" ||
 		wgw_fail "lan0 should stay on XDP"
-	wgw_assert_eq "$(xdp_prog_id gw wan0)" "$before" "foreign program while running"
+	wgw_assert_eq "$(wgw_lab_xdp_prog_id gw wan0)" "$before" "foreign program while running"
 	wgw_lab_client -n 30 --sockets 10 -d 1 --pps 3000 --expect-clean --migrate \
 		>"$WGW_TMP/c.txt" || { cat "$WGW_TMP/c.txt"; wgw_fail "client"; }
 	wgw_assert_eq "$(wgw_kv "$WGW_TMP/c.txt" migration_kept_pct)" "100.00" "kept"
 	wgw_stop "$WGW_LAB_GW_PID" 10 || wgw_fail "exit status"
-	wgw_assert_eq "$(xdp_prog_id gw wan0)" "$before" "foreign program after exit"
-	wgw_assert_eq "$(xdp_prog_name gw wan0)" xdpfilt_alw_all "foreign program's name"
-	wgw_assert_eq "$(xdp_prog_id gw lan0)" "" "our program on lan0 after exit"
+	wgw_assert_eq "$(wgw_lab_xdp_prog_id gw wan0)" "$before" "foreign program after exit"
+	wgw_assert_eq "$(wgw_lab_xdp_prog_name gw wan0)" xdpfilt_alw_all "foreign program's name"
+	wgw_assert_eq "$(wgw_lab_xdp_prog_id gw lan0)" "" "our program on lan0 after exit"
 }
 
 # wgw_lab_gateway fails the test when the daemon exits; start by hand.
@@ -72,8 +63,8 @@ t_forced_impossible()
 	start_expect_fail --lan-mode xdp-copy
 	grep -q 'interface lan0: mode xdp-copy was forced and cannot be had.*another program is attached' \
 		"$WGW_TMP/forced.log" || { cat "$WGW_TMP/forced.log"; wgw_fail "no clear reason for lan0"; }
-	wgw_assert_eq "$(xdp_prog_name gw lan0)" xdpfilt_alw_all "foreign program after the failed start"
-	wgw_assert_eq "$(xdp_prog_id gw wan0)" "" "nothing left on wan0 after the failed start"
+	wgw_assert_eq "$(wgw_lab_xdp_prog_name gw lan0)" xdpfilt_alw_all "foreign program after the failed start"
+	wgw_assert_eq "$(wgw_lab_xdp_prog_id gw wan0)" "" "nothing left on wan0 after the failed start"
 }
 
 t_program_removed()
@@ -88,7 +79,7 @@ t_program_removed()
 		"$(wgw_lab_ep "$WGW_LAB_VIP" $WGW_LAB_PORT)" >"$r" 2>&1
 	local cpid=$WGW_BG_PID
 	sleep 2
-	id=$(xdp_prog_id gw wan0)
+	id=$(wgw_lab_xdp_prog_id gw wan0)
 	[ -n "$id" ] || wgw_fail "no program on wan0"
 	link=$(bpftool -j link show | tr '{' '\n' | sed -n "s/.*\"id\":\([0-9]*\),\"type\":\"xdp\",\"prog_id\":$id\b.*/\1/p")
 	[ -n "$link" ] || wgw_fail "no bpf_link for program $id"
@@ -104,7 +95,7 @@ t_program_removed()
 	wgw_assert_eq "$(wgw_kv "$r" sessions_backend_changed)" 0 "sessions moved backend"
 	wgw_assert_eq "$(wgw_kv "$r" migration_kept_pct)" "100.00" "kept across migration"
 	wgw_assert_le "$(wgw_kv "$r" loss_pct | cut -d. -f1)" 4 "loss while switching paths"
-	wgw_assert_ne "$(xdp_prog_id gw wan0)" "" "program back on wan0"
+	wgw_assert_ne "$(wgw_lab_xdp_prog_id gw wan0)" "" "program back on wan0"
 }
 
 wgw_run "foreign program: fallback for that interface" t_foreign_program

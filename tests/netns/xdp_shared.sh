@@ -20,12 +20,6 @@ wgw_require_cmd xdp-loader
 
 OTHER=/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/bpf/xdpfilt_alw_all.o
 
-# Name of the XDP program on interface $1 of gw (empty if none).
-prog_on()
-{
-	wgw_in gw ip -d link show dev "$1" | sed -n 's/.*prog\/xdp id [0-9]* name \([^ ]*\).*/\1/p' | head -n 1
-}
-
 traffic()
 {
 	wgw_lab_client -n 30 --sockets 10 -d 1 --pps 2000 --expect-clean --migrate \
@@ -51,9 +45,9 @@ t_shared_alone()
 	how=$(rung_line wan0)
 	case $how in
 	*"XDP attached through libxdp, no dispatcher"*)
-		wgw_assert_eq "$(prog_on wan0)" wraith_xdp "program alone on wan0" ;;
+		wgw_assert_eq "$(wgw_lab_xdp_prog_name gw wan0)" wraith_xdp "program alone on wan0" ;;
 	*"XDP attached through libxdp dispatcher"*)
-		wgw_assert_eq "$(prog_on wan0)" xdp_dispatcher "dispatcher on wan0" ;;
+		wgw_assert_eq "$(wgw_lab_xdp_prog_name gw wan0)" xdp_dispatcher "dispatcher on wan0" ;;
 	*) cat "$WGW_TMP/gatewayd.log"; wgw_fail "wan0 not attached through libxdp: $how" ;;
 	esac
 	wgw_log "wan0: ${how#*attached through }"
@@ -63,8 +57,8 @@ t_shared_alone()
 	grep -q '"xdp_attached_through": *"libxdp' "$WGW_TMP/status.json" ||
 		{ cat "$WGW_TMP/status.json"; wgw_fail "status does not say libxdp"; }
 	wgw_stop "$WGW_LAB_GW_PID" 10 || wgw_fail "exit status"
-	wgw_assert_eq "$(prog_on wan0)" "" "program on wan0 after exit"
-	wgw_assert_eq "$(prog_on lan0)" "" "program on lan0 after exit"
+	wgw_assert_eq "$(wgw_lab_xdp_prog_name gw wan0)" "" "program on wan0 after exit"
+	wgw_assert_eq "$(wgw_lab_xdp_prog_name gw lan0)" "" "program on lan0 after exit"
 }
 
 t_shared_sigkill_restart()
@@ -76,17 +70,17 @@ t_shared_sigkill_restart()
 	wait "$WGW_LAB_GW_PID" 2>/dev/null
 	case $(rung_line wan0) in
 	*"no dispatcher"*)
-		wgw_assert_eq "$(prog_on wan0)" wraith_xdp "program left by the killed gateway" ;;
+		wgw_assert_eq "$(wgw_lab_xdp_prog_name gw wan0)" wraith_xdp "program left by the killed gateway" ;;
 	esac
-	[ -n "$(prog_on wan0)" ] || wgw_fail "a shared attachment should outlive the process"
+	[ -n "$(wgw_lab_xdp_prog_name gw wan0)" ] || wgw_fail "a shared attachment should outlive the process"
 	# The default (auto) finds the dead gateway's program and replaces it.
 	wgw_lab_gateway --mode xdp-copy
 	grep -Eq 'xdp: wan0: (detached stale native gateway program|removed stale gateway program)' \
 		"$WGW_TMP/gatewayd.log" || { cat "$WGW_TMP/gatewayd.log"; wgw_fail "stale program not replaced"; }
 	traffic "after restart"
 	wgw_stop "$WGW_LAB_GW_PID" 10 || wgw_fail "exit status"
-	wgw_assert_eq "$(prog_on wan0)" "" "program on wan0 after exit"
-	wgw_assert_eq "$(prog_on lan0)" "" "program on lan0 after exit"
+	wgw_assert_eq "$(wgw_lab_xdp_prog_name gw wan0)" "" "program on wan0 after exit"
+	wgw_assert_eq "$(wgw_lab_xdp_prog_name gw lan0)" "" "program on lan0 after exit"
 }
 
 # The gateway in gw, with libxdp's pins in bpffs $BPFFS (ip netns exec gives
@@ -119,7 +113,7 @@ t_dispatcher_join()
 	mount -t bpf bpf "$BPFFS" || wgw_skip "cannot mount a bpffs"
 	wgw__reg mount "$BPFFS"
 	out=$(loader load -m native -vv wan0 "$OTHER" 2>&1) || { echo "$out"; wgw_fail "xdp-loader load"; }
-	if [ "$(prog_on wan0)" != xdp_dispatcher ]; then
+	if [ "$(wgw_lab_xdp_prog_name gw wan0)" != xdp_dispatcher ]; then
 		wgw_in gw ip link set dev wan0 xdp off
 		wgw_skip "this kernel gives libxdp no dispatcher: $(echo "$out" |
 			grep -m1 -iE 'check for dispatcher.*failed|failed to load dispatcher|bpffs' |

@@ -1064,6 +1064,22 @@ static uint64_t eq_rng(void)
 	return z ^ (z >> 31);
 }
 
+/* Both twin engines offline, each consistent, with the same counters and
+ * drop reasons; their statistics in st. */
+static void twins_agree(struct wgw_engine *e[2], struct wgw_engine_thread *t[2],
+			struct wgw_engine_stats st[2])
+{
+	char err[256];
+
+	for (int k = 0; k < 2; k++) {
+		wgw_engine_thread_offline(t[k]);
+		wgw_engine_get_stats(e[k], &st[k]);
+		ck_assert_msg(wgw_engine_check(e[k], err, sizeof(err)) == 0, "%s", err);
+	}
+	ck_assert(memcmp(st[0].ctr, st[1].ctr, sizeof(st[0].ctr)) == 0);
+	ck_assert(memcmp(st[0].drop, st[1].drop, sizeof(st[0].drop)) == 0);
+}
+
 static struct wgw_engine *eq_engine(bool general_only)
 {
 	static const uint64_t key[6] = { 1, 0x9e3779b97f4a7c15ULL, 3, 4, 5, 6 };
@@ -1126,7 +1142,6 @@ START_TEST(test_fast_path_matches_general)
 	struct { int b; uint16_t P; uint64_t cid; } recent[16] = { 0 };
 	unsigned fwd_n = 0, kinds[4] = { 0 };
 	uint32_t now = 5000;
-	char err[256];
 
 	for (int k = 0; k < 2; k++) {
 		t[k] = wgw_engine_thread_attach(e[k], 0);
@@ -1275,13 +1290,7 @@ START_TEST(test_fast_path_matches_general)
 			for (int k = 0; k < 2; k++)
 				wgw_engine_quiescent(t[k]);
 	}
-	for (int k = 0; k < 2; k++) {
-		wgw_engine_thread_offline(t[k]);
-		wgw_engine_get_stats(e[k], &st[k]);
-		ck_assert_msg(wgw_engine_check(e[k], err, sizeof(err)) == 0, "%s", err);
-	}
-	ck_assert(memcmp(st[0].ctr, st[1].ctr, sizeof(st[0].ctr)) == 0);
-	ck_assert(memcmp(st[0].drop, st[1].drop, sizeof(st[0].drop)) == 0);
+	twins_agree(e, t, st);
 	ck_assert_uint_eq(st[0].n_cids, st[1].n_cids);
 	ck_assert_uint_eq(st[0].n_mappings, st[1].n_mappings);
 	/* counters add up: every packet received once, then sent or dropped */
@@ -1324,7 +1333,6 @@ START_TEST(test_route_frame_hostile)
 	uint16_t nat_ports[64] = { 0 };
 	int nat_be[64];
 	unsigned kinds[4] = { 0 }, not_udp = 0;
-	char err[256];
 
 	for (int k = 0; k < 2; k++) {
 		t[k] = wgw_engine_thread_attach(e[k], 0);
@@ -1448,13 +1456,7 @@ START_TEST(test_route_frame_hostile)
 		for (int k = 0; k < 2; k++)
 			wgw_engine_quiescent(t[k]);
 	}
-	for (int k = 0; k < 2; k++) {
-		wgw_engine_thread_offline(t[k]);
-		wgw_engine_get_stats(e[k], &st[k]);
-		ck_assert_msg(wgw_engine_check(e[k], err, sizeof(err)) == 0, "%s", err);
-	}
-	ck_assert(memcmp(st[0].ctr, st[1].ctr, sizeof(st[0].ctr)) == 0);
-	ck_assert(memcmp(st[0].drop, st[1].drop, sizeof(st[0].drop)) == 0);
+	twins_agree(e, t, st);
 	ck_assert_uint_gt(kinds[WGW_TO_LAN], 5000);
 	ck_assert_uint_gt(kinds[WGW_TO_WAN], 1000);
 	ck_assert_uint_gt(not_udp, 1000);
