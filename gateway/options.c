@@ -408,10 +408,10 @@ static int append_backend(struct wgw_config *cfg, const char *val, char *why,
 	return 0;
 }
 
-/* A path the config file can carry: wgw_config_print()'s output must load
- * back as the same value, so no whitespace at the ends (inih trims it), no
- * comment starts, no control characters. */
-static bool path_printable(const char *s)
+/* A path or name the config file can carry: wgw_config_print()'s output
+ * must load back as the same value, so no whitespace at the ends (inih
+ * trims it), no comment starts, no control characters. */
+static bool file_printable(const char *s)
 {
 	size_t n = strlen(s), i;
 
@@ -520,7 +520,7 @@ static int opt_set(const struct wgw_option *o, struct wgw_config *cfg,
 	case WGW_OPT_CONFIG:
 		if (!*val)
 			return fail(why, whylen, "expected a path");
-		if (!path_printable(val))
+		if (!file_printable(val))
 			return fail(why, whylen,
 				    "expected a path without control characters, without whitespace at either end, and without '#' or ';' at its start or after a space");
 		if (strlen(val) >= o->size)
@@ -532,8 +532,14 @@ static int opt_set(const struct wgw_option *o, struct wgw_config *cfg,
 		return 0;
 	case WGW_OPT_IFNAME:
 		memset(field(cfg, o), 0, o->size);
-		return wgw_parse_ifname(val, field(cfg, o), o->size, why,
-					whylen);
+		if (wgw_parse_ifname(val, field(cfg, o), o->size, why, whylen) < 0)
+			return -EINVAL;
+		if (!file_printable(val)) {
+			memset(field(cfg, o), 0, o->size);
+			return fail(why, whylen,
+				    "expected an interface name without control characters and not starting with '#' or ';'");
+		}
+		return 0;
 	case WGW_OPT_ADDR: {
 		union wgw_addr a;
 

@@ -292,6 +292,11 @@ START_TEST(test_strings)
 	bad1("--lan", "a/b", "cannot contain '/'");
 	bad1("--lan", "eth0:1", "cannot contain");
 	bad1("--wan", "..", "not a valid interface name");
+	/* The kernel takes them; the configuration file could not carry them
+	 * (a comment start after "wan = "; found by fuzz_config). */
+	bad1("--wan", "#e", "not starting with '#' or ';'");
+	bad1("--lan", ";x", "not starting with '#' or ';'");
+	bad1("--wan", "a\x01b", "without control characters");
 	bad1("--probe", "a b", "cannot contain");
 	memset(longpath, 'x', sizeof(longpath) - 1);
 	longpath[0] = '/';
