@@ -84,6 +84,14 @@ static const char *const drop_names[WGW_DROP_REASON_MAX] = {
 	[WGW_DROP_NOT_NAT] = "not-nat",
 	[WGW_DROP_BAD_SOURCE] = "bad-source",
 	[WGW_DROP_NO_MAPPING] = "no-mapping",
+	[WGW_DROP_SHORT] = "short",
+	[WGW_DROP_CID0] = "cid-zero",
+	[WGW_DROP_BAD_CSUM] = "bad-checksum",
+	[WGW_DROP_TTL] = "ttl-exceeded",
+	[WGW_DROP_MARTIAN] = "martian-source",
+	[WGW_DROP_SPOOFED] = "spoofed-source",
+	[WGW_DROP_HS_RATE] = "handshake-rate",
+	[WGW_DROP_SOURCE_QUOTA] = "source-quota",
 };
 
 static const char *const ctr_names[WGW_CTR_MAX] = {
@@ -103,6 +111,7 @@ static const char *const ctr_names[WGW_CTR_MAX] = {
 	[WGW_CTR_CID_EXPIRED] = "cids-expired",
 	[WGW_CTR_MAP_PURGED] = "mappings-purged",
 	[WGW_CTR_CID_PURGED] = "cids-purged",
+	[WGW_CTR_CID_QUOTA] = "cids-over-quota",
 };
 
 const char *wgw_drop_reason_name(enum wgw_drop_reason r)

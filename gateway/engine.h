@@ -129,6 +129,21 @@ enum wgw_drop_reason {
 	WGW_DROP_NOT_NAT,	/* backend packet not to G within the port range */
 	WGW_DROP_BAD_SOURCE,	/* backend packet not from a backend */
 	WGW_DROP_NO_MAPPING,	/* no mapping owns (backend, P) */
+	/* What the kernel's own UDP receive path, or a router, would refuse
+	 * (both data paths alike): */
+	WGW_DROP_SHORT,		/* UDP payload shorter than a WRAITH header */
+	WGW_DROP_CID0,		/* CID 0, invalid in WRAITH */
+	WGW_DROP_BAD_CSUM,	/* IPv4 header or UDP checksum wrong; IPv6 UDP
+				 * checksum 0 */
+	WGW_DROP_TTL,		/* TTL / hop limit would reach 0 */
+	WGW_DROP_MARTIAN,	/* client source never valid on a wire
+				 * (loopback, unspecified, multicast, ...) */
+	WGW_DROP_SPOOFED,	/* client source is one of ours: a VIP, the
+				 * NAT address, a backend's address */
+	/* Limits: */
+	WGW_DROP_HS_RATE,	/* handshake over its source's rate (kernel
+				 * path: what XDP did not see) */
+	WGW_DROP_SOURCE_QUOTA,	/* new mapping over its source's quota */
 	WGW_DROP_REASON_MAX
 };
 const char *wgw_drop_reason_name(enum wgw_drop_reason r);
@@ -251,6 +266,8 @@ enum wgw_engine_ctr {
 	WGW_CTR_CID_EXPIRED,	/* control thread */
 	WGW_CTR_MAP_PURGED,	/* removed with their backend */
 	WGW_CTR_CID_PURGED,
+	WGW_CTR_CID_QUOTA,	/* CID over its source's quota: routed, not
+				 * learned */
 	WGW_CTR_MAX
 };
 const char *wgw_engine_ctr_name(enum wgw_engine_ctr c);
