@@ -159,6 +159,7 @@ struct journal {
 	struct wgw_sysctls sysctls;
 	struct wgw_nl_claim claim;
 	uint32_t claimed;
+	struct wgw_nl_confine confine;
 	uint32_t nprep;
 	struct wgw_ifprep prep[2];
 };
@@ -184,6 +185,7 @@ static void journal_write(struct wgw_daemon *d)
 	j->sysctls = d->sysctls;
 	j->claim = d->claim;
 	j->claimed = d->claimed;
+	j->confine = d->confine;
 	for (unsigned i = 0; i < d->nifs; i++)
 		if (d->ifs[i].prep_applied)
 			j->prep[j->nprep++] = d->ifs[i].prep;
@@ -239,6 +241,11 @@ static void journal_recover(struct wgw_daemon *d)
 	if (j->claimed)
 		wgw_nl_release(d->nl, &j->claim);
 	wgw_sysctl_restore(&j->sysctls);
+	/* After the forwarding switches: the rules are what kept the host
+	 * from being a router while they were on. */
+	j->confine.ifname[sizeof(j->confine.ifname) - 1] = '\0';
+	if (j->confine.added && j->confine.ifname[0])
+		wgw_nl_unconfine(d->nl, &j->confine);
 	for (unsigned i = j->nprep; i-- > 0;)
 		wgw_ifprep_restore(&d->genl, &j->prep[i]);
 	free(j);
@@ -1135,6 +1142,38 @@ static int nat_proxy_sysctls(struct wgw_daemon *d, const char *lan, bool v4)
 	return 0;
 }
 
+/*
+ * Owning G needs forwarding on the LAN interface, and forwarding is per
+ * receiving interface: without more, every LAN host could route through
+ * the gateway to any address it knows (clients included, un-NATed).  The
+ * rules of netlink/confine.c go in first, so that from the LAN only G is
+ * ever forwarded.  An interface that already forwards was made a router
+ * by its operator: that is left as it is, and said.
+ */
+static int nat_confine(struct wgw_daemon *d, const char *lan, bool v4)
+{
+	char path[WGW_SYSCTL_PATH_LEN], val[WGW_SYSCTL_VAL_LEN];
+	int err;
+
+	err = wgw_sysctl_if_path(path, sizeof(path), v4 ? "ipv4" : "ipv6", lan, "forwarding");
+	if (!err)
+		err = wgw_sysctl_read(path, val, sizeof(val));
+	if (!err && strcmp(val, "0")) {
+		wgw_notice("%s already forwards (net.%s.conf.%s.forwarding=%s): the host routes "
+			   "for the LAN by its operator's choice, the gateway adds no rules",
+			   lan, v4 ? "ipv4" : "ipv6", lan, val);
+		return 0;
+	}
+	err = wgw_nl_confine(d->nl, &d->confine, lan, &d->cfg.nat);
+	if (err) {
+		wgw_err("NAT address: cannot confine forwarding on %s to it: %s", lan,
+			strerror(-err));
+		return err;
+	}
+	journal_write(d);
+	return 0;
+}
+
 static int nat_claim(struct wgw_daemon *d)
 {
 	struct wgw_iface *lan = iface_of(d, WGW_SIDE_LAN);
@@ -1152,6 +1191,9 @@ static int nat_claim(struct wgw_daemon *d)
 		return -errno;
 	}
 	tun = wgw_tun_name(d->tun);
+	err = nat_confine(d, lan->name, v4);
+	if (err)
+		return err;
 	err = wgw_sysctl_inside_owner(&d->sysctls, lan->name, tun, v4, !v4);
 	if (err) {
 		wgw_err("NAT address: interface settings on %s and %s: %s", lan->name, tun,
@@ -1181,6 +1223,7 @@ static void nat_release(struct wgw_daemon *d)
 		d->claimed = false;
 	}
 	wgw_sysctl_restore(&d->sysctls);
+	wgw_nl_unconfine(d->nl, &d->confine);
 	if (d->tun) {
 		wgw_tun_close(d->tun);
 		d->tun = NULL;

@@ -65,6 +65,7 @@ struct wgw_daemon {
 	bool nh_init;
 	struct wgw_nl_claim claim;
 	bool claimed;
+	struct wgw_nl_confine confine;	/* LAN forwarding only to the NAT address */
 	struct wgw_sysctls sysctls;
 	struct wgw_worker *workers;
 	unsigned nworkers;

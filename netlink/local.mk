@@ -11,7 +11,7 @@ libwgw_a_SOURCES += \
 	netlink/netdev.c netlink/netdev.h
 libwgw_a_SOURCES += \
 	netlink/rtnl.c netlink/rtnl.h netlink/rtnl_internal.h \
-	netlink/nexthop.c netlink/claim.c
+	netlink/nexthop.c netlink/claim.c netlink/confine.c
 libwgw_a_SOURCES += \
 	netlink/sysctl.c netlink/sysctl.h \
 	netlink/ifprep.c netlink/ifprep.h \

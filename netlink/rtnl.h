@@ -220,4 +220,30 @@ int wgw_nl_claim(struct wgw_nl_watcher *w, struct wgw_nl_claim *c,
  */
 int wgw_nl_release(struct wgw_nl_watcher *w, struct wgw_nl_claim *c);
 
+/*
+ * Forwarding from the LAN, confined to the NAT address (netlink/confine.c):
+ * policy rules that let a packet arriving on ifname be forwarded only to
+ * addr, and drop every other one that is not for the host itself.  Set
+ * before the interface's forwarding switch is turned on, removed after it
+ * is put back.  The rules carry WGW_RTPROT and match by name: they outlive
+ * the process and the device, and keep the host from forwarding until the
+ * next start removes them.
+ */
+struct wgw_nl_confine {
+	char ifname[16];		/* IFNAMSIZ */
+	union wgw_addr addr;
+	uint32_t prio;			/* the pass rule's; the blackhole's is + 1 */
+	bool added;
+};
+
+/* Remove leftovers of an earlier run on ifname, then add both rules.
+ * 0 or -errno (extended ACK logged); on failure nothing stays behind. */
+int wgw_nl_confine(struct wgw_nl_watcher *w, struct wgw_nl_confine *c,
+		   const char *ifname, const union wgw_addr *addr);
+/* Remove what wgw_nl_confine() added.  0 or -errno. */
+int wgw_nl_unconfine(struct wgw_nl_watcher *w, struct wgw_nl_confine *c);
+/* Remove every rule with the gateway's protocol on ifname (family AF_INET
+ * or AF_INET6), logged when there were any.  0 or -errno. */
+int wgw_nl_confine_flush(struct wgw_nl_watcher *w, int family, const char *ifname);
+
 #endif

@@ -13,7 +13,9 @@
 #    (spoofed CIDs, no handshake), while the victim's sessions run;
 #  - a client sends straight to G:P from the WAN, and to the VIP on a port
 #    outside the VIP range;
-#  - a backend sends to the VIP from the LAN (hairpin).
+#  - a backend sends to the VIP from the LAN (hairpin);
+#  - a LAN host routes datagrams for client addresses via the gateway's
+#    LAN address (the host must not forward them: netlink/confine.c).
 # Everything on the WAN and LAN wires is captured (tcpdump in the client
 # and backend namespaces).  Every UDP datagram the gateway sent must be
 # either G -> a configured backend endpoint, or VIP endpoint -> an endpoint
@@ -105,6 +107,8 @@ t_relay()
 			wgw_fail "client route to the LAN"
 		wgw_in be ip route add 203.0.113.0/24 via 10.0.0.1 ||
 			wgw_fail "backend route to the VIP"
+		wgw_in be ip route add 198.51.100.0/24 via 10.0.0.1 ||
+			wgw_fail "LAN route to the clients"
 	else
 		victim=2001:db8:c::9
 		stranger=2001:db8:b::50
@@ -114,6 +118,8 @@ t_relay()
 			wgw_fail "client route to the LAN"
 		wgw_in be ip -6 route add 2001:db8:f::/64 via 2001:db8:b::1 ||
 			wgw_fail "backend route to the VIP"
+		wgw_in be ip -6 route add 2001:db8:c::/64 via 2001:db8:b::1 ||
+			wgw_fail "LAN route to the clients"
 		wgw_wait_for 10 wgw_lab__settled || wgw_fail "IPv6 addresses still tentative"
 	fi
 	be1=${WGW_LAB_BACKENDS[0]}
@@ -192,6 +198,15 @@ t_relay()
 	send_udp cl "$victim" 0 "$WGW_LAB_GW_WAN" "$WGW_LAB_PORT" 5 "$cid"
 	# 6. Hairpin: a LAN host to the VIP.
 	send_udp be "$stranger" 0 "$WGW_LAB_VIP" "$WGW_LAB_PORT" 5 "$cid"
+	# 7. A LAN host (the stranger, and a backend's address) routes
+	# datagrams for clients through the gateway: any that crossed would
+	# show on the WAN wire from a LAN source, which the check below
+	# refuses.
+	for p in 6000 "$WGW_LAB_PORT"; do
+		send_udp be "$stranger" 0 "$victim" "$p" 10 "$cid"
+		send_udp be "$stranger" 0 "$WGW_LAB_CLIENT" "$p" 10 "$cid"
+		send_udp be "$be1" 0 "$WGW_LAB_CLIENT2" "$p" 10 "$cid"
+	done
 
 	# Self-test of the checks below (WGW_RELAY_INJECT=1 must fail): the
 	# gateway's namespace itself sends what a relaying gateway would.
