@@ -21,7 +21,13 @@ tests_bench_engine_bench_SOURCES = tests/bench/engine_bench.c
 BENCH_PROGS = tests/bench/wgw-loadgen$(EXEEXT) tests/bench/wgw-reflector$(EXEEXT) \
 	tests/bench/engine_bench$(EXEEXT)
 CLEANFILES += $(BENCH_PROGS)
-EXTRA_DIST += tests/bench/run.sh tests/bench/nginx.conf.in docs/benchmarks.md
+EXTRA_DIST += tests/bench/run.sh tests/bench/report.awk tests/bench/nginx.conf.in \
+	docs/benchmarks.md
+
+# The report prints only possible figures: checked on made-up results, no
+# root and no lab needed.
+TESTS += tests/bench/report_test.sh
+EXTRA_DIST += tests/bench/report_test.sh
 
 # BENCH_ARGS: extra arguments for run.sh, e.g. make bench BENCH_ARGS=--quick
 .PHONY: bench

@@ -28,7 +28,8 @@ Usage: run.sh [OPTIONS]
                      when --sizes 64,1200)
   --sizes LIST       payload sizes, each gives a table (default: 64,1200; quick: 64)
   --fixed-pps N      round trips/s for the CPU figure, below every system's
-                     limit (default 10000)
+                     limit and high enough that the signal dominates the
+                     background (default 20000)
   --sessions N       sessions for the traffic runs (default 4096; quick 1024)
   --big N            sessions for the memory figure (default 1048576; quick 65536;
                      0 skips it)
@@ -36,6 +37,8 @@ Usage: run.sh [OPTIONS]
   --profile          also record the whole machine with perf during one flat-out
                      run of each system and print where its CPU time went
   --out FILE         also write the report to FILE
+  --report DIR       print the report of an earlier run's results (the directory
+                     WGW_BENCH_RESULTS=DIR kept) and measure nothing
 EOF
 }
 
@@ -44,12 +47,13 @@ SYSTEMS=ceiling,fast,fallback,nftables,nginx
 RUNS=3
 DUR=2
 SIZES=
-FIXED_PPS=10000
+FIXED_PPS=20000
 SESS=
 BIG=
 ENGINE=1
 PROFILE=0
 OUT=
+REPORT_DIR=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
@@ -63,6 +67,7 @@ while [ $# -gt 0 ]; do
 	--no-engine) ENGINE=0 ;;
 	--profile) PROFILE=1 ;;
 	--out) OUT=$2; shift ;;
+	--report) REPORT_DIR=$2; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
 	esac
@@ -87,6 +92,7 @@ B=$WGW_TOP_BUILDDIR
 LG=$B/tests/bench/wgw-loadgen
 RF=$B/tests/bench/wgw-reflector
 EB=$B/tests/bench/engine_bench
+REPORT_AWK=$(cd "$(dirname "$0")" && pwd)/report.awk
 GWD=$B/wraith-gatewayd
 RES=$WGW_TMP/results
 mkdir -p "$RES"
@@ -95,22 +101,26 @@ log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # ------------------------------------------------------------- prerequisites
 
-wgw_require_root
-for p in "$LG" "$RF" "$EB" "$GWD"; do
-	[ -x "$p" ] || wgw_fail "$p not built: run 'make bench'"
-done
+if [ -n "$REPORT_DIR" ]; then
+	[ -d "$REPORT_DIR" ] || { echo "run.sh: --report: no directory '$REPORT_DIR'" >&2; exit 2; }
+else
+	wgw_require_root
+	for p in "$LG" "$RF" "$EB" "$GWD"; do
+		[ -x "$p" ] || wgw_fail "$p not built: run 'make bench'"
+	done
 
-# Debian packages the lab needs: installed when missing (a fresh machine).
-need_pkgs=()
-command -v nft >/dev/null || need_pkgs+=(nftables)
-command -v nginx >/dev/null || need_pkgs+=(nginx-light)
-[ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || need_pkgs+=(libnginx-mod-stream)
-command -v valgrind >/dev/null || need_pkgs+=(valgrind)
-[ "$PROFILE" = 1 ] && ! command -v perf >/dev/null && need_pkgs+=(linux-perf)
-if [ ${#need_pkgs[@]} -gt 0 ]; then
-	log "installing ${need_pkgs[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_pkgs[@]}" >&2 ||
-		log "apt-get failed: systems that need ${need_pkgs[*]} will fail"
+	# Debian packages the lab needs: installed when missing (a fresh machine).
+	need_pkgs=()
+	command -v nft >/dev/null || need_pkgs+=(nftables)
+	command -v nginx >/dev/null || need_pkgs+=(nginx-light)
+	[ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || need_pkgs+=(libnginx-mod-stream)
+	command -v valgrind >/dev/null || need_pkgs+=(valgrind)
+	[ "$PROFILE" = 1 ] && ! command -v perf >/dev/null && need_pkgs+=(linux-perf)
+	if [ ${#need_pkgs[@]} -gt 0 ]; then
+		log "installing ${need_pkgs[*]}"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_pkgs[@]}" >&2 ||
+			log "apt-get failed: systems that need ${need_pkgs[*]} will fail"
+	fi
 fi
 
 # ------------------------------------------------------------- the lab
@@ -281,6 +291,11 @@ measure()
 	# came back.
 	rate=0
 	rx0=
+	: >"$WGW_TMP/over"
+	for i in $(seq 2 "$RUNS"); do
+		loadgen "$o" "${seeds[@]}" --no-handshake -s "$size" -d "$DUR" --pps 0 || break
+		echo "$(kv "$o" rx_pps) $(kv "$o" loss_pct)" >>"$WGW_TMP/over"
+	done
 	for i in 1 2 3 4 5 6 7 8 9; do
 		# A rate passes when one of two tries stays under 0.1 % loss:
 		# the box is shared, and one stall of the system's CPU would
@@ -292,6 +307,9 @@ measure()
 			loss=$(kv "$o" loss_pct)
 			log "$sys: offered $(kv "$o" tx_pps) pps, answered $(kv "$o" rx_pps), loss $loss %"
 			[ "$try" = 1 ] && rx=$(kv "$o" rx_pps)
+			# Flat out: what it delivers when offered more than it
+			# can take, and what it loses then.
+			[ "$rate" = 0 ] && echo "$(kv "$o" rx_pps) $(kv "$o" loss_pct)" >>"$WGW_TMP/over"
 			awk -v l="$loss" 'BEGIN { exit !(l < 0.1) }' && { ok=1; break; }
 			[ "$rate" = 0 ] && break	# flat out: no second try
 		done
@@ -310,19 +328,35 @@ measure()
 	echo "limit_rt=$limit" >>"$f"
 	echo "limit_pps=$(awk -v l="$limit" -v h="$h" 'BEGIN { printf "%.0f", l * h }')" >>"$f"
 	echo "limit_loss=$(awk '{ print $2 }' "$WGW_TMP/rates" | median)" >>"$f"
+	echo "over_pps=$(awk -v h="$h" '{ printf "%.0f\n", $1 * h }' "$WGW_TMP/over" | median)" >>"$f"
+	echo "over_loss=$(awk '{ print $2 }' "$WGW_TMP/over" | median)" >>"$f"
 	[ "$PROFILE" = 1 ] && profile "$sys" "$size"
 
 	# CPU per forwarded packet at a fixed rate every system can carry.
+	# Per run: the machine's busy time less the idle second before it
+	# (others share the box) and the generator's and backends' user
+	# time; the system's own processes (every thread, scheduler time);
+	# the machine's busy time as it is.  A run that lost > 1 % is not
+	# used.
+	local sut_args=() p
+	for p in "${SUT_PIDS[@]}"; do
+		sut_args+=(--sut-pid "$p")
+	done
 	for i in $(seq "$RUNS"); do
 		loadgen "$o" "${seeds[@]}" --no-handshake -s "$size" -d "$DUR" --pps "$FIXED_PPS" \
-			--baseline 1 || continue
+			--baseline 1 "${sut_args[@]}" || continue
 		awk -v b="$(kv "$o" cpu_busy_s)" -v s="$(kv "$o" cpu_self_user_s)" \
 		    -v w="$(kv "$o" cpu_watch_user_s)" -v z="$(kv "$o" cpu_base_s)" \
-		    -v n="$(kv "$o" rx_data)" -v h="$h" -v t="$(kv "$o" tx_data)" \
-			'BEGIN { if (n < 0.99 * t) print "nan nan"; else printf "%.0f %.0f\n", (b - z - s - w) * 1e9 / (n * h), b * 1e9 / (n * h) }'
+		    -v u="$(kv "$o" cpu_sut_s)" -v hz="$(getconf CLK_TCK)" \
+		    -v n="$(kv "$o" rx_data)" -v h="$h" -v t="$(kv "$o" tx_data)" 'BEGIN {
+			if (n < 0.99 * t || n <= 0) exit
+			p = n * h
+			printf "%.1f %.1f %s %.1f\n", (b - z - s - w) * 1e9 / p, b * 1e9 / p,
+				u == "nan" ? "nan" : sprintf("%.1f", u * 1e9 / p),
+				# the busy times are clock ticks: two of them per packet
+				2e9 / hz / p }'
 	done >"$WGW_TMP/cpu"
-	echo "cpu_ns=$(awk '{ print $1 }' "$WGW_TMP/cpu" | median)" >>"$f"
-	echo "cpu_all_ns=$(awk '{ print $2 }' "$WGW_TMP/cpu" | median)" >>"$f"
+	cpu_figures "$WGW_TMP/cpu" >>"$f"
 
 	# Latency at 10 % and 50 % of this system's limit.
 	for pct in 10 50; do
@@ -346,6 +380,23 @@ measure()
 		echo "kept_n=$(kv "$o" migration_kept)/$(kv "$o" migration_sessions)" >>"$f"
 	fi
 	return 0
+}
+
+# cpu_figures FILE: the CPU keys from the runs' lines "machine all sut
+# resolution" (ns per packet).  The machine figure's noise is the larger
+# of the runs' spread around their median and the clock-tick resolution;
+# the report prints it only above that.
+cpu_figures()
+{
+	local m
+	[ -s "$1" ] || return 0
+	m=$(awk '{ print $1 }' "$1" | median)
+	echo "cpu_ns=$m"
+	awk -v m="$m" '{ d = $1 - m; if (d < 0) d = -d; if (d > x) x = d; if ($4 > x) x = $4 }
+		END { printf "cpu_noise_ns=%.0f\n", x }' "$1"
+	echo "cpu_all_ns=$(awk '{ print $2 }' "$1" | median)"
+	awk '$3 != "nan" { print $3 }' "$1" | median | sed 's/^/cpu_sut_ns=/'
+	echo "cpu_runs=$(wc -l <"$1")"
 }
 
 # profile SYS SIZE: the whole machine under perf during one flat-out run:
@@ -483,9 +534,7 @@ report()
 	echo
 	for size in ${SIZES//,/ }; do
 		echo "payload $size bytes"
-		printf '%-9s %10s %7s %7s %8s %8s %8s %8s %8s %8s %7s %10s %9s %8s\n' \
-			system fwd_pps x_nft x_ceil cpu_ns cpu_all p50@10 p99@10 p50@50 p99@50 \
-			kept% setup/s rss_MiB B/sess
+		awk -v header=1 -f "$REPORT_AWK" </dev/null
 		base=$(awk -F= '$1 == "limit_pps" { print $2 }' "$RES/nftables.$size" 2>/dev/null)
 		ceil=$(awk -F= '$1 == "limit_pps" { print $2 }' "$RES/ceiling.$size" 2>/dev/null)
 		for sys in ${SYSTEMS//,/ }; do
@@ -495,37 +544,41 @@ report()
 					"$(sed -n 's/^error=//p' "$RES/$sys.start" "$f" 2>/dev/null | head -n1)"
 				continue
 			fi
-			cat "$f" "$RES/$sys.mem" 2>/dev/null | awk -F= -v sys="$sys" -v base="$base" -v ceil="$ceil" '
-				{ v[$1] = $2 }
-				function n(x, fmt) { return (x == "" || x == "nan") ? "-" : sprintf(fmt, x) }
-				function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "-" : sprintf("%.2f", a / b) }
-				END {
-					printf "%-9s %10s %7s %7s %8s %8s %8s %8s %8s %8s %7s %10s %9s %8s\n", sys,
-						n(v["limit_pps"], "%.0f") (v["limit_loss"] >= 0.1 ? "*" : ""), ratio(v["limit_pps"], base),
-						ratio(v["limit_pps"], ceil), n(v["cpu_ns"], "%.0f"),
-						n(v["cpu_all_ns"], "%.0f"),
-						n(v["p50_10"], "%.0f"), n(v["p99_10"], "%.0f"),
-						n(v["p50_50"], "%.0f"), n(v["p99_50"], "%.0f"),
-						n(v["kept_pct"], "%.1f"),
-						n(v["big_setup_rate"] != "" ? v["big_setup_rate"] : v["setup_rate"], "%.0f"),
-						n(v["rss_kib"] == "" ? "" : v["rss_kib"] / 1024, "%.1f"), n(v["bytes_per_session"], "%.0f")
-				}'
+			cat "$f" "$RES/$sys.mem" 2>/dev/null |
+				awk -F= -v sys="$sys" -v base="$base" -v ceil="$ceil" -f "$REPORT_AWK"
 		done
 		echo
 	done
-	echo "fwd_pps: packets the system forwarded per second at < 0.1 % loss (a gateway forwards"
-	echo "  request and reply: 2 per round trip; the ceiling reflector 1).  x_nft, x_ceil: ratios."
-	echo "  '*': no offered rate stayed under 0.1 % loss; the best one is shown."
-	echo "cpu_ns: machine CPU per forwarded packet at the fixed rate, minus the machine's busy time"
-	echo "  in an idle second just before (the box is shared) and the generator's and backends' user"
-	echo "  time (their kernel time stays in: a veth transmit runs the receiver's stack); cpu_all:"
-	echo "  nothing subtracted.  '-': the system lost > 1 % at that rate."
-	echo "p50/p99 @10/@50: round-trip latency in us at 10 % / 50 % of the system's own limit."
-	echo "kept%: sessions answered by the same backend after every client endpoint moved port."
-	echo "setup/s: handshakes answered per second, first pass sent flat out ($BIG sessions over"
-	echo "  up to 65536 endpoints); rss_MiB, B/sess: peak RSS of the system's processes after those"
-	echo "  sessions (nftables keeps its state in the kernel), per session answered."
-	echo "  Sessions answered of $BIG: $(for s in ${SYSTEMS//,/ }; do printf '%s %s  ' "$s" "$(sed -n 's/^big_sessions=//p' "$RES/$s.mem" 2>/dev/null)"; done)"
+	cat <<EOF
+fwd_pps: packets the system forwarded per second at < 0.1 % loss (a gateway forwards
+  request and reply: 2 per round trip; the ceiling reflector 1): the rate to size for.
+  '*': no offered rate stayed under 0.1 % loss; the best one is shown.
+over_pps, loss%: what it forwarded per second when offered flat out, and what it lost
+  then: how it behaves under overload.  On veth the kernel forwards in the sender's
+  softirq, which throttles the generator itself: a system that makes the sender pay
+  for its forwarding (nftables, the kernel's UDP stack) is offered less, so overload
+  figures compare systems only roughly.  A loss near 0 means the generator, not the
+  system, was the limit.
+x_nft, x_ceil: fwd_pps as a ratio to nftables and to the AF_XDP reflector ceiling.
+cpu_ns: machine CPU per forwarded packet at $FIXED_PPS round trips/s, less the machine's busy
+  time in an idle second just before (the box is shared) and the generator's and backends'
+  user time (their kernel time stays in: a veth transmit runs the receiver's stack).
+  noise: the larger of the runs' spread around the median and the clock-tick resolution;
+  cpu_ns is printed only above it, '-' otherwise.  cpu_sut: CPU time of the system's own
+  processes (every thread, scheduler accounting) per packet; '-' for nftables, which has
+  none (its cost is kernel time, in cpu_ns).  A spinning AF_XDP worker costs a CPU
+  whatever the rate.  cpu_all: the machine's busy time, nothing subtracted.
+  A run that lost > 1 % at that rate gives no CPU figure.
+p50/p99 @10/@50: round-trip latency in us at 10 % / 50 % of the system's own limit.
+kept%: sessions answered by the same backend after every client endpoint moved port.
+setup/s: handshakes answered per second, first pass sent flat out (--big sessions over
+  up to 65536 endpoints); rss_MiB, B/sess: peak RSS of the system's processes after those
+  sessions (nftables keeps its state in the kernel: '-'), per session answered.
+  '-' in all three when --big 0 set up no sessions.
+EOF
+	if [ "$BIG" -gt 0 ]; then
+		echo "  Sessions answered of $BIG: $(for s in ${SYSTEMS//,/ }; do printf '%s %s  ' "$s" "$(sed -n 's/^big_sessions=//p' "$RES/$s.mem" 2>/dev/null)"; done)"
+	fi
 	if [ "$PROFILE" = 1 ]; then
 		echo
 		echo "where the machine's CPU time went during one flat-out run (perf, both CPUs, idle"
@@ -559,6 +612,12 @@ report()
 
 # ------------------------------------------------------------- main
 
+if [ -n "$REPORT_DIR" ]; then
+	RES=$REPORT_DIR
+	LOAD0="- (a report of saved results)"
+	report
+	wgw_done
+fi
 T0=$(date +%s)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 if [ "$ENGINE" = 1 ]; then

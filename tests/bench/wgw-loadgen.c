@@ -35,6 +35,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -85,6 +86,8 @@ static struct {
 	bool migrate, no_handshake;
 	int watch[LG_MAX_WATCH];
 	unsigned n_watch;
+	int sut[LG_MAX_WATCH];		/* the system under test's processes */
+	unsigned n_sut;
 	uint64_t seed;
 	unsigned hs_rounds;	/* passes over the sessions not answered yet */
 } cfg = {
@@ -196,6 +199,52 @@ static uint64_t pid_jiffies(int pid)
 		return 0;
 	(void)stt;
 	return ut;
+}
+
+/*
+ * CPU time of every thread of process pid so far, in ns, from the
+ * scheduler's own accounting (/proc/PID/task/TID/schedstat, first field:
+ * time on a CPU), which is exact where /proc/PID/stat counts clock ticks.
+ * A thread that exits during the window takes its time with it: the
+ * systems measured keep their threads.
+ */
+static uint64_t pid_runtime_ns(int pid)
+{
+	char path[96];
+	struct dirent *de;
+	uint64_t s = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		unsigned long long ns;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/schedstat", pid, de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fscanf(f, "%llu", &ns) == 1)
+			s += ns;
+		fclose(f);
+	}
+	closedir(d);
+	return s;
+}
+
+static uint64_t sut_runtime_ns(void)
+{
+	uint64_t s = 0;
+	unsigned i;
+
+	for (i = 0; i < cfg.n_sut; i++)
+		s += pid_runtime_ns(cfg.sut[i]);
+	return s;
 }
 
 static uint64_t watch_jiffies(void)
@@ -571,6 +620,8 @@ static void usage(FILE *f)
 		"      --migrate            move every endpoint to a new port halfway through\n"
 		"      --drain S            wait for replies after sending (default 0.3)\n"
 		"      --watch-pid PID      report the user CPU time of PID (the backends)\n"
+		"      --sut-pid PID        report the CPU time of every thread of PID (the system\n"
+		"                           under test; repeatable) over the data phase\n"
 		"      --baseline S         idle seconds before the data phase that measure the\n"
 		"                           machine's busy time without our traffic (default 0)\n"
 		"      --seed N             CID seed (default 1)\n", LG_MAX_EP_PER_SRC);
@@ -621,6 +672,7 @@ int main(int argc, char **argv)
 		{ "migrate", no_argument, NULL, 'm' },
 		{ "drain", required_argument, NULL, 'D' },
 		{ "watch-pid", required_argument, NULL, 'w' },
+		{ "sut-pid", required_argument, NULL, 'P' },
 		{ "baseline", required_argument, NULL, 'B' },
 		{ "hs-rounds", required_argument, NULL, 'r' },
 		{ "seed", required_argument, NULL, 'R' },
@@ -628,7 +680,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wgw_xdp_dst dsts[LG_MAX_SRC];
-	uint64_t t0, busy0, busy1, tot0, tot1, self0, self1, w0, w1;
+	uint64_t t0, busy0, busy1, tot0, tot1, self0, self1, w0, w1, sut0, sut1;
 	uint32_t i, kept = 0, both = 0, changed = 0, per_be[256] = { 0 };
 	char *colon;
 	long hz = sysconf(_SC_CLK_TCK);
@@ -665,6 +717,10 @@ int main(int argc, char **argv)
 		case 'w':
 			if (cfg.n_watch < LG_MAX_WATCH)
 				cfg.watch[cfg.n_watch++] = atoi(optarg);
+			break;
+		case 'P':
+			if (cfg.n_sut < LG_MAX_WATCH)
+				cfg.sut[cfg.n_sut++] = atoi(optarg);
 			break;
 		case 'r': cfg.hs_rounds = (unsigned)arg_u64(optarg, 1, 1000, "--hs-rounds"); break;
 		case 'B': cfg.baseline_s = strtod(optarg, NULL); break;
@@ -762,6 +818,7 @@ int main(int argc, char **argv)
 	proc_stat(&busy0, &tot0);
 	self0 = self_user_ns();
 	w0 = watch_jiffies();
+	sut0 = sut_runtime_ns();
 	t0 = now_ns();
 	pump(cfg.pps, (uint64_t)(cfg.duration_s * 1e9), next_data,
 	     cfg.migrate ? (uint64_t)(cfg.duration_s * 0.5e9) : 0);
@@ -771,6 +828,7 @@ int main(int argc, char **argv)
 		proc_stat(&busy1, &tot1);
 		self1 = self_user_ns();
 		w1 = watch_jiffies();
+		sut1 = sut_runtime_ns();
 		drain(cfg.drain_s);
 
 		for (i = 0; i < cfg.sessions; i++) {
@@ -813,6 +871,8 @@ int main(int argc, char **argv)
 		       "cpu_self_user_s: %.3f\ncpu_watch_user_s: %.3f\n",
 		       (double)(busy1 - busy0) / (double)hz, (double)(tot1 - tot0) / (double)hz,
 		       base_rate * el, (double)(self1 - self0) / 1e9, (double)(w1 - w0) / (double)hz);
+		if (cfg.n_sut)
+			printf("cpu_sut_s: %.6f\n", (double)(sut1 - sut0) / 1e9);
 	}
 	bx_close(&bx);
 	free(sess);
