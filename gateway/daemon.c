@@ -273,7 +273,7 @@ static int iface_init(struct wgw_daemon *d, struct wgw_iface *ifc, const char *n
 	ifc->ifindex = link.ifindex;
 	ifc->mtu = link.mtu;
 	memcpy(ifc->mac, link.mac, 6);
-	err = wgw_probe(name, &ifc->probe);
+	err = wgw_probe(name, d->cfg.frame_size, d->cfg.headroom, &ifc->probe);
 	if (err) {
 		wgw_err("interface %s: probe: %s", name, strerror(-err));
 		return err;
@@ -319,7 +319,8 @@ static int iface_prepare(struct wgw_daemon *d, struct wgw_iface *ifc)
 	ifc->prep_applied = true;
 	if (d->cfg.queues) {
 		/* Re-read: the queue count may have changed. */
-		if (!wgw_probe(ifc->name, &ifc->probe) && ifc->probe.queues)
+		if (!wgw_probe(ifc->name, d->cfg.frame_size, d->cfg.headroom, &ifc->probe) &&
+		    ifc->probe.queues)
 			ifc->queues = ifc->probe.queues;
 	}
 	if (ifc->rung != WGW_RUNG_FALLBACK &&

@@ -21,7 +21,7 @@ static int do_probe(const struct wgw_config *cfg)
 	struct wgw_probe p;
 	int err;
 
-	err = wgw_probe(cfg->probe, &p);
+	err = wgw_probe(cfg->probe, cfg->frame_size, cfg->headroom, &p);
 	if (err) {
 		fprintf(stderr, "wraith-gatewayd: --probe %s: %s\n", cfg->probe,
 			err == -ENODEV ? "no such interface" : strerror(-err));

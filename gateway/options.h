@@ -36,6 +36,7 @@
 
 #include "gateway/addr.h"
 #include "gateway/engine.h"	/* struct wgw_vip: one type for config and engine */
+#include "netlink/rtnl.h"	/* WGW_XDP_PACKET_HEADROOM: the frame geometry's */
 
 #define WGW_MAX_VIPS 16
 #define WGW_MAX_BACKENDS 256
@@ -45,9 +46,6 @@
 #define WGW_SUN_PATH_LEN 108		/* bytes incl. NUL, sizeof(sun_path) */
 #define WGW_BACKEND_WEIGHT_DEFAULT 100
 
-/* Bytes the kernel reserves in front of the packet in every AF_XDP frame
- * (XDP_PACKET_HEADROOM), on top of the UMEM's own headroom. */
-#define WGW_XDP_PACKET_HEADROOM 256	/* bytes */
 /* Largest frame a port must hold: 1500-byte MTU + Ethernet + one VLAN tag
  * + FCS. */
 #define WGW_MAX_L2_FRAME 1518		/* bytes */

@@ -272,8 +272,9 @@ enum wgw_rung wgw_probe_rung(const struct wgw_probe *p, uint32_t own_prog_id,
 		return WGW_RUNG_FALLBACK;
 	}
 	if (!p->mtu_ok) {
-		snprintf(why, len, "MTU %u above %u, the most a %u-byte AF_XDP frame holds",
-			 p->link.mtu, p->xdp_max_mtu, WGW_PROBE_FRAME_SIZE);
+		snprintf(why, len, "MTU %u above %u, the most a %u-byte AF_XDP frame with %u "
+			 "bytes of headroom holds", p->link.mtu, p->xdp_max_mtu, p->frame_size,
+			 p->frame_headroom);
 		return WGW_RUNG_FALLBACK;
 	}
 	if (f & NETDEV_XDP_ACT_XSK_ZEROCOPY) {
@@ -300,7 +301,8 @@ static uint32_t queue_count(uint32_t rx, uint32_t combined, uint32_t alloc)
 	return sum;
 }
 
-int wgw_probe(const char *ifname, struct wgw_probe *p)
+int wgw_probe(const char *ifname, uint32_t frame_size, uint32_t frame_headroom,
+	      struct wgw_probe *p)
 {
 	struct wgw_genl g;
 	int err;
@@ -350,8 +352,9 @@ int wgw_probe(const char *ifname, struct wgw_probe *p)
 	}
 	p->zerocopy = !p->netdev_err &&
 		      (p->xdp.xdp_features & NETDEV_XDP_ACT_XSK_ZEROCOPY);
-	p->xdp_max_mtu = wgw_xdp_max_mtu(WGW_PROBE_FRAME_SIZE,
-					 WGW_PROBE_FRAME_HEADROOM);
+	p->frame_size = frame_size;
+	p->frame_headroom = frame_headroom;
+	p->xdp_max_mtu = wgw_xdp_max_mtu(frame_size, frame_headroom);
 	p->mtu_ok = p->link.mtu <= p->xdp_max_mtu;
 	p->rung = wgw_probe_rung(p, 0, p->reason, sizeof(p->reason));
 	return 0;
@@ -447,8 +450,9 @@ static void print_json(const struct wgw_probe *p, FILE *f)
 	fprintf(f, ",\"numa_node\":%d,\"up\":%s,\"carrier\":%s",
 		p->numa_node, (p->link.flags & IFF_UP) ? "true" : "false",
 		(p->link.flags & IFF_LOWER_UP) ? "true" : "false");
-	fprintf(f, ",\"mtu\":%u,\"xdp_max_mtu\":%u,\"mtu_ok\":%s", p->link.mtu,
-		p->xdp_max_mtu, p->mtu_ok ? "true" : "false");
+	fprintf(f, ",\"mtu\":%u,\"frame_size\":%u,\"frame_headroom\":%u,\"xdp_max_mtu\":%u,"
+		"\"mtu_ok\":%s", p->link.mtu, p->frame_size, p->frame_headroom, p->xdp_max_mtu,
+		p->mtu_ok ? "true" : "false");
 	fprintf(f, ",\"queues\":{\"current\":%u,\"max\":%u}", p->queues,
 		p->queues_max);
 	for (i = 0; i < 4; i++) {
@@ -543,8 +547,8 @@ static void print_text(const struct wgw_probe *p, FILE *f)
 	fprintf(f, "state:         %s, carrier %s\n",
 		(p->link.flags & IFF_UP) ? "up" : "down",
 		(p->link.flags & IFF_LOWER_UP) ? "on" : "off");
-	fprintf(f, "mtu:           %u (AF_XDP %u-byte frames hold up to %u: %s)\n",
-		p->link.mtu, WGW_PROBE_FRAME_SIZE, p->xdp_max_mtu,
+	fprintf(f, "mtu:           %u (AF_XDP %u-byte frames with %u bytes of headroom "
+		"hold up to %u: %s)\n", p->link.mtu, p->frame_size, p->frame_headroom, p->xdp_max_mtu,
 		p->mtu_ok ? "ok" : "too large");
 	fprintf(f, "queues:        %u (max %u)\n", p->queues, p->queues_max);
 	fprintf(f, "channels:      ");

@@ -25,10 +25,6 @@ const char *wgw_rung_name(enum wgw_rung r);
 /* Parse a rung name: 0 or -EINVAL. */
 int wgw_rung_parse(const char *s, enum wgw_rung *r);
 
-/* AF_XDP frame geometry the MTU is checked against (see wgw_xdp_max_mtu). */
-#define WGW_PROBE_FRAME_SIZE 2048	/* bytes */
-#define WGW_PROBE_FRAME_HEADROOM 0	/* bytes of UMEM headroom */
-
 /* What RTM_GETLINK says, parsed by wgw_rtnl_link_parse(). */
 struct wgw_link_info {
 	int ifindex;
@@ -64,7 +60,9 @@ struct wgw_probe {
 	int netdev_err;
 	struct wgw_xdp_caps xdp;
 	bool zerocopy;			/* AF_XDP zero-copy is possible */
-	uint32_t xdp_max_mtu;		/* for WGW_PROBE_FRAME_SIZE */
+	uint32_t frame_size;		/* the AF_XDP frame geometry the MTU is */
+	uint32_t frame_headroom;	/* checked against: the daemon's own */
+	uint32_t xdp_max_mtu;		/* wgw_xdp_max_mtu() of that geometry */
 	bool mtu_ok;
 	enum wgw_rung rung;
 	char reason[160];		/* why this rung */
@@ -73,10 +71,15 @@ struct wgw_probe {
 /*
  * Probe one interface by name in the caller's network namespace.  Queries
  * that fail are recorded in the *_err fields (rings on veth: -EOPNOTSUPP),
- * and the rung decided with wgw_probe_rung(p, 0).  Returns 0, -ENODEV when
- * there is no such interface, or -errno when netlink itself fails.
+ * and the rung decided with wgw_probe_rung(p, 0).  frame_size and
+ * frame_headroom are the AF_XDP frame geometry the gateway is configured
+ * with (--frame-size, --headroom): the MTU the rung depends on is checked
+ * against that, so --probe and the daemon's ladder decide alike.  Returns
+ * 0, -ENODEV when there is no such interface, or -errno when netlink
+ * itself fails.
  */
-int wgw_probe(const char *ifname, struct wgw_probe *p);
+int wgw_probe(const char *ifname, uint32_t frame_size, uint32_t frame_headroom,
+	      struct wgw_probe *p);
 
 /*
  * The rung rule.  Fallback when: the kernel has no netdev family (XDP

@@ -566,8 +566,6 @@ int wgw_nl_link_set_mtu(struct wgw_nl_watcher *w, int ifindex, uint32_t mtu)
 	return err;
 }
 
-/* XDP_PACKET_HEADROOM in the kernel: reserved before the frame data. */
-#define WGW_XDP_PACKET_HEADROOM 256 /* bytes */
 #define WGW_VLAN_HLEN 4 /* bytes, one 802.1Q tag */
 
 uint32_t wgw_xdp_max_mtu(uint32_t frame_size, uint32_t frame_headroom)

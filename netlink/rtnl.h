@@ -120,12 +120,16 @@ int wgw_nl_link_set_mtu(struct wgw_nl_watcher *w, int ifindex, uint32_t mtu);
 /*
  * The largest MTU whose frames fit an AF_XDP frame in copy mode:
  *   frame_size - XDP_PACKET_HEADROOM (256, the kernel's, before the data)
- *   - frame_headroom (the UMEM's own headroom, 0 by default)
+ *   - frame_headroom (the UMEM's own headroom, --headroom: 256 by default)
  *   - ETH_HLEN (14) - VLAN_HLEN (4, the XDP program accepts one tag).
- * With 2048-byte frames and no UMEM headroom: 2048 - 256 - 14 - 4 = 1774.
+ * With 2048-byte frames and no UMEM headroom: 2048 - 256 - 14 - 4 = 1774;
+ * with the default 256 bytes of UMEM headroom, 1518.
  * Returns 0 when nothing fits.
  */
 uint32_t wgw_xdp_max_mtu(uint32_t frame_size, uint32_t frame_headroom);
+/* Bytes the kernel reserves in front of the packet in every AF_XDP frame
+ * (XDP_PACKET_HEADROOM), on top of the UMEM's own headroom. */
+#define WGW_XDP_PACKET_HEADROOM 256	/* bytes */
 /* 0 when mtu fits, -EMSGSIZE when it does not. */
 int wgw_xdp_mtu_check(uint32_t mtu, uint32_t frame_size,
 		      uint32_t frame_headroom);

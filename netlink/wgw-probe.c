@@ -11,10 +11,12 @@
 #include <string.h>
 
 #include "gateway/log.h"
+#include "gateway/options.h"
 #include "netlink/probe.h"
 
 int main(int argc, char **argv)
 {
+	static struct wgw_config cfg;
 	const char *ifname = NULL;
 	struct wgw_probe p;
 	bool json = false;
@@ -33,7 +35,13 @@ int main(int argc, char **argv)
 	}
 	if (!ifname)
 		goto usage;
-	err = wgw_probe(ifname, &p);
+	/* The daemon's default frame geometry: the rung it would choose
+	 * with no --frame-size or --headroom of its own. */
+	if (wgw_config_defaults(&cfg)) {
+		fprintf(stderr, "wgw-probe: the defaults do not parse\n");
+		return 1;
+	}
+	err = wgw_probe(ifname, cfg.frame_size, cfg.headroom, &p);
 	if (err) {
 		fprintf(stderr, "wgw-probe: %s: %s\n", ifname, strerror(-err));
 		return 1;

@@ -98,7 +98,39 @@ t_program_removed()
 	wgw_assert_ne "$(wgw_lab_xdp_prog_id gw wan0)" "" "program back on wan0"
 }
 
+# An MTU that a 2048-byte frame holds without UMEM headroom (up to 1774)
+# but not with the configured 256 bytes (up to 1518): --probe and the
+# daemon decide from the same geometry, so auto steps down to the fallback
+# for that interface (it used to pick XDP and exit with EMSGSIZE), and
+# --frame-size 4096 gives XDP back.
+t_mtu_geometry()
+{
+	local out
+	wgw_lab_up 4
+	wgw_in cl ip link set dev cl0 mtu 1600 || wgw_fail "client MTU"
+	wgw_in gw ip link set dev wan0 mtu 1600 || wgw_fail "gateway MTU"
+	wgw_lab_backends
+	out=$(wgw_in gw "$WGW_TOP_BUILDDIR/wraith-gatewayd" --probe wan0) ||
+		wgw_fail "--probe wan0 failed"
+	printf '%s\n' "$out" | grep -q '^mode: *fallback (MTU 1600 above 1518' ||
+		{ printf '%s\n' "$out"; wgw_fail "--probe does not step down for MTU 1600"; }
+	wgw_lab_gateway --mode auto
+	grep -q 'interface wan0 (wan): mode fallback (probe: MTU 1600 above 1518' \
+		"$WGW_TMP/gatewayd.log" || { cat "$WGW_TMP/gatewayd.log"; wgw_fail "wan0 did not take the fallback"; }
+	grep -q 'interface lan0 (lan): mode xdp-copy' "$WGW_TMP/gatewayd.log" ||
+		wgw_fail "lan0 should stay on XDP"
+	wgw_lab_client -n 20 --sockets 10 -d 1 --pps 2000 --expect-clean >"$WGW_TMP/c.txt" ||
+		{ cat "$WGW_TMP/c.txt"; wgw_fail "client"; }
+	wgw_assert_eq 20 "$(wgw_kv "$WGW_TMP/c.txt" handshakes_ok)" "handshakes"
+	wgw_stop "$WGW_LAB_GW_PID" 10 || wgw_fail "exit status"
+	out=$(wgw_in gw "$WGW_TOP_BUILDDIR/wraith-gatewayd" --probe wan0 --frame-size 4096) ||
+		wgw_fail "--probe wan0 --frame-size 4096 failed"
+	printf '%s\n' "$out" | grep -q '^mode: *xdp-copy' ||
+		{ printf '%s\n' "$out"; wgw_fail "--probe with 4096-byte frames should allow XDP"; }
+}
+
 wgw_run "foreign program: fallback for that interface" t_foreign_program
 wgw_run "forced mode that cannot be had" t_forced_impossible
 wgw_run "program removed under traffic" t_program_removed
+wgw_run "MTU checked against the configured frame geometry" t_mtu_geometry
 wgw_done

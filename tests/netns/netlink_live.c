@@ -341,7 +341,7 @@ START_TEST(xdp_features_and_probe)
 	ck_assert_int_eq(wgw_netdev_get(&g, 999999, &caps), -ENODEV);
 	wgw_genl_close(&g);
 
-	ck_assert_int_eq(wgw_probe(VA, &p), 0);
+	ck_assert_int_eq(wgw_probe(VA, 2048, 256, &p), 0);
 	ck_assert_uint_eq(p.queues, 4);
 	ck_assert_uint_eq(p.queues_max, 4);
 	ck_assert(!p.zerocopy);
@@ -349,14 +349,30 @@ START_TEST(xdp_features_and_probe)
 	ck_assert_int_eq(p.rings_err, -EOPNOTSUPP);
 	ck_assert_str_eq(p.driver, "veth");
 	ck_assert(p.mtu_ok);
-	ck_assert_int_eq(wgw_probe("lo", &p), 0);
+	ck_assert_int_eq(wgw_probe("lo", 2048, 256, &p), 0);
 	ck_assert_int_eq(p.rung, WGW_RUNG_FALLBACK);
-	ck_assert_int_eq(wgw_probe("nosuchif0", &p), -ENODEV);
+	ck_assert_int_eq(wgw_probe("nosuchif0", 2048, 256, &p), -ENODEV);
 	/* An MTU above what a 2048-byte frame holds drops to fallback. */
 	run("ip link set " VA " mtu 1800");
-	ck_assert_int_eq(wgw_probe(VA, &p), 0);
+	ck_assert_int_eq(wgw_probe(VA, 2048, 256, &p), 0);
 	ck_assert(!p.mtu_ok);
 	ck_assert_int_eq(p.rung, WGW_RUNG_FALLBACK);
+	/*
+	 * The geometry is the caller's: 1600 fits a 2048-byte frame without
+	 * UMEM headroom (up to 1774) but not with the daemon's default 256
+	 * (up to 1518), where an XDP rung would make the daemon fail with
+	 * EMSGSIZE instead of stepping down.
+	 */
+	run("ip link set " VA " mtu 1600");
+	ck_assert_int_eq(wgw_probe(VA, 2048, 0, &p), 0);
+	ck_assert(p.mtu_ok);
+	ck_assert_int_eq(p.rung, WGW_RUNG_XDP_COPY);
+	ck_assert_int_eq(wgw_probe(VA, 2048, 256, &p), 0);
+	ck_assert(!p.mtu_ok);
+	ck_assert_uint_eq(p.xdp_max_mtu, 1518);
+	ck_assert_int_eq(p.rung, WGW_RUNG_FALLBACK);
+	ck_assert_int_eq(wgw_probe(VA, 4096, 256, &p), 0);
+	ck_assert_int_eq(p.rung, WGW_RUNG_XDP_COPY);
 }
 END_TEST
 
