@@ -231,6 +231,8 @@ snapshot()
 	{
 		ip -n "$(wgw_nsname gw)" -d link show | grep -E 'xdp|prog' || true
 		ip -n "$(wgw_nsname gw)" neigh show proxy
+		ip -n "$(wgw_nsname gw)" -4 rule show
+		ip -n "$(wgw_nsname gw)" -6 rule show
 		ip -n "$(wgw_nsname gw)" route show table all | grep -v 'proto kernel' | grep -v '^local\|^broadcast\|^multicast\|^fe80\|^ff00' || true
 		for i in wan0 lan0 lo; do
 			for k in forwarding rp_filter proxy_arp; do
