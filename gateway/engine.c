@@ -234,6 +234,8 @@ struct wgw_engine *wgw_engine_create(const struct wgw_engine_cfg *cfg)
 	struct wgw_sessions_cfg scfg = {
 		.max_cids = cfg->max_cids,
 		.max_mappings = cfg->max_mappings,
+		.maps_per_src = cfg->max_maps_per_source,
+		.cids_per_src = cfg->max_cids_per_source,
 		.nat_port_lo = cfg->nat_port_lo,
 		.nat_port_hi = cfg->nat_port_hi,
 		.key = cfg->hash_key,
@@ -421,18 +423,23 @@ static enum wgw_verdict drop(struct wgw_engine_thread *t, struct wgw_route *out,
 
 /* Rule 3: bind cid to the backend of mapping mi, where it was seen.  The
  * new CID's hint names mi: the next packet with it from that endpoint
- * takes the known-session path at once. */
+ * takes the known-session path at once.  The CID is charged to mi's
+ * client source, also when a backend's reply carried it: the client chose
+ * it.  Over that source's quota the packet is routed all the same, by its
+ * endpoint, only the CID is not learned. */
 static void cid_learn(struct wgw_engine_thread *t, uint64_t cid, uint32_t mi, uint32_t now)
 {
 	struct wgw_sessions *s = &t->e->s;
 	unsigned b = s->maps[mi].backend;
 	uint32_t ci;
-	int err = wgw_cid_learn(s, cid, b, now, &ci);
+	int err = wgw_cid_learn(s, cid, b, &s->maps[mi].client, now, &ci);
 
 	if (!err) {
 		atomic_store_explicit(&s->cids[ci].hint, mi, memory_order_relaxed);
 		CTR(t, CID_LEARNED);
 	}
+	else if (err == -EDQUOT)
+		CTR(t, CID_QUOTA);
 	else if (err == -ENOSPC)
 		CTR(t, CID_REFUSED);
 	else if (s->cids[ci].backend != b)
@@ -453,6 +460,17 @@ static uint32_t map_new(struct wgw_engine_thread *t, uint64_t h, const union wgw
 	}
 	if (err == -EEXIST)	/* another worker made it just now */
 		return mi;
+	if (err == -EDQUOT) {
+		/* one source may not starve the others of the table */
+		char a[INET6_ADDRSTRLEN];
+
+		wgw_log_ratelimited(LOG_NOTICE, "engine: client %s%s holds its quota of %u mappings: new endpoint dropped",
+				    wgw_addr_str(src, a, sizeof(a)),
+				    wgw_addr_is_v4(src) ? "" : " (its /64)",
+				    atomic_load_explicit(&t->e->s.quota_maps, memory_order_relaxed));
+		drop(t, out, WGW_DROP_SOURCE_QUOTA);
+		return 0;
+	}
 	CTR(t, MAP_REFUSED);
 	drop(t, out, err == -EADDRNOTAVAIL ? WGW_DROP_PORTS_FULL : WGW_DROP_MAP_FULL);
 	return 0;
@@ -1400,6 +1418,12 @@ int wgw_engine_set_limits(struct wgw_engine *e, uint32_t max_cids, uint32_t max_
 	if (map_idle_s)
 		atomic_store(&e->map_idle_s, map_idle_s);
 	return 0;
+}
+
+void wgw_engine_set_source_quotas(struct wgw_engine *e, uint32_t maps_per_source,
+				  uint32_t cids_per_source)
+{
+	wgw_sessions_set_quotas(&e->s, maps_per_source, cids_per_source);
 }
 
 /* ---- statistics ------------------------------------------------------------- */

@@ -79,6 +79,11 @@ struct wgw_engine_cfg {
 	unsigned n_threads;		/* workers that will attach */
 	uint32_t max_cids, max_mappings; /* capacity, fixed for the engine's life */
 	uint32_t cid_idle_s, map_idle_s; /* 0: the defaults above */
+	uint32_t max_maps_per_source;	/* mappings one client source (IPv4
+					 * address, IPv6 /64) may hold; 0: no
+					 * limit */
+	uint32_t max_cids_per_source;	/* CIDs learned on its mappings; 0:
+					 * no limit */
 	const uint64_t *hash_key;	/* 6 words for the tables' keyed hashes,
 					 * or NULL for getrandom() (tests) */
 	bool general_path_only;		/* route every packet by the general
@@ -245,6 +250,10 @@ int wgw_engine_set_vips(struct wgw_engine *e, const struct wgw_vip *vips, unsign
  * refuses new entries until the tables shrink below it; nothing is evicted. */
 int wgw_engine_set_limits(struct wgw_engine *e, uint32_t max_cids, uint32_t max_mappings,
 			  uint32_t cid_idle_s, uint32_t map_idle_s);
+/* Reload the per-source quotas (as in struct wgw_engine_cfg; 0: no limit).
+ * Lowering one evicts nothing. */
+void wgw_engine_set_source_quotas(struct wgw_engine *e, uint32_t maps_per_source,
+				  uint32_t cids_per_source);
 
 /* ---- statistics ---------------------------------------------------------- */
 

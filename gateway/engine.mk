@@ -11,9 +11,9 @@ libwgw_a_SOURCES += gateway/engine.c gateway/engine.h \
 
 if ENABLE_TESTS
 check_PROGRAMS += tests/unit/test_sessions tests/unit/test_engine \
-	tests/unit/test_engine_stress
+	tests/unit/test_engine_stress tests/unit/test_quota
 TESTS += tests/unit/test_sessions tests/unit/test_engine \
-	tests/unit/test_engine_stress
+	tests/unit/test_engine_stress tests/unit/test_quota
 
 tests_unit_test_sessions_SOURCES = tests/unit/test_sessions.c
 tests_unit_test_sessions_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
@@ -22,6 +22,10 @@ tests_unit_test_sessions_LDADD = $(LDADD) $(CHECK_LIBS)
 tests_unit_test_engine_SOURCES = tests/unit/test_engine.c tests/unit/test_engine_util.h
 tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_engine_LDADD = $(LDADD) $(CHECK_LIBS)
+
+tests_unit_test_quota_SOURCES = tests/unit/test_quota.c tests/unit/test_engine_util.h
+tests_unit_test_quota_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_quota_LDADD = $(LDADD) $(CHECK_LIBS)
 
 tests_unit_test_engine_stress_SOURCES = tests/unit/test_engine_stress.c tests/unit/test_engine_util.h
 tests_unit_test_engine_stress_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)

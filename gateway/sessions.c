@@ -148,11 +148,17 @@ int wgw_sessions_init(struct wgw_sessions *s, const struct wgw_sessions_cfg *cfg
 		return errno ? -errno : -EIO;
 	}
 	s->key[1] |= 1; /* multiply-shift needs an odd multiplier */
+	/* the quota hash's own key: which sources share a counter says
+	 * nothing about the tables' buckets, and the other way round */
+	s->src_key[0] = wgw_mum(s->key[2] ^ 0x9e3779b97f4a7c15ULL, s->key[5] | 1);
+	s->src_key[1] = wgw_mum(s->key[3] ^ 0xc2b2ae3d27d4eb4fULL, s->key[4] | 1) | 1;
 
 	s->cap_cids = cfg->max_cids;
 	s->cap_maps = cfg->max_mappings;
 	atomic_init(&s->lim_cids, cfg->max_cids);
 	atomic_init(&s->lim_maps, cfg->max_mappings);
+	atomic_init(&s->quota_maps, cfg->maps_per_src);
+	atomic_init(&s->quota_cids, cfg->cids_per_src);
 	s->port_lo = cfg->nat_port_lo;
 	s->n_ports = (uint32_t)cfg->nat_port_hi - cfg->nat_port_lo + 1;
 
@@ -178,6 +184,11 @@ int wgw_sessions_init(struct wgw_sessions *s, const struct wgw_sessions_cfg *cfg
 	err = htab_init(&s->map_tab, s->cap_maps, &s->mem_bytes);
 	if (err)
 		goto err_free_cid_tab;
+	s->src = alloc_zeroed(WGW_SRC_SLOTS, sizeof(*s->src), &s->mem_bytes);
+	if (!s->src) {
+		err = -ENOMEM;
+		goto err_free_map_tab;
+	}
 
 	/* free lists in index order: entry i links to i + 1 */
 	for (uint32_t i = 1; i <= s->cap_cids; i++)
@@ -189,6 +200,8 @@ int wgw_sessions_init(struct wgw_sessions *s, const struct wgw_sessions_cfg *cfg
 	s->cid_cursor = s->map_cursor = 1;
 	return 0;
 
+err_free_map_tab:
+	free(s->map_tab.bucket);
 err_free_cid_tab:
 	free(s->cid_tab.bucket);
 err_free_created:
@@ -207,11 +220,19 @@ void wgw_sessions_fini(struct wgw_sessions *s)
 		free(s->pools[b].next);
 		free(s->pools[b].rev);
 	}
+	free(s->src);
 	free(s->map_tab.bucket);
 	free(s->cid_tab.bucket);
 	free(s->map_cold);
 	free(s->maps);
 	free(s->cids);
+}
+
+void wgw_sessions_set_quotas(struct wgw_sessions *s, uint32_t maps_per_src,
+			     uint32_t cids_per_src)
+{
+	atomic_store_explicit(&s->quota_maps, maps_per_src, memory_order_relaxed);
+	atomic_store_explicit(&s->quota_cids, cids_per_src, memory_order_relaxed);
 }
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -227,12 +248,40 @@ static bool count_take(_Atomic uint32_t *n, _Atomic uint32_t *lim)
 	return false;
 }
 
+/*
+ * Charge one entry to a source's counter; false when it holds `quota`
+ * already (0: no limit).  Reserve first, hand back on refusal, as
+ * count_take(): two workers racing at the quota may both be refused, never
+ * both admitted beyond it.  Counted also without a limit, so that a quota
+ * set by a reload finds the counters right.
+ */
+static bool src_take(_Atomic uint32_t *n, const _Atomic uint32_t *quota)
+{
+	uint32_t lim = atomic_load_explicit(quota, memory_order_relaxed);
+	uint32_t old = atomic_fetch_add_explicit(n, 1, memory_order_relaxed);
+
+	if (!lim || old < lim)
+		return true;
+	atomic_fetch_sub_explicit(n, 1, memory_order_relaxed);
+	return false;
+}
+
+/* Release what src_take() charged.  Every entry is charged once when it is
+ * created and released once when it is unlinked (wgw_sessions_check()
+ * recounts), so this never goes below 0. */
+static void src_put(_Atomic uint32_t *n)
+{
+	atomic_fetch_sub_explicit(n, 1, memory_order_relaxed);
+}
+
 int wgw_cid_learn(struct wgw_sessions *s, uint64_t cid, unsigned backend,
-		  uint32_t now, uint32_t *idx)
+		  const union wgw_addr *src, uint32_t now, uint32_t *idx)
 {
 	uint32_t b = wgw_cid_bucket(s, cid), i, j;
 	_Atomic uint32_t *lock = stripe(&s->cid_tab, b);
+	uint16_t q = wgw_src_slot(s, src);
 	struct wgw_cid_ent *c;
+	int err;
 
 	/* common race-free case first: someone else learned it */
 	j = wgw_cid_find(s, cid);
@@ -240,17 +289,23 @@ int wgw_cid_learn(struct wgw_sessions *s, uint64_t cid, unsigned backend,
 		*idx = j;
 		return -EEXIST;
 	}
-	if (!count_take(&s->n_cids, &s->lim_cids))
-		return -ENOSPC;
+	/* the source's quota before anything is taken from the table */
+	if (!src_take(&s->src[q].cids, &s->quota_cids))
+		return -EDQUOT;
+	if (!count_take(&s->n_cids, &s->lim_cids)) {
+		err = -ENOSPC;
+		goto err_unquota;
+	}
 	i = stk_pop(&s->cid_free, CID_LINKS(s));
 	if (!i) {
-		atomic_fetch_sub_explicit(&s->n_cids, 1, memory_order_relaxed);
-		return -ENOSPC;
+		err = -ENOSPC;
+		goto err_uncount;
 	}
 	c = &s->cids[i];
 	atomic_store_explicit(&c->state, WGW_ENT_NEW, memory_order_relaxed);
 	c->cid = cid;
 	c->backend = (uint8_t)backend;
+	c->src = q;
 	atomic_store_explicit(&c->hint, 0, memory_order_relaxed);
 	atomic_store_explicit(&c->last_seen, now, memory_order_relaxed);
 
@@ -260,9 +315,9 @@ int wgw_cid_learn(struct wgw_sessions *s, uint64_t cid, unsigned backend,
 		spin_unlock(lock);
 		atomic_store_explicit(&c->state, WGW_ENT_FREE, memory_order_relaxed);
 		stk_push(&s->cid_free, CID_LINKS(s), i);
-		atomic_fetch_sub_explicit(&s->n_cids, 1, memory_order_relaxed);
 		*idx = j;
-		return -EEXIST;
+		err = -EEXIST;
+		goto err_uncount;
 	}
 	atomic_store_explicit(&c->next,
 			      atomic_load_explicit(&s->cid_tab.bucket[b], memory_order_relaxed),
@@ -275,6 +330,12 @@ int wgw_cid_learn(struct wgw_sessions *s, uint64_t cid, unsigned backend,
 	atomic_fetch_add_explicit(&s->be_cids[backend], 1, memory_order_relaxed);
 	*idx = i;
 	return 0;
+
+err_uncount:
+	atomic_fetch_sub_explicit(&s->n_cids, 1, memory_order_relaxed);
+err_unquota:
+	src_put(&s->src[q].cids);
+	return err;
 }
 
 /* struct wgw_map_ent nat_csum_* and pseudo_csum of m on its slot.  The
@@ -301,13 +362,26 @@ int wgw_map_create(struct wgw_sessions *s, uint64_t h,
 	struct wgw_port_pool *pp = &s->pools[backend];
 	uint32_t b = wgw_map_bucket(s, h), i, j, pi;
 	_Atomic uint32_t *lock = stripe(&s->map_tab, b);
+	_Atomic uint32_t *quota = &s->src[wgw_src_slot(s, client)].maps;
 	struct wgw_map_ent *m;
 	int err;
 
 	if (!pp->next)
 		return -ENOENT;
-	if (!count_take(&s->n_maps, &s->lim_maps))
-		return -ENOSPC;
+	/* the source's quota before anything is taken from the table */
+	if (!src_take(quota, &s->quota_maps)) {
+		/* another worker may just have made this very mapping */
+		j = wgw_map_find(s, h, client, cport, vip, vport, (int)backend, NULL);
+		if (j) {
+			*idx = j;
+			return -EEXIST;
+		}
+		return -EDQUOT;
+	}
+	if (!count_take(&s->n_maps, &s->lim_maps)) {
+		err = -ENOSPC;
+		goto err_unquota;
+	}
 	i = stk_pop(&s->map_free, MAP_LINKS(s));
 	if (!i) {
 		err = -ENOSPC;
@@ -361,6 +435,8 @@ err_free_ent:
 	stk_push(&s->map_free, MAP_LINKS(s), i);
 err_uncount:
 	atomic_fetch_sub_explicit(&s->n_maps, 1, memory_order_relaxed);
+err_unquota:
+	src_put(quota);
 	return err;
 }
 
@@ -401,6 +477,7 @@ static void cid_unlink(struct wgw_sessions *s, uint32_t i)
 
 	atomic_fetch_sub_explicit(&s->be_cids[c->backend], 1, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&s->n_cids, 1, memory_order_relaxed);
+	src_put(&s->src[c->src].cids);
 	atomic_store_explicit(&c->free_next, s->fresh.cids, memory_order_relaxed);
 	s->fresh.cids = i;
 	s->fresh.n_cids++;
@@ -424,6 +501,7 @@ static void map_unlink(struct wgw_sessions *s, uint32_t i)
 
 	atomic_fetch_sub_explicit(&s->be_maps[m->backend], 1, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&s->n_maps, 1, memory_order_relaxed);
+	src_put(&s->src[wgw_src_slot(s, &m->client)].maps);
 	atomic_store_explicit(&s->map_cold[i].free_next, s->fresh.maps, memory_order_relaxed);
 	s->fresh.maps = i;
 	s->fresh.n_maps++;
@@ -596,10 +674,14 @@ int wgw_sessions_check(struct wgw_sessions *s, const bool *slot_in_use, char *er
 	uint32_t be_maps[WGW_MAX_BACKENDS] = { 0 }, be_cids[WGW_MAX_BACKENDS] = { 0 };
 	uint32_t live, limbo, n, i;
 	uint8_t *mark = calloc((size_t)(cap > s->n_ports ? cap : s->n_ports) + 1, 1);
+	struct { uint32_t maps, cids; } *src = calloc(WGW_SRC_SLOTS, sizeof(*src));
 	int err_ret = 0;
 
-	if (!mark)
+	if (!mark || !src) {
+		free(mark);
+		free(src);
 		return -ENOMEM;
+	}
 	err[0] = 0;
 
 	/* CIDs: free + limbo + live = capacity, each exactly once */
@@ -629,6 +711,7 @@ int wgw_sessions_check(struct wgw_sessions *s, const bool *slot_in_use, char *er
 		CHECK(atomic_load(&c->hint) <= s->cap_maps, "CID %016llx: hint %u out of range",
 		      (unsigned long long)c->cid, atomic_load(&c->hint));
 		be_cids[c->backend]++;
+		src[c->src].cids++;
 		live++;
 	}
 	CHECK(live + limbo + n == s->cap_cids, "CIDs: %u live + %u limbo + %u free != %u",
@@ -672,12 +755,24 @@ int wgw_sessions_check(struct wgw_sessions *s, const bool *slot_in_use, char *er
 		      "mapping %u: checksums %04x/%04x/%04x, expected %04x/%04x/%04x", i,
 		      m->nat_csum_ip, m->nat_csum_udp, m->pseudo_csum, csum_ip, csum_udp, pseudo);
 		be_maps[m->backend]++;
+		src[wgw_src_slot(s, &m->client)].maps++;
 		live++;
 	}
 	CHECK(live + limbo + n == s->cap_maps, "mappings: %u live + %u limbo + %u free != %u",
 	      live, limbo, n, s->cap_maps);
 	CHECK(live == atomic_load(&s->n_maps), "mappings: %u live, counter says %u", live,
 	      atomic_load(&s->n_maps));
+
+	/* per-source counters: exactly the live entries charged to them (a
+	 * leak would shrink a source's quota for good, an underflow lift it) */
+	for (i = 0; i < WGW_SRC_SLOTS; i++) {
+		CHECK(src[i].maps == atomic_load(&s->src[i].maps),
+		      "source slot %u: %u mappings, counter says %u", i, src[i].maps,
+		      atomic_load(&s->src[i].maps));
+		CHECK(src[i].cids == atomic_load(&s->src[i].cids),
+		      "source slot %u: %u CIDs, counter says %u", i, src[i].cids,
+		      atomic_load(&s->src[i].cids));
+	}
 
 	/* NAT ports of every slot: free + used by a live or limbo mapping =
 	 * all, each once; no reverse entry names a mapping that is not live
@@ -725,6 +820,7 @@ int wgw_sessions_check(struct wgw_sessions *s, const bool *slot_in_use, char *er
 		}
 	}
 out:
+	free(src);
 	free(mark);
 	return err_ret;
 }

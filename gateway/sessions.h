@@ -19,6 +19,9 @@
  *    check-for-duplicate-and-link step takes a spinlock striped by bucket,
  *    so two workers that see the same new endpoint or CID at once agree on
  *    one entry.  Set-up only, never per packet.
+ *  - Per-source quotas (wgw_src_slot): a fixed table of atomic counters,
+ *    charged by the inserts before they take anything and released by
+ *    unlink; no lock.
  *  - Unlink (expiry, purge): control thread only, one at a time, under the
  *    same stripe locks.  Unlinked entries keep their chain link intact and
  *    wait in a limbo list for a grace period before they and their NAT
@@ -41,6 +44,8 @@
 #define WGW_SESS_MAX_ENTRIES (1U << 26) /* per table */
 #define WGW_HTAB_LOCKS 1024		/* spinlock stripes per table */
 #define WGW_BACKEND_ANY (-1)		/* wgw_map_find(): any live backend */
+#define WGW_SRC_SLOTS (1U << 16)	/* per-source quota counters, see
+					 * wgw_src_slot(); a slot is a uint16_t */
 
 enum wgw_ent_state {
 	WGW_ENT_FREE = 0,	/* on the free list */
@@ -61,7 +66,9 @@ struct wgw_cid_ent {
 				      * maps[0] is never live */
 	_Atomic uint8_t state;	     /* enum wgw_ent_state */
 	uint8_t backend;	     /* slot */
-	uint16_t pad;
+	uint16_t src;		     /* quota counter it is charged to: the
+				      * wgw_src_slot() of the client of the
+				      * mapping it was learned on */
 };
 
 /* One cache line. */
@@ -134,8 +141,21 @@ struct wgw_slot_nat {
 	uint16_t port_be;
 };
 
+/*
+ * What one source (IPv4: an address; IPv6: a /64) holds now.  Sources are
+ * counted by a keyed hash into WGW_SRC_SLOTS slots: two sources that share
+ * a slot share its quota.  With 64K slots and a key an attacker does not
+ * know, a flooding source shares its slot with a given honest source with
+ * probability 1/65536, and cannot choose whom; the honest source then still
+ * has every entry it already holds.
+ */
+struct wgw_src_count {
+	_Atomic uint32_t maps, cids;
+};
+
 struct wgw_sessions_cfg {
 	uint32_t max_cids, max_mappings;    /* capacity */
+	uint32_t maps_per_src, cids_per_src; /* quotas, 0: no limit */
 	uint16_t nat_port_lo, nat_port_hi;  /* host order, inclusive */
 	const uint64_t *key;		    /* 6 random words, or NULL: getrandom() */
 };
@@ -146,6 +166,7 @@ struct wgw_sessions {
 	_Atomic uint32_t n_cids __attribute__((aligned(WGW_CACHELINE)));
 	_Atomic uint32_t n_maps;
 	_Atomic uint32_t lim_cids, lim_maps; /* <= capacity, for reload */
+	_Atomic uint32_t quota_maps, quota_cids; /* per source, 0: none; reload */
 
 	/* read-mostly */
 	struct wgw_cid_ent *cids __attribute__((aligned(WGW_CACHELINE)));
@@ -154,7 +175,10 @@ struct wgw_sessions {
 	uint16_t port_lo;
 	uint32_t n_ports;
 	uint64_t key[6];
+	uint64_t src_key[2];	     /* wgw_src_slot(), derived from key */
 	struct wgw_htab cid_tab, map_tab;
+	struct wgw_src_count *src;   /* [WGW_SRC_SLOTS], written at set-up
+				      * and unlink only */
 
 	struct wgw_map_cold *map_cold; /* [cap_maps + 1] */
 	/* set by the owner of the slots before wgw_sessions_slot_init() */
@@ -206,6 +230,18 @@ static inline uint64_t wgw_map_hash(const struct wgw_sessions *s,
 
 	h ^= wgw_mum(vip->q[0] ^ s->key[4], vip->q[1] ^ s->key[5]);
 	return wgw_mum(h ^ ((uint64_t)cport << 16 | vport), s->key[1] | 1);
+}
+
+/*
+ * The quota counter of a client address: IPv4 by its address, IPv6 by its
+ * /64 (one subscriber's prefix: an attacker has 2^64 addresses in it).
+ * Keyed, so which sources share a counter cannot be chosen from outside.
+ */
+static inline uint16_t wgw_src_slot(const struct wgw_sessions *s, const union wgw_addr *a)
+{
+	uint64_t k = wgw_addr_is_v4(a) ? a->q[1] : a->q[0];
+
+	return (uint16_t)(wgw_mum(k ^ s->src_key[0], s->src_key[1]) >> 48);
 }
 
 static inline uint32_t wgw_map_bucket(const struct wgw_sessions *s, uint64_t h)
@@ -335,18 +371,21 @@ static inline void wgw_touch(_Atomic uint32_t *last_seen, uint32_t now)
 /* ---- set-up, from any worker ------------------------------------------ */
 
 /*
- * Bind cid to backend slot.  0: created (*idx set); -EEXIST: already live
- * (*idx = that entry, never changed); -ENOSPC: table full or over limit.
+ * Bind cid to backend slot, charged to the quota of source `src` (the
+ * client address of the mapping it was seen on).  0: created (*idx set);
+ * -EEXIST: already live (*idx = that entry, never changed); -EDQUOT: src
+ * holds its quota of CIDs already; -ENOSPC: table full or over limit.
  */
 int wgw_cid_learn(struct wgw_sessions *s, uint64_t cid, unsigned backend,
-		  uint32_t now, uint32_t *idx);
+		  const union wgw_addr *src, uint32_t now, uint32_t *idx);
 
 /*
  * Create the mapping (client, vip) -> backend slot with a new NAT port and
  * its nat_csum_* from s->slot_nat[backend].
- * 0: created; -EEXIST: one exists on that backend (*idx = it); -ENOSPC:
- * table full or over limit; -EADDRNOTAVAIL: the backend's NAT ports are
- * all in use; -ENOENT: slot has no port pool.
+ * 0: created; -EEXIST: one exists on that backend (*idx = it); -EDQUOT:
+ * the client's source holds its quota of mappings already (checked before
+ * anything is taken); -ENOSPC: table full or over limit; -EADDRNOTAVAIL:
+ * the backend's NAT ports are all in use; -ENOENT: slot has no port pool.
  */
 int wgw_map_create(struct wgw_sessions *s, uint64_t h,
 		   const union wgw_addr *client, uint16_t cport,
@@ -354,6 +393,11 @@ int wgw_map_create(struct wgw_sessions *s, uint64_t h,
 		   uint32_t now, uint32_t *idx);
 
 /* ---- control thread only ---------------------------------------------- */
+
+/* Per-source quotas (0: no limit), at once for new entries.  Lowering one
+ * evicts nothing: a source above it gets no new entry until it is below. */
+void wgw_sessions_set_quotas(struct wgw_sessions *s, uint32_t maps_per_src,
+			     uint32_t cids_per_src);
 
 /* Give slot a full pool of NAT ports (allocating its arrays on first use).
  * The slot must have no mapping, live or in limbo.  0 or -ENOMEM. */
@@ -385,7 +429,7 @@ void wgw_sessions_reclaim(struct wgw_sessions *s, struct wgw_qsbr *q, bool synce
 
 /*
  * Consistency check of every table, free list, port pool and counter
- * against each other (slot_in_use[b]: whether slot b holds a backend).
+ * (per backend slot and per source) against each other (slot_in_use[b]: whether slot b holds a backend).
  * Exact only while no worker routes (all detached or offline) and with the
  * control side serialised: for tests and for a debugging command.
  * 0, or -EUCLEAN with the first inconsistency described in err.

@@ -3,12 +3,14 @@
  * The engine's tables (gateway/sessions.c) against a naive reference: arrays
  * and linear search, thousands of random learn / create / lookup / touch /
  * expire / purge operations, the same answers (WireGuard
- * selftest/allowedips.c style).  Plus the deferred reclamation rules and the
- * lock-free free lists under concurrent pop/push.
+ * selftest/allowedips.c style), per-source quotas included.  Plus the
+ * deferred reclamation rules, the lock-free free lists under concurrent
+ * pop/push, and the per-source quotas against floods.
  */
 #include "config.h"
 
 #include <check.h>
+#include <endian.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -41,7 +43,7 @@ static uint32_t rndn(uint32_t n)
 #define R_PORT_HI 1039 /* 40 ports per backend */
 #define R_BACKENDS 4
 
-struct ref_cid { bool live; uint64_t cid; unsigned backend; uint32_t last; };
+struct ref_cid { bool live; uint64_t cid; unsigned backend; uint32_t last; union wgw_addr src; };
 struct ref_map {
 	bool live;
 	union wgw_addr client, vip;
@@ -70,6 +72,26 @@ static unsigned ref_cid_count(void)
 
 	for (unsigned i = 0; i < n_rc; i++)
 		n += rc[i].live;
+	return n;
+}
+
+/* Live entries of one source: by its exact address (IPv4 here); the test
+ * makes sure its sources have counters of their own. */
+static unsigned ref_src_cids(const union wgw_addr *src)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < n_rc; i++)
+		n += rc[i].live && wgw_addr_eq(&rc[i].src, src);
+	return n;
+}
+
+static unsigned ref_src_maps(const union wgw_addr *src)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < n_rm; i++)
+		n += rm[i].live && wgw_addr_eq(&rm[i].client, src);
 	return n;
 }
 
@@ -123,10 +145,12 @@ static void mk_addr(union wgw_addr *a, unsigned n)
 
 /* ---- tests ---------------------------------------------------------------- */
 
-static struct wgw_sessions *sess_new(uint32_t cids, uint32_t maps, uint16_t lo, uint16_t hi)
+static struct wgw_sessions *sess_newq(uint32_t cids, uint32_t maps, uint16_t lo, uint16_t hi,
+				      uint32_t maps_per_src, uint32_t cids_per_src)
 {
 	struct wgw_sessions_cfg cfg = {
 		.max_cids = cids, .max_mappings = maps,
+		.maps_per_src = maps_per_src, .cids_per_src = cids_per_src,
 		.nat_port_lo = lo, .nat_port_hi = hi, .key = test_key,
 	};
 	struct wgw_sessions *s = aligned_alloc(64, (sizeof(*s) + 63) & ~(size_t)63);
@@ -136,23 +160,59 @@ static struct wgw_sessions *sess_new(uint32_t cids, uint32_t maps, uint16_t lo, 
 	return s;
 }
 
+static struct wgw_sessions *sess_new(uint32_t cids, uint32_t maps, uint16_t lo, uint16_t hi)
+{
+	return sess_newq(cids, maps, lo, hi, 0, 0);
+}
+
 static void sess_free(struct wgw_sessions *s)
 {
 	wgw_sessions_fini(s);
 	free(s);
 }
 
+/* wgw_sessions_check() with slots 0..n_slots-1 in use; fails the test with
+ * its message. */
+static void sess_check(struct wgw_sessions *s, unsigned n_slots)
+{
+	bool in_use[WGW_MAX_BACKENDS] = { false };
+	char err[256];
+	int ret;
+
+	for (unsigned b = 0; b < n_slots; b++)
+		in_use[b] = true;
+	ret = wgw_sessions_check(s, in_use, err, sizeof(err));
+	ck_assert_msg(ret == 0, "sessions check: %s", err);
+}
+
+#define R_SOURCES 60
+
 START_TEST(test_random_vs_reference)
 {
-	struct wgw_sessions *s = sess_new(R_CAP_CIDS, R_CAP_MAPS, R_PORT_LO, R_PORT_HI);
+	/* quotas low enough to be met often: 60 sources x 3 ports x 2 VIP
+	 * ports x 4 backends could hold 1440 mappings */
+	uint32_t qm = 5, qc = 4;
+	struct wgw_sessions *s = sess_newq(R_CAP_CIDS, R_CAP_MAPS, R_PORT_LO, R_PORT_HI, qm, qc);
 	struct wgw_qsbr q;
 	uint32_t now = 1000, cid_idle = 50, map_idle = 30;
-	unsigned n_ops = 0;
+	unsigned n_ops = 0, n_dquot = 0;
+	bool slot_used[WGW_SRC_SLOTS] = { false };
 
 	wgw_qsbr_init(&q, NULL, 0); /* no readers: a grace period is immediate */
 	for (unsigned b = 0; b < R_BACKENDS; b++)
 		ck_assert_int_eq(wgw_sessions_slot_init(s, b), 0);
 	n_rc = n_rm = 0;
+	/* the reference counts by address: with this key no two of the
+	 * test's sources share a counter (the hash's doing, checked here) */
+	for (unsigned n = 1; n <= R_SOURCES; n++) {
+		union wgw_addr a;
+		uint16_t slot;
+
+		mk_addr(&a, n);
+		slot = wgw_src_slot(s, &a);
+		ck_assert_msg(!slot_used[slot], "test sources share quota slot %u", slot);
+		slot_used[slot] = true;
+	}
 
 	for (unsigned it = 0; it < 60000; it++) {
 		uint32_t op = rndn(100), idx;
@@ -163,21 +223,29 @@ START_TEST(test_random_vs_reference)
 		unsigned backend = rndn(R_BACKENDS);
 		int r, err;
 
-		mk_addr(&c, 1 + rndn(60));
+		mk_addr(&c, 1 + rndn(R_SOURCES));
 		mk_addr(&v, 200 + rndn(2));
 		if (op < 3) {
 			now += rndn(20);
-		} else if (op < 20) { /* learn */
+			if (!rndn(20)) { /* reload: new quotas, 0 = none */
+				qm = rndn(8);
+				qc = rndn(8);
+				wgw_sessions_set_quotas(s, qm, qc);
+			}
+		} else if (op < 20) { /* learn, charged to source c */
 			r = ref_cid_find(cid);
-			err = wgw_cid_learn(s, cid, backend, now, &idx);
+			err = wgw_cid_learn(s, cid, backend, &c, now, &idx);
 			if (r >= 0) {
 				ck_assert_int_eq(err, -EEXIST);
 				ck_assert_uint_eq(s->cids[idx].backend, rc[r].backend);
+			} else if (qc && ref_src_cids(&c) >= qc) {
+				ck_assert_int_eq(err, -EDQUOT);
+				n_dquot++;
 			} else if (ref_cid_count() >= R_CAP_CIDS) {
 				ck_assert_int_eq(err, -ENOSPC);
 			} else {
 				ck_assert_int_eq(err, 0);
-				rc[n_rc++] = (struct ref_cid){ true, cid, backend, now };
+				rc[n_rc++] = (struct ref_cid){ true, cid, backend, now, c };
 			}
 		} else if (op < 40) { /* lookup + touch */
 			r = ref_cid_find(cid);
@@ -199,6 +267,9 @@ START_TEST(test_random_vs_reference)
 			if (r >= 0) {
 				ck_assert_int_eq(err, -EEXIST);
 				ck_assert_uint_eq(s->maps[idx].nat_port, rm[r].port);
+			} else if (qm && ref_src_maps(&c) >= qm) {
+				ck_assert_int_eq(err, -EDQUOT);
+				n_dquot++;
 			} else if (ref_map_count(-1) >= R_CAP_MAPS) {
 				ck_assert_int_eq(err, -ENOSPC);
 			} else if (ref_map_count((int)backend) >= R_PORT_HI - R_PORT_LO + 1) {
@@ -277,9 +348,31 @@ START_TEST(test_random_vs_reference)
 		ck_assert_uint_eq(atomic_load(&s->n_maps), ref_map_count(-1));
 		for (unsigned b = 0; b < R_BACKENDS; b++)
 			ck_assert_uint_eq(atomic_load(&s->be_maps[b]), ref_map_count((int)b));
+		/* every source's counters are its live entries, no more, no less */
+		{
+			unsigned want_m[R_SOURCES + 1] = { 0 }, want_c[R_SOURCES + 1] = { 0 };
+
+			for (unsigned i = 0; i < n_rm; i++)
+				want_m[ntohl(rm[i].client.w[3]) & 0xff] += rm[i].live;
+			for (unsigned i = 0; i < n_rc; i++)
+				want_c[ntohl(rc[i].src.w[3]) & 0xff] += rc[i].live;
+			for (unsigned n = 1; n <= R_SOURCES; n++) {
+				union wgw_addr a;
+				struct wgw_src_count *sc;
+
+				mk_addr(&a, n);
+				sc = &s->src[wgw_src_slot(s, &a)];
+				ck_assert_uint_eq(atomic_load(&sc->maps), want_m[n]);
+				ck_assert_uint_eq(atomic_load(&sc->cids), want_c[n]);
+			}
+		}
+		if (it % 5000 == 0)
+			sess_check(s, R_BACKENDS);
 		n_ops++;
 	}
 	ck_assert_uint_eq(n_ops, 60000);
+	ck_assert_uint_gt(n_dquot, 100); /* the quotas were met, often */
+	sess_check(s, R_BACKENDS);
 	sess_free(s);
 }
 END_TEST
@@ -340,10 +433,12 @@ START_TEST(test_expire_clock_skew)
 	struct wgw_sessions *s = sess_new(4, 4, 100, 200);
 	struct wgw_qsbr q;
 	struct wgw_expire_result res;
+	union wgw_addr c;
 	uint32_t idx;
 
 	wgw_qsbr_init(&q, NULL, 0);
-	ck_assert_int_eq(wgw_cid_learn(s, 42, 1, 1001, &idx), 0);
+	mk_addr(&c, 1);
+	ck_assert_int_eq(wgw_cid_learn(s, 42, 1, &c, 1001, &idx), 0);
 	wgw_sessions_expire(s, &q, 1000, 10, 60, 60, &res);
 	ck_assert_uint_eq(res.cids, 0);
 	ck_assert_uint_ne(wgw_cid_find(s, 42), 0);
@@ -374,9 +469,9 @@ static void *race_worker(void *arg)
 		unsigned key = (k * 7919 + id * 13) % RACE_KEYS;
 		uint64_t h;
 
-		if (wgw_cid_learn(race_s, 1000 + key, id, 1, &idx) == 0)
-			atomic_fetch_add(&race_created_c, 1);
 		mk_addr(&c, key);
+		if (wgw_cid_learn(race_s, 1000 + key, id, &c, 1, &idx) == 0)
+			atomic_fetch_add(&race_created_c, 1);
 		h = wgw_map_hash(race_s, &c, 9, &v, 8420);
 		if (wgw_map_create(race_s, h, &c, 9, &v, 8420, 0, 1, &idx) == 0)
 			atomic_fetch_add(&race_created_m, 1);
@@ -430,6 +525,251 @@ START_TEST(test_concurrent_setup)
 }
 END_TEST
 
+/* ---- per-source quotas ------------------------------------------------------ */
+
+static void mk_addr6(union wgw_addr *a, uint64_t prefix, uint64_t iid)
+{
+	a->q[0] = htobe64(prefix);
+	a->q[1] = htobe64(iid);
+}
+
+/* Expire everything idle at `now` (full passes) and free it. */
+static void expire_all(struct wgw_sessions *s, uint32_t now, uint32_t idle)
+{
+	struct wgw_qsbr q;
+	struct wgw_expire_result res;
+
+	wgw_qsbr_init(&q, NULL, 0);
+	wgw_sessions_expire(s, &q, now, s->cap_maps > s->cap_cids ? s->cap_maps : s->cap_cids,
+			    idle, idle, &res);
+	wgw_sessions_reclaim(s, &q, true, NULL);
+}
+
+/* One source floods `n` endpoints (one per source port), spread over two
+ * backends; returns how many mappings it got. */
+static unsigned map_flood(struct wgw_sessions *s, const union wgw_addr *src, unsigned n,
+			  uint32_t now, int *last_err)
+{
+	union wgw_addr v;
+	unsigned got = 0;
+
+	mk_addr(&v, 250);
+	for (unsigned p = 1; p <= n; p++) {
+		uint64_t h = wgw_map_hash(s, src, (uint16_t)p, &v, 8420);
+		uint32_t idx;
+		int err = wgw_map_create(s, h, src, (uint16_t)p, &v, 8420, p % 2, now, &idx);
+
+		if (!err)
+			got++;
+		else
+			*last_err = err;
+	}
+	return got;
+}
+
+/* Ten other clients, one endpoint each: how many got a mapping. */
+static unsigned map_others(struct wgw_sessions *s, uint32_t now)
+{
+	union wgw_addr c, v;
+	unsigned ok = 0;
+
+	mk_addr(&v, 250);
+	for (unsigned i = 0; i < 10; i++) {
+		uint64_t h;
+		uint32_t idx;
+
+		mk_addr(&c, 100 + i);
+		h = wgw_map_hash(s, &c, 40000, &v, 8420);
+		ok += wgw_map_create(s, h, &c, 40000, &v, 8420, i % 2, now, &idx) == 0;
+	}
+	return ok;
+}
+
+/* One source, 5000 endpoints, a table of 1024: without a quota it takes
+ * the whole table and the next ten clients get nothing; with one it is
+ * capped at its quota and they all get through. */
+START_TEST(test_quota_mapping_flood)
+{
+	struct wgw_sessions *s;
+	union wgw_addr f, v;
+	int last = 0;
+	uint32_t idx;
+	uint64_t h;
+
+	mk_addr(&f, 1);
+	mk_addr(&v, 250);
+
+	/* today's behaviour, quota off: the flood fills the table */
+	s = sess_newq(1024, 1024, 1000, 60000, 0, 0);
+	ck_assert_int_eq(wgw_sessions_slot_init(s, 0), 0);
+	ck_assert_int_eq(wgw_sessions_slot_init(s, 1), 0);
+	ck_assert_uint_eq(map_flood(s, &f, 5000, 10, &last), 1024);
+	ck_assert_int_eq(last, -ENOSPC);
+	ck_assert_uint_eq(map_others(s, 10), 0);
+	sess_check(s, 2);
+	sess_free(s);
+
+	/* with a quota of 64 */
+	s = sess_newq(1024, 1024, 1000, 60000, 64, 0);
+	ck_assert_int_eq(wgw_sessions_slot_init(s, 0), 0);
+	ck_assert_int_eq(wgw_sessions_slot_init(s, 1), 0);
+	ck_assert_uint_eq(map_flood(s, &f, 5000, 10, &last), 64);
+	ck_assert_int_eq(last, -EDQUOT);
+	ck_assert_uint_eq(atomic_load(&s->n_maps), 64);
+	ck_assert_uint_eq(atomic_load(&s->src[wgw_src_slot(s, &f)].maps), 64);
+	/* refused before anything was taken: free lists and ports are whole */
+	sess_check(s, 2);
+	ck_assert_uint_eq(map_others(s, 10), 10);
+	/* the flooder's own mappings still work, and asking for one it has
+	 * is -EEXIST, not a quota refusal */
+	h = wgw_map_hash(s, &f, 1, &v, 8420);
+	ck_assert_uint_ne(wgw_map_find(s, h, &f, 1, &v, 8420, 1, NULL), 0);
+	ck_assert_int_eq(wgw_map_create(s, h, &f, 1, &v, 8420, 1, 11, &idx), -EEXIST);
+	sess_check(s, 2);
+
+	/* expiry gives the quota back, exactly */
+	expire_all(s, 1000, 60);
+	ck_assert_uint_eq(atomic_load(&s->n_maps), 0);
+	ck_assert_uint_eq(atomic_load(&s->src[wgw_src_slot(s, &f)].maps), 0);
+	sess_check(s, 2);
+	ck_assert_uint_eq(map_flood(s, &f, 200, 1000, &last), 64);
+
+	/* so does purging a backend: half of them were on slot 1 */
+	wgw_sessions_slot_purge(s, 1);
+	ck_assert_uint_eq(atomic_load(&s->src[wgw_src_slot(s, &f)].maps), 32);
+	sess_check(s, 2);
+	wgw_sessions_reclaim(s, NULL, true, NULL);
+	ck_assert_int_eq(wgw_sessions_slot_init(s, 1), 0);
+	sess_check(s, 2);
+	sess_free(s);
+}
+END_TEST
+
+/* IPv6 sources count by /64: any number of addresses in one prefix share
+ * one quota; the next prefix has its own. */
+START_TEST(test_quota_ipv6_prefix)
+{
+	struct wgw_sessions *s = sess_newq(256, 256, 1000, 2000, 8, 8);
+	union wgw_addr a, b, v;
+	unsigned got = 0, cids = 0;
+
+	ck_assert_int_eq(wgw_sessions_slot_init(s, 0), 0);
+	mk_addr6(&v, 0x20010db8000f0000ULL, 0x10);
+	for (unsigned i = 0; i < 40; i++) {
+		uint64_t h;
+		uint32_t idx;
+		int err;
+
+		mk_addr6(&a, 0x20010db8000d0000ULL, rnd()); /* 2001:db8:d::/64 */
+		h = wgw_map_hash(s, &a, 5000, &v, 8420);
+		err = wgw_map_create(s, h, &a, 5000, &v, 8420, 0, 1, &idx);
+		ck_assert(err == 0 || err == -EDQUOT);
+		got += !err;
+		err = wgw_cid_learn(s, 1 + rnd() % 0xfffffff0ULL, 0, &a, 1, &idx);
+		ck_assert(err == 0 || err == -EDQUOT);
+		cids += !err;
+	}
+	ck_assert_uint_eq(got, 8);
+	ck_assert_uint_eq(cids, 8);
+	/* the neighbouring /64 */
+	for (unsigned i = 0; i < 8; i++) {
+		uint64_t h;
+		uint32_t idx;
+
+		mk_addr6(&b, 0x20010db8000d0001ULL, 1 + i);
+		ck_assert_uint_ne(wgw_src_slot(s, &a), wgw_src_slot(s, &b));
+		h = wgw_map_hash(s, &b, 5000, &v, 8420);
+		ck_assert_int_eq(wgw_map_create(s, h, &b, 5000, &v, 8420, 0, 1, &idx), 0);
+		ck_assert_int_eq(wgw_cid_learn(s, 0x100000000ULL + i, 0, &b, 1, &idx), 0);
+	}
+	sess_check(s, 1);
+	expire_all(s, 100, 60);
+	ck_assert_uint_eq(atomic_load(&s->src[wgw_src_slot(s, &a)].maps), 0);
+	ck_assert_uint_eq(atomic_load(&s->src[wgw_src_slot(s, &a)].cids), 0);
+	sess_check(s, 1);
+	sess_free(s);
+}
+END_TEST
+
+/* Random CIDs from one endpoint: at most the quota is learned, the table
+ * keeps room for everyone else, and expiry balances the counters. */
+START_TEST(test_quota_cid_flood)
+{
+	struct wgw_sessions *s;
+	union wgw_addr f, c;
+	unsigned got = 0;
+	uint32_t idx, first = 0;
+	uint64_t known = 0;
+
+	mk_addr(&f, 1);
+	/* today's behaviour, quota off: the flood fills the table and an
+	 * honest client's CIDs are refused */
+	s = sess_newq(1024, 64, 1000, 2000, 0, 0);
+	for (unsigned i = 0; i < 5000; i++)
+		wgw_cid_learn(s, 1 + rnd() % 0xfffffff0ULL, 0, &f, 1, &idx);
+	mk_addr(&c, 2);
+	ck_assert_int_eq(wgw_cid_learn(s, 0x1234567800000001ULL, 1, &c, 1, &idx), -ENOSPC);
+	sess_free(s);
+
+	s = sess_newq(1024, 64, 1000, 2000, 0, 100);
+	for (unsigned i = 0; i < 5000; i++) {
+		uint64_t cid = 1 + rnd() % 0xfffffff0ULL;
+		int err = wgw_cid_learn(s, cid, i % 3, &f, 1, &idx);
+
+		ck_assert(err == 0 || err == -EDQUOT || err == -EEXIST);
+		if (!err) {
+			got++;
+			known = cid;
+			if (!first)
+				first = idx;
+		}
+	}
+	ck_assert_uint_eq(got, 100);
+	ck_assert_uint_eq(atomic_load(&s->n_cids), 100);
+	/* a CID it already has is -EEXIST, still bound where it was */
+	ck_assert_int_eq(wgw_cid_learn(s, known, 2, &f, 2, &idx), -EEXIST);
+	/* 20 sessions of another client: all learned */
+	for (unsigned i = 0; i < 20; i++)
+		ck_assert_int_eq(wgw_cid_learn(s, 0x1234567800000001ULL + i, 1, &c, 1, &idx), 0);
+	ck_assert_uint_eq(atomic_load(&s->src[wgw_src_slot(s, &c)].cids), 20);
+	sess_check(s, 3);
+
+	/* the flooder's CIDs expire (the client's are touched) */
+	for (unsigned i = 0; i < 20; i++)
+		wgw_touch(&s->cids[wgw_cid_find(s, 0x1234567800000001ULL + i)].last_seen, 100);
+	expire_all(s, 100, 60);
+	ck_assert_uint_eq(atomic_load(&s->src[wgw_src_slot(s, &f)].cids), 0);
+	ck_assert_uint_eq(atomic_load(&s->src[wgw_src_slot(s, &c)].cids), 20);
+	ck_assert_uint_eq(atomic_load(&s->n_cids), 20);
+	sess_check(s, 3);
+	ck_assert_int_eq(wgw_cid_learn(s, 77, 0, &f, 100, &idx), 0);
+	sess_free(s);
+}
+END_TEST
+
+/* A reload that lowers a quota evicts nothing and admits nothing new until
+ * the source is below it; 0 lifts it. */
+START_TEST(test_quota_reload)
+{
+	struct wgw_sessions *s = sess_newq(256, 256, 1000, 2000, 10, 0);
+	union wgw_addr f;
+	int last = 0;
+
+	ck_assert_int_eq(wgw_sessions_slot_init(s, 0), 0);
+	ck_assert_int_eq(wgw_sessions_slot_init(s, 1), 0);
+	mk_addr(&f, 1);
+	ck_assert_uint_eq(map_flood(s, &f, 10, 1, &last), 10);
+	wgw_sessions_set_quotas(s, 5, 0);
+	ck_assert_uint_eq(atomic_load(&s->n_maps), 10);
+	ck_assert_uint_eq(map_flood(s, &f, 20, 1, &last), 0);
+	ck_assert_int_eq(last, -EDQUOT);
+	wgw_sessions_set_quotas(s, 0, 0);
+	ck_assert_uint_eq(map_flood(s, &f, 30, 1, &last), 20);
+	sess_check(s, 2);
+	sess_free(s);
+}
+END_TEST
+
 static Suite *sessions_suite(void)
 {
 	Suite *s = suite_create("sessions");
@@ -439,6 +779,10 @@ static Suite *sessions_suite(void)
 	tcase_add_test(tc, test_deferred_reclaim);
 	tcase_add_test(tc, test_expire_clock_skew);
 	tcase_add_test(tc, test_concurrent_setup);
+	tcase_add_test(tc, test_quota_mapping_flood);
+	tcase_add_test(tc, test_quota_ipv6_prefix);
+	tcase_add_test(tc, test_quota_cid_flood);
+	tcase_add_test(tc, test_quota_reload);
 	suite_add_tcase(s, tc);
 	return s;
 }
