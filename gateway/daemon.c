@@ -1076,6 +1076,8 @@ static int engine_up(struct wgw_daemon *d)
 	ec.max_mappings = d->cfg.max_mappings;
 	ec.cid_idle_s = d->cfg.session_timeout_s;
 	ec.map_idle_s = d->cfg.mapping_timeout_s;
+	ec.max_maps_per_source = d->cfg.max_mappings_per_source;
+	ec.max_cids_per_source = d->cfg.max_cids_per_source;
 	/* The tables' hash key is random per run (it only has to be
 	 * unpredictable); the backend choice has its own fixed key. */
 	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {

@@ -111,6 +111,17 @@ const struct wgw_option wgw_options[] = {
 	  .metavar = "N", .group = G_ENGINE,
 	  .help = "handshakes one source may send at once before "
 		  "--handshake-rate applies" },
+	{ .name = "max-mappings-per-source", .type = WGW_OPT_UINT,
+	  FIELD(max_mappings_per_source), .min = 0, .max = 1u << 24,
+	  .def = "4096", .metavar = "N", .group = G_ENGINE,
+	  .help = "NAT mappings one source address (IPv6: one /64) may hold; "
+		  "a new endpoint beyond that is dropped; 0 = no limit" },
+	{ .name = "max-cids-per-source", .type = WGW_OPT_UINT,
+	  FIELD(max_cids_per_source), .min = 0, .max = 1u << 26,
+	  .def = "16384", .metavar = "N", .group = G_ENGINE,
+	  .help = "connection IDs one source address (IPv6: one /64) may "
+		  "have learned; beyond that they are routed, not learned; "
+		  "0 = no limit" },
 
 	/* AF_XDP and UMEM: defaults from the WRAITH AF_XDP transport design */
 	{ .name = "frame-size", .type = WGW_OPT_UINT, .flags = WGW_OPTF_POW2,

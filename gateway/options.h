@@ -123,6 +123,8 @@ struct wgw_config {
 	uint32_t mapping_timeout_s;	/* seconds */
 	uint32_t handshake_rate;	/* per second per source, 0 = off */
 	uint32_t handshake_burst;	/* handshakes */
+	uint32_t max_mappings_per_source; /* per source (IPv6: /64), 0 = off */
+	uint32_t max_cids_per_source;	/* per source (IPv6: /64), 0 = off */
 
 	/* AF_XDP and UMEM. */
 	uint32_t frame_size;		/* bytes */

@@ -311,6 +311,13 @@ int wgw_daemon_reload_args(struct wgw_daemon *d, int argc, char **argv, char *ms
 			goto out;
 		}
 	}
+	/* Per-source quotas: any value, at once; what a source holds stays. */
+	if (n->max_mappings_per_source != d->cfg.max_mappings_per_source ||
+	    n->max_cids_per_source != d->cfg.max_cids_per_source) {
+		wgw_engine_set_source_quotas(d->engine, n->max_mappings_per_source,
+					     n->max_cids_per_source);
+		limits_changed = true;
+	}
 	err = apply_backends(d, plan, msg, msglen);
 	if (err)
 		goto out;

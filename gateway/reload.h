@@ -19,7 +19,8 @@
  *                        backend that the file still lists (the file has no
  *                        drain state to say otherwise);
  *   max-sessions, max-mappings (up to the capacity of the start),
- *   session-timeout, mapping-timeout, verbose.
+ *   max-mappings-per-source, max-cids-per-source (what a source holds
+ *   already stays), session-timeout, mapping-timeout, verbose.
  *
  * Refused, with the list of keys, because they need a restart: wan, lan,
  * nat, nat-ports, mode, wan-mode, lan-mode, queues, cpus, frame-size,
