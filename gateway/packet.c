@@ -555,6 +555,31 @@ bool wgw_pkt_csum_ok(const struct wgw_pkt *p)
 	return wgw_fold64(s) == 0xffff;
 }
 
+enum wgw_csum_verdict wgw_pkt_csum_verify(const struct wgw_pkt *p)
+{
+	const uint8_t *ip = p->data + p->l3_off, *udp = p->data + p->l4_off;
+	uint16_t ulen_be = wgw_ld16(udp + UDP_OFF_LEN), check = wgw_ld16(udp + UDP_OFF_CHECK);
+	uint64_t s;
+
+	if (p->family == AF_INET) {
+		/* a valid header sums to 0xffff (-0); a zero sum cannot be,
+		 * the version nibble is in it */
+		if (!wgw_csum_mod0(wgw_csum_add_buf(ip, (ip[0] & 0x0fu) * 4, 0)))
+			return WGW_CSUM_BAD;
+		if (check == 0)
+			return WGW_CSUM_NONE;
+	} else if (check == 0) {
+		return WGW_CSUM_BAD;	/* RFC 8200 8.1; Linux: udp6_csum_init() */
+	}
+	s = udp_pseudo_sum(p->family, ip, ulen_be);
+	if (check == wgw_fold64(s))
+		return WGW_CSUM_PARTIAL;
+	/* the sum over a right checksum is -0, never 0 (the length is in it):
+	 * one multiplication tells */
+	s = wgw_csum_add_buf(udp, ntohs(ulen_be), s);
+	return wgw_csum_mod0(s) ? WGW_CSUM_OK : WGW_CSUM_BAD;
+}
+
 int wgw_pkt_build(uint8_t *buf, size_t cap, const struct wgw_pkt_spec *s)
 {
 	bool v4 = wgw_addr_is_v4(&s->saddr);

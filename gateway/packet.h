@@ -135,7 +135,7 @@ int wgw_pkt_vlan_push(struct wgw_pkt *p, uint16_t tpid, uint16_t tci, size_t hea
  * All values are packet bytes loaded as they lie in memory (network order
  * in a host integer); the one's complement sum needs no byte swapping.
  * wgw_csum_partial() may be chained over consecutive chunks, all of even
- * length except the last.  It sums 32-bit words into 64 bits.
+ * length except the last.
  */
 uint32_t wgw_csum_partial(const void *buf, size_t len, uint32_t sum);
 uint16_t wgw_csum_fold(uint32_t sum); /* returns ~folded, i.e. the checksum */
@@ -155,6 +155,27 @@ void wgw_pkt_udp_csum_full(struct wgw_pkt *p);
 bool wgw_pkt_udp_csum_is_partial(const struct wgw_pkt *p);
 /* Verify a parsed packet's checksums (IPv4 header, UDP; UDP 0 on IPv4 ok). */
 bool wgw_pkt_csum_ok(const struct wgw_pkt *p);
+
+/* What the kernel's UDP receive path makes of a parsed packet's checksums
+ * (wgw_pkt_csum_verify()). */
+enum wgw_csum_verdict {
+	WGW_CSUM_OK = 0,	/* IPv4 header and UDP checksum complete and right */
+	WGW_CSUM_NONE,		/* IPv4 UDP checksum 0: none, accepted */
+	WGW_CSUM_PARTIAL,	/* the UDP field holds the pseudo-header sum of a
+				 * CHECKSUM_PARTIAL datagram (a local socket
+				 * over veth): accepted, completed on rewrite */
+	WGW_CSUM_BAD,		/* IPv4 header or UDP checksum wrong, or an IPv6
+				 * UDP checksum 0: the kernel drops it */
+};
+
+/*
+ * The receive rule for a parsed UDP packet: IPv4 header checksum first,
+ * then UDP.  A partial checksum is recognised before the payload is summed
+ * (wgw_pkt_udp_csum_is_partial()), so a complete one that happens to equal
+ * it is PARTIAL too: recomputing it gives the same bits.  Reads every byte
+ * of the datagram at most once.
+ */
+enum wgw_csum_verdict wgw_pkt_csum_verify(const struct wgw_pkt *p);
 
 /*
  * Build an Ethernet [+ VLAN] + IPv4/IPv6 + UDP frame with the given payload

@@ -1538,6 +1538,146 @@ START_TEST(test_addr_reject)
 }
 END_TEST
 
+/* wgw_pkt_csum_verify() against the byte-wise reference, both families,
+ * with and without IPv4 options, every state a checksum can arrive in:
+ * complete, partial, zero, a corrupt payload, header or field. */
+START_TEST(test_csum_verify_random)
+{
+	static uint8_t buf[FRAME_CAP];
+	unsigned seen[WGW_CSUM_BAD + 1] = { 0 };
+
+	rng_seed();
+	for (int i = 0; i < RAND_ITERS; i++) {
+		int v6 = (int)rng_below(2), n;
+		uint16_t tpid = tpids[rng_below(3)], plen = (uint16_t)rng_below(1400), f;
+		enum wgw_csum_verdict want;
+		uint8_t *ip, *udp;
+		struct wgw_pkt p;
+
+		n = build(buf, v6, tpid, plen, rng_below(4) ? 0 : 60);
+		if (!v6 && rng_below(3) == 0)
+			n = add_ip4_opts(buf, n, tpid, 4 * (1 + rng_below(10)));
+		ck_assert_int_eq(wgw_pkt_parse(&p, buf, (uint32_t)n), WGW_PKT_UDP);
+		ip = buf + p.l3_off;
+		udp = buf + p.l4_off;
+		switch (rng_below(6)) {
+		case 0:		/* complete, as built */
+			break;
+		case 1:
+			put16(udp + 6, ref_partial(ip, udp));
+			break;
+		case 2:
+			put16(udp + 6, 0);
+			break;
+		case 3:		/* a payload bit, or the source port */
+			if (plen)
+				udp[8 + rng_below(plen)] ^= (uint8_t)(1 + rng_below(255));
+			else
+				udp[0] ^= 0x40;
+			break;
+		case 4:
+			put16(udp + 6, get16(udp + 6) ^ (uint16_t)(1 + rng_below(0xfffe)));
+			break;
+		default:	/* IPv4: the TOS byte; IPv6: a source address bit */
+			ip[v6 ? 9 : 1] ^= (uint8_t)(1 + rng_below(255));
+			break;
+		}
+		f = get16(udp + 6);
+		if (!v6 && get16(ip + 10) != ref_ip4_csum(ip))
+			want = WGW_CSUM_BAD;
+		else if (f == 0)
+			want = v6 ? WGW_CSUM_BAD : WGW_CSUM_NONE;
+		else if (f == ref_partial(ip, udp))
+			want = WGW_CSUM_PARTIAL;
+		else if (f == ref_udp_csum(ip, udp))
+			want = WGW_CSUM_OK;
+		else
+			want = WGW_CSUM_BAD;
+		ck_assert_int_eq(wgw_pkt_csum_verify(&p), want);
+		seen[want]++;
+	}
+	for (int c = 0; c <= WGW_CSUM_BAD; c++)
+		ck_assert_uint_gt(seen[c], RAND_ITERS / 20);
+}
+END_TEST
+
+/* The kernel's rules one by one (udp_lib_checksum_complete(),
+ * udp6_csum_init(), ip_fast_csum()). */
+START_TEST(test_csum_verify_rules)
+{
+	static uint8_t buf[FRAME_CAP];
+
+	for (int v6 = 0; v6 < 2; v6++) {
+		struct wgw_pkt p;
+		uint8_t *ip, *udp;
+		uint16_t c;
+		int n = build(buf, v6, 0, 100, 0);
+
+		ck_assert_int_eq(wgw_pkt_parse(&p, buf, (uint32_t)n), WGW_PKT_UDP);
+		ip = buf + p.l3_off;
+		udp = buf + p.l4_off;
+		c = get16(udp + 6);
+		ck_assert_int_eq(wgw_pkt_csum_verify(&p), WGW_CSUM_OK);
+		/* IPv4: zero is "no checksum"; IPv6 has none such */
+		put16(udp + 6, 0);
+		ck_assert_int_eq(wgw_pkt_csum_verify(&p), v6 ? WGW_CSUM_BAD : WGW_CSUM_NONE);
+		put16(udp + 6, ref_partial(ip, udp));
+		ck_assert_int_eq(wgw_pkt_csum_verify(&p), WGW_CSUM_PARTIAL);
+		put16(udp + 6, (uint16_t)(c + 1));
+		ck_assert_int_eq(wgw_pkt_csum_verify(&p), WGW_CSUM_BAD);
+		put16(udp + 6, c);
+		udp[8 + 99] ^= 0x80;	/* the last payload byte */
+		ck_assert_int_eq(wgw_pkt_csum_verify(&p), WGW_CSUM_BAD);
+		udp[8 + 99] ^= 0x80;
+		ck_assert_int_eq(wgw_pkt_csum_verify(&p), WGW_CSUM_OK);
+		if (!v6) {
+			/* a wrong header checksum, whatever the UDP one */
+			ip[10] ^= 0x01;
+			ck_assert_int_eq(wgw_pkt_csum_verify(&p), WGW_CSUM_BAD);
+			put16(udp + 6, 0);
+			ck_assert_int_eq(wgw_pkt_csum_verify(&p), WGW_CSUM_BAD);
+			ip[10] ^= 0x01;
+			ck_assert_int_eq(wgw_pkt_csum_verify(&p), WGW_CSUM_NONE);
+			/* options are covered */
+			put16(udp + 6, c);
+			n = add_ip4_opts(buf, n, 0, 8);
+			ck_assert_int_eq(wgw_pkt_parse(&p, buf, (uint32_t)n), WGW_PKT_UDP);
+			ck_assert_int_eq(wgw_pkt_csum_verify(&p), WGW_CSUM_OK);
+			ip[20 + 2] = 7;	/* a NOP changed: header checksum now wrong */
+			ck_assert_int_eq(wgw_pkt_csum_verify(&p), WGW_CSUM_BAD);
+		}
+	}
+}
+END_TEST
+
+/* Long buffers: the vector sum's blocks (512 KiB) and its lanes' bounds,
+ * all-ones bytes being the worst case for every accumulator. */
+START_TEST(test_csum_partial_long)
+{
+	const size_t len = 2 * 512 * 1024 + 37;
+	uint8_t *b = malloc(len + 1);
+	uint64_t ref = 0;
+
+	ck_assert_ptr_nonnull(b);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass)
+			rng_bytes(b, len + 1);
+		else
+			memset(b, 0xff, len + 1);
+		for (size_t al = 0; al < 2; al++) {
+			ref = 0;
+			for (size_t i = 0; i < len; i++)
+				ref += (i & 1) ? b[al + i] : (uint32_t)b[al + i] << 8;
+			while (ref >> 16)
+				ref = (ref & 0xffff) + (ref >> 16);
+			ck_assert_uint_eq(ntohs((uint16_t)~wgw_csum_fold(wgw_csum_partial(b + al, len, 0))),
+					  (uint16_t)ref);
+		}
+	}
+	free(b);
+}
+END_TEST
+
 static Suite *packet_suite(void)
 {
 	Suite *s = suite_create("packet");
@@ -1563,6 +1703,9 @@ static Suite *packet_suite(void)
 	tcase_add_test(tc, test_csum_apply16);
 	tcase_add_test(tc, test_csum_replace_random);
 	tcase_add_test(tc, test_csum_full_and_ok);
+	tcase_add_test(tc, test_csum_verify_random);
+	tcase_add_test(tc, test_csum_verify_rules);
+	tcase_add_test(tc, test_csum_partial_long);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rewrite");
