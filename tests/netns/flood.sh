@@ -158,4 +158,182 @@ wgw_run flood-ipv4 t_flood 4
 # make distcheck (WGW_TEST_QUICK=1) runs IPv4 only.
 [ "${WGW_TEST_QUICK:-0}" = 1 ] || wgw_run flood-ipv6 t_flood 6
 wgw_run no-limit-ipv4 t_no_limit 4
+
+# ---- per-source quotas: mapping and CID floods (issue #17 item 4) ----------
+#
+# One source must never fill a table.  The mapping flood opens 5,000
+# endpoints (source ports) from one address against a table of 1,024; the
+# CID flood sends random session CIDs from one endpoint against a CID table
+# of 1,024, while a client of 20 sessions migrates.  Each runs with a
+# per-source quota (the others must not notice the flood) and once without
+# (quota 0: the flood does what it did before the quotas, so the test sees
+# it).  In the lab's default mode (XDP where the kernel has it) and, for
+# IPv4, in fallback mode.
+
+QUOTA_TABLE=1024	# --max-mappings / --max-sessions: the minimum
+QUOTA_MAPS=256		# --max-mappings-per-source
+QUOTA_CIDS=256		# --max-cids-per-source
+
+# endpoint_flood NS SRC DST DPORT N OUT: one framed handshake (CID
+# 0xFF..FF) from each of N source ports of SRC, a new endpoint each; writes
+# the number sent to OUT.
+endpoint_flood()
+{
+	wgw_in "$1" perl -e '
+		use strict; use IO::Socket::IP;
+		my ($src, $dst, $dp, $n, $out) = @ARGV;
+		my $sent = 0;
+		for my $i (1 .. $n) {
+			my $s = IO::Socket::IP->new(LocalHost => $src, LocalPort => 30000 + $i,
+				PeerHost => $dst, PeerPort => $dp, Proto => "udp")
+				or die "socket: $@\n";
+			$sent++ if defined $s->send(("\xff" x 8) . ("\xa5" x 40));
+			close($s);
+		}
+		open(my $f, ">", $out) or die "$out: $!\n";
+		print $f "$sent\n";
+	' "$2" "$3" "$4" "$5" "$6" || wgw_fail "endpoint flood from $2 failed"
+}
+
+# cid_flood NS SRC DST DPORT SECONDS OUT: session CIDs, random and never
+# special, from one endpoint of SRC as fast as possible for SECONDS (to
+# SECONDS + 1); writes the number sent to OUT.
+cid_flood()
+{
+	wgw_in "$1" perl -e '
+		use strict; use IO::Socket::IP; use Errno qw(ECONNREFUSED ENOBUFS EAGAIN);
+		my ($src, $dst, $dp, $secs, $out) = @ARGV;
+		my $s = IO::Socket::IP->new(LocalHost => $src, PeerHost => $dst,
+			PeerPort => $dp, Proto => "udp") or die "socket: $@\n";
+		my ($n, $end) = (0, time + $secs + 1);
+		while (time < $end) {
+			for (1 .. 256) {
+				# high word 1..0xfffffffe: never 0, never FF..FD-FF..FF
+				my $p = pack("NN", 1 + int(rand(2**32 - 2)), int(rand(2**32)))
+					. ("\xa5" x 40);
+				if (defined $s->send($p)) { $n++; next; }
+				$! == ECONNREFUSED || $! == ENOBUFS || $! == EAGAIN
+					or die "send: $!\n";
+			}
+		}
+		open(my $f, ">", $out) or die "$out: $!\n";
+		print $f "$n\n";
+	' "$2" "$3" "$4" "$5" "$6" || wgw_fail "CID flood from $2 failed"
+}
+
+# The flooding source: CLIENT2, or for IPv6 an address in a /64 of its own
+# (CLIENT2 shares the honest client's /64, and so, by design, its quota).
+quota_flooder()
+{
+	QUOTA_FLOODER=$WGW_LAB_CLIENT2
+	[ "$1" = 6 ] || return 0
+	QUOTA_FLOODER=2001:db8:d::2
+	wgw_addr cl cl0 $QUOTA_FLOODER/64
+	wgw_in gw ip -6 route add 2001:db8:d::/64 via "$WGW_LAB_CLIENT" dev wan0 ||
+		wgw_fail "route to the flooder's prefix"
+	wgw_wait_for 10 wgw_lab__settled || wgw_fail "IPv6 addresses still tentative"
+}
+
+# The running daemon's value of a counter line "...NAME: N" (SIGUSR1
+# dump), 0 when it was not printed (the dump leaves out zeros).  The log
+# is appended across starts: only the last start's lines count.
+gw_counter()
+{
+	kill -USR1 "$WGW_LAB_GW_PID"
+	sleep 0.3
+	awk -v k="$1: " '/^--- start/ { v = 0 }
+		index($0, k) { v = substr($0, index($0, k) + length(k)) + 0 }
+		END { print v + 0 }' "$WGW_TMP/gatewayd.log"
+}
+
+# Live mappings in the daemon's dump ("engine: C sessions (CIDs), M mappings").
+gw_mappings()
+{
+	kill -USR1 "$WGW_LAB_GW_PID"
+	sleep 0.3
+	sed -n 's/.*engine: [0-9]* sessions (CIDs), \([0-9]*\) mappings.*/\1/p' \
+		"$WGW_TMP/gatewayd.log" | tail -n 1
+}
+
+# t_mapping_flood FAMILY QUOTA [MODE]: 5,000 endpoints from one source, then
+# ten new clients from another.  QUOTA 0 is the control.
+t_mapping_flood()
+{
+	local fam=$1 q=$2 mode=${3:-auto} r sent ok maps drops
+	wgw_lab_up "$fam"
+	quota_flooder "$fam"
+	wgw_lab_backends
+	wgw_lab_gateway --mode "$mode" --max-mappings $QUOTA_TABLE \
+		--max-mappings-per-source "$q"
+	endpoint_flood cl "$QUOTA_FLOODER" "$WGW_LAB_VIP" $WGW_LAB_PORT 5000 "$WGW_TMP/sent"
+	sent=$(cat "$WGW_TMP/sent")
+	wgw_assert_eq "$sent" 5000 "endpoints the flooder opened"
+	sleep 0.5	# in flight through the gateway
+	maps=$(gw_mappings)
+	r="$WGW_TMP/client.txt"
+	wgw_lab_client -n 10 --sockets 10 -d 1 --hs-retries 1 --bind "$WGW_LAB_CLIENT" \
+		>"$r" 2>&1
+	ok=$(wgw_kv "$r" handshakes_ok) || { cat "$r"; wgw_fail "no client report"; }
+	drops=$(gw_counter "engine drop source-quota")
+	wgw_log "quota $q: flooder holds $maps mappings, $drops endpoints refused; new clients $ok/10"
+	if [ "$q" = 0 ]; then
+		wgw_assert_eq "$maps" $QUOTA_TABLE "mappings: the flood fills the table"
+		wgw_assert_eq "$ok" 0 "new clients while the table is full"
+		return 0
+	fi
+	wgw_assert_eq "$maps" "$q" "the flooder's mappings"
+	# what the veths and rings lose under the burst on a busy machine
+	# varies: every endpoint that arrived beyond the quota is counted
+	wgw_assert_ge "$drops" 1 "endpoints dropped as source-quota"
+	wgw_assert_le "$((drops + maps))" 5000 "endpoints counted"
+	wgw_assert_eq "$ok" 10 "new clients from another source during the flood"
+	awk '/^--- start/ { f = 0 } /holds its quota of '"$q"' mappings/ { f = 1 } END { exit !f }' \
+		"$WGW_TMP/gatewayd.log" ||
+		wgw_fail "no log line for the source over its quota"
+}
+
+# t_cid_flood FAMILY QUOTA [MODE]: random CIDs from one endpoint while a
+# client of 20 sessions migrates (new source ports, same address): with the
+# quota every session keeps its backend.  QUOTA 0 is the control.
+t_cid_flood()
+{
+	local fam=$1 q=$2 mode=${3:-auto} r fpid kept refused over sent
+	wgw_lab_up "$fam"
+	quota_flooder "$fam"
+	wgw_lab_backends
+	wgw_lab_gateway --mode "$mode" --max-sessions $QUOTA_TABLE \
+		--max-cids-per-source "$q"
+	cid_flood cl "$QUOTA_FLOODER" "$WGW_LAB_VIP" $WGW_LAB_PORT 6 "$WGW_TMP/sent" &
+	fpid=$!
+	sleep 1	# the table is full within this on a build without quotas
+	r="$WGW_TMP/client.txt"
+	wgw_lab_client -n 20 --sockets 20 -d 2 --migrate --bind "$WGW_LAB_CLIENT" \
+		>"$r" 2>&1
+	wait $fpid || wgw_fail "CID flood failed"
+	sent=$(cat "$WGW_TMP/sent")
+	kept=$(wgw_kv "$r" migration_kept) || { cat "$r"; wgw_fail "no migration in the client report"; }
+	over=$(gw_counter "engine cids-over-quota")
+	refused=$(gw_counter "engine cids-refused")
+	wgw_log "quota $q: flooder sent $sent CIDs; $over over its quota, $refused refused (table full); sessions that kept their backend: $kept/20"
+	wgw_assert_ge "$sent" $((10 * QUOTA_TABLE)) "CID flood size (too small to prove anything)"
+	wgw_assert_eq "$(wgw_kv "$r" handshakes_ok)" 20 "handshakes"
+	if [ "$q" = 0 ]; then
+		wgw_assert_ge "$refused" 1 "CIDs refused: the flood fills the table"
+		wgw_assert_le "$kept" 19 "sessions that kept their backend without a quota"
+		return 0
+	fi
+	# more than the whole table: without the quota they would have filled it
+	wgw_assert_ge "$over" $((10 * QUOTA_TABLE)) "flood CIDs counted over the quota"
+	wgw_assert_eq "$refused" 0 "CIDs refused for a full table"
+	wgw_assert_eq "$kept" 20 "sessions that kept their backend across migration"
+}
+
+wgw_run mapping-flood-ipv4 t_mapping_flood 4 $QUOTA_MAPS
+wgw_run mapping-flood-no-quota-ipv4 t_mapping_flood 4 0
+[ "${WGW_TEST_QUICK:-0}" = 1 ] || wgw_run mapping-flood-ipv6 t_mapping_flood 6 $QUOTA_MAPS
+wgw_run mapping-flood-fallback-ipv4 t_mapping_flood 4 $QUOTA_MAPS fallback
+wgw_run cid-flood-ipv4 t_cid_flood 4 $QUOTA_CIDS
+wgw_run cid-flood-no-quota-ipv4 t_cid_flood 4 0
+[ "${WGW_TEST_QUICK:-0}" = 1 ] || wgw_run cid-flood-ipv6 t_cid_flood 6 $QUOTA_CIDS
+wgw_run cid-flood-fallback-ipv4 t_cid_flood 4 $QUOTA_CIDS fallback
 wgw_done
