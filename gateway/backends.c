@@ -10,10 +10,24 @@
 
 #include "gateway/backends.h"
 
+/* Add a to the view's own addresses, once. */
+static void view_own_add(struct wgw_view *v, const union wgw_addr *a)
+{
+	uint32_t b = wgw_own_hash(v->src_key, a);
+
+	while (v->by_own[b]) {
+		if (wgw_addr_eq(&v->own[v->by_own[b] - 1], a))
+			return;
+		b = (b + 1) & (WGW_OWN_BUCKETS - 1);
+	}
+	v->own[v->n_own] = *a;
+	v->by_own[b] = (uint16_t)++v->n_own;
+}
+
 struct wgw_view *wgw_view_build(const struct wgw_backend_slot *slots,
 				const _Atomic uint8_t *state,
 				const struct wgw_vip *vips, unsigned n_vips,
-				uint64_t src_key)
+				const union wgw_addr *nat_addr, uint64_t src_key)
 {
 	struct wgw_view *v;
 
@@ -31,7 +45,9 @@ struct wgw_view *wgw_view_build(const struct wgw_backend_slot *slots,
 		v->vips4[i].addr = wgw_addr_is_v4(&vips[i].addr) ? wgw_addr_v4(&vips[i].addr) : 0;
 		v->vips4[i].lo = vips[i].port_lo;
 		v->vips4[i].span = (uint16_t)(vips[i].port_hi - vips[i].port_lo);
+		view_own_add(v, &vips[i].addr);
 	}
+	view_own_add(v, nat_addr);
 
 	for (unsigned s = 0; s < WGW_ENGINE_MAX_BACKENDS; s++) {
 		uint8_t st = atomic_load_explicit(&state[s], memory_order_relaxed);
@@ -39,6 +55,7 @@ struct wgw_view *wgw_view_build(const struct wgw_backend_slot *slots,
 
 		if (!slots[s].in_use || st == WGW_BACKEND_DOWN)
 			continue;
+		view_own_add(v, &slots[s].addr);
 		/* draining backends still answer on their mappings */
 		b = wgw_bsrc_hash(src_key, &slots[s].addr, slots[s].port);
 		while (v->by_src[b])

@@ -25,6 +25,9 @@
 #include "gateway/hash.h"
 
 #define WGW_BSRC_BUCKETS 512 /* 2x the slots: linear probing stays short */
+/* The gateway's own addresses: every VIP, the NAT address, every backend */
+#define WGW_OWN_MAX (WGW_ENGINE_MAX_BACKENDS + WGW_ENGINE_MAX_VIPS + 1)
+#define WGW_OWN_BUCKETS 1024 /* over 3x WGW_OWN_MAX */
 
 struct wgw_backend_slot {
 	union wgw_addr addr;
@@ -78,14 +81,19 @@ struct wgw_view {
 	uint16_t by_src[WGW_BSRC_BUCKETS];	/* slot + 1; 0 empty */
 	struct wgw_bsrc4 by_src4[WGW_BSRC_BUCKETS]; /* the same for IPv4 backends */
 	struct wgw_view_up up[WGW_ENGINE_MAX_BACKENDS];
+	/* the addresses a client packet must never come from (any port):
+	 * an open-addressing set, by_own[] holding index + 1 into own[] */
+	unsigned n_own;
+	uint16_t by_own[WGW_OWN_BUCKETS];
+	union wgw_addr own[WGW_OWN_MAX];
 };
 
 /* Build a view of the in-use slots whose state is not DOWN, with n_vips >= 1
- * VIPs (NULL, ENOMEM or EINVAL). */
+ * VIPs and the NAT address (NULL, ENOMEM or EINVAL). */
 struct wgw_view *wgw_view_build(const struct wgw_backend_slot *slots,
 				const _Atomic uint8_t *state,
 				const struct wgw_vip *vips, unsigned n_vips,
-				uint64_t src_key);
+				const union wgw_addr *nat_addr, uint64_t src_key);
 
 /* The rendezvous choice for a client endpoint among the view's UP
  * backends: a slot, or -1 when none is up. */
@@ -150,6 +158,30 @@ static inline int wgw_view_by_src4(const struct wgw_view *v, uint32_t saddr, uin
 			return (int)x->slot1 - 1;
 	}
 	return -1;
+}
+
+static inline uint32_t wgw_own_hash(uint64_t key, const union wgw_addr *a)
+{
+	return (uint32_t)((((a->q[0] ^ key) * WGW_BSRC_K1) ^ a->q[1]) * WGW_BSRC_K2 >> 54);
+	/* 10 bits: WGW_OWN_BUCKETS */
+}
+
+/* True when a is one of the gateway's own addresses: a VIP's, the NAT
+ * address or a backend's (not DOWN), whatever the port.  A client packet
+ * from one is spoofed, and forwarding it could loop. */
+static inline bool wgw_view_is_own(const struct wgw_view *v, const union wgw_addr *a)
+{
+	uint32_t b = wgw_own_hash(v->src_key, a);
+
+	for (unsigned n = 0; n < WGW_OWN_BUCKETS; n++, b = (b + 1) & (WGW_OWN_BUCKETS - 1)) {
+		unsigned i = v->by_own[b];
+
+		if (!i)
+			return false;
+		if (wgw_addr_eq(&v->own[i - 1], a))
+			return true;
+	}
+	return false;
 }
 
 /* The slot of the backend at a:port, or -1. */

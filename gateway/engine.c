@@ -292,7 +292,7 @@ struct wgw_engine *wgw_engine_create(const struct wgw_engine_cfg *cfg)
 	}
 	wgw_qsbr_init(&e->q, e->readers, e->n_threads);
 
-	v = wgw_view_build(e->slots, e->be_state, e->vips, e->n_vips, e->src_key);
+	v = wgw_view_build(e->slots, e->be_state, e->vips, e->n_vips, &e->nat_addr, e->src_key);
 	if (!v) {
 		err = -ENOMEM;
 		goto err_free_threads;
@@ -409,6 +409,83 @@ static inline bool pkt_session_cid(const struct wgw_pkt *p, uint64_t *cid)
 	memcpy(&be, p->data + p->payload_off, sizeof(be));
 	*cid = be64toh(be);
 	return !wraith_cid_is_special(*cid);
+}
+
+/* ---- input rules -------------------------------------------------------------
+ *
+ * What both data paths accept, whatever checked the frame before (the XDP
+ * program sees only the AF_XDP path's frames; the fallback's come from
+ * sockets and a TUN device): exactly what the kernel's UDP receive path
+ * and a router would, and the WRAITH outer header.  The general paths
+ * apply every rule and name the reason; the known-session paths test the
+ * ones a packet of an existing mapping can still break (TTL, checksums,
+ * the WRAITH header of replies) and leave a failure to the general path,
+ * which then counts it.
+ */
+
+#define IP4_OFF_TTL 8
+#define IP6_OFF_HLIM 7
+
+/* The IPv4 header checksum change of a TTL decrement: the 16-bit word
+ * TTL|protocol, as it lies in memory, loses htons(0x0100); -x is ~x in
+ * one's complement.  In [1, 0xffff], as wgw_csum_add16() needs. */
+#define TTL_DEC_CSUM ((uint16_t)~htons(0x0100))
+
+/* Sources never valid on a wire (RFC 1122 3.2.1.3, RFC 4291 2.4; Linux
+ * ip_route_input_slow()'s martian source test), for a packet of family:
+ * IPv4 0/8, 127/8, 224/4 multicast and 240/4 with the broadcast address;
+ * IPv6 ::, ::1, ff00::/8, fe80::/10, and an IPv4-mapped address in an
+ * IPv6 header (wgw_pkt_parse() refuses that already; a caller's own
+ * struct wgw_pkt may not have been through it). */
+static bool src_martian(uint8_t family, const union wgw_addr *a)
+{
+	if (family == AF_INET) {
+		uint8_t b0 = a->b[12];
+
+		return b0 == 0 || b0 == 127 || b0 >= 224;
+	}
+	if (a->b[0] == 0xff || (a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80))
+		return true;
+	return wgw_addr_is_v4(a) || (a->q[0] == 0 && (a->q[1] == 0 || a->q[1] == htobe64(1)));
+}
+
+/* The rules after the addresses: WRAITH header (the XDP program's own
+ * tests), TTL / hop limit, checksums (wgw_pkt_csum_verify()).  Returns
+ * WGW_DROP_NONE, with *partial set for a CHECKSUM_PARTIAL datagram, or
+ * the reason.  The payload is summed last: junk costs little. */
+static enum wgw_drop_reason pkt_input_check(const struct wgw_pkt *p, bool *partial)
+{
+	const uint8_t *ip = p->data + p->l3_off;
+
+	if (p->payload_len < WRAITH_MIN_PAYLOAD)
+		return WGW_DROP_SHORT;
+	if (wgw_ld64(p->data + p->payload_off) == 0)
+		return WGW_DROP_CID0;
+	if (ip[p->family == AF_INET ? IP4_OFF_TTL : IP6_OFF_HLIM] <= 1)
+		return WGW_DROP_TTL;
+	switch (wgw_pkt_csum_verify(p)) {
+	case WGW_CSUM_BAD:
+		return WGW_DROP_BAD_CSUM;
+	case WGW_CSUM_PARTIAL:
+		*partial = true;
+		break;
+	case WGW_CSUM_OK:
+	case WGW_CSUM_NONE:
+		break;
+	}
+	return WGW_DROP_NONE;
+}
+
+/* The IPv4 header at ip (IHL validated) sums to -0: its checksum is
+ * right.  Five words and one multiplication for the usual IHL 5. */
+static inline __attribute__((always_inline)) bool ip4_hdr_ok(const uint8_t *ip)
+{
+	uint64_t s = (uint64_t)wgw_ld32(ip) + wgw_ld32(ip + 4) + wgw_ld32(ip + 8) +
+		     wgw_ld32(ip + 12) + wgw_ld32(ip + 16);
+
+	if (wgw_unlikely(ip[0] != 0x45))
+		s = wgw_csum_add_buf(ip + 20, (ip[0] & 0x0fu) * 4 - 20, s);
+	return wgw_csum_mod0(s);
 }
 
 static enum wgw_verdict drop(struct wgw_engine_thread *t, struct wgw_route *out,
@@ -562,35 +639,53 @@ static inline uint32_t map_wan_ports(const struct wgw_map_ent *m)
 }
 
 /*
+ * The UDP checksum of an IPv4 packet of a matched mapping under the input
+ * rules (wgw_pkt_csum_verify(), same verdicts): pseudo is the folded
+ * pseudo-header sum of the packet's addresses and UDP, without the length
+ * (struct wgw_map_ent pseudo_csum, struct wgw_backend_slot wan_pseudo).
+ * Returns 1 for a partial checksum, 0 for none or a right one, -1 for a
+ * wrong one.  A partial checksum is that sum with the length added: in
+ * [1, 0xffff], where every residue modulo 0xffff occurs once, and so are
+ * uc (not 0 here) and pseudo + length with end-around carry (pseudo >= 1),
+ * so equal residues are equal bits (wgw_pkt_udp_csum_is_partial()'s test).
+ * Else the whole datagram is summed once, a 64-bit accumulation
+ * (wgw_csum_add_buf()), and must come to -0.
+ */
+static inline __attribute__((always_inline)) int udp4_csum_check(const struct pkt4 *k, uint16_t pseudo)
+{
+	uint16_t uc = wgw_ld16(k->udp + 6), ulen_be = wgw_ld16(k->udp + 4);
+
+	if (uc == 0)	/* IPv4: no checksum */
+		return 0;
+	if (wgw_unlikely(wgw_csum_add16(pseudo, ulen_be) == uc))
+		return 1;
+	return wgw_csum_mod0(wgw_csum_add_buf(k->udp, k->plen + 8, (uint64_t)pseudo + ulen_be)) ?
+		       0 : -1;
+}
+
+/*
  * The IPv4 rewrite of a matched mapping: new addresses naddrs (as they lie
  * in the header, wgw_addrs4_word()) and ports nports (wgw_ports_word()),
- * checksum changes n_ip and n_udp (wgw_csum_apply16()); pseudo is the
- * folded pseudo-header sum of the packet's addresses before the rewrite
- * and UDP (struct wgw_map_ent pseudo_csum, struct wgw_backend_slot
- * wan_pseudo).  The UDP checksum stays valid in each state it can arrive
- * in, as in wgw_pkt_nat(): 0 (none) stays 0; partial (that pseudo-header
- * sum with the length added) is recomputed in full; complete is updated.
+ * checksum changes n_ip and n_udp (wgw_csum_apply16()), and the TTL
+ * decremented as a router does (the caller saw it above 1), its change
+ * folded into n_ip.  partial: the UDP checksum is a CHECKSUM_PARTIAL
+ * datagram's (udp4_csum_check()), recomputed in full; else 0 (none) stays
+ * 0 and a complete one is updated, as in wgw_pkt_nat().
  */
 static inline __attribute__((always_inline)) void
-nat4(struct wgw_engine_thread *t, const struct pkt4 *k, uint16_t pseudo, uint64_t naddrs,
+nat4(struct wgw_engine_thread *t, const struct pkt4 *k, bool partial, uint64_t naddrs,
      uint32_t nports, uint16_t n_ip, uint16_t n_udp)
 {
 	uint8_t *ip = k->ip, *udp = k->udp;
 	uint16_t uc = wgw_ld16(udp + 6);
 
-	wgw_st16(ip + 10, wgw_csum_apply16(wgw_ld16(ip + 10), n_ip));
+	ip[IP4_OFF_TTL]--;
+	wgw_st16(ip + 10, wgw_csum_apply16(wgw_ld16(ip + 10), wgw_csum_add16(n_ip, TTL_DEC_CSUM)));
 	memcpy(ip + 12, &naddrs, 8);
 	memcpy(udp, &nports, 4);
 	if (uc == 0)	/* no checksum stays without (IPv4) */
 		return;
-	/*
-	 * A partial checksum is the folded pseudo-header sum of the OLD
-	 * addresses and the (unchanged) length: in [1, 0xffff], where every
-	 * residue modulo 0xffff occurs once, and so are uc (not 0 here) and
-	 * pseudo + length with end-around carry (pseudo >= 1), so equal
-	 * residues are equal bits (wgw_pkt_udp_csum_is_partial()'s test).
-	 */
-	if (wgw_unlikely(wgw_csum_add16(pseudo, wgw_ld16(udp + 4)) == uc)) {
+	if (wgw_unlikely(partial)) {
 		udp_csum_full4(t, k->p, k->data, k->len);
 		return;
 	}
@@ -618,7 +713,8 @@ static enum wgw_verdict client_route(struct wgw_engine_thread *t, struct wgw_pkt
 	union wgw_addr src, dst;
 	uint16_t sport, dport;
 	struct wgw_map_ent *m;
-	bool has_cid, cid_known = false;
+	bool has_cid, cid_known = false, partial = false;
+	enum wgw_drop_reason r;
 	uint64_t cid = 0, h;
 	uint32_t ci, mi;
 	int b;
@@ -630,6 +726,22 @@ static enum wgw_verdict client_route(struct wgw_engine_thread *t, struct wgw_pkt
 	pkt_endpoints(p, &src, &sport, &dst, &dport);
 	if (!wgw_view_is_vip(v, &dst, dport))
 		return drop(t, out, WGW_DROP_NOT_VIP);
+	/* before anything is looked up or created: a source no wire
+	 * carries, or one of ours (which the fallback's sockets would send
+	 * straight back in: a loop) */
+	if (src_martian(p->family, &src))
+		return drop(t, out, WGW_DROP_MARTIAN);
+	if (wgw_unlikely(wgw_view_is_own(v, &src))) {
+		char a[INET6_ADDRSTRLEN];
+
+		wgw_log_ratelimited(LOG_NOTICE,
+				    "engine: client packet from %s port %u, an address of the gateway (VIP, NAT address or backend): dropped as spoofed",
+				    wgw_addr_str(&src, a, sizeof(a)), sport);
+		return drop(t, out, WGW_DROP_SPOOFED);
+	}
+	r = pkt_input_check(p, &partial);
+	if (r != WGW_DROP_NONE)
+		return drop(t, out, r);
 	has_cid = pkt_session_cid(p, &cid);
 
 	ci = !has_cid ? 0 : pre_ci == CID_NOT_LOOKED_UP ? wgw_cid_find(s, cid) : pre_ci;
@@ -683,10 +795,12 @@ rewrite:
 	if (e->fast4) {
 		struct pkt4 k = pkt4_of(p);
 
-		nat4(t, &k, m->pseudo_csum, bs->lan_addrs4, wgw_ports_word(m->nat_port_be, 0) | bs->lan_dport4,
+		nat4(t, &k, partial, bs->lan_addrs4, wgw_ports_word(m->nat_port_be, 0) | bs->lan_dport4,
 		     m->nat_csum_ip, m->nat_csum_udp);
-	} else if (wgw_pkt_nat(p, &e->nat_addr, m->nat_port, &bs->addr, bs->port) > 0) {
-		CTR(t, CSUM_FULL);
+	} else {
+		if (wgw_pkt_nat(p, &e->nat_addr, m->nat_port, &bs->addr, bs->port) > 0)
+			CTR(t, CSUM_FULL);
+		wgw_pkt_dec_ttl(p);	/* above 1: pkt_input_check() */
 	}
 	out->nexthop = bs->addr;
 	out->backend = b;
@@ -705,6 +819,8 @@ static enum wgw_verdict backend_route(struct wgw_engine_thread *t, struct wgw_pk
 	union wgw_addr src, dst;
 	uint16_t sport, dport;
 	struct wgw_map_ent *m;
+	enum wgw_drop_reason r;
+	bool partial = false;
 	uint64_t cid = 0;
 	uint32_t mi, ci;
 	int b;
@@ -722,6 +838,9 @@ static enum wgw_verdict backend_route(struct wgw_engine_thread *t, struct wgw_pk
 				    dport);
 		return drop(t, out, WGW_DROP_BAD_SOURCE);
 	}
+	r = pkt_input_check(p, &partial);
+	if (r != WGW_DROP_NONE)
+		return drop(t, out, r);
 	mi = wgw_map_rev(s, (unsigned)b, dport);
 	if (!mi)
 		return drop(t, out, WGW_DROP_NO_MAPPING);
@@ -752,11 +871,13 @@ static enum wgw_verdict backend_route(struct wgw_engine_thread *t, struct wgw_pk
 	if (e->fast4) {
 		struct pkt4 k = pkt4_of(p);
 
-		nat4(t, &k, e->slots[b].wan_pseudo, wgw_addrs4_word(m->vip.w[3], m->client.w[3]),
+		nat4(t, &k, partial, wgw_addrs4_word(m->vip.w[3], m->client.w[3]),
 		     map_wan_ports(m), wgw_csum_neg16(m->nat_csum_ip),
 		     wgw_csum_neg16(m->nat_csum_udp));
-	} else if (wgw_pkt_nat(p, &m->vip, m->vport, &m->client, m->cport) > 0) {
-		CTR(t, CSUM_FULL);
+	} else {
+		if (wgw_pkt_nat(p, &m->vip, m->vport, &m->client, m->cport) > 0)
+			CTR(t, CSUM_FULL);
+		wgw_pkt_dec_ttl(p);	/* above 1: pkt_input_check() */
 	}
 	out->nexthop = m->client;
 	out->backend = b;
@@ -803,7 +924,11 @@ from_backend_slow(struct wgw_engine_thread *t, struct wgw_pkt *p, uint32_t now,
  * owning (backend, P) when the reply's CID is the one last handled in full
  * on it within this second (or it carries none), so rule 3 has nothing to
  * do, or the CID is known on that backend (refreshed in line); NAT to
- * VIP -> client.
+ * VIP -> client.  Both test the input rules a packet of an existing
+ * mapping can still break (its source passed the others when the mapping
+ * was made): TTL, the IPv4 header checksum and the UDP checksum, summed
+ * over the datagram once (udp4_csum_check()), and on replies the WRAITH
+ * header; a failure is the general path's to count.
  *
  * Addresses compare as their last 32 bits: the engine is IPv4 here, and
  * every mapping it holds was made from an IPv4 packet (pkt_endpoints():
@@ -814,8 +939,9 @@ from_backend_slow(struct wgw_engine_thread *t, struct wgw_pkt *p, uint32_t now,
  * are the mapping's own (client side: client, VIP; backend side: backend,
  * G:P), and what is written is the mapping's too, so the checksum change
  * is the mapping's nat_csum_* (sessions.h), applied towards the LAN and
- * negated towards the WAN: no per-packet sums or folds.  Same bits as
- * wgw_pkt_nat() (wgw_csum_apply16()).
+ * negated towards the WAN, with the TTL decrement's change folded in: no
+ * per-packet folds.  Same bits as wgw_pkt_nat() then wgw_pkt_dec_ttl()
+ * (wgw_csum_apply16()).
  *
  * Two callers, both inlining these: wgw_engine_from_client() /
  * wgw_engine_from_backend() with a parsed packet, and
@@ -853,6 +979,7 @@ client_known4(struct wgw_engine_thread *t, const struct wgw_view *v, const struc
 	uint32_t saddr, daddr, ci, hint;
 	struct wgw_cid_ent *c;
 	struct wgw_map_ent *m;
+	int partial;
 	unsigned b;
 
 	daddr = wgw_ld32(ip + 16);
@@ -883,6 +1010,13 @@ client_known4(struct wgw_engine_thread *t, const struct wgw_view *v, const struc
 		goto general;
 	if (wgw_unlikely(!map_ports_match(m, udp)))
 		goto general;
+	/* the input rules a packet of this mapping can still break (its
+	 * source passed the rest when the mapping was made) */
+	if (wgw_unlikely(ip[IP4_OFF_TTL] <= 1 || !ip4_hdr_ok(ip)))
+		goto general;
+	partial = udp4_csum_check(k, m->pseudo_csum);
+	if (wgw_unlikely(partial < 0))
+		goto general;
 
 	wgw_touch(&c->last_seen, now);
 	wgw_touch(&m->last_seen, now);
@@ -892,7 +1026,7 @@ client_known4(struct wgw_engine_thread *t, const struct wgw_view *v, const struc
 	out->backend = (int)b;
 	out->reason = WGW_DROP_NONE;
 	cnt_add(&t->be_to[b], 1);
-	nat4(t, k, m->pseudo_csum, bs->lan_addrs4, wgw_ports_word(m->nat_port_be, 0) | bs->lan_dport4,
+	nat4(t, k, partial, bs->lan_addrs4, wgw_ports_word(m->nat_port_be, 0) | bs->lan_dport4,
 	     m->nat_csum_ip, m->nat_csum_udp);
 	return WGW_TO_LAN;
 general:
@@ -912,7 +1046,7 @@ backend_known4(struct wgw_engine_thread *t, const struct wgw_view *v, const stru
 	uint64_t cid;
 	uint32_t mi;
 	unsigned b;
-	int slot;
+	int slot, partial;
 
 	if (wgw_unlikely((uint16_t)(dport - e->nat_port_lo) > e->nat_port_span ||
 			 daddr != e->nat_addr.w[3]))
@@ -925,29 +1059,35 @@ backend_known4(struct wgw_engine_thread *t, const struct wgw_view *v, const stru
 	if (wgw_unlikely(!mi))
 		goto general;
 	m = &s->maps[mi];
-	if (wgw_likely(k->plen >= WRAITH_MIN_PAYLOAD)) {
-		cid = be64toh(wgw_ld64(udp + 8));
-		/* rule 3, as backend_route(): the CID table only for a
-		 * new CID or a new second, and in line only when the CID is
-		 * known on this backend (refresh); learning and conflicts
-		 * are the general path's */
-		if (!wraith_cid_is_special(cid) &&
-		    (cid != atomic_load_explicit(&m->last_cid, memory_order_relaxed) ||
-		     atomic_load_explicit(&m->last_seen, memory_order_relaxed) != now)) {
-			uint32_t ci = wgw_cid_find(s, cid);
+	/* the input rules (the source is a backend, the destination ours) */
+	if (wgw_unlikely(k->plen < WRAITH_MIN_PAYLOAD || ip[IP4_OFF_TTL] <= 1 ||
+			 !ip4_hdr_ok(ip)))
+		goto general;
+	partial = udp4_csum_check(k, e->slots[b].wan_pseudo);
+	if (wgw_unlikely(partial < 0))
+		goto general;
+	cid = be64toh(wgw_ld64(udp + 8));
+	if (wgw_unlikely(cid == WRAITH_CID_INVALID))
+		goto general;
+	/* rule 3, as backend_route(): the CID table only for a new CID or a
+	 * new second, and in line only when the CID is known on this backend
+	 * (refresh); learning and conflicts are the general path's */
+	if (!wraith_cid_is_special(cid) &&
+	    (cid != atomic_load_explicit(&m->last_cid, memory_order_relaxed) ||
+	     atomic_load_explicit(&m->last_seen, memory_order_relaxed) != now)) {
+		uint32_t ci = wgw_cid_find(s, cid);
 
-			if (wgw_unlikely(!ci || s->cids[ci].backend != b))
-				goto general;
-			wgw_touch(&s->cids[ci].last_seen, now);
-			atomic_store_explicit(&m->last_cid, cid, memory_order_relaxed);
-		}
+		if (wgw_unlikely(!ci || s->cids[ci].backend != b))
+			goto general;
+		wgw_touch(&s->cids[ci].last_seen, now);
+		atomic_store_explicit(&m->last_cid, cid, memory_order_relaxed);
 	}
 	wgw_touch(&m->last_seen, now);
 	out->nexthop = m->client;
 	out->backend = (int)b;
 	out->reason = WGW_DROP_NONE;
 	cnt_add(&t->be_from[b], 1);
-	nat4(t, k, e->slots[b].wan_pseudo, wgw_addrs4_word(m->vip.w[3], m->client.w[3]),
+	nat4(t, k, partial, wgw_addrs4_word(m->vip.w[3], m->client.w[3]),
 	     map_wan_ports(m), wgw_csum_neg16(m->nat_csum_ip), wgw_csum_neg16(m->nat_csum_udp));
 	return WGW_TO_WAN;
 general:
@@ -1190,7 +1330,7 @@ static void views_reap(struct wgw_engine *e)
 static int view_publish(struct wgw_engine *e)
 {
 	struct wgw_view *v = wgw_view_build(e->slots, e->be_state, e->vips, e->n_vips,
-					    e->src_key);
+					    &e->nat_addr, e->src_key);
 
 	if (!v)
 		return -ENOMEM;

@@ -27,9 +27,23 @@
  *  identified by the packet's source address:port; anything else is
  *  dropped and counted, so the gateway is never an open relay.
  *
+ * Input rules (both data paths, every entry, both directions): the
+ * engine accepts exactly what the kernel's UDP receive path and a router
+ * would, and the WRAITH outer header, whatever checked a frame before it:
+ * a payload under WRAITH_MIN_PAYLOAD (WGW_DROP_SHORT), CID 0
+ * (WGW_DROP_CID0), a wrong IPv4 header or UDP checksum or an IPv6 UDP
+ * checksum 0 (WGW_DROP_BAD_CSUM; a CHECKSUM_PARTIAL datagram is accepted
+ * and completed, an IPv4 UDP checksum 0 is none), a TTL / hop limit <= 1
+ * (WGW_DROP_TTL) are dropped; a client source that no wire carries
+ * (WGW_DROP_MARTIAN) or that is the gateway's own (a VIP's address, the
+ * NAT address, a backend's address whatever the port: WGW_DROP_SPOOFED,
+ * logged with a rate limit) is refused before anything is looked up or
+ * created.
+ *
  * Rewrite: in place with wgw_pkt_nat().  Towards the LAN src := G:P,
- * dst := backend; towards the WAN src := VIP endpoint, dst := client.  L2
- * is the caller's: the route result names the L3 next hop.
+ * dst := backend; towards the WAN src := VIP endpoint, dst := client.  The
+ * TTL / hop limit is decremented as a router does.  L2 is the caller's:
+ * the route result names the L3 next hop.
  *
  * One address family for the whole engine (VIPs, NAT address, backends).
  *

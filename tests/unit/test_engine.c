@@ -229,9 +229,9 @@ START_TEST(test_handshake_by_endpoint)
 	ck_assert_int_eq(r0.v, WGW_TO_LAN);
 	ck_assert_int_ge(b, 0);
 	ck_assert_int_eq(r0.r.backend, b); /* slots follow the add order here */
-	/* special CIDs, bare handshakes (unknown leading bytes) and payloads
-	 * too short for a CID: all the endpoint's mapping */
-	const uint64_t cids[] = { HS, WRAITH_CID_VERSION, WRAITH_CID_RESET, 0,
+	/* special CIDs and bare handshakes (unknown leading bytes, 32, 64
+	 * and 96 bytes): all the endpoint's mapping */
+	const uint64_t cids[] = { HS, WRAITH_CID_VERSION, WRAITH_CID_RESET,
 				  0x1111111111111111ULL, 0x2222222222222222ULL };
 	for (unsigned i = 0; i < sizeof(cids) / sizeof(cids[0]); i++) {
 		r = fwd("198.51.100.1", 5555, cids[i]);
@@ -239,11 +239,21 @@ START_TEST(test_handshake_by_endpoint)
 		ck_assert(wgw_addr_eq(&r.dst, &r0.dst));
 		ck_assert_uint_eq(r.sport, r0.sport);
 	}
+	for (uint16_t len = 32; len <= 96; len += 32) {
+		r = fwd_on(T, "198.51.100.1", 5555, 8420, 0x4444444444444444ULL + len, len);
+		ck_assert_int_eq(r.v, WGW_TO_LAN);
+		ck_assert_uint_eq(r.sport, r0.sport);
+	}
+	/* CID 0 and payloads too short for a WRAITH header are refused */
+	r = fwd("198.51.100.1", 5555, 0);
+	ck_assert_int_eq(r.r.reason, WGW_DROP_CID0);
 	r = fwd_on(T, "198.51.100.1", 5555, 8420, 0x3333333333333333ULL, 12);
-	ck_assert_uint_eq(r.sport, r0.sport);
+	ck_assert_int_eq(r.r.reason, WGW_DROP_SHORT);
+	ck_assert_uint_eq(drops(WGW_DROP_CID0), 1);
+	ck_assert_uint_eq(drops(WGW_DROP_SHORT), 1);
 	ck_assert_uint_eq(ctr(WGW_CTR_MAP_CREATED), 1);
-	/* special CIDs are never learned, the two others are */
-	ck_assert_uint_eq(ctr(WGW_CTR_CID_LEARNED), 2);
+	/* special CIDs are never learned, the five others are */
+	ck_assert_uint_eq(ctr(WGW_CTR_CID_LEARNED), 5);
 	ck_assert_int_eq(wgw_engine_lookup_cid(E, HS, NOW, &(struct wgw_cid_info){ 0 }), -ENOENT);
 	ck_assert_int_eq(wgw_engine_lookup_cid(E, 0x3333333333333333ULL, NOW,
 					       &(struct wgw_cid_info){ 0 }), -ENOENT);
@@ -600,7 +610,7 @@ START_TEST(test_capacity_refuses_new_keeps_old)
 		ck_assert_int_eq(r.v, WGW_TO_LAN);
 		ck_assert_uint_eq(r.sport, first[i].sport);
 		ck_assert(wgw_addr_eq(&r.dst, &first[i].dst));
-		assert_reply_to(rev(backend_of(&r.dst), r.sport, 0), buf, 1, 8420);
+		assert_reply_to(rev(backend_of(&r.dst), r.sport, HS), buf, 1, 8420);
 	}
 	/* a lower limit on reload refuses more, evicts nothing */
 	ck_assert_int_eq(wgw_engine_set_limits(E, 0, 8, 0, 0), 0);
@@ -622,25 +632,25 @@ START_TEST(test_lan_source_checks)
 	r1 = fwd("198.51.100.1", 5555, HS);
 	b = backend_of(&r1.dst);
 	a = (b + 1) % 3;
-	assert_reply_to(rev(b, r1.sport, 0), "198.51.100.1", 5555, 8420);
+	assert_reply_to(rev(b, r1.sport, HS), "198.51.100.1", 5555, 8420);
 
-	r = rev_from(&stranger, 8420, &NAT, r1.sport, 0);
+	r = rev_from(&stranger, 8420, &NAT, r1.sport, HS);
 	ck_assert_int_eq(r.r.reason, WGW_DROP_BAD_SOURCE);
-	r = rev_from(&B[b], 8421, &NAT, r1.sport, 0); /* right address, wrong port */
+	r = rev_from(&B[b], 8421, &NAT, r1.sport, HS); /* right address, wrong port */
 	ck_assert_int_eq(r.r.reason, WGW_DROP_BAD_SOURCE);
-	r = rev(a, r1.sport, 0); /* another backend, someone else's port */
+	r = rev(a, r1.sport, HS); /* another backend, someone else's port */
 	ck_assert_int_eq(r.r.reason, WGW_DROP_NO_MAPPING);
-	r = rev(b, r1.sport + 1, 0); /* an unused port */
+	r = rev(b, r1.sport + 1, HS); /* an unused port */
 	ck_assert_int_eq(r.r.reason, WGW_DROP_NO_MAPPING);
-	r = rev(b, NAT_HI + 1, 0);
+	r = rev(b, NAT_HI + 1, HS);
 	ck_assert_int_eq(r.r.reason, WGW_DROP_NOT_NAT);
-	r = rev_from(&B[b], 8420, &other_nat, r1.sport, 0);
+	r = rev_from(&B[b], 8420, &other_nat, r1.sport, HS);
 	ck_assert_int_eq(r.r.reason, WGW_DROP_NOT_NAT);
 	ck_assert_uint_eq(drops(WGW_DROP_BAD_SOURCE), 2);
 	ck_assert_uint_eq(drops(WGW_DROP_NO_MAPPING), 2);
 	ck_assert_uint_eq(drops(WGW_DROP_NOT_NAT), 2);
 	for (unsigned i = 0; i < 6; i++)
-		ck_assert_int_eq(rev(b, NAT_HI + 1, 0).v, WGW_DROP);
+		ck_assert_int_eq(rev(b, NAT_HI + 1, HS).v, WGW_DROP);
 	ck_assert_uint_eq(ctr(WGW_CTR_DROP), 12);
 	ck_assert_uint_eq(ctr(WGW_CTR_TO_WAN), 1);
 }
@@ -726,6 +736,7 @@ END_TEST
 struct hash_set {
 	struct wgw_backend_slot slots[WGW_ENGINE_MAX_BACKENDS];
 	_Atomic uint8_t state[WGW_ENGINE_MAX_BACKENDS];
+	union wgw_addr nat;	/* all zeros: these tests route nothing */
 };
 
 static void hs_add(struct hash_set *h, unsigned slot, const char *addr, uint32_t w)
@@ -762,7 +773,7 @@ START_TEST(test_hash_weighted_balance)
 		sprintf(buf, "10.1.0.%u", i + 1);
 		hs_add(&h, i * 5, buf, w[i]); /* sparse slots */
 	}
-	v = wgw_view_build(h.slots, h.state, vv, vn, 0);
+	v = wgw_view_build(h.slots, h.state, vv, vn, &h.nat, 0);
 	for (unsigned i = 0; i < HASH_N; i++) {
 		union wgw_addr a;
 		uint16_t port;
@@ -800,7 +811,7 @@ START_TEST(test_hash_minimal_disruption)
 		sprintf(buf, "10.2.0.%u", i + 1);
 		hs_add(&h, i, buf, 1);
 	}
-	v = wgw_view_build(h.slots, h.state, vv, vn, 0);
+	v = wgw_view_build(h.slots, h.state, vv, vn, &h.nat, 0);
 	for (unsigned i = 0; i < HASH_N; i++) {
 		union wgw_addr a;
 		uint16_t port;
@@ -812,7 +823,7 @@ START_TEST(test_hash_minimal_disruption)
 
 	/* add a sixth: about 1/6 move, all of them to the new one */
 	hs_add(&h, 5, "10.2.0.6", 1);
-	v = wgw_view_build(h.slots, h.state, vv, vn, 0);
+	v = wgw_view_build(h.slots, h.state, vv, vn, &h.nat, 0);
 	for (unsigned i = 0; i < HASH_N; i++) {
 		union wgw_addr a;
 		uint16_t port;
@@ -832,7 +843,7 @@ START_TEST(test_hash_minimal_disruption)
 
 	/* drain slot 2: only its endpoints move */
 	h.state[2] = WGW_BACKEND_DRAIN;
-	v = wgw_view_build(h.slots, h.state, vv, vn, 0);
+	v = wgw_view_build(h.slots, h.state, vv, vn, &h.nat, 0);
 	moved = 0;
 	for (unsigned i = 0; i < HASH_N; i++) {
 		union wgw_addr a;
@@ -1132,6 +1143,15 @@ static void eq_csum_state(struct tpkt *pk, unsigned state)
 	}
 }
 
+/* Now and then a TTL a router stops at (1), or the last it forwards (2). */
+static void eq_ttl(struct tpkt *pk, unsigned state)
+{
+	if (state > 1)
+		return;
+	pk->p.data[pk->p.l3_off + 8] = (uint8_t)(1 + state);
+	wgw_pkt_ip4_csum_full(&pk->p);
+}
+
 START_TEST(test_fast_path_matches_general)
 {
 	struct wgw_engine *e[2] = { eq_engine(false), eq_engine(true) };
@@ -1247,6 +1267,7 @@ START_TEST(test_fast_path_matches_general)
 			memset(pk[k].buf, 0, sizeof(pk[k].buf));
 			tpkt_make(&pk[k], &src, sport, &dst, dport, cid, len);
 			eq_csum_state(&pk[k], (unsigned)(r >> 44) % 8);
+			eq_ttl(&pk[k], (unsigned)(r >> 47) % 16);
 			memset(&rt[k], 0x5c, sizeof(rt[k]));
 			if (k == 0 && it % 2) {
 				/* the frame entries, as the workers call them */
@@ -1310,6 +1331,10 @@ START_TEST(test_fast_path_matches_general)
 	ck_assert_uint_gt(st[0].ctr[WGW_CTR_CID_CONFLICT], 0);
 	ck_assert_uint_gt(st[0].ctr[WGW_CTR_CID_REFUSED], 0);
 	ck_assert_uint_gt(st[0].ctr[WGW_CTR_MAP_EXPIRED], 10);
+	ck_assert_uint_gt(st[0].drop[WGW_DROP_SHORT], 10);
+	ck_assert_uint_gt(st[0].drop[WGW_DROP_CID0], 10);
+	ck_assert_uint_gt(st[0].drop[WGW_DROP_BAD_CSUM], 10);
+	ck_assert_uint_gt(st[0].drop[WGW_DROP_TTL], 10);
 	for (int k = 0; k < 2; k++) {
 		wgw_engine_thread_detach(t[k]);
 		wgw_engine_destroy(e[k]);
@@ -1468,6 +1493,381 @@ START_TEST(test_route_frame_hostile)
 }
 END_TEST
 
+/* ---- input rules ------------------------------------------------------------
+ *
+ * What the kernel's UDP receive path and a router refuse is refused on
+ * every entry (a parsed packet, a frame, a batch), on every path (the
+ * known-session one on an IPv4 engine, the general one with it turned off,
+ * IPv6), both directions, counted by reason, the packet left untouched;
+ * what they accept is forwarded with its TTL decremented and its
+ * checksums valid.
+ */
+
+enum via { VIA_PKT, VIA_FRAME, VIA_BATCH, VIA_N };
+enum rig_kind { RIG_V4_FAST, RIG_V4_GENERAL, RIG_V6, RIG_N };
+static const char *const rig_name[RIG_N] = { "IPv4", "IPv4 general path only", "IPv6" };
+
+#define RIG_CID 0x5eed5eed5eed5eedULL
+#define RIG_CPORT 5555
+#define RIG_FRAME 512	/* bytes */
+
+/* An engine of its own with one established session: client:RIG_CPORT
+ * -> VIP:8420, CID RIG_CID learned, NAT port nat_port on backend be. */
+struct rig {
+	struct wgw_engine *e;
+	struct wgw_engine_thread *t;
+	union wgw_addr vip, nat, be, be2, client;
+	bool v6;
+	uint16_t nat_port;
+};
+
+static int rig_build(uint8_t *buf, const union wgw_addr *s, uint16_t sp, const union wgw_addr *d,
+		     uint16_t dp, uint64_t cid, uint16_t plen)
+{
+	uint8_t payload[256];
+	struct wgw_pkt_spec spec = { .sport = sp, .dport = dp, .payload = payload,
+				     .payload_len = plen };
+	int n;
+
+	for (unsigned i = 0; i < plen; i++)
+		payload[i] = (uint8_t)(i * 13 + 1);
+	for (unsigned i = 0; i < 8 && i < plen; i++)
+		payload[i] = (uint8_t)(cid >> (56 - 8 * i));
+	spec.saddr = *s;
+	spec.daddr = *d;
+	memset(buf, 0, RIG_FRAME);
+	n = wgw_pkt_build(buf, RIG_FRAME, &spec);
+	ck_assert_int_gt(n, 0);
+	return n;
+}
+
+static enum wgw_verdict rig_route(struct rig *g, enum via via, enum wgw_dir dir, uint8_t *buf,
+				  int len, struct wgw_route *r)
+{
+	struct wgw_frame f = { .data = buf, .len = (uint32_t)len };
+	struct wgw_pkt p;
+
+	memset(r, 0x5c, sizeof(*r));
+	switch (via) {
+	case VIA_PKT:
+		ck_assert_int_eq(wgw_pkt_parse(&p, buf, (uint32_t)len), WGW_PKT_UDP);
+		return dir == WGW_DIR_CLIENT ? wgw_engine_from_client(g->t, &p, NOW, r) :
+					       wgw_engine_from_backend(g->t, &p, NOW, r);
+	case VIA_FRAME:
+		return wgw_engine_route_frame(g->t, dir, buf, (uint32_t)len, NOW, r);
+	default:
+		wgw_engine_route_batch(g->t, dir, &f, 1, NOW);
+		*r = f.route;
+		return (enum wgw_verdict)f.verdict;
+	}
+}
+
+static void rig_init(struct rig *g, enum rig_kind kind)
+{
+	struct wgw_engine_cfg cfg = { 0 };
+	uint8_t buf[RIG_FRAME];
+	struct wgw_vip vip;
+	struct wgw_route r;
+	struct wgw_pkt p;
+	int n;
+
+	g->v6 = kind == RIG_V6;
+	g->vip = A(g->v6 ? "2001:db8::10" : "203.0.113.10");
+	g->nat = A(g->v6 ? "fd00::1" : "10.0.0.1");
+	g->be = A(g->v6 ? "fd00::11" : "10.0.0.11");
+	g->be2 = A(g->v6 ? "fd00::12" : "10.0.0.12");
+	g->client = A(g->v6 ? "2001:db8:1::2" : "198.51.100.2");
+	vip = (struct wgw_vip){ g->vip, 8420, 8420 };
+	cfg.vips = &vip;
+	cfg.n_vips = 1;
+	cfg.nat_addr = g->nat;
+	cfg.nat_port_lo = NAT_LO;
+	cfg.nat_port_hi = NAT_HI;
+	cfg.n_threads = 1;
+	cfg.max_cids = 256;
+	cfg.max_mappings = 256;
+	cfg.general_path_only = kind == RIG_V4_GENERAL;
+	g->e = wgw_engine_create(&cfg);
+	ck_assert_ptr_nonnull(g->e);
+	ck_assert_int_eq(wgw_engine_backend_add(g->e, &g->be, 8420, 1), 0);
+	/* a second backend, draining: no new endpoint goes there, but its
+	 * address is the gateway's all the same */
+	ck_assert_int_eq(wgw_engine_backend_add(g->e, &g->be2, 8420, 1), 1);
+	ck_assert_int_eq(wgw_engine_backend_drain(g->e, &g->be2, 8420), 0);
+	g->t = wgw_engine_thread_attach(g->e, 0);
+	ck_assert_ptr_nonnull(g->t);
+	n = rig_build(buf, &g->client, RIG_CPORT, &g->vip, 8420, RIG_CID, 40);
+	ck_assert_int_eq(wgw_pkt_parse(&p, buf, (uint32_t)n), WGW_PKT_UDP);
+	ck_assert_int_eq(wgw_engine_from_client(g->t, &p, NOW, &r), WGW_TO_LAN);
+	ck_assert_int_eq(r.backend, 0);
+	g->nat_port = wgw_pkt_sport(&p);
+	ck_assert_int_eq(wgw_engine_lookup_cid(g->e, RIG_CID, NOW, &(struct wgw_cid_info){ 0 }), 0);
+}
+
+static void rig_fini(struct rig *g)
+{
+	char err[256];
+
+	wgw_engine_thread_detach(g->t);
+	ck_assert_msg(wgw_engine_check(g->e, err, sizeof(err)) == 0, "%s", err);
+	wgw_engine_destroy(g->e);
+}
+
+static struct wgw_engine_stats rig_stats(struct rig *g)
+{
+	struct wgw_engine_stats st;
+
+	wgw_engine_get_stats(g->e, &st);
+	return st;
+}
+
+/* What is done to a valid packet before it is routed. */
+enum mut {
+	M_NONE,		/* as built */
+	M_SHORT,	/* 23-byte payload */
+	M_CID0,
+	M_IP_CSUM,	/* IPv4 header checksum wrong */
+	M_UDP_CSUM,	/* the last payload byte changed: UDP checksum wrong */
+	M_UDP_FIELD,	/* the UDP checksum field off by one */
+	M_UDP_ZERO,	/* UDP checksum 0: none (IPv4), refused (IPv6) */
+	M_PARTIAL,	/* CHECKSUM_PARTIAL: the pseudo-header sum */
+	M_TTL0,
+	M_TTL1,
+	M_TTL2,		/* forwarded with 1 */
+	M_N
+};
+static const char *const mut_name[M_N] = {
+	"none", "short", "cid0", "ip-csum", "udp-csum", "udp-field", "udp-zero", "partial",
+	"ttl0", "ttl1", "ttl2",
+};
+
+/* The reason a packet so treated is dropped for, or NONE if forwarded. */
+static enum wgw_drop_reason mut_want(enum mut m, bool v6)
+{
+	switch (m) {
+	case M_SHORT: return WGW_DROP_SHORT;
+	case M_CID0: return WGW_DROP_CID0;
+	case M_IP_CSUM: case M_UDP_CSUM: case M_UDP_FIELD: return WGW_DROP_BAD_CSUM;
+	case M_UDP_ZERO: return v6 ? WGW_DROP_BAD_CSUM : WGW_DROP_NONE;
+	case M_TTL0: case M_TTL1: return WGW_DROP_TTL;
+	default: return WGW_DROP_NONE;
+	}
+}
+
+static void mut_apply(uint8_t *buf, int len, bool v6, enum mut m)
+{
+	uint8_t *ip = buf + 14, *udp = ip + (v6 ? 40 : 20);
+	uint16_t c;
+
+	switch (m) {
+	case M_IP_CSUM:
+		ip[10] ^= 0x40;
+		break;
+	case M_UDP_CSUM:
+		buf[len - 1] ^= 0x01;
+		break;
+	case M_UDP_FIELD:
+		memcpy(&c, udp + 6, 2);
+		c = htons((uint16_t)(ntohs(c) == 0xfffe ? 1 : ntohs(c) + 1));
+		memcpy(udp + 6, &c, 2);
+		break;
+	case M_UDP_ZERO:
+		memset(udp + 6, 0, 2);
+		break;
+	case M_PARTIAL:
+		c = htons((uint16_t)(udp[4] << 8 | udp[5]));
+		c = (uint16_t)~wgw_csum_fold(wgw_csum_partial(ip + (v6 ? 8 : 12), v6 ? 32 : 8,
+							      (uint32_t)c + htons(IPPROTO_UDP)));
+		memcpy(udp + 6, &c, 2);
+		break;
+	case M_TTL0:
+	case M_TTL1:
+	case M_TTL2: {
+		struct wgw_pkt p;
+
+		ip[v6 ? 7 : 8] = (uint8_t)(m - M_TTL0);
+		ck_assert_int_eq(wgw_pkt_parse(&p, buf, (uint32_t)len), WGW_PKT_UDP);
+		wgw_pkt_ip4_csum_full(&p);	/* a no-op on IPv6 */
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/* Route one packet treated with m on each entry and direction; check the
+ * verdict, the counters and the bytes. */
+static void rig_check(struct rig *g, enum rig_kind kind, enum via via, int side, enum mut m,
+		      unsigned serial)
+{
+	uint8_t buf[RIG_FRAME], orig[RIG_FRAME];
+	enum wgw_drop_reason want = mut_want(m, g->v6);
+	struct wgw_engine_stats st0 = rig_stats(g), st1;
+	union wgw_addr src, a;
+	struct wgw_route r;
+	enum wgw_verdict v;
+	struct wgw_pkt p;
+	uint16_t sport, plen = m == M_SHORT ? 23 : 40 + serial % 64;
+	uint64_t cid = m == M_CID0 ? 0 : RIG_CID;
+	uint8_t ttl;
+	int n;
+	char name[128];
+
+	snprintf(name, sizeof(name), "%s, %s, %s, %s", rig_name[kind],
+		 via == VIA_PKT ? "parsed" : via == VIA_FRAME ? "frame" : "batch",
+		 side == 0 ? "known session" : side == 1 ? "new endpoint" : "reply", mut_name[m]);
+	if (m == M_IP_CSUM && g->v6)
+		return;
+	if (side == 2) {	/* a reply on the session */
+		n = rig_build(buf, &g->be, 8420, &g->nat, g->nat_port, cid, plen);
+	} else {
+		src = g->client;
+		sport = RIG_CPORT;
+		if (side == 1) {	/* a new endpoint: the general path */
+			src.b[15] = (uint8_t)(16 + serial % 200);
+			sport = (uint16_t)(7000 + serial / 200);
+			if (m != M_CID0)
+				cid = HS;
+		}
+		n = rig_build(buf, &src, sport, &g->vip, 8420, cid, plen);
+	}
+	mut_apply(buf, n, g->v6, m);
+	ttl = buf[14 + (g->v6 ? 7 : 8)];
+	memcpy(orig, buf, sizeof(buf));
+	v = rig_route(g, via, side == 2 ? WGW_DIR_BACKEND : WGW_DIR_CLIENT, buf, n, &r);
+	st1 = rig_stats(g);
+	if (want != WGW_DROP_NONE) {
+		ck_assert_msg(v == WGW_DROP && r.reason == want, "%s: verdict %d reason %s", name, v,
+			      wgw_drop_reason_name(r.reason));
+		ck_assert_msg(memcmp(buf, orig, sizeof(buf)) == 0, "%s: a dropped packet changed", name);
+		ck_assert_uint_eq(st1.drop[want], st0.drop[want] + 1);
+		ck_assert_uint_eq(st1.ctr[WGW_CTR_DROP], st0.ctr[WGW_CTR_DROP] + 1);
+		ck_assert_uint_eq(st1.ctr[WGW_CTR_MAP_CREATED], st0.ctr[WGW_CTR_MAP_CREATED]);
+		ck_assert_uint_eq(st1.ctr[WGW_CTR_CID_LEARNED], st0.ctr[WGW_CTR_CID_LEARNED]);
+		return;
+	}
+	ck_assert_msg(v == (side == 2 ? WGW_TO_WAN : WGW_TO_LAN), "%s: verdict %d reason %s", name,
+		      v, wgw_drop_reason_name(r.reason));
+	ck_assert_uint_eq(st1.ctr[WGW_CTR_DROP], st0.ctr[WGW_CTR_DROP]);
+	ck_assert_int_eq(wgw_pkt_parse(&p, buf, (uint32_t)n), WGW_PKT_UDP);
+	wgw_pkt_get_daddr(&p, &a);
+	ck_assert(wgw_addr_eq(&a, side == 2 ? &g->client : &g->be));
+	/* a router's hop, and checksums a receiver accepts */
+	ck_assert_msg(buf[14 + (g->v6 ? 7 : 8)] == ttl - 1, "%s: TTL %u, was %u", name,
+		      buf[14 + (g->v6 ? 7 : 8)], ttl);
+	if (m == M_UDP_ZERO)
+		ck_assert_int_eq(wgw_pkt_csum_verify(&p), WGW_CSUM_NONE);
+	else
+		ck_assert_msg(wgw_pkt_csum_verify(&p) == WGW_CSUM_OK, "%s: checksums", name);
+	if (m == M_PARTIAL)
+		ck_assert_uint_eq(st1.ctr[WGW_CTR_CSUM_FULL], st0.ctr[WGW_CTR_CSUM_FULL] + 1);
+}
+
+START_TEST(test_input_rules)
+{
+	unsigned serial = 0;
+
+	for (int kind = 0; kind < RIG_N; kind++) {
+		struct rig g;
+
+		rig_init(&g, kind);
+		for (int via = 0; via < VIA_N; via++)
+			for (int side = 0; side < 3; side++)
+				for (int m = 0; m < M_N; m++)
+					rig_check(&g, kind, via, side, m, serial++);
+		rig_fini(&g);
+	}
+}
+END_TEST
+
+/* Sources a client packet must never come from: refused before anything
+ * is looked up, created or forwarded, a known CID included. */
+START_TEST(test_source_rules)
+{
+	static const char *const martian4[] = {
+		"0.0.0.0", "0.1.2.3", "127.0.0.1", "127.255.0.9", "224.0.0.1",
+		"239.255.255.250", "240.0.0.1", "255.255.255.255",
+	};
+	static const char *const martian6[] = {
+		"::", "::1", "ff02::1", "ff0e::1", "fe80::1", "febf:ffff::1",
+	};
+
+	for (int kind = 0; kind < RIG_N; kind++) {
+		const char *const *mart = kind == RIG_V6 ? martian6 : martian4;
+		unsigned n_mart = kind == RIG_V6 ? 6 : 8;
+		struct rig g;
+
+		rig_init(&g, kind);
+		for (int via = 0; via < VIA_N; via++) {
+			const union wgw_addr own[] = { g.vip, g.nat, g.be, g.be2 };
+
+			for (unsigned i = 0; i < n_mart + 4 * 2; i++) {
+				uint8_t buf[RIG_FRAME], orig[RIG_FRAME];
+				bool martian = i < n_mart;
+				union wgw_addr src = martian ? A(mart[i]) : own[(i - n_mart) / 2];
+				/* a service's port, or any other */
+				uint16_t sport = martian || (i - n_mart) % 2 ? 9999 : 8420;
+				enum wgw_drop_reason want = martian ? WGW_DROP_MARTIAN :
+								      WGW_DROP_SPOOFED;
+
+				for (int known = 0; known < 2; known++) {
+					struct wgw_engine_stats st0 = rig_stats(&g), st1;
+					struct wgw_route r;
+					int n = rig_build(buf, &src, sport, &g.vip, 8420,
+							  known ? RIG_CID : HS, 64);
+
+					memcpy(orig, buf, sizeof(buf));
+					ck_assert_int_eq(rig_route(&g, via, WGW_DIR_CLIENT, buf, n, &r),
+							 WGW_DROP);
+					ck_assert_msg(r.reason == want, "%s source %u via %d: %s",
+						      rig_name[kind], i, via,
+						      wgw_drop_reason_name(r.reason));
+					ck_assert(memcmp(buf, orig, sizeof(buf)) == 0);
+					st1 = rig_stats(&g);
+					ck_assert_uint_eq(st1.drop[want], st0.drop[want] + 1);
+					ck_assert_uint_eq(st1.ctr[WGW_CTR_MAP_CREATED],
+							  st0.ctr[WGW_CTR_MAP_CREATED]);
+					ck_assert_uint_eq(st1.ctr[WGW_CTR_CID_MIGRATED],
+							  st0.ctr[WGW_CTR_CID_MIGRATED]);
+				}
+			}
+			/* the control: an ordinary new source with the known CID
+			 * migrates to its backend */
+			{
+				struct wgw_engine_stats st0 = rig_stats(&g);
+				uint8_t buf[RIG_FRAME];
+				union wgw_addr src = g.client;
+				struct wgw_route r;
+				int n;
+
+				src.b[15] = (uint8_t)(100 + via);
+				n = rig_build(buf, &src, 6000, &g.vip, 8420, RIG_CID, 64);
+				ck_assert_int_eq(rig_route(&g, via, WGW_DIR_CLIENT, buf, n, &r),
+						 WGW_TO_LAN);
+				ck_assert_int_eq(r.backend, 0);
+				ck_assert_uint_eq(rig_stats(&g).ctr[WGW_CTR_CID_MIGRATED],
+						  st0.ctr[WGW_CTR_CID_MIGRATED] + 1);
+			}
+		}
+		if (kind == RIG_V6) {
+			/* an IPv4-mapped source in an IPv6 header: wgw_pkt_parse()
+			 * refuses it; a caller's own parse must not get it past */
+			uint8_t buf[RIG_FRAME];
+			struct wgw_route r;
+			struct wgw_pkt p;
+			int n = rig_build(buf, &g.client, 6001, &g.vip, 8420, HS, 64);
+
+			ck_assert_int_eq(wgw_pkt_parse(&p, buf, (uint32_t)n), WGW_PKT_UDP);
+			memset(buf + 14 + 8, 0, 10);
+			memset(buf + 14 + 18, 0xff, 2);
+			ck_assert_int_eq(wgw_engine_from_client(g.t, &p, NOW, &r), WGW_DROP);
+			ck_assert_int_eq(r.reason, WGW_DROP_MARTIAN);
+		}
+		rig_fini(&g);
+	}
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -1494,6 +1894,8 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_memory_per_session);
 	tcase_add_test(tc, test_fast_path_matches_general);
 	tcase_add_test(tc, test_route_frame_hostile);
+	tcase_add_test(tc, test_input_rules);
+	tcase_add_test(tc, test_source_rules);
 	suite_add_tcase(s, tc);
 	return s;
 }
