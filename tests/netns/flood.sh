@@ -267,7 +267,7 @@ t_mapping_flood()
 		--max-mappings-per-source "$q"
 	endpoint_flood cl "$QUOTA_FLOODER" "$WGW_LAB_VIP" $WGW_LAB_PORT 5000 "$WGW_TMP/sent"
 	sent=$(cat "$WGW_TMP/sent")
-	wgw_assert_eq "$sent" 5000 "endpoints the flooder opened"
+	wgw_assert_eq 5000 "$sent" "endpoints the flooder opened"
 	sleep 0.5	# in flight through the gateway
 	maps=$(gw_mappings)
 	r="$WGW_TMP/client.txt"
@@ -277,16 +277,16 @@ t_mapping_flood()
 	drops=$(gw_counter "engine drop source-quota")
 	wgw_log "quota $q: flooder holds $maps mappings, $drops endpoints refused; new clients $ok/10"
 	if [ "$q" = 0 ]; then
-		wgw_assert_eq "$maps" $QUOTA_TABLE "mappings: the flood fills the table"
-		wgw_assert_eq "$ok" 0 "new clients while the table is full"
+		wgw_assert_eq $QUOTA_TABLE "$maps" "mappings: the flood fills the table"
+		wgw_assert_eq 0 "$ok" "new clients while the table is full"
 		return 0
 	fi
-	wgw_assert_eq "$maps" "$q" "the flooder's mappings"
+	wgw_assert_eq "$q" "$maps" "the flooder's mappings"
 	# what the veths and rings lose under the burst on a busy machine
 	# varies: every endpoint that arrived beyond the quota is counted
 	wgw_assert_ge "$drops" 1 "endpoints dropped as source-quota"
 	wgw_assert_le "$((drops + maps))" 5000 "endpoints counted"
-	wgw_assert_eq "$ok" 10 "new clients from another source during the flood"
+	wgw_assert_eq 10 "$ok" "new clients from another source during the flood"
 	awk '/^--- start/ { f = 0 } /holds its quota of '"$q"' mappings/ { f = 1 } END { exit !f }' \
 		"$WGW_TMP/gatewayd.log" ||
 		wgw_fail "no log line for the source over its quota"
@@ -316,7 +316,7 @@ t_cid_flood()
 	refused=$(gw_counter "engine cids-refused")
 	wgw_log "quota $q: flooder sent $sent CIDs; $over over its quota, $refused refused (table full); sessions that kept their backend: $kept/20"
 	wgw_assert_ge "$sent" $((10 * QUOTA_TABLE)) "CID flood size (too small to prove anything)"
-	wgw_assert_eq "$(wgw_kv "$r" handshakes_ok)" 20 "handshakes"
+	wgw_assert_eq 20 "$(wgw_kv "$r" handshakes_ok)" "handshakes"
 	if [ "$q" = 0 ]; then
 		wgw_assert_ge "$refused" 1 "CIDs refused: the flood fills the table"
 		wgw_assert_le "$kept" 19 "sessions that kept their backend without a quota"
@@ -324,14 +324,44 @@ t_cid_flood()
 	fi
 	# more than the whole table: without the quota they would have filled it
 	wgw_assert_ge "$over" $((10 * QUOTA_TABLE)) "flood CIDs counted over the quota"
-	wgw_assert_eq "$refused" 0 "CIDs refused for a full table"
-	wgw_assert_eq "$kept" 20 "sessions that kept their backend across migration"
+	wgw_assert_eq 0 "$refused" "CIDs refused for a full table"
+	wgw_assert_eq 20 "$kept" "sessions that kept their backend across migration"
+}
+
+# t_quota_reload: the quota comes from the file and changes with a reload.
+# 300 endpoints without a quota; then a quota of 256 by reload: the 300 stay
+# (a reload evicts nothing) and no new endpoint of that source is let in,
+# while other sources are.
+t_quota_reload()
+{
+	local conf="$WGW_TMP/quota.conf" maps drops out r
+	wgw_lab_up 4
+	wgw_lab_backends
+	echo "max-mappings-per-source = 0" >"$conf"
+	wgw_lab_gateway -c "$conf" --max-mappings $QUOTA_TABLE
+	endpoint_flood cl "$WGW_LAB_CLIENT2" "$WGW_LAB_VIP" $WGW_LAB_PORT 300 "$WGW_TMP/sent"
+	sleep 0.5
+	wgw_assert_eq 300 "$(gw_mappings)" "mappings without a quota"
+	echo "max-mappings-per-source = $QUOTA_MAPS" >"$conf"
+	out=$(wgw_in gw "$WGW_TOP_BUILDDIR/wraith-gatewayctl" -s "$WGW_TMP/control.sock" reload 2>&1) ||
+		wgw_fail "reload with a new quota failed: $out"
+	endpoint_flood cl "$WGW_LAB_CLIENT2" "$WGW_LAB_VIP" $WGW_LAB_PORT 1000 "$WGW_TMP/sent"
+	sleep 0.5
+	maps=$(gw_mappings)
+	drops=$(gw_counter "engine drop source-quota")
+	wgw_log "after the reload: $maps mappings, $drops endpoints refused"
+	wgw_assert_eq 300 "$maps" "mappings after lowering the quota by reload"
+	wgw_assert_ge "$drops" 1 "endpoints dropped as source-quota after the reload"
+	r="$WGW_TMP/client.txt"
+	wgw_lab_client -n 10 --sockets 10 -d 1 --bind "$WGW_LAB_CLIENT" --expect-clean \
+		>"$r" 2>&1 || { cat "$r"; wgw_fail "another source after the reload"; }
 }
 
 wgw_run mapping-flood-ipv4 t_mapping_flood 4 $QUOTA_MAPS
 wgw_run mapping-flood-no-quota-ipv4 t_mapping_flood 4 0
 [ "${WGW_TEST_QUICK:-0}" = 1 ] || wgw_run mapping-flood-ipv6 t_mapping_flood 6 $QUOTA_MAPS
 wgw_run mapping-flood-fallback-ipv4 t_mapping_flood 4 $QUOTA_MAPS fallback
+wgw_run quota-reload-ipv4 t_quota_reload
 wgw_run cid-flood-ipv4 t_cid_flood 4 $QUOTA_CIDS
 wgw_run cid-flood-no-quota-ipv4 t_cid_flood 4 0
 [ "${WGW_TEST_QUICK:-0}" = 1 ] || wgw_run cid-flood-ipv6 t_cid_flood 6 $QUOTA_CIDS
