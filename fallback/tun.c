@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,7 +273,12 @@ static int tun_rx(struct wgw_port *port, struct wgw_buf *bufs, unsigned max)
 			p->xst.not_ours++;
 			break;
 		case WGW_TUN_RX_FRAGMENT:
+			/* Not reassembled here: the loss must show, in
+			 * rx_fragments and in the log (wraith-gatewayd(8)). */
 			p->xst.rx_fragments++;
+			wgw_log_ratelimited(LOG_WARNING,
+					    "tun %s: fragmented backend datagram to the NAT address dropped (rx_fragments %" PRIu64 "): backends must send datagrams that fit the LAN path MTU",
+					    p->base.ifname, p->xst.rx_fragments);
 			break;
 		case WGW_TUN_RX_GSO:
 			p->xst.rx_gso++;
@@ -339,6 +346,35 @@ static void tun_stats(struct wgw_port *port, struct wgw_port_stats *out)
 	*out = to_tun(port)->st;
 }
 
+static const struct {
+	const char *name;
+	size_t off;
+} tun_xstat[] = {
+#define TUN_XSTAT(f) { #f, offsetof(struct wgw_tun_stats, f) }
+	TUN_XSTAT(not_ours), TUN_XSTAT(rx_fragments), TUN_XSTAT(rx_malformed),
+	TUN_XSTAT(rx_gso), TUN_XSTAT(rx_csum_completed), TUN_XSTAT(rx_no_buf),
+	TUN_XSTAT(tx_bad), TUN_XSTAT(tx_csum_offload),
+#undef TUN_XSTAT
+};
+_Static_assert(sizeof(tun_xstat) / sizeof(tun_xstat[0]) <= WGW_PORT_XSTATS_MAX,
+	       "WGW_PORT_XSTATS_MAX holds the TUN port's counters");
+_Static_assert(sizeof(tun_xstat) / sizeof(tun_xstat[0]) ==
+	       sizeof(struct wgw_tun_stats) / sizeof(uint64_t),
+	       "every TUN port counter is reported");
+
+static unsigned tun_xstats(struct wgw_port *port, const char **names, uint64_t *vals,
+			   unsigned max)
+{
+	const struct tun_port *p = to_tun(port);
+	unsigned i;
+
+	for (i = 0; i < max && i < sizeof(tun_xstat) / sizeof(tun_xstat[0]); i++) {
+		names[i] = tun_xstat[i].name;
+		memcpy(&vals[i], (const char *)&p->xst + tun_xstat[i].off, sizeof(vals[i]));
+	}
+	return i;
+}
+
 static void tun_destroy(struct wgw_port *port)
 {
 	struct tun_port *p = to_tun(port);
@@ -358,6 +394,7 @@ static const struct wgw_port_ops tun_port_ops = {
 	.service = tun_service,
 	.poll_fd = tun_poll_fd,
 	.stats = tun_stats,
+	.xstats = tun_xstats,
 	.destroy = tun_destroy,
 };
 
@@ -494,6 +531,16 @@ err_close:
 	wgw_tun_close(t);
 	errno = -err;
 	return NULL;
+}
+
+int wgw_tun_set_mtu(struct wgw_tun *t, unsigned mtu)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, t->name, sizeof(ifr.ifr_name));
+	ifr.ifr_mtu = (int)mtu;
+	return tun_ifreq(SIOCSIFMTU, &ifr);
 }
 
 int wgw_tun_ifindex(const struct wgw_tun *t)

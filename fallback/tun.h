@@ -52,6 +52,11 @@ struct wgw_tun;
  * and every port made from it).  Returns NULL with errno set.
  */
 struct wgw_tun *wgw_tun_open(const char *name, unsigned nqueues, unsigned mtu);
+/*
+ * Follow the LAN interface's MTU: backends' datagrams up to that size then
+ * reach us whole, none larger leaves.  Returns 0 or -errno.
+ */
+int wgw_tun_set_mtu(struct wgw_tun *tun, unsigned mtu);
 int wgw_tun_ifindex(const struct wgw_tun *tun);
 const char *wgw_tun_name(const struct wgw_tun *tun);
 unsigned wgw_tun_nqueues(const struct wgw_tun *tun);

@@ -2,7 +2,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,6 +59,7 @@ struct udp_port {
 	uint32_t rx_cap;	/* payload bytes a frame can take */
 	bool ip4_csum;
 	bool gso;
+	struct wgw_hslimit *hs;	/* shared with the other workers' ports */
 
 	/* Sockets epoll reported ready and RX has not read yet. */
 	unsigned ev_next, nev;
@@ -164,12 +167,38 @@ static bool udp_errno_transient(int err)
 }
 
 /*
+ * The handshake limit of the XDP program, for what reaches the sockets
+ * instead (hslimit.h): the whole client traffic in fallback mode, and in
+ * fast-path mode what the program passed to the kernel, notably fragments,
+ * which it cannot classify and the kernel reassembles.  Returns false when
+ * the datagram is a handshake over its source's rate.
+ */
+static bool udp_hs_allow(struct udp_port *p, const union udp_sa *sa,
+			 const uint8_t *payload, uint32_t len, uint64_t now_ns)
+{
+	union wgw_addr src;
+
+	if (!wgw_hslimit_is_handshake(payload, len))
+		return true;
+	if (sa->sa.sa_family == AF_INET)
+		wgw_addr_from_v4(&src, sa->in4.sin_addr.s_addr);
+	else
+		memcpy(src.b, &sa->in6.sin6_addr, 16);
+	if (wgw_hslimit_allow(p->hs, &src, now_ns))
+		return true;
+	p->xst.rx_hs_rate++;
+	return false;
+}
+
+/*
  * Turn received datagram j into a frame: the synthetic header goes in the
  * WGW_SYNTH_HDR_MAX bytes left in front of the payload, so the frame starts
- * 20 bytes into them for IPv4 and at their start for IPv6.
+ * 20 bytes into them for IPv4 and at their start for IPv6.  now_ns: the
+ * time for the handshake limiter, 0 when it is off.  Every datagram turned
+ * down is counted.
  */
 static bool udp_rx_frame(struct udp_port *p, const struct udp_sock *s, unsigned j,
-			 struct wgw_buf *out)
+			 uint64_t now_ns, struct wgw_buf *out)
 {
 	const struct mmsghdr *m = &p->rmsg[j];
 	const union udp_sa *sa = &p->rname[j];
@@ -182,23 +211,42 @@ static bool udp_rx_frame(struct udp_port *p, const struct udp_sock *s, unsigned 
 	}
 	if (s->family == AF_INET) {
 		if (m->msg_hdr.msg_namelen < sizeof(sa->in4) || sa->sa.sa_family != AF_INET)
-			return false;
+			goto malformed;
+	} else {
+		if (m->msg_hdr.msg_namelen < sizeof(sa->in6) || sa->sa.sa_family != AF_INET6)
+			goto malformed;
+	}
+	if (now_ns && !udp_hs_allow(p, sa, payload, m->msg_len, now_ns))
+		return false;
+	if (s->family == AF_INET)
 		frame = wgw_synth_udp4(payload, m->msg_len, sa->in4.sin_addr.s_addr,
 				       sa->in4.sin_port, s->addr4, s->port_be,
 				       p->ip4_csum);
-	} else {
-		if (m->msg_hdr.msg_namelen < sizeof(sa->in6) || sa->sa.sa_family != AF_INET6)
-			return false;
+	else
 		frame = wgw_synth_udp6(payload, m->msg_len, &sa->in6.sin6_addr,
 				       sa->in6.sin6_port, &s->addr.in6, s->port_be);
-	}
 	if (!frame)
-		return false;
+		goto malformed;
 	*out = p->rbuf[j];
 	out->addr += (uint64_t)(frame - out->data);
 	out->data = frame;
 	out->len = (uint32_t)(payload + m->msg_len - frame);
 	return true;
+malformed:
+	p->xst.rx_malformed++;
+	return false;
+}
+
+/* CLOCK_MONOTONIC in ns for the handshake limiter (vDSO: no syscall), or 0
+ * when there is no limit to apply (hence the + 1: never 0 when on). */
+static uint64_t udp_hs_now(const struct udp_port *p)
+{
+	struct timespec ts;
+
+	if (!wgw_hslimit_enabled(p->hs))
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + 1;
 }
 
 /* Receive up to want datagrams from socket idx into out.  Returns the
@@ -209,6 +257,7 @@ static int udp_rx_sock(struct udp_port *p, unsigned idx, struct wgw_buf *out,
 {
 	const struct udp_sock *s = &p->socks[idx];
 	unsigned k, j, n = 0;
+	uint64_t now_ns;
 	int r;
 
 	*drained = true;
@@ -238,8 +287,9 @@ static int udp_rx_sock(struct udp_port *p, unsigned idx, struct wgw_buf *out,
 			return 0;
 		return -err;
 	}
+	now_ns = udp_hs_now(p);
 	for (j = 0; j < (unsigned)r; j++) {
-		if (udp_rx_frame(p, s, j, &out[n])) {
+		if (udp_rx_frame(p, s, j, now_ns, &out[n])) {
 			p->st.rx_bytes += out[n].len;
 			n++;
 		} else {
@@ -563,6 +613,35 @@ static void udp_stats(struct wgw_port *port, struct wgw_port_stats *out)
 	*out = to_udp(port)->st;
 }
 
+static const struct {
+	const char *name;
+	size_t off;
+} udp_xstat[] = {
+#define UDP_XSTAT(f) { #f, offsetof(struct wgw_udp_stats, f) }
+	UDP_XSTAT(rx_truncated), UDP_XSTAT(rx_malformed), UDP_XSTAT(rx_hs_rate),
+	UDP_XSTAT(rx_no_buf), UDP_XSTAT(tx_bad), UDP_XSTAT(tx_foreign),
+	UDP_XSTAT(epoll_waits), UDP_XSTAT(tx_gso_sends), UDP_XSTAT(tx_gso_refused),
+#undef UDP_XSTAT
+};
+_Static_assert(sizeof(udp_xstat) / sizeof(udp_xstat[0]) <= WGW_PORT_XSTATS_MAX,
+	       "WGW_PORT_XSTATS_MAX holds the UDP port's counters");
+_Static_assert(sizeof(udp_xstat) / sizeof(udp_xstat[0]) ==
+	       sizeof(struct wgw_udp_stats) / sizeof(uint64_t),
+	       "every UDP port counter is reported");
+
+static unsigned udp_xstats(struct wgw_port *port, const char **names, uint64_t *vals,
+			   unsigned max)
+{
+	const struct udp_port *p = to_udp(port);
+	unsigned i;
+
+	for (i = 0; i < max && i < sizeof(udp_xstat) / sizeof(udp_xstat[0]); i++) {
+		names[i] = udp_xstat[i].name;
+		memcpy(&vals[i], (const char *)&p->xst + udp_xstat[i].off, sizeof(vals[i]));
+	}
+	return i;
+}
+
 static void udp_destroy(struct wgw_port *port)
 {
 	struct udp_port *p = to_udp(port);
@@ -586,6 +665,7 @@ static const struct wgw_port_ops udp_port_ops = {
 	.service = udp_service,
 	.poll_fd = udp_poll_fd,
 	.stats = udp_stats,
+	.xstats = udp_xstats,
 	.destroy = udp_destroy,
 };
 
@@ -738,6 +818,7 @@ struct wgw_port *wgw_udp_port_create(struct wgw_pool *pool,
 	p->pool = pool;
 	p->epfd = -1;
 	p->ip4_csum = cfg->ip4_udp_csum;
+	p->hs = cfg->hs;
 	p->gso = !cfg->no_gso;
 	p->rx_cap = pool->frame_size - pool->headroom - WGW_SYNTH_HDR_MAX;
 	if (p->rx_cap > WGW_SYNTH_PAYLOAD_MAX)

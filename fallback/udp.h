@@ -37,6 +37,7 @@
 
 #include "gateway/addr.h"
 #include "gateway/engine.h"	/* struct wgw_vip */
+#include "gateway/hslimit.h"
 #include "gateway/pool.h"
 #include "gateway/port.h"
 
@@ -69,11 +70,18 @@ struct wgw_udp_cfg {
 	int rcvbuf, sndbuf;	/* bytes per socket; 0: WGW_UDP_BUF_BUDGET
 				 * shared by the port's sockets, at least
 				 * WGW_UDP_BUF_MIN each */
+	struct wgw_hslimit *hs;	/* handshake limiter shared by the workers'
+				 * ports (NULL: none); it must outlive the
+				 * port */
 };
 
 /* Counters of a UDP port beyond struct wgw_port_stats. */
 struct wgw_udp_stats {
 	uint64_t rx_truncated;	/* payload did not fit a frame (MSG_TRUNC) */
+	uint64_t rx_malformed;	/* no usable source address, or a datagram
+				 * too long for a synthetic header */
+	uint64_t rx_hs_rate;	/* handshakes over their source's rate
+				 * (hslimit.h), dropped before the engine */
 	uint64_t rx_no_buf;	/* RX passes cut short: pool empty */
 	uint64_t tx_bad;	/* frames that are not a sendable UDP datagram */
 	uint64_t tx_foreign;	/* source is not one of our VIP sockets */

@@ -22,6 +22,7 @@
 #include "gateway/privs.h"
 #include "gateway/reload.h"
 #include "gateway/engine.h"
+#include "gateway/hslimit.h"
 #include "gateway/log.h"
 #include "gateway/worker.h"
 #include "gateway/xdp.h"
@@ -492,6 +493,7 @@ static struct wgw_udp_cfg vip_socket_cfg(struct wgw_daemon *d)
 
 	return (struct wgw_udp_cfg){
 		.freebind = wan->rung != WGW_RUNG_FALLBACK || wan->degraded,
+		.hs = d->hs,
 	};
 }
 
@@ -666,10 +668,37 @@ static int dp_ladder(struct wgw_daemon *d)
 	return 0;
 }
 
+/*
+ * Tell every port the MTU of the interface its egress frames leave by
+ * (port.h): an AF_XDP port sends on its own interface, the TUN port's
+ * packets leave by the LAN interface.  The VIP sockets get none: the
+ * kernel fragments what they send.  At start and on every MTU change.
+ */
+static void ports_follow_mtu(struct wgw_daemon *d)
+{
+	const struct wgw_iface *lan = iface_of(d, WGW_SIDE_LAN);
+
+	for (unsigned w = 0; w < d->nworkers; w++) {
+		for (unsigned p = 0; p < d->workers[w].nports; p++) {
+			struct wgw_port *port = d->workers[w].ports[p];
+			uint32_t mtu = 0;
+
+			if (wgw_port_is_tun(port))
+				mtu = lan->mtu;
+			else if (!wgw_port_is_udp(port))
+				for (unsigned i = 0; i < d->nifs; i++)
+					if (d->ifs[i].ifindex == port->ifindex)
+						mtu = d->ifs[i].mtu;
+			atomic_store_explicit(&port->mtu, mtu, memory_order_relaxed);
+		}
+	}
+}
+
 static int workers_start(struct wgw_daemon *d)
 {
 	int err;
 
+	ports_follow_mtu(d);
 	for (unsigned i = 0; i < d->nworkers; i++) {
 		err = wgw_worker_start(&d->workers[i]);
 		if (err) {
@@ -772,6 +801,9 @@ int wgw_daemon_reloaded(struct wgw_daemon *d, bool vips_changed)
 		if (err)
 			return err;
 	}
+	/* The same limit for what reaches the VIP sockets. */
+	if (d->hs)
+		wgw_hslimit_set(d->hs, d->cfg.handshake_rate, d->cfg.handshake_burst);
 	/* The UDP sockets are bound per VIP port when a port is built. */
 	return vips_changed ? dp_replace_vip_ports(d) : 0;
 }
@@ -961,6 +993,17 @@ static void nl_changed(const struct wgw_nl_change *c, void *arg)
 				    (c->link_changed & WGW_NL_LINK_UP_CHANGED))
 					d->reclaim = true;
 			}
+			if ((c->link_changed & WGW_NL_LINK_MTU_CHANGED) && c->mtu &&
+			    c->mtu != ifc->mtu) {
+				wgw_notice("interface %s: MTU %u -> %u", ifc->name,
+					   ifc->mtu, c->mtu);
+				ifc->mtu = c->mtu;
+				if ((ifc->sides & WGW_SIDE_LAN) && d->tun &&
+				    wgw_tun_set_mtu(d->tun, c->mtu))
+					wgw_warn("%s: cannot follow the MTU of %s",
+						 wgw_tun_name(d->tun), ifc->name);
+				ports_follow_mtu(d);
+			}
 			if (c->link_changed & WGW_NL_LINK_MAC_CHANGED) {
 				wgw_notice("interface %s: MAC address changed", ifc->name);
 				memcpy(ifc->mac, c->mac, 6);
@@ -1092,6 +1135,11 @@ static int engine_up(struct wgw_daemon *d)
 	d->engine = wgw_engine_create(&ec);
 	if (!d->engine) {
 		wgw_err("engine: %s", strerror(errno));
+		return -errno;
+	}
+	d->hs = wgw_hslimit_create(d->cfg.handshake_rate, d->cfg.handshake_burst);
+	if (!d->hs) {
+		wgw_err("handshake limiter: %s", strerror(errno));
 		return -errno;
 	}
 	for (unsigned i = 0; i < d->cfg.n_backends; i++) {
@@ -1584,6 +1632,8 @@ out_engine:
 		wgw_nh_fini(&d->nh);
 	if (d->engine)
 		wgw_engine_destroy(d->engine);
+	wgw_hslimit_destroy(d->hs);
+	d->hs = NULL;
 	free(d->workers);
 out_ifaces:
 	for (unsigned i = 0; i < d->nifs; i++)

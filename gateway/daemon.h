@@ -61,6 +61,7 @@ struct wgw_daemon {
 	struct wgw_genl genl;
 	bool genl_open;
 	struct wgw_engine *engine;
+	struct wgw_hslimit *hs;		/* handshake limit of the VIP sockets */
 	struct wgw_nh nh;
 	bool nh_init;
 	struct wgw_nl_claim claim;

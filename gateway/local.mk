@@ -9,6 +9,7 @@ libwgw_a_SOURCES += gateway/log.c gateway/log.h \
 	gateway/xsk.c gateway/xsk.h \
 	gateway/nexthop.c gateway/nexthop.h \
 	gateway/worker.c gateway/worker.h \
+	gateway/hslimit.c gateway/hslimit.h \
 	gateway/daemon.c gateway/daemon.h
 
 sbin_PROGRAMS += wraith-gatewayd

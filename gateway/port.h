@@ -13,10 +13,13 @@
 #ifndef WGW_PORT_H
 #define WGW_PORT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "gateway/pool.h"
+
+#define WGW_PORT_XSTATS_MAX 16	/* counters an xstats() op reports at most */
 
 struct wgw_port;
 
@@ -73,6 +76,14 @@ struct wgw_port_ops {
 	uint32_t (*tx_room)(struct wgw_port *port);
 	/* Counters since creation. */
 	void (*stats)(struct wgw_port *port, struct wgw_port_stats *out);
+	/*
+	 * The port kind's own counters (drops and events beyond
+	 * wgw_port_stats, e.g. the TUN port's rx_fragments): up to max
+	 * names (static strings) and values.  Returns how many.  NULL:
+	 * none.  Read racily by the control thread, like stats().
+	 */
+	unsigned (*xstats)(struct wgw_port *port, const char **names, uint64_t *vals,
+			   unsigned max);
 	void (*destroy)(struct wgw_port *port);
 };
 
@@ -84,6 +95,14 @@ struct wgw_port {
 	uint32_t queue;
 	uint8_t mac[6];		/* interface address, source of egress frames */
 	char ifname[16];
+	/*
+	 * Largest IP packet the interface that egress frames leave by can
+	 * send (its MTU), 0: no check (the kernel fragments, as for the VIP
+	 * sockets).  Set by the daemon from netlink and followed at run time;
+	 * the worker drops and counts what is larger (tx_too_big), which the
+	 * kernel would otherwise lose without a trace.
+	 */
+	_Atomic uint32_t mtu;
 };
 
 #endif

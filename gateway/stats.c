@@ -103,6 +103,9 @@ struct wgw_stats *wgw_stats_collect(struct wgw_daemon *d)
 			port->ops->stats(port, &sp->st);
 			sp->has_ring = wgw_port_is_xsk(port) &&
 				       !wgw_xsk_port_xdp_stats(port, &sp->ring);
+			if (port->ops->xstats)
+				sp->nx = port->ops->xstats(port, sp->xname, sp->xval,
+							   WGW_PORT_XSTATS_MAX);
 		}
 	}
 	st->nports = k;
@@ -144,9 +147,29 @@ static const struct wgw_stats_port *prev_port(const struct wgw_stats *prev, unsi
 					      const struct wgw_stats_port *p)
 {
 	if (!prev || k >= prev->nports || prev->ports[k].queue != p->queue ||
-	    strcmp(prev->ports[k].ifname, p->ifname))
+	    prev->ports[k].worker != p->worker || strcmp(prev->ports[k].ifname, p->ifname))
 		return NULL;
 	return &prev->ports[k];
+}
+
+/*
+ * "wan0 queue 1": an AF_XDP or TUN queue is one worker's.  Every worker
+ * has its own "udp" port (a socket per VIP port in each reuseport group),
+ * all on queue 0: those are told apart by worker ("udp queue 0 worker 1").
+ */
+static const char *port_label(const struct wgw_stats *st, const struct wgw_stats_port *p,
+			      char *buf, size_t len)
+{
+	bool shared = false;
+
+	for (unsigned k = 0; k < st->nports && !shared; k++)
+		shared = &st->ports[k] != p && st->ports[k].queue == p->queue &&
+			 !strcmp(st->ports[k].ifname, p->ifname);
+	if (shared)
+		snprintf(buf, len, "%s queue %u worker %u", p->ifname, p->queue, p->worker);
+	else
+		snprintf(buf, len, "%s queue %u", p->ifname, p->queue);
+	return buf;
 }
 
 void wgw_stats_doc(struct wgw_doc *d, const struct wgw_stats *st,
@@ -234,7 +257,7 @@ void wgw_stats_doc(struct wgw_doc *d, const struct wgw_stats *st,
 		const struct wgw_stats_port *p = &st->ports[k];
 		const struct wgw_stats_port *pp = prev_port(prev, k, p);
 
-		snprintf(label, sizeof(label), "%s queue %u", p->ifname, p->queue);
+		port_label(st, p, label, sizeof(label));
 		wgw_doc_obj(d, label);
 		wgw_doc_str(d, "interface", p->ifname);
 		wgw_doc_u64(d, "queue", p->queue);
@@ -251,6 +274,12 @@ void wgw_stats_doc(struct wgw_doc *d, const struct wgw_stats *st,
 		wgw_doc_u64(d, "wakeups", p->st.wakeups);
 		wgw_doc_dbl(d, "rx_pps", rate(p->st.rx_packets, pp ? pp->st.rx_packets : 0, secs));
 		wgw_doc_dbl(d, "tx_pps", rate(p->st.tx_packets, pp ? pp->st.tx_packets : 0, secs));
+		if (p->nx) {
+			wgw_doc_obj(d, p->kind);
+			for (unsigned x = 0; x < p->nx; x++)
+				wgw_doc_u64(d, p->xname[x], p->xval[x]);
+			wgw_doc_close(d);
+		}
 		if (p->has_ring) {
 			wgw_doc_obj(d, "ring");
 			wgw_doc_u64(d, "rx_dropped", p->ring.rx_dropped);
@@ -325,7 +354,7 @@ static void prom_sample(struct wgw_strbuf *sb, const char *name, const char *con
 static void prom_ports(struct wgw_strbuf *sb, const struct wgw_stats *st, const char *name,
 		       size_t off, const char *dir)
 {
-	char q[16];
+	char q[16], w[16];
 
 	for (unsigned k = 0; k < st->nports; k++) {
 		const struct wgw_stats_port *p = &st->ports[k];
@@ -333,12 +362,32 @@ static void prom_ports(struct wgw_strbuf *sb, const struct wgw_stats *st, const 
 
 		memcpy(&v, (const char *)&p->st + off, sizeof(v));
 		snprintf(q, sizeof(q), "%u", p->queue);
+		snprintf(w, sizeof(w), "%u", p->worker);
 		if (dir)
 			prom_sample(sb, name, L("interface", p->ifname, "queue", q,
-				    "kind", p->kind, "direction", dir), v);
+				    "worker", w, "kind", p->kind, "direction", dir), v);
 		else
 			prom_sample(sb, name, L("interface", p->ifname, "queue", q,
-				    "kind", p->kind), v);
+				    "worker", w, "kind", p->kind), v);
+	}
+}
+
+/* The port kinds' own counters (rx_fragments, not_ours, rx_hs_rate...). */
+static void prom_port_events(struct wgw_strbuf *sb, const struct wgw_stats *st)
+{
+	char q[16], w[16];
+
+	prom_family(sb, "port_events_total", "counter",
+		    "Drops and events of the TUN and UDP socket ports, by counter.");
+	for (unsigned k = 0; k < st->nports; k++) {
+		const struct wgw_stats_port *p = &st->ports[k];
+
+		snprintf(q, sizeof(q), "%u", p->queue);
+		snprintf(w, sizeof(w), "%u", p->worker);
+		for (unsigned x = 0; x < p->nx; x++)
+			prom_sample(sb, "port_events_total", L("interface", p->ifname,
+				    "queue", q, "worker", w, "kind", p->kind,
+				    "counter", p->xname[x]), p->xval[x]);
 	}
 }
 
@@ -433,6 +482,7 @@ void wgw_stats_prometheus(struct wgw_strbuf *sb, const struct wgw_stats *st)
 	prom_family(sb, "port_errors_total", "counter", "Failed I/O system calls per queue.");
 	prom_ports(sb, st, "port_errors_total", offsetof(struct wgw_port_stats, rx_errors), "rx");
 	prom_ports(sb, st, "port_errors_total", offsetof(struct wgw_port_stats, tx_errors), "tx");
+	prom_port_events(sb, st);
 
 	static const struct {
 		const char *name, *help;

@@ -46,6 +46,9 @@ struct wgw_stats_port {
 	struct wgw_port_stats st;
 	bool has_ring;
 	struct xdp_statistics ring;
+	unsigned nx;				/* the port kind's own counters */
+	const char *xname[WGW_PORT_XSTATS_MAX];	/* static strings */
+	uint64_t xval[WGW_PORT_XSTATS_MAX];
 };
 
 struct wgw_stats {

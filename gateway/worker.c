@@ -199,6 +199,18 @@ static unsigned worker_rx_budget(struct wgw_worker *w, const struct wgw_port *in
 	return room < w->cfg.batch ? room : w->cfg.batch;
 }
 
+/*
+ * Larger than the egress interface's MTU (port.h): the kernel or the NIC
+ * would drop it without a counter of ours (AF_XDP), or the kernel would
+ * send it on or refuse it out of our sight (TUN), so it stops here.
+ */
+static inline bool worker_too_big(struct wgw_port *out, const struct wgw_buf *b)
+{
+	uint32_t mtu = atomic_load_explicit(&out->mtu, memory_order_relaxed);
+
+	return mtu && b->len > mtu + (frame_tagged(b->data) ? 18u : 14u);
+}
+
 /* A frame the engine routed (f: its verdict and route); queue it for TX,
  * hold it, or drop it. */
 static void worker_dispatch(struct wgw_worker *w, struct wgw_port *in,
@@ -229,6 +241,11 @@ static void worker_dispatch(struct wgw_worker *w, struct wgw_port *in,
 	}
 	if (out != in && frame_tagged(b->data))
 		worker_strip_vlan(w, b);
+	if (worker_too_big(out, b)) {
+		w->st.tx_too_big++;
+		worker_drop(w, b);
+		return;
+	}
 	if (out->needs_l2 && worker_l2(w, out, side, b, &f->route.nexthop, false) <= 0)
 		return;
 	worker_queue_tx(w, side, b);

@@ -46,6 +46,7 @@ struct wgw_xsk_umem;
 	X(nh_wrong_if)	/* dropped: route leaves by another interface */ \
 	X(nh_req_full)	/* resolution requests lost: ring full */ \
 	X(no_egress)	/* dropped: no port for that side */ \
+	X(tx_too_big)	/* dropped: over the egress MTU */ \
 	X(vlan_stripped)				\
 	X(rx_backpressure) /* RX skipped: egress TX ring full */ \
 	X(port_errors)

@@ -416,7 +416,7 @@ START_TEST(test_prometheus)
 	/* Label values are escaped. */
 	ck_assert(strstr(sb.p, "{interface=\"we\\\"ird\\\\0\",counter=\"vip_redirect\"} 11\n"));
 	ck_assert(strstr(sb.p, "\nwraith_gateway_port_packets_total{interface=\"wan0\",queue=\"3\","
-			 "kind=\"xsk\",direction=\"rx\"} 99\n"));
+			 "worker=\"0\",kind=\"xsk\",direction=\"rx\"} 99\n"));
 	ck_assert(strstr(sb.p, "\nwraith_gateway_xsk_rx_fill_ring_empty_total{interface=\"wan0\","
 			 "queue=\"3\"} 4\n"));
 	ck_assert(strstr(sb.p, "{worker=\"0\",counter=\"forwarded\"} 17\n"));

@@ -11,6 +11,8 @@
 #include <check.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,9 +23,12 @@
 #include "fallback/tun.h"
 #include "fallback/udp.h"
 #include "gateway/addr.h"
+#include "gateway/ctlproto.h"
+#include "gateway/hslimit.h"
 #include "gateway/log.h"
 #include "gateway/packet.h"
 #include "gateway/pool.h"
+#include "gateway/stats.h"
 
 #define FRAME_CAP 2048	/* bytes */
 #define RAND_ITERS 2000	/* random datagrams per test */
@@ -455,6 +460,199 @@ START_TEST(tun_tx_prepare_plain)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ handshake limiter */
+
+#define S_NS 1000000000ull
+#define T0 (1000 * S_NS)	/* an arbitrary CLOCK_MONOTONIC reading */
+
+/* Handshakes of src allowed out of n sent at one instant. */
+static unsigned hs_burst_at(struct wgw_hslimit *hs, const char *src, unsigned n, uint64_t now)
+{
+	union wgw_addr a = A(src);
+	unsigned ok = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		ok += wgw_hslimit_allow(hs, &a, now);
+	return ok;
+}
+
+START_TEST(hslimit_classify)
+{
+	uint8_t pl[128];
+
+	memset(pl, 0x11, sizeof(pl));
+	ck_assert(wgw_hslimit_is_handshake(pl, WGW_XDP_NOISE_MSG1_LEN));	/* bare "-> e" */
+	ck_assert(!wgw_hslimit_is_handshake(pl, 64));	/* bare third message / data */
+	ck_assert(!wgw_hslimit_is_handshake(pl, 96));
+	memset(pl, 0xff, 8);
+	ck_assert(wgw_hslimit_is_handshake(pl, 100));	/* CID FF..FF */
+	ck_assert(wgw_hslimit_is_handshake(pl, 8));
+	ck_assert(!wgw_hslimit_is_handshake(pl, 7));
+	pl[7] = 0xfe;					/* version negotiation */
+	ck_assert(!wgw_hslimit_is_handshake(pl, 100));
+}
+END_TEST
+
+/* The issue's figures: rate 5, burst 5.  At once: burst.  Then rate per
+ * second, and an idle source is full again (never more than burst). */
+START_TEST(hslimit_rate_burst)
+{
+	struct wgw_hslimit *hs = wgw_hslimit_create(5, 5);
+	unsigned total = 0;
+
+	ck_assert_ptr_nonnull(hs);
+	ck_assert(wgw_hslimit_enabled(hs));
+	ck_assert_uint_eq(hs_burst_at(hs, "198.51.100.7", 100, T0), 5);
+	ck_assert_uint_eq(hs_burst_at(hs, "198.51.100.7", 100, T0 + S_NS / 10), 0);
+	ck_assert_uint_eq(hs_burst_at(hs, "198.51.100.7", 100, T0 + S_NS / 5), 1);
+	ck_assert_uint_eq(hs_burst_at(hs, "198.51.100.7", 100, T0 + S_NS / 5), 0);
+	/* A steady flood over 10 s: 100 per 100 ms gets 5 per second. */
+	for (unsigned t = 3; t < 103; t++)
+		total += hs_burst_at(hs, "198.51.100.7", 100, T0 + t * S_NS / 10);
+	ck_assert_uint_eq(total, 50);
+	/* Idle for an hour: a full bucket, not an hour's worth. */
+	ck_assert_uint_eq(hs_burst_at(hs, "198.51.100.7", 100, T0 + 3600 * S_NS), 5);
+	/* burst 1: exactly rate, no bunching. */
+	wgw_hslimit_set(hs, 5, 1);
+	ck_assert_uint_eq(hs_burst_at(hs, "198.51.100.8", 100, T0), 1);
+	ck_assert_uint_eq(hs_burst_at(hs, "198.51.100.8", 100, T0 + S_NS / 5), 1);
+	wgw_hslimit_destroy(hs);
+}
+END_TEST
+
+START_TEST(hslimit_off)
+{
+	struct wgw_hslimit *hs = wgw_hslimit_create(0, 5);
+
+	ck_assert_ptr_nonnull(hs);
+	ck_assert(!wgw_hslimit_enabled(hs));
+	ck_assert_uint_eq(hs_burst_at(hs, "198.51.100.7", 1000, T0), 1000);
+	wgw_hslimit_destroy(hs);
+}
+END_TEST
+
+/* A flooding source leaves every other source its own bucket, also when
+ * the table holds many sources (collisions take the idle slot). */
+START_TEST(hslimit_sources_independent)
+{
+	struct wgw_hslimit *hs = wgw_hslimit_create(5, 3);
+	unsigned fresh = 0, sampled = 0;
+	char a[64];
+
+	ck_assert_ptr_nonnull(hs);
+	ck_assert_uint_eq(hs_burst_at(hs, "198.51.100.7", 10000, T0), 3);
+	ck_assert_uint_eq(hs_burst_at(hs, "198.51.100.8", 10, T0), 3);
+	ck_assert_uint_eq(hs_burst_at(hs, "2001:db8:1::7", 10, T0), 3);
+	/* 20000 sources, one handshake each a second earlier: every one
+	 * gets through, and the flooder is still held, and each of them
+	 * still has its own, nearly full bucket. */
+	for (unsigned i = 0; i < 20000; i++) {
+		snprintf(a, sizeof(a), "10.%u.%u.1", i >> 8, i & 255);
+		ck_assert_uint_eq(hs_burst_at(hs, a, 1, T0 + S_NS / 100), 1);
+	}
+	ck_assert_uint_eq(hs_burst_at(hs, "198.51.100.7", 100, T0 + S_NS / 100), 0);
+	for (unsigned i = 0; i < 20000; i += 97, sampled++) {
+		unsigned ok;
+
+		snprintf(a, sizeof(a), "10.%u.%u.1", i >> 8, i & 255);
+		ok = hs_burst_at(hs, a, 10, T0 + S_NS / 50);
+		/* 2 left of 3; 3 for a source that a newcomer evicted (all
+		 * eight candidates busy): never fewer. */
+		ck_assert_uint_ge(ok, 2);
+		ck_assert_uint_le(ok, 3);
+		fresh += ok == 3;
+	}
+	ck_assert_uint_le(fresh, sampled / 50);
+	wgw_hslimit_destroy(hs);
+}
+END_TEST
+
+/* IPv6 sources are /64 prefixes, as in the XDP program. */
+START_TEST(hslimit_ipv6_prefix)
+{
+	struct wgw_hslimit *hs = wgw_hslimit_create(5, 4);
+
+	ck_assert_ptr_nonnull(hs);
+	ck_assert_uint_eq(hs_burst_at(hs, "2001:db8:0:1::1", 2, T0), 2);
+	ck_assert_uint_eq(hs_burst_at(hs, "2001:db8:0:1:ffff:1:2:3", 2, T0), 2);
+	ck_assert_uint_eq(hs_burst_at(hs, "2001:db8:0:1:abcd::9", 10, T0), 0);
+	ck_assert_uint_eq(hs_burst_at(hs, "2001:db8:0:2::1", 10, T0), 4);
+	/* IPv4 addresses are not aggregated. */
+	ck_assert_uint_eq(hs_burst_at(hs, "192.0.2.1", 10, T0), 4);
+	ck_assert_uint_eq(hs_burst_at(hs, "192.0.2.2", 10, T0), 4);
+	wgw_hslimit_destroy(hs);
+}
+END_TEST
+
+/* Reload: the new rate holds from the next packet; a source that got far
+ * ahead under a slow rate owes no more than the new limit allows. */
+START_TEST(hslimit_reload)
+{
+	struct wgw_hslimit *hs = wgw_hslimit_create(1, 100);
+
+	ck_assert_ptr_nonnull(hs);
+	ck_assert_uint_eq(hs_burst_at(hs, "198.51.100.7", 1000, T0), 100);
+	/* Under rate 1 the next token is 1 s away; at rate 1000 it is 1 ms. */
+	ck_assert_uint_eq(hs_burst_at(hs, "198.51.100.7", 10, T0 + S_NS / 100), 0);
+	wgw_hslimit_set(hs, 1000, 10);
+	ck_assert_uint_eq(hs_burst_at(hs, "198.51.100.7", 1000, T0 + S_NS / 100), 0);
+	ck_assert_uint_eq(hs_burst_at(hs, "198.51.100.7", 1000, T0 + S_NS / 100 + S_NS / 1000), 1);
+	/* 100 ms later: the new burst (10), not 100 ms of the old one. */
+	ck_assert_uint_eq(hs_burst_at(hs, "198.51.100.7", 1000, T0 + S_NS / 2), 10);
+	/* Slower again: rate 2, burst 2.  The 10 just sent (TAT 10 ms ahead)
+	 * leave one token of the new burst. */
+	wgw_hslimit_set(hs, 2, 2);
+	ck_assert_uint_eq(hs_burst_at(hs, "198.51.100.7", 1000, T0 + S_NS / 2), 1);
+	ck_assert_uint_eq(hs_burst_at(hs, "198.51.100.7", 1000, T0 + S_NS / 2 + S_NS), 2);
+	/* Off: everything passes. */
+	wgw_hslimit_set(hs, 0, 2);
+	ck_assert(!wgw_hslimit_enabled(hs));
+	ck_assert_uint_eq(hs_burst_at(hs, "198.51.100.7", 1000, T0 + S_NS / 2 + S_NS), 1000);
+	wgw_hslimit_destroy(hs);
+}
+END_TEST
+
+struct hs_thread {
+	struct wgw_hslimit *hs;
+	unsigned ok;
+};
+
+static void *hs_hammer(void *arg)
+{
+	struct hs_thread *t = arg;
+	union wgw_addr a = A("198.51.100.9");
+
+	for (unsigned i = 0; i < 200000; i++)
+		t->ok += wgw_hslimit_allow(t->hs, &a, T0);
+	return NULL;
+}
+
+/* Workers share the table without locks: four threads flooding one
+ * source at one instant get the burst, plus at most one token per lost
+ * race that gave up (HS_CAS_TRIES in a row): nowhere near the flood. */
+START_TEST(hslimit_threads)
+{
+	struct hs_thread t[4];
+	pthread_t th[4];
+	unsigned total = 0;
+	struct wgw_hslimit *hs = wgw_hslimit_create(10, 50);
+
+	ck_assert_ptr_nonnull(hs);
+	for (int i = 0; i < 4; i++) {
+		t[i] = (struct hs_thread){ .hs = hs };
+		ck_assert_int_eq(pthread_create(&th[i], NULL, hs_hammer, &t[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		total += t[i].ok;
+	}
+	ck_assert_uint_ge(total, 50);
+	ck_assert_uint_le(total, 60);
+	wgw_hslimit_destroy(hs);
+}
+END_TEST
+
 /* ------------------------------------------------------------ UDP port on lo */
 
 /*
@@ -708,6 +906,137 @@ START_TEST(udp_port_refusals)
 }
 END_TEST
 
+
+/* The VIP sockets apply the handshake limit before the engine sees
+ * anything, count what they drop, and report it through xstats(). */
+START_TEST(udp_port_hs_limit)
+{
+	struct wgw_hslimit *hs = wgw_hslimit_create(1, 3);
+	struct wgw_udp_cfg cfg = { .hs = hs };
+	const char *names[WGW_PORT_XSTATS_MAX];
+	uint64_t vals[WGW_PORT_XSTATS_MAX];
+	struct wgw_vip vip;
+	struct wgw_pool pool;
+	struct wgw_port *port;
+	struct wgw_udp_stats xst;
+	struct wgw_buf bufs[64];
+	union wgw_addr va = A("127.0.0.1");
+	uint8_t pl[100];
+	unsigned got, n, k;
+	uint16_t cport;
+	int cfd;
+
+	ck_assert_ptr_nonnull(hs);
+	ck_assert_int_eq(wgw_pool_init(&pool, 256, 2048, 256, -1), 0);
+	vip.addr = va;
+	vip.port_lo = vip.port_hi = free_port_pair();
+	port = wgw_udp_port_create(&pool, &vip, 1, &cfg);
+	ck_assert_msg(port != NULL, "udp port: %s", strerror(errno));
+	cfd = lo_socket(AF_INET, &cport);
+	/* 20 bare first messages, 20 CID FF..FF handshakes, 10 data records. */
+	memset(pl, 0x42, sizeof(pl));
+	for (k = 0; k < 20; k++)
+		lo_send(cfd, &va, vip.port_lo, pl, WGW_XDP_NOISE_MSG1_LEN);
+	memset(pl, 0xff, 8);
+	for (k = 0; k < 20; k++)
+		lo_send(cfd, &va, vip.port_lo, pl, 80);
+	pl[0] = 0x12;
+	for (k = 0; k < 10; k++)
+		lo_send(cfd, &va, vip.port_lo, pl, 80);
+	got = port_rx_n(port, bufs, 64);
+	wgw_udp_port_stats(port, &xst);
+	/* 3 at once, maybe one more if the test took over a second. */
+	ck_assert_uint_ge(got, 13);
+	ck_assert_uint_le(got, 14);
+	ck_assert_uint_eq(xst.rx_hs_rate, 50 - got);
+	for (k = 0; k < got; k++)
+		wgw_buf_free(&bufs[k]);
+	n = port->ops->xstats(port, names, vals, WGW_PORT_XSTATS_MAX);
+	for (k = 0; k < n && strcmp(names[k], "rx_hs_rate"); k++)
+		;
+	ck_assert_uint_lt(k, n);
+	ck_assert_uint_eq(vals[k], 50 - got);
+	close(cfd);
+	port->ops->destroy(port);
+	wgw_pool_fini(&pool);
+	wgw_hslimit_destroy(hs);
+}
+END_TEST
+
+/* ------------------------------------------------------------ port counters in stats */
+
+/* Two workers, each with a "udp" port on queue 0 and its TUN queue: every
+ * series is unique (the worker label), and the ports' own counters
+ * (rx_fragments, rx_hs_rate...) reach JSON and Prometheus. */
+START_TEST(stats_port_counters)
+{
+	struct wgw_stats *st = wgw_stats_alloc(2, 4);
+	struct wgw_strbuf sb;
+	struct wgw_doc d;
+	char *copy, *line, *save, *lines[256];
+	unsigned nl = 0;
+
+	ck_assert_ptr_nonnull(st);
+	for (unsigned k = 0; k < 4; k++) {
+		struct wgw_stats_port *p = &st->ports[k];
+
+		p->worker = k / 2;
+		p->kind = k & 1 ? "tun" : "udp";
+		snprintf(p->ifname, sizeof(p->ifname), "%s", k & 1 ? "wgw0" : "udp");
+		p->queue = k & 1 ? k / 2 : 0;
+		p->st.rx_packets = 100 + k;
+		p->nx = 2;
+		p->xname[0] = k & 1 ? "rx_fragments" : "rx_hs_rate";
+		p->xval[0] = 10 + k;
+		p->xname[1] = "rx_malformed";
+		p->xval[1] = 20 + k;
+	}
+	wgw_strbuf_init(&sb, 1 << 20);
+	wgw_stats_prometheus(&sb, st);
+	ck_assert(!sb.overflow);
+	ck_assert(strstr(sb.p, "\nwraith_gateway_port_events_total{interface=\"wgw0\",queue=\"1\","
+			 "worker=\"1\",kind=\"tun\",counter=\"rx_fragments\"} 13\n"));
+	ck_assert(strstr(sb.p, "\nwraith_gateway_port_events_total{interface=\"udp\",queue=\"0\","
+			 "worker=\"1\",kind=\"udp\",counter=\"rx_hs_rate\"} 12\n"));
+	ck_assert(strstr(sb.p, "\nwraith_gateway_port_packets_total{interface=\"udp\",queue=\"0\","
+			 "worker=\"0\",kind=\"udp\",direction=\"rx\"} 100\n"));
+	/* No series twice: compare every sample's name and labels. */
+	copy = strdup(sb.p);
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#')
+			continue;
+		*strrchr(line, ' ') = '\0';
+		for (unsigned i = 0; i < nl; i++)
+			ck_assert_msg(strcmp(lines[i], line), "series twice: %s", line);
+		if (!strncmp(line, "wraith_gateway_port_", 20)) {
+			ck_assert_uint_lt(nl, 256);
+			lines[nl++] = line;
+		}
+	}
+	ck_assert_uint_ge(nl, 4 * 7 + 8);
+	free(copy);
+	wgw_strbuf_free(&sb);
+
+	wgw_strbuf_init(&sb, 1 << 20);
+	wgw_doc_begin(&d, &sb, WGW_CTL_FMT_TEXT);
+	wgw_stats_doc(&d, st, NULL);
+	wgw_doc_end(&d);
+	ck_assert(strstr(sb.p, "udp queue 0 worker 0:"));
+	ck_assert(strstr(sb.p, "udp queue 0 worker 1:"));
+	ck_assert(strstr(sb.p, "wgw0 queue 1:"));
+	ck_assert(strstr(sb.p, "rx_fragments: 13"));
+	ck_assert(strstr(sb.p, "rx_hs_rate: 12"));
+	wgw_strbuf_free(&sb);
+	wgw_strbuf_init(&sb, 1 << 20);
+	wgw_doc_begin(&d, &sb, WGW_CTL_FMT_JSON);
+	wgw_stats_doc(&d, st, NULL);
+	wgw_doc_end(&d);
+	ck_assert(strstr(sb.p, "\"tun\":{\"rx_fragments\":13,\"rx_malformed\":23}"));
+	wgw_strbuf_free(&sb);
+	wgw_stats_free(st);
+}
+END_TEST
+
 static Suite *fallback_suite(void)
 {
 	Suite *s = suite_create("fallback");
@@ -725,7 +1054,19 @@ static Suite *fallback_suite(void)
 	tc = tcase_create("udp_port");
 	tcase_add_test(tc, udp_port_loopback);
 	tcase_add_test(tc, udp_port_refusals);
+	tcase_add_test(tc, udp_port_hs_limit);
+	tcase_add_test(tc, stats_port_counters);
 	suite_add_tcase(s, tc);
+	tc = tcase_create("hslimit");
+	tcase_add_test(tc, hslimit_classify);
+	tcase_add_test(tc, hslimit_rate_burst);
+	tcase_add_test(tc, hslimit_off);
+	tcase_add_test(tc, hslimit_sources_independent);
+	tcase_add_test(tc, hslimit_ipv6_prefix);
+	tcase_add_test(tc, hslimit_reload);
+	tcase_add_test(tc, hslimit_threads);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("tun");
 	tcase_add_test(tc, tun_rx_partial_completed);
 	tcase_add_test(tc, tun_rx_classify);
