@@ -116,9 +116,13 @@ static inline uint64_t wgw_csum_add_buf(const void *buf, size_t len, uint64_t su
 		a0 -= b0 << 16;		/* the low halves */
 		a1 -= b1 << 16;
 		a0 += a1 + b0 + b1;
+#if __has_builtin(__builtin_shufflevector)	/* clang, GCC >= 12 */
 		/* lanes 2 and 3 onto 0 and 1, which then go out as one word */
-		a0 += __builtin_shuffle(a0, (wgw_csum_v4){ 2, 3, 0, 1 });
+		a0 += __builtin_shufflevector(a0, a0, 2, 3, 0, 1);
 		sum += (uint64_t)a0[0] + a0[1];
+#else
+		sum += (uint64_t)a0[0] + a0[1] + a0[2] + a0[3];
+#endif
 	}
 	if (len >= 16) {
 		sum += (uint64_t)wgw_ld32(p) + wgw_ld32(p + 4) + wgw_ld32(p + 8) + wgw_ld32(p + 12);
