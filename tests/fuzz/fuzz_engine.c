@@ -16,6 +16,11 @@
  *    endpoint and whose destination is G in the NAT range; the frame comes
  *    from a VIP endpoint and goes to a client endpoint that earlier sent
  *    through the gateway and still has a mapping;
+ *  - forwarded only what the kernel's UDP receive path and a router would
+ *    take (wgw_pkt_csum_verify() not BAD, TTL / hop limit above 1, a
+ *    WRAITH header with a CID other than 0; from a client: not a martian
+ *    and none of the gateway's addresses), with the TTL decremented and
+ *    checksums complete (IPv4 "none" stays none);
  *  - the engine's own cross-check (wgw_engine_check) passes at the end.
  *
  * Input: byte 0 chooses the family and the number of backends; then
@@ -194,6 +199,19 @@ static bool seen_client(const struct world *w, const union wgw_addr *a, uint16_t
 	return false;
 }
 
+/* One of the gateway's own addresses (a VIP's, G, a backend's, present or
+ * not: removal leaves the view at once). */
+static bool is_own(const struct world *w, const union wgw_addr *a)
+{
+	if (wgw_addr_eq(a, &w->vip[0].addr) || wgw_addr_eq(a, &w->vip[1].addr) ||
+	    wgw_addr_eq(a, &w->nat))
+		return true;
+	for (unsigned i = 0; i < N_BACKENDS; i++)
+		if (w->be_present[i] && wgw_addr_eq(a, &w->backend[i]))
+			return true;
+	return false;
+}
+
 /* Route frame[0..len) from one side and check the invariants. */
 static void route(struct world *w, uint8_t *frame, uint32_t len, bool from_lan)
 {
@@ -203,6 +221,9 @@ static void route(struct world *w, uint8_t *frame, uint32_t len, bool from_lan)
 	struct wgw_route r;
 	struct wgw_pkt p;
 	enum wgw_verdict v;
+	enum wgw_csum_verdict cv;
+	uint8_t ttl;
+	uint64_t cid = 0;
 	bool csum_ok;
 
 	if (wgw_pkt_parse(&p, frame, len) != WGW_PKT_UDP) {
@@ -221,6 +242,10 @@ static void route(struct world *w, uint8_t *frame, uint32_t len, bool from_lan)
 	sport = wgw_pkt_sport(&p);
 	dport = wgw_pkt_dport(&p);
 	csum_ok = wgw_pkt_csum_ok(&p);
+	cv = wgw_pkt_csum_verify(&p);
+	ttl = before[p.l3_off + (p.family == AF_INET ? 8 : 7)];
+	if (p.payload_len >= 8)
+		memcpy(&cid, before + p.payload_off, 8);
 
 	memset(&r, 0xa5, sizeof(r));
 	if (before[len - 1] & 1) /* half through the workers' frame entry */
@@ -246,12 +271,20 @@ static void route(struct world *w, uint8_t *frame, uint32_t len, bool from_lan)
 	fz_assert(!memcmp(frame + p.payload_off, before + p.payload_off, p.payload_len),
 		  "payload changed");
 	fz_assert(!csum_ok || wgw_pkt_csum_ok(&p), "valid checksums made invalid");
+	fz_assert(cv != WGW_CSUM_BAD, "forwarded a datagram with a bad checksum");
+	fz_assert(wgw_pkt_csum_verify(&p) == (cv == WGW_CSUM_NONE ? WGW_CSUM_NONE : WGW_CSUM_OK),
+		  "forwarded checksums not complete (arrived %d)", cv);
+	fz_assert(ttl > 1 && frame[p.l3_off + (p.family == AF_INET ? 8 : 7)] == ttl - 1,
+		  "TTL %u forwarded as %u", ttl, frame[p.l3_off + (p.family == AF_INET ? 8 : 7)]);
+	fz_assert(p.payload_len >= WRAITH_MIN_PAYLOAD && cid != 0,
+		  "forwarded a payload of %u bytes, CID %s", p.payload_len, cid ? "set" : "0");
 	wgw_pkt_get_saddr(&p, &nsrc);
 	wgw_pkt_get_daddr(&p, &ndst);
 	fz_assert(wgw_addr_eq(&r.nexthop, &ndst), "next hop is not the destination");
 
 	if (!from_lan) {
 		fz_assert(is_vip_ep(w, &dst, dport), "routed a packet not sent to a VIP");
+		fz_assert(!is_own(w, &src), "routed a client packet from the gateway's own address");
 		fz_assert(wgw_addr_eq(&nsrc, &w->nat), "LAN source is not G");
 		fz_assert(wgw_pkt_sport(&p) >= NAT_LO && wgw_pkt_sport(&p) <= NAT_HI,
 			  "NAT port %u out of range", wgw_pkt_sport(&p));
@@ -275,6 +308,40 @@ static void route(struct world *w, uint8_t *frame, uint32_t len, bool from_lan)
 						   si, 4) > 0,
 			  "sent to a client endpoint without a mapping");
 	}
+}
+
+/* Header fields the kernel and a router look at, set from the input with
+ * the checksums made consistent again, so the rules behind them are
+ * reached and not only the checksum test: TTL 0..3, then the UDP
+ * checksum complete, zero or partial (CHECKSUM_PARTIAL, as veth sends). */
+static void fixup(uint8_t *frame, uint32_t len, uint8_t c)
+{
+	struct wgw_pkt p;
+	uint8_t *ip, *udp;
+	uint16_t ps;
+
+	if (wgw_pkt_parse(&p, frame, len) != WGW_PKT_UDP)
+		return;
+	ip = frame + p.l3_off;
+	udp = frame + p.l4_off;
+	ip[p.family == AF_INET ? 8 : 7] = (uint8_t)(c & 3);
+	wgw_pkt_udp_csum_full(&p);
+	switch ((c >> 2) & 3) {
+	case 1:
+		memset(udp + 6, 0, 2);
+		break;
+	case 2:
+		ps = (uint16_t)(udp[4] << 8 | udp[5]);
+		ps = (uint16_t)~wgw_csum_fold(wgw_csum_partial(ip + (p.family == AF_INET ? 12 : 8),
+							       p.family == AF_INET ? 8 : 32,
+							       (uint32_t)htons(ps) +
+								       htons(IPPROTO_UDP)));
+		memcpy(udp + 6, &ps, 2);
+		break;
+	default:
+		break;
+	}
+	wgw_pkt_ip4_csum_full(&p);
 }
 
 /* Build a WRAITH frame; returns its length (0 when it cannot be built). */
@@ -364,6 +431,8 @@ static void op_client(struct world *w, struct fz *f, bool mutate)
 		}
 		if (fz_u8(f) & 1)
 			len -= fz_u8(f) % (len < 16 ? len : 16);
+		if (k == 0)
+			fixup(frame, len, fz_u8(f));
 	}
 	route(w, frame, len, false);
 }
@@ -397,8 +466,12 @@ static void op_lan(struct world *w, struct fz *f, bool mutate)
 		return;
 	if (mutate) {
 		uint16_t at = fz_u16(f) % len;
+		uint8_t c = fz_u8(f);
 
-		frame[at] ^= fz_u8(f) | 1;
+		if (c & 0x80)
+			fixup(frame, len, c);
+		else
+			frame[at] ^= c | 1;
 	}
 	route(w, frame, len, true);
 }

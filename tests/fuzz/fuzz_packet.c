@@ -72,11 +72,19 @@ static void check_nat(uint8_t *frame, uint32_t len, const struct wgw_pkt *orig)
 	union wgw_addr s, d, got;
 	struct wgw_pkt p;
 	uint8_t *payload_copy;
+	enum wgw_csum_verdict cv;
 	bool ok_before;
 	int ret, ttl;
 
 	p = *orig;
 	ok_before = wgw_pkt_csum_ok(&p);
+	cv = wgw_pkt_csum_verify(&p);
+	/* the receive rule agrees with the plain check, but for a partial
+	 * checksum, which it takes whatever the payload */
+	fz_assert(cv == WGW_CSUM_PARTIAL || ok_before == (cv != WGW_CSUM_BAD),
+		  "csum_verify %d, csum_ok %d", cv, ok_before);
+	fz_assert(cv != WGW_CSUM_PARTIAL || wgw_pkt_udp_csum_is_partial(&p),
+		  "partial without the partial field");
 	payload_copy = malloc(p.payload_len ? p.payload_len : 1);
 	if (!payload_copy)
 		abort();
@@ -103,6 +111,10 @@ static void check_nat(uint8_t *frame, uint32_t len, const struct wgw_pkt *orig)
 		  !memcmp(p.data + p.payload_off, payload_copy, p.payload_len),
 		  "payload changed");
 	fz_assert(!ok_before || wgw_pkt_csum_ok(&p), "valid checksums made invalid");
+	/* what the engine forwards after NAT: complete checksums, or none */
+	fz_assert(cv == WGW_CSUM_BAD ||
+		  wgw_pkt_csum_verify(&p) == (cv == WGW_CSUM_NONE ? WGW_CSUM_NONE : WGW_CSUM_OK),
+		  "accepted checksums (%d) not complete after NAT", cv);
 	free(payload_copy);
 
 	ok_before = wgw_pkt_csum_ok(&p);
