@@ -159,6 +159,126 @@ wgw_run flood-ipv4 t_flood 4
 [ "${WGW_TEST_QUICK:-0}" = 1 ] || wgw_run flood-ipv6 t_flood 6
 wgw_run no-limit-ipv4 t_no_limit 4
 
+# ---- the kernel path's handshake limit (issue #17 item 3) -----------------
+#
+# What reaches the VIP UDP sockets instead of an AF_XDP socket must meet
+# the same per-source limit: in fallback mode every client datagram; in
+# XDP mode the fragments the program passes to the kernel, which
+# reassembles them.  Before the limiter in the socket port, both floods
+# reached the backends whole.
+
+# gw_port_counter NAME: the sum over all ports of counter NAME in
+# wraith-gatewayctl stats (e.g. rx_hs_rate of every worker's UDP port).
+gw_port_counter()
+{
+	wgw_in gw "$WGW_TOP_BUILDDIR/wraith-gatewayctl" -s "$WGW_TMP/control.sock" stats |
+		awk -v k="$1:" '$1 == k { s += $2 } END { print s + 0 }'
+}
+
+# big_flood NS SRC DST DPORT SECONDS BYTES OUT: framed handshakes (CID
+# 0xFF..FF) of BYTES bytes as fast as possible for SECONDS (to SECONDS + 1);
+# larger than the path MTU, each leaves in fragments.  Writes the number
+# sent to OUT.
+big_flood()
+{
+	wgw_in "$1" perl -e '
+		use strict; use IO::Socket::IP; use Errno qw(ECONNREFUSED ENOBUFS EAGAIN EMSGSIZE);
+		my ($src, $dst, $dp, $secs, $bytes, $out) = @ARGV;
+		my $s = IO::Socket::IP->new(LocalHost => $src, PeerHost => $dst,
+			PeerPort => $dp, Proto => "udp") or die "socket: $@\n";
+		my $p = ("\xff" x 8) . ("\xa5" x ($bytes - 8));
+		my ($n, $end) = (0, time + $secs + 1);
+		while (time < $end) {
+			for (1 .. 64) {
+				if (defined $s->send($p)) { $n++; next; }
+				$! == ECONNREFUSED || $! == ENOBUFS || $! == EAGAIN
+					or die "send: $!\n";
+			}
+		}
+		open(my $f, ">", $out) or die "$out: $!\n";
+		print $f "$n\n";
+	' "$2" "$3" "$4" "$5" "$6" "$7" || wgw_fail "fragmented flood from $2 failed"
+}
+
+# kernel_flooder FAMILY: the flooding source in KFLOODER (IPv6: a /64 of
+# its own, as in t_flood).
+kernel_flooder()
+{
+	KFLOODER=$WGW_LAB_CLIENT2
+	[ "$1" = 6 ] || return 0
+	KFLOODER=2001:db8:d::2
+	wgw_addr cl cl0 $KFLOODER/64
+	wgw_in gw ip -6 route add 2001:db8:d::/64 via "$WGW_LAB_CLIENT" dev wan0 ||
+		wgw_fail "route to the flooder's prefix"
+	wgw_wait_for 10 wgw_lab__settled || wgw_fail "IPv6 addresses still tentative"
+}
+
+# t_kernel_flood FAMILY fallback|frag: a handshake flood from one source
+# through the VIP sockets (fallback mode: whole datagrams, framed then
+# bare; XDP mode: fragmented framed handshakes) while another source
+# starts 30 sessions.
+t_kernel_flood()
+{
+	local fam=$1 how=$2 r t0 t1 sent sent2=0 got max dropped fpid
+	wgw_lab_up "$fam"
+	kernel_flooder "$fam"
+	wgw_lab_backends
+	if [ "$how" = fallback ]; then
+		wgw_lab_gateway --mode fallback --handshake-rate $RATE --handshake-burst $BURST
+	else
+		wgw_lab_gateway --handshake-rate $RATE --handshake-burst $BURST
+		grep -qE 'interface wan0 \(wan\): mode xdp' "$WGW_TMP/gatewayd.log" ||
+			wgw_skip "the daemon runs without XDP here: no fragments to pass"
+		# The client's link MTU below the handshakes' size: they
+		# leave in fragments, which the XDP program passes on.
+		wgw_in cl ip link set dev cl0 mtu 1280 || wgw_fail "client MTU"
+	fi
+	t0=$(wgw__now_us)
+	if [ "$how" = fallback ]; then
+		flood cl "$KFLOODER" "$WGW_LAB_VIP" $WGW_LAB_PORT $FLOOD_S framed \
+			"$WGW_TMP/sent" &
+	else
+		big_flood cl "$KFLOODER" "$WGW_LAB_VIP" $WGW_LAB_PORT $FLOOD_S 1400 \
+			"$WGW_TMP/sent" &
+	fi
+	fpid=$!
+	sleep 0.5	# the honest client must meet the flood
+	r="$WGW_TMP/client.txt"
+	wgw_lab_client -n 30 --sockets 10 -d 1 --bind "$WGW_LAB_CLIENT" --expect-clean \
+		>"$r" || { cat "$r"; wgw_fail "honest client failed during the flood"; }
+	wgw_assert_eq "$(wgw_kv "$r" handshakes_ok)" 30 "honest handshakes during the flood"
+	wait $fpid || wgw_fail "flood failed"
+	sent=$(cat "$WGW_TMP/sent")
+	if [ "$how" = fallback ]; then
+		# Bare Noise first messages from the same source: same bucket.
+		flood cl "$KFLOODER" "$WGW_LAB_VIP" $WGW_LAB_PORT $FLOOD_S bare \
+			"$WGW_TMP/sent2"
+		sent2=$(cat "$WGW_TMP/sent2")
+	fi
+	t1=$(wgw__now_us)
+	sleep 0.3	# in flight through the gateway
+	dropped=$(gw_port_counter rx_hs_rate)
+	stop_backends
+	got=$(( $(backends_sum rx_handshake_bad_outer_cid) + $(backends_sum rx_invalid) +
+		$(backends_sum rx_noise1) ))
+	max=$(( BURST + RATE * ((t1 - t0) / 1000000 + 2) ))
+	wgw_log "$how: flooder sent $sent + $sent2; backends got $got (limit $max); VIP sockets dropped $dropped (rx_hs_rate)"
+	wgw_assert_ge "$((sent + sent2))" $((10 * max)) "flood size (too small to prove anything)"
+	wgw_assert_le "$got" "$max" "flood datagrams that reached the backends"
+	wgw_assert_ge "$got" "$BURST" "flood datagrams let through (one burst at least)"
+	# Everything that arrived beyond the limit was counted, not lost.
+	wgw_assert_ge "$dropped" 1 "handshakes dropped by the VIP sockets (rx_hs_rate)"
+	if [ "$how" = fallback ]; then
+		wgw_assert_ge "$dropped" $(( (sent + sent2) / 4 )) \
+			"handshakes dropped by the VIP sockets (rx_hs_rate)"
+	fi
+}
+
+wgw_run kernel-flood-fallback-ipv4 t_kernel_flood 4 fallback
+[ "${WGW_TEST_QUICK:-0}" = 1 ] || wgw_run kernel-flood-fallback-ipv6 t_kernel_flood 6 fallback
+wgw_run kernel-flood-fragments-ipv4 t_kernel_flood 4 frag
+[ "${WGW_TEST_QUICK:-0}" = 1 ] || wgw_run kernel-flood-fragments-ipv6 t_kernel_flood 6 frag
+
 # ---- per-source quotas: mapping and CID floods (issue #17 item 4) ----------
 #
 # One source must never fill a table.  The mapping flood opens 5,000
