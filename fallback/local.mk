@@ -18,4 +18,9 @@ check_PROGRAMS += tests/netns/fallback_ports
 tests_netns_fallback_ports_SOURCES = tests/netns/fallback_ports.c
 TESTS += tests/netns/fallback_ports.sh
 EXTRA_DIST += tests/netns/fallback_ports.sh
+
+# Losses of the TUN/UDP side with the daemon in the lab: the egress MTU
+# followed over netlink, fragmented backend replies counted.
+TESTS += tests/netns/kernel_path.sh
+EXTRA_DIST += tests/netns/kernel_path.sh
 endif
