@@ -33,6 +33,7 @@
 #define WGW_XDP_MAP_COUNTERS "wgw_counters"
 #define WGW_XDP_MAP_CFG "wgw_cfg"
 #define WGW_XDP_MAP_HS_BUCKET "wgw_hs_bucket"
+#define WGW_XDP_MAP_IFMACS "wgw_ifmacs"
 
 /*
  * wgw_dests: BPF_MAP_TYPE_HASH (BPF_F_NO_PREALLOC, so a value replaced while
@@ -71,6 +72,23 @@ struct wgw_xdp_dest {
 };
 
 /*
+ * wgw_ifmacs: BPF_MAP_TYPE_HASH (BPF_F_NO_PREALLOC, for the same reason as
+ * wgw_dests: a MAC replaced while the program reads it is never seen torn),
+ * WGW_XDP_MAX_IFS entries.  Key: an ifindex (__u32, xdp_md's
+ * ingress_ifindex); value: that interface's own MAC address.  Only frames
+ * sent to it are steered: the kernel drops PACKET_OTHERHOST frames itself,
+ * so a datagram to a foreign unicast MAC, to broadcast or to a multicast
+ * group must not be forwarded by the fast path either.  An interface
+ * without an entry steers nothing (fail towards the kernel's path).
+ */
+#define WGW_XDP_MAX_IFS 16		/* interfaces sharing one object */
+
+struct wgw_xdp_ifmac {
+	__u8 addr[6];
+	__u16 pad;			/* zero */
+};
+
+/*
  * wgw_xsks: BPF_MAP_TYPE_XSKMAP, WGW_XDP_XSKMAP_SIZE entries, indexed by RX
  * queue.  A packet that passes the checks goes to the socket of the queue it
  * arrived on; an empty slot gives XDP_PASS, and the kernel's VIP UDP socket
@@ -93,6 +111,9 @@ struct wgw_xdp_dest {
 	X(PASS_NOT_IP,		"pass_not_ip",		PASS)		\
 	X(PASS_TRUNCATED,	"pass_truncated",	PASS)		\
 	X(PASS_BAD_IP,		"pass_bad_ip",		PASS)		\
+	/* IPv4 fragments and IPv6 Fragment headers, to any address:	\
+	 * the kernel reassembles them and the VIP sockets hand them to	\
+	 * the engine, which applies the same checks and limiter */	\
 	X(PASS_FRAGMENT,	"pass_fragment",	PASS)		\
 	X(PASS_IPV6_EXTHDR,	"pass_ipv6_exthdr",	PASS)		\
 	X(PASS_NOT_UDP,		"pass_not_udp",		PASS)		\
@@ -111,7 +132,27 @@ struct wgw_xdp_dest {
 	X(NAT_DROP_CID0,	"nat_drop_cid0",	DROP)		\
 	/* appended: new counters go at the end, so that every index	\
 	 * above keeps its meaning for readers of older layouts */	\
-	X(VIP_DROP_HS_RATE,	"vip_drop_hs_rate",	DROP)
+	X(VIP_DROP_HS_RATE,	"vip_drop_hs_rate",	DROP)		\
+	/* left to the kernel, which drops or delivers them itself:	\
+	 * a VLAN-tagged frame on an untagged port, and (for a datagram	\
+	 * that would be steered) a frame not sent to this interface's	\
+	 * MAC, or on an interface whose MAC the loader did not give */	\
+	X(PASS_VLAN,		"pass_vlan",		PASS)		\
+	X(PASS_L2_MCAST,	"pass_l2_multicast",	PASS)		\
+	X(PASS_OTHERHOST,	"pass_otherhost",	PASS)		\
+	X(PASS_NO_IFMAC,	"pass_no_ifmac",	PASS)		\
+	/* what the kernel (or a router) would refuse, VIP then NAT:	\
+	 * NAT_x == VIP_x + (NAT_DROP_IP_CSUM - VIP_DROP_IP_CSUM) */	\
+	X(VIP_DROP_IP_CSUM,	"vip_drop_ip_csum",	DROP)		\
+	X(VIP_DROP_TTL,		"vip_drop_ttl",		DROP)		\
+	X(VIP_DROP_MARTIAN,	"vip_drop_martian_src",	DROP)		\
+	X(VIP_DROP_SPOOFED,	"vip_drop_spoofed_src",	DROP)		\
+	X(VIP_DROP_UDP_CSUM0,	"vip_drop_udp6_csum0",	DROP)		\
+	X(NAT_DROP_IP_CSUM,	"nat_drop_ip_csum",	DROP)		\
+	X(NAT_DROP_TTL,		"nat_drop_ttl",		DROP)		\
+	X(NAT_DROP_MARTIAN,	"nat_drop_martian_src",	DROP)		\
+	X(NAT_DROP_SPOOFED,	"nat_drop_spoofed_src",	DROP)		\
+	X(NAT_DROP_UDP_CSUM0,	"nat_drop_udp6_csum0",	DROP)
 
 #define WGW_XDP__CNT_ENUM(e, name, verdict) WGW_XDP_CNT_##e,
 enum wgw_xdp_counter {

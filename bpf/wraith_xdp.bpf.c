@@ -5,18 +5,41 @@
  * Steers WRAITH datagrams for the gateway to the AF_XDP socket of their RX
  * queue and leaves everything else to the kernel untouched:
  *
- *  - Ethernet with at most one 802.1Q / 802.1ad tag, IPv4 (options allowed)
- *    or IPv6 (fixed header), UDP;
+ *  - untagged Ethernet, IPv4 (options allowed) or IPv6 (fixed header),
+ *    UDP.  A frame with an 802.1Q / 802.1ad tag is XDP_PASS (pass_vlan):
+ *    the gateway's ports are untagged, and the kernel hands a tagged frame
+ *    to its VLAN device or drops it;
  *  - UDP to an address:port the loader put in wgw_dests: VIP ranges (WAN)
  *    and the NAT range (LAN) alike, since one attached program serves both
  *    roles when the WAN and LAN interfaces are the same;
- *  - such a datagram must carry a plausible WRAITH header (UDP length
- *    consistent with the IP datagram, payload >= 24 bytes, CID != 0), or it
- *    is dropped here, counted by reason: it cannot be WRAITH, and the kernel
- *    socket on the VIP would only hand it to the gateway again;
- *  - IPv4 fragments, IPv6 extension headers, anything truncated or not
- *    parsable (IPv4-mapped addresses in an IPv6 header included), not UDP,
- *    or to another address or port: XDP_PASS.
+ *  - such a datagram is steered only if the kernel itself would accept it
+ *    as one for this host, else it is left to the kernel (XDP_PASS, whose
+ *    own checks then apply) or dropped, counted by reason either way:
+ *      - Ethernet destination: this interface's own MAC (wgw_ifmacs),
+ *        else XDP_PASS: broadcast/multicast (pass_l2_multicast), foreign
+ *        unicast (pass_otherhost; the kernel drops PACKET_OTHERHOST), no
+ *        MAC configured for the interface (pass_no_ifmac);
+ *      - IPv4 header checksum right (x_drop_ip_csum);
+ *      - TTL / hop limit > 1: the gateway forwards as a router would
+ *        (x_drop_ttl);
+ *      - source not martian: IPv4 0/8, 127/8, 224/4, 240/4; IPv6 ::, ::1,
+ *        ff00::/8, fe80::/10 (x_drop_martian_src);
+ *      - source not one of our own destination addresses, a VIP or the NAT
+ *        address (x_drop_spoofed_src): a packet "from" the gateway could
+ *        only loop between it and a backend;
+ *      - UDP length consistent with the IP datagram (x_drop_bad_udp_len);
+ *      - IPv6 UDP checksum not 0 (x_drop_udp6_csum0, RFC 8200 8.1);
+ *    full UDP checksums are the engine's to verify (one pass over the
+ *    payload, which it reads anyway), not the program's;
+ *  - and it must carry a plausible WRAITH header (payload >= 24 bytes,
+ *    CID != 0), or it is dropped here, counted by reason: it cannot be
+ *    WRAITH, and the kernel socket on the VIP would only hand it to the
+ *    gateway again;
+ *  - IPv4 fragments and IPv6 Fragment headers (pass_fragment), other IPv6
+ *    extension headers, anything truncated or not parsable (IPv4-mapped
+ *    addresses in an IPv6 header included), not UDP, or to another address
+ *    or port: XDP_PASS.  Fragments reach the VIP sockets reassembled, where
+ *    the engine applies the same rules and the handshake limiter.
  *
  * The checks mirror the userspace codec's (gateway/packet.c): whatever is
  * steered, the codec parses as UDP with a usable WRAITH header.
@@ -25,6 +48,11 @@
  *    message) pass a per-source token bucket first, when the loader set
  *    a rate (wraith_shared.h "Handshake flood protection"): one flooding
  *    source is dropped here and does not starve the others.
+ *
+ * Cost: traffic that is not ours pays what it did before (the VLAN test is
+ * one compare).  A datagram to one of our destinations pays one lookup in
+ * wgw_ifmacs, one more in wgw_dests (the spoofed-source test), the IPv4
+ * header sum (five to fifteen 32-bit words) and a few compares.
  *
  * The program writes nothing into packets; its state is per-CPU counters
  * and the handshake buckets.  Configuration lives in maps, so changes take
@@ -48,11 +76,7 @@
 
 #define IP_MF 0x2000		/* more fragments */
 #define IP_OFFSET 0x1fff	/* fragment offset, 8-byte units */
-
-struct vlan_hdr {
-	__be16 tci;
-	__be16 encap_proto;
-};
+#define IPV6_FRAGMENT_HDR 44	/* IPv6 Fragment extension header */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
@@ -82,6 +106,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct wgw_xdp_cfg);
 } wgw_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, WGW_XDP_MAX_IFS);
+	__type(key, __u32);
+	__type(value, struct wgw_xdp_ifmac);
+} wgw_ifmacs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -204,6 +236,81 @@ static __always_inline int ipv6_is_v4mapped(const struct in6_addr *a)
 }
 
 /*
+ * Was the frame sent to the interface it arrived on?  0 if so, else the
+ * XDP_PASS reason.  Asked only for datagrams we would steer, so traffic
+ * that is not ours never pays the lookup.
+ */
+static __always_inline unsigned int l2_not_ours(const struct ethhdr *eth,
+						__u32 ifindex)
+{
+	const struct wgw_xdp_ifmac *m;
+	const __u8 *d = eth->h_dest;
+
+	if (d[0] & 1)		/* the group bit: broadcast or multicast */
+		return WGW_XDP_CNT_PASS_L2_MCAST;
+	m = bpf_map_lookup_elem(&wgw_ifmacs, &ifindex);
+	if (!m)
+		return WGW_XDP_CNT_PASS_NO_IFMAC;
+	if ((d[0] ^ m->addr[0]) | (d[1] ^ m->addr[1]) | (d[2] ^ m->addr[2]) |
+	    (d[3] ^ m->addr[3]) | (d[4] ^ m->addr[4]) | (d[5] ^ m->addr[5]))
+		return WGW_XDP_CNT_PASS_OTHERHOST;
+	return 0;
+}
+
+/*
+ * The IPv4 header checksum, as ip_rcv_core() checks it: the one's
+ * complement sum of the header's 16-bit words is all ones.  Summing 32-bit
+ * words in host order gives the same result modulo 0xffff (2^16 == 1), and
+ * all ones is all ones in either byte order.
+ */
+static __always_inline int ip4_csum_ok(const struct iphdr *ip, __u32 ihl_words,
+				       const void *data_end)
+{
+	const __u32 *w = (const void *)ip;
+	__u64 sum;
+	__u32 i;
+
+	/* The fixed 20 bytes lie inside struct iphdr, already checked. */
+	sum = (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
+#pragma unroll
+	for (i = 5; i < 15; i++) {
+		if (i < ihl_words) {
+			/* Implied by the datagram's check against data_end;
+			 * spelled out for the verifier. */
+			if ((const void *)(w + i + 1) > data_end)
+				return 0;
+			sum += w[i];
+		}
+	}
+	/* At most 15 * (2^32 - 1): three folds bring it to 16 bits. */
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+/* Sources no router accepts (ip_route_input_slow(), RFC 6890): IPv4
+ * 0/8, 127/8, 224/4 (multicast) and 240/4 (with 255.255.255.255). */
+static __always_inline int ip4_martian(__be32 saddr)
+{
+	__u8 b = bpf_ntohl(saddr) >> 24;
+
+	return b == 0 || b == 127 || b >= 224;
+}
+
+/* IPv6 ::, ::1, ff00::/8 (multicast) and fe80::/10 (link-local: a source
+ * that cannot have come from beyond the link, and never a client's). */
+static __always_inline int ip6_martian(const struct wgw_xdp_dest_key *a)
+{
+	if (a->b[0] == 0xff)
+		return 1;
+	if (a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80)
+		return 1;
+	return a->w[0] == 0 && a->w[1] == 0 && a->w[2] == 0 &&
+	       (a->w[3] == 0 || a->w[3] == bpf_htonl(1));
+}
+
+/*
  * For libxdp's dispatcher (xdp-attach shared): libxdp's default priority
  * (the daemon sets the configured one), and the next program in the chain
  * sees what this one passes, which is everything that is not WRAITH traffic
@@ -222,13 +329,15 @@ int wraith_xdp(struct xdp_md *ctx)
 	struct wgw_xdp_counters *cnt;
 	struct wgw_xdp_dest_key key, src;
 	struct ethhdr *eth = data;
+	struct iphdr *ip4 = NULL;	/* IPv4 only: its header checksum */
 	struct udphdr *udp;
 	void *l3;
-	__u32 zero = 0, ip_payload_len, role, ulen;
+	__u32 zero = 0, ip_payload_len, role, ulen, ihl = 0;
+	unsigned int off, off2, reason;
 	__u16 proto;
-	__u8 l4proto;
+	__u8 l4proto, ttl;
 	__u64 cid;
-	int act;
+	int act, v6 = 0;
 
 	cnt = bpf_map_lookup_elem(&wgw_counters, &zero);
 
@@ -236,18 +345,14 @@ int wraith_xdp(struct xdp_md *ctx)
 		return verdict(cnt, XDP_PASS, WGW_XDP_CNT_PASS_TRUNCATED);
 	proto = eth->h_proto;
 	l3 = eth + 1;
-	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
-		struct vlan_hdr *vh = l3;
-
-		if ((void *)(vh + 1) > data_end)
-			return verdict(cnt, XDP_PASS, WGW_XDP_CNT_PASS_TRUNCATED);
-		proto = vh->encap_proto;
-		l3 = vh + 1;
-	}
+	/* Untagged ports only: the kernel gives a tagged frame to its VLAN
+	 * device, where one exists, or drops it. */
+	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD))
+		return verdict(cnt, XDP_PASS, WGW_XDP_CNT_PASS_VLAN);
 
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = l3;
-		__u32 ihl, tot_len;
+		__u32 tot_len;
 
 		if ((void *)(ip + 1) > data_end)
 			return verdict(cnt, XDP_PASS, WGW_XDP_CNT_PASS_TRUNCATED);
@@ -264,6 +369,8 @@ int wraith_xdp(struct xdp_md *ctx)
 		if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
 			return verdict(cnt, XDP_PASS, WGW_XDP_CNT_PASS_FRAGMENT);
 		l4proto = ip->protocol;
+		ttl = ip->ttl;
+		ip4 = ip;
 		ip_payload_len = tot_len - ihl;
 		key.w[0] = 0;
 		key.w[1] = 0;
@@ -290,13 +397,14 @@ int wraith_xdp(struct xdp_md *ctx)
 		if (ipv6_is_v4mapped(&ip6->saddr) || ipv6_is_v4mapped(&ip6->daddr))
 			return verdict(cnt, XDP_PASS, WGW_XDP_CNT_PASS_BAD_IP);
 		l4proto = ip6->nexthdr;
+		if (l4proto == IPV6_FRAGMENT_HDR)
+			return verdict(cnt, XDP_PASS, WGW_XDP_CNT_PASS_FRAGMENT);
 		if (ipv6_is_exthdr(l4proto))
 			return verdict(cnt, XDP_PASS, WGW_XDP_CNT_PASS_IPV6_EXTHDR);
+		ttl = ip6->hop_limit;
+		v6 = 1;
 		__builtin_memcpy(key.b, &ip6->daddr, sizeof(key.b));
-		/* The source's /64 (wraith_shared.h). */
-		__builtin_memcpy(src.b, &ip6->saddr, 8);
-		src.w[2] = 0;
-		src.w[3] = 0;
+		__builtin_memcpy(src.b, &ip6->saddr, sizeof(src.b));
 		udp = (void *)(ip6 + 1);
 	} else {
 		return verdict(cnt, XDP_PASS, WGW_XDP_CNT_PASS_NOT_IP);
@@ -314,18 +422,44 @@ int wraith_xdp(struct xdp_md *ctx)
 	if (role == WGW_XDP_ROLE_NONE)
 		return verdict(cnt, XDP_PASS, WGW_XDP_CNT_PASS_OTHER_DST);
 
+	/* Our address and port; but a frame the kernel would not take as
+	 * sent to this host is the kernel's to drop, not ours to forward. */
+	reason = l2_not_ours(eth, ctx->ingress_ifindex);
+	if (reason)
+		return verdict(cnt, XDP_PASS, reason);
+
 	/*
 	 * Ours.  From here every reason has a VIP and a NAT flavour, NAT_x
-	 * being VIP_x + (NAT_REDIRECT - VIP_REDIRECT).  Like the kernel
-	 * (__udp4_lib_rcv), accept a UDP length shorter than the IP payload
-	 * (the rest is trimmed), never a longer one.
+	 * being VIP_x + off (the first block of reasons) or VIP_x + off2 (the
+	 * appended one).
 	 */
-	unsigned int off = role == WGW_XDP_ROLE_NAT ?
+	off = role == WGW_XDP_ROLE_NAT ?
 		WGW_XDP_CNT_NAT_REDIRECT - WGW_XDP_CNT_VIP_REDIRECT : 0;
+	off2 = role == WGW_XDP_ROLE_NAT ?
+		WGW_XDP_CNT_NAT_DROP_IP_CSUM - WGW_XDP_CNT_VIP_DROP_IP_CSUM : 0;
 
+	/* What ip_rcv_core() and a forwarding router would refuse. */
+	if (ip4 && !ip4_csum_ok(ip4, ihl / 4, data_end))
+		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_IP_CSUM + off2);
+	if (ttl <= 1)
+		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_TTL + off2);
+	if (v6 ? ip6_martian(&src) : ip4_martian(src.w[3]))
+		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_MARTIAN + off2);
+	/* "From" one of our own addresses: forwarded, it would come back to
+	 * us from a backend, again and again. */
+	if (bpf_map_lookup_elem(&wgw_dests, &src))
+		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_SPOOFED + off2);
+
+	/* Like the kernel (__udp4_lib_rcv), accept a UDP length shorter than
+	 * the IP payload (the rest is trimmed), never a longer one. */
 	ulen = bpf_ntohs(udp->len);
 	if (ulen < sizeof(*udp) || ulen > ip_payload_len)
 		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_UDP_LEN + off);
+	/* IPv6 makes the UDP checksum mandatory (RFC 8200 8.1); udp6 drops
+	 * a zero one.  Whether a non-zero one is right is the engine's to
+	 * say: it reads the payload anyway. */
+	if (v6 && udp->check == 0)
+		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_UDP_CSUM0 + off2);
 	if (ulen - sizeof(*udp) < WGW_XDP_WRAITH_MIN_PAYLOAD)
 		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_SHORT + off);
 	/* Implied by the checks above; spelled out for the verifier. */
@@ -335,12 +469,18 @@ int wraith_xdp(struct xdp_md *ctx)
 	if (cid == 0)
 		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_CID0 + off);
 
-	/* Handshake flood protection, clients only (wraith_shared.h). */
+	/* Handshake flood protection, clients only (wraith_shared.h): an
+	 * IPv6 source is limited by its /64. */
 	if (role == WGW_XDP_ROLE_VIP &&
 	    (cid == 0xffffffffffffffffULL ||
-	     ulen - sizeof(*udp) == WGW_XDP_NOISE_MSG1_LEN) &&
-	    !hs_allow(&src))
-		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_HS_RATE);
+	     ulen - sizeof(*udp) == WGW_XDP_NOISE_MSG1_LEN)) {
+		if (v6) {
+			src.w[2] = 0;
+			src.w[3] = 0;
+		}
+		if (!hs_allow(&src))
+			return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_HS_RATE);
+	}
 
 	act = bpf_redirect_map(&wgw_xsks, ctx->rx_queue_index, XDP_PASS);
 	if (act == XDP_REDIRECT)

@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -32,6 +35,13 @@ _Static_assert(WGW_XDP_CNT_NAT_NO_XSK == WGW_XDP_CNT_VIP_NO_XSK + NAT_OFF, "layo
 _Static_assert(WGW_XDP_CNT_NAT_DROP_UDP_LEN == WGW_XDP_CNT_VIP_DROP_UDP_LEN + NAT_OFF, "layout");
 _Static_assert(WGW_XDP_CNT_NAT_DROP_SHORT == WGW_XDP_CNT_VIP_DROP_SHORT + NAT_OFF, "layout");
 _Static_assert(WGW_XDP_CNT_NAT_DROP_CID0 == WGW_XDP_CNT_VIP_DROP_CID0 + NAT_OFF, "layout");
+/* ... and the appended block by another. */
+#define NAT_OFF2 (WGW_XDP_CNT_NAT_DROP_IP_CSUM - WGW_XDP_CNT_VIP_DROP_IP_CSUM)
+_Static_assert(WGW_XDP_CNT_NAT_DROP_TTL == WGW_XDP_CNT_VIP_DROP_TTL + NAT_OFF2, "layout");
+_Static_assert(WGW_XDP_CNT_NAT_DROP_MARTIAN == WGW_XDP_CNT_VIP_DROP_MARTIAN + NAT_OFF2, "layout");
+_Static_assert(WGW_XDP_CNT_NAT_DROP_SPOOFED == WGW_XDP_CNT_VIP_DROP_SPOOFED + NAT_OFF2, "layout");
+_Static_assert(WGW_XDP_CNT_NAT_DROP_UDP_CSUM0 == WGW_XDP_CNT_VIP_DROP_UDP_CSUM0 + NAT_OFF2,
+	       "layout");
 _Static_assert(sizeof(struct wgw_xdp_dest_key) == sizeof(union wgw_addr), "key is an address");
 
 #define MAX_ENTRIES (WGW_XDP_MAX_DESTS * WGW_XDP_MAX_RANGES)
@@ -820,6 +830,11 @@ int wgw_xdp_attach(struct wgw_xdp *x, enum wgw_xdp_mode mode)
 		return -EINVAL;
 	if (mode != WGW_XDP_MODE_NATIVE && mode != WGW_XDP_MODE_GENERIC)
 		return -EINVAL;
+	/* Without its MAC the program steers nothing on this interface:
+	 * better to say so now than to run on the slow path unnoticed. */
+	err = wgw_xdp_refresh_mac(x);
+	if (err)
+		return err;
 	err = clear_way(x, mode, &dispatcher);
 	if (err)
 		return err;
@@ -1174,6 +1189,79 @@ int wgw_xdp_set_handshake_limit(struct wgw_xdp *x, uint32_t rate_per_s, uint32_t
 		return err;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------ interface MAC */
+
+int wgw_xdp_set_if_mac(struct wgw_xdp *x, int ifindex, const uint8_t mac[6])
+{
+	int fd = bpf_map__fd(x->skel->maps.wgw_ifmacs);
+	struct wgw_xdp_ifmac v = { .pad = 0 };
+	__u32 key = (__u32)ifindex;
+
+	if (ifindex <= 0)
+		return -EINVAL;
+	if (!mac) {
+		if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	memcpy(v.addr, mac, sizeof(v.addr));
+	/* The group bit: such an address is never an interface's own, and
+	 * the program passes those frames before it looks. */
+	if (mac[0] & 1)
+		return -EINVAL;
+	if (bpf_map_update_elem(fd, &key, &v, BPF_ANY)) {
+		int err = -errno;
+		char ifn[IF_NAMESIZE];
+
+		wgw_err("xdp: %s: cannot set the interface's MAC address: %s",
+			ifname(ifindex, ifn), strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/* The current MAC address of ifindex, from the kernel. */
+static int if_mac(int ifindex, uint8_t mac[6])
+{
+	char ifn[IF_NAMESIZE];
+	struct ifreq ifr;
+	int fd, err = 0;
+
+	if (!if_indextoname((unsigned int)ifindex, ifn))
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, ifn, sizeof(ifr.ifr_name));
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+		err = -errno;
+	else if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+		err = -EPFNOSUPPORT;	/* the program parses Ethernet only */
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return err;
+}
+
+int wgw_xdp_refresh_mac(struct wgw_xdp *x)
+{
+	char ifn[IF_NAMESIZE];
+	uint8_t mac[6];
+	int err;
+
+	if (x->ifindex <= 0)
+		return -EINVAL;
+	err = if_mac(x->ifindex, mac);
+	if (err) {
+		wgw_err("xdp: %s: cannot read the interface's MAC address: %s",
+			ifname(x->ifindex, ifn),
+			err == -EPFNOSUPPORT ? "not an Ethernet interface" : strerror(-err));
+		return err;
+	}
+	return wgw_xdp_set_if_mac(x, x->ifindex, mac);
 }
 
 /* ------------------------------------------------------------ counters */

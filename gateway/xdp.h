@@ -177,6 +177,26 @@ static inline int wgw_xdp_set_nat(struct wgw_xdp *x, const union wgw_addr *a,
  */
 int wgw_xdp_set_handshake_limit(struct wgw_xdp *x, uint32_t rate_per_s, uint32_t burst);
 
+/*
+ * The program steers only frames sent to the MAC address of the interface
+ * they arrived on (bpf/wraith_shared.h wgw_ifmacs).  wgw_xdp_attach() reads
+ * the instance's interface's MAC from the kernel and sets it.  When it
+ * changes (RTM_NEWLINK with a new IFLA_ADDRESS), call
+ * wgw_xdp_refresh_mac(), or wgw_xdp_set_if_mac() with the new address:
+ * until then frames to the new MAC go to the kernel's path (counted
+ * pass_otherhost), nothing is lost.
+ *
+ * wgw_xdp_set_if_mac(): set the MAC of ifindex (any interface this object
+ * serves; tests use the loopback's index, which BPF_PROG_TEST_RUN reports
+ * as the ingress), mac NULL to remove it.  0, -EINVAL (ifindex <= 0, a
+ * group address), or the map update's errno.
+ * wgw_xdp_refresh_mac(): read and set the instance's own interface's MAC.
+ * 0, -EINVAL (opened with ifindex 0), -ENXIO/-ENODEV (no such interface),
+ * -EPFNOSUPPORT (not Ethernet), or the map update's errno.
+ */
+int wgw_xdp_set_if_mac(struct wgw_xdp *x, int ifindex, const uint8_t mac[6]);
+int wgw_xdp_refresh_mac(struct wgw_xdp *x);
+
 /* File descriptors, owned by the instance (do not close). */
 int wgw_xdp_xskmap_fd(const struct wgw_xdp *x);	/* xsk_socket__update_xskmap() */
 int wgw_xdp_prog_fd(const struct wgw_xdp *x);	/* bpf_prog_test_run_opts() */

@@ -45,6 +45,15 @@
 #define NAT6 "fd00::2"		/* ports 20000-29999 */
 #define CID_OK 0x0123456789abcdefULL
 
+/* The MAC address setup() gives the loopback interface, the ingress of a
+ * BPF_PROG_TEST_RUN without a context; frames carry it unless a test says
+ * otherwise (frame_dmac, spec.dmac). */
+#define LO_IFINDEX 1
+static const uint8_t test_mac[6] = { 0x02, 0, 0, 0, 0, 2 };
+static uint8_t frame_dmac[6] = { 0x02, 0, 0, 0, 0, 2 };
+/* Non-zero: the ingress interface given to BPF_PROG_TEST_RUN in the ctx. */
+static int run_ifindex;
+
 struct spec {
 	int v6;
 	uint16_t tpid, tpid2;	/* VLAN tag(s), 0 for none */
@@ -63,6 +72,11 @@ struct spec {
 	uint64_t cid;
 	int ulen_delta;		/* added to the UDP length field */
 	int pad;		/* bytes of Ethernet padding after the datagram */
+	const uint8_t *dmac;	/* NULL: frame_dmac */
+	int ttl;		/* non-zero: TTL / hop limit ttl-1 (default 64) */
+	int bad_ip_csum;	/* IPv4: 1 damages the header checksum field,
+				 * 2 the header's last byte (an option's) */
+	int udp_csum0;		/* UDP checksum field 0 */
 };
 
 static void put16(uint8_t *p, uint16_t v)
@@ -217,11 +231,48 @@ static bool v6_with_v4_literal(const struct spec *s)
 	return s->v6 && (strchr(s->daddr, '.') || (s->saddr && strchr(s->saddr, '.')));
 }
 
+/*
+ * What neither builder does: the Ethernet destination, TTL, a zero UDP
+ * checksum, then the IPv4 header checksum, right (whatever the builder
+ * damaged) unless the spec damages it.
+ */
+static uint32_t finish(uint8_t *f, uint32_t len, const struct spec *s)
+{
+	uint32_t l3 = 14 + (s->tpid ? 4 : 0) + (s->tpid2 ? 4 : 0);
+	uint8_t *ip = f + l3;
+	size_t hl;
+
+	memcpy(f, s->dmac ? s->dmac : frame_dmac, 6);
+	if (s->ethertype)
+		return len;
+	if (!s->v6) {
+		hl = (size_t)(ip[0] & 0xf) * 4;
+		if (s->ttl)
+			ip[8] = (uint8_t)(s->ttl - 1);
+		if (s->udp_csum0 && l3 + hl + 8 <= len)
+			put16(ip + hl + 6, 0);
+		if (hl >= 20 && l3 + hl <= len) {
+			put16(ip + 10, 0);
+			put16(ip + 10, ip_csum(ip, hl));
+			if (s->bad_ip_csum == 1)
+				ip[11] ^= 0x5a;
+			else if (s->bad_ip_csum == 2)
+				ip[hl - 1] ^= 0x5a;
+		}
+	} else {
+		if (s->ttl)
+			ip[7] = (uint8_t)(s->ttl - 1);
+		if (s->udp_csum0 && !s->ext && l3 + 48 <= len)
+			put16(ip + 46, 0);
+	}
+	return len;
+}
+
 static uint32_t build(uint8_t *f, const struct spec *s)
 {
 	if (s->ip_opts || s->ext || s->tpid2 || v6_with_v4_literal(s))
-		return build_hand(f, s);
-	return build_codec(f, s);
+		return finish(f, build_hand(f, s), s);
+	return finish(f, build_codec(f, s), s);
 }
 
 /* ------------------------------------------------------------ harness */
@@ -238,6 +289,7 @@ static void setup(void)
 
 	err = wgw_xdp_open(&x, 0);
 	ck_assert_msg(err == 0, "wgw_xdp_open: %s", strerror(-err));
+	ck_assert_int_eq(wgw_xdp_set_if_mac(x, LO_IFINDEX, test_mac), 0);
 	addr(&a, VIP4);
 	ck_assert_int_eq(wgw_xdp_add_vip(x, &a, VIP4_PORT, VIP4_PORT), 0);
 	addr(&a, VIP4R);
@@ -300,7 +352,43 @@ static void codec_agrees(int line, const uint8_t *f, uint32_t len,
 		ok = k == WGW_PKT_NOT_UDP;
 		break;
 	case WGW_XDP_CNT_PASS_FRAGMENT:
-		ok = k == WGW_PKT_FRAGMENT;
+		/* An IPv6 Fragment header is an extension header to the
+		 * codec, a fragment to the program's counters. */
+		ok = k == WGW_PKT_FRAGMENT ||
+		     (k == WGW_PKT_IPV6_EXTHDR && p.l4_proto == 44);
+		break;
+	case WGW_XDP_CNT_PASS_VLAN:
+		/* Left to the kernel before anything else is read. */
+		ok = len >= 14 && ((f[12] == 0x81 && f[13] == 0x00) ||
+				   (f[12] == 0x88 && f[13] == 0xa8));
+		break;
+	case WGW_XDP_CNT_PASS_L2_MCAST:
+	case WGW_XDP_CNT_PASS_OTHERHOST:
+	case WGW_XDP_CNT_PASS_NO_IFMAC:
+		/* To our address and port, not judged further: the UDP
+		 * length is not looked at yet. */
+		ok = (k == WGW_PKT_UDP || k == WGW_PKT_BAD_LENGTH) &&
+		     ((f[0] & 1) != 0) == (reason == WGW_XDP_CNT_PASS_L2_MCAST);
+		break;
+	case WGW_XDP_CNT_VIP_DROP_IP_CSUM:
+	case WGW_XDP_CNT_NAT_DROP_IP_CSUM:
+		ok = (k == WGW_PKT_UDP && p.family == AF_INET &&
+		      wgw_pkt_csum_verify(&p) == WGW_CSUM_BAD) ||
+		     k == WGW_PKT_BAD_LENGTH;
+		break;
+	case WGW_XDP_CNT_VIP_DROP_TTL:
+	case WGW_XDP_CNT_NAT_DROP_TTL:
+	case WGW_XDP_CNT_VIP_DROP_MARTIAN:
+	case WGW_XDP_CNT_NAT_DROP_MARTIAN:
+	case WGW_XDP_CNT_VIP_DROP_SPOOFED:
+	case WGW_XDP_CNT_NAT_DROP_SPOOFED:
+		/* Judged before the UDP length. */
+		ok = k == WGW_PKT_UDP || k == WGW_PKT_BAD_LENGTH;
+		break;
+	case WGW_XDP_CNT_VIP_DROP_UDP_CSUM0:
+	case WGW_XDP_CNT_NAT_DROP_UDP_CSUM0:
+		ok = k == WGW_PKT_UDP && p.family == AF_INET6 &&
+		     wgw_pkt_csum_verify(&p) == WGW_CSUM_BAD;
 		break;
 	case WGW_XDP_CNT_PASS_IPV6_EXTHDR:
 		ok = k == WGW_PKT_IPV6_EXTHDR;
@@ -330,9 +418,14 @@ static void expect_(int line, const uint8_t *f, uint32_t len, int act,
 	uint64_t before[WGW_XDP_CNT_MAX], after[WGW_XDP_CNT_MAX];
 	unsigned int i, v = wgw_xdp_counter_verdict(reason);
 	int err;
+	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = (__u32)run_ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = len,
 		    .repeat = 1);
 
+	if (run_ifindex) {
+		o.ctx_in = &ctx;
+		o.ctx_size_in = sizeof(ctx);
+	}
 	ck_assert_int_eq(wgw_xdp_read_counters(x, before), 0);
 	err = bpf_prog_test_run_opts(run_fd >= 0 ? run_fd : wgw_xdp_prog_fd(x), &o);
 	ck_assert_msg(err == 0, "line %d: test run (len %u): %s", line, len,
@@ -471,10 +564,14 @@ START_TEST(test_truncations)
 		uint8_t f[2048];
 		uint32_t full = build(f, &specs[k]), len;
 
-		expect_(__LINE__, f, full, XDP_PASS, WGW_XDP_CNT_VIP_NO_XSK);
+		/* A tagged frame is passed on its tag alone, whatever is
+		 * cut off behind it. */
+		expect_(__LINE__, f, full, XDP_PASS, specs[k].tpid ?
+			WGW_XDP_CNT_PASS_VLAN : WGW_XDP_CNT_VIP_NO_XSK);
 		/* Below 14 bytes BPF_PROG_TEST_RUN refuses the frame. */
 		for (len = 14; len < full; len++)
-			expect_(__LINE__, f, len, XDP_PASS, WGW_XDP_CNT_PASS_TRUNCATED);
+			expect_(__LINE__, f, len, XDP_PASS, specs[k].tpid ?
+				WGW_XDP_CNT_PASS_VLAN : WGW_XDP_CNT_PASS_TRUNCATED);
 	}
 }
 END_TEST
@@ -542,9 +639,9 @@ START_TEST(test_not_ip_not_udp)
 	s.ethertype = 0x88cc;	/* LLDP */
 	check_spec(&s, XDP_PASS, PASS_NOT_IP);
 	s = vip4(40);
-	s.tpid = 0x88a8;	/* two tags: only one is parsed */
+	s.tpid = 0x88a8;	/* two tags: no tag is parsed at all */
 	s.tpid2 = 0x8100;
-	check_spec(&s, XDP_PASS, PASS_NOT_IP);
+	check_spec(&s, XDP_PASS, PASS_VLAN);
 	s = vip4(40);
 	s.proto = IPPROTO_TCP;
 	check_spec(&s, XDP_PASS, PASS_NOT_UDP);
@@ -560,8 +657,9 @@ START_TEST(test_not_ip_not_udp)
 
 		f[12] = 0x08; /* IPv4 ethertype, no room for the header */
 		expect(f, 14, XDP_PASS, PASS_TRUNCATED);
-		f[12] = 0x81; /* VLAN tag cut short */
-		expect(f, 16, XDP_PASS, PASS_TRUNCATED);
+		f[12] = 0x81; /* VLAN tag cut short: passed on the TPID */
+		expect(f, 16, XDP_PASS, PASS_VLAN);
+		expect(f, 14, XDP_PASS, PASS_VLAN);
 	}
 }
 END_TEST
@@ -658,7 +756,7 @@ START_TEST(test_nat_range_edges_and_checks)
 		check_spec(&s, XDP_DROP, NAT_DROP_UDP_LEN);
 		s.ulen_delta = 0;
 		s.tpid = 0x8100;
-		check_spec(&s, XDP_PASS, NAT_NO_XSK);
+		check_spec(&s, XDP_PASS, PASS_VLAN);
 	}
 }
 END_TEST
@@ -678,9 +776,26 @@ START_TEST(test_fragments)
 	s.frag = 0x2000;	/* a fragment is passed before any check */
 	s.cid = 0;
 	check_spec(&s, XDP_PASS, PASS_FRAGMENT);
+	/* ... even one the rules below would drop: the kernel reassembles
+	 * it, and the engine judges the datagram behind the VIP socket. */
+	s.ttl = 1 + 1;
+	s.saddr = "127.0.0.1";
+	s.bad_ip_csum = 1;
+	check_spec(&s, XDP_PASS, PASS_FRAGMENT);
+	s = vip6(40);
+	s.ext = 44 + 1;
+	check_spec(&s, XDP_PASS, PASS_FRAGMENT);
+	s.ttl = 1 + 1;
+	s.saddr = "::1";
+	check_spec(&s, XDP_PASS, PASS_FRAGMENT);
 }
 END_TEST
 
+/*
+ * The gateway's ports are untagged: any 802.1Q / 802.1ad tag is the
+ * kernel's (a VLAN device, or a drop), whatever follows it, and is never
+ * steered or judged as WRAITH.
+ */
 START_TEST(test_vlan)
 {
 	static const uint16_t tpids[] = { 0x8100, 0x88a8 };
@@ -690,16 +805,26 @@ START_TEST(test_vlan)
 		struct spec s = vip4(40);
 
 		s.tpid = tpids[i];
-		check_spec(&s, XDP_PASS, VIP_NO_XSK);
+		check_spec(&s, XDP_PASS, PASS_VLAN);
 		s.cid = 0;
-		check_spec(&s, XDP_DROP, VIP_DROP_CID0);
+		check_spec(&s, XDP_PASS, PASS_VLAN);
 		s = vip6(23);
 		s.tpid = tpids[i];
-		check_spec(&s, XDP_DROP, VIP_DROP_SHORT);
+		check_spec(&s, XDP_PASS, PASS_VLAN);
 		s.plen = 24;
-		check_spec(&s, XDP_PASS, VIP_NO_XSK);
+		check_spec(&s, XDP_PASS, PASS_VLAN);
 		s.ethertype = 0x0806;
-		check_spec(&s, XDP_PASS, PASS_NOT_IP);
+		check_spec(&s, XDP_PASS, PASS_VLAN);
+		s = vip4(40);
+		s.tpid = tpids[i];
+		s.daddr = NAT4;
+		s.dport = 20000;
+		s.ttl = 1;
+		check_spec(&s, XDP_PASS, PASS_VLAN);
+		s = vip6(40);
+		s.tpid = tpids[i];
+		s.tpid2 = 0x8100;
+		check_spec(&s, XDP_PASS, PASS_VLAN);
 	}
 }
 END_TEST
@@ -713,7 +838,10 @@ START_TEST(test_ipv6_ext_headers)
 		struct spec s = vip6(40);
 
 		s.ext = types[i] + 1;
-		check_spec(&s, XDP_PASS, PASS_IPV6_EXTHDR);
+		if (types[i] == 44)	/* Fragment: counted as one */
+			check_spec(&s, XDP_PASS, PASS_FRAGMENT);
+		else
+			check_spec(&s, XDP_PASS, PASS_IPV6_EXTHDR);
 	}
 	{
 		struct spec s = vip6(40);
@@ -752,6 +880,283 @@ START_TEST(test_builders_agree)
 					      "v6 %u tpid %#x plen %u: frames differ",
 					      v6, tpids[t], plens[l]);
 			}
+}
+END_TEST
+
+/* ------------------------------------------------------------ kernel's rules */
+
+/* Build from a spec and expect a reason given by value. */
+#define check_r(sp, act, r)                                                    \
+	do {                                                                   \
+		uint8_t f_[2048];                                              \
+		uint32_t l_ = build(f_, sp);                                   \
+		expect_(__LINE__, f_, l_, act, r);                             \
+	} while (0)
+
+/* The four destinations every rule is tried on: both families, both
+ * roles.  k >= 2 is the NAT role. */
+static struct spec dest_spec(unsigned int k)
+{
+	struct spec s = k & 1 ? vip6(40) : vip4(40);
+
+	if (k >= 2) {
+		s.daddr = k & 1 ? NAT6 : NAT4;
+		s.dport = 20000;
+	}
+	return s;
+}
+
+#define ROLE_REASON(k, vip, nat) ((k) >= 2 ? WGW_XDP_CNT_##nat : WGW_XDP_CNT_##vip)
+#define OK_REASON(k) ROLE_REASON(k, VIP_NO_XSK, NAT_NO_XSK)
+
+/*
+ * Only frames sent to the ingress interface's own MAC are steered: the
+ * kernel drops PACKET_OTHERHOST frames itself, and a broadcast or
+ * multicast frame is no datagram for a router to forward.  They are the
+ * kernel's to judge: passed before any drop rule.
+ */
+START_TEST(test_l2_destination)
+{
+	static const uint8_t foreign[6] = { 0x02, 0, 0, 0, 0, 3 };
+	static const uint8_t near[6] = { 0x02, 0, 0, 0, 1, 2 };	/* one byte off */
+	static const uint8_t first[6] = { 0x06, 0, 0, 0, 0, 2 };	/* first byte off */
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t mc4[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
+	static const uint8_t mc6[6] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 };
+	static const uint8_t grp[6] = { 0x03, 0, 0, 0, 0, 2 };	/* ours + group bit */
+	static const uint8_t other_mac[6] = { 0x02, 0, 0, 0, 0, 9 };
+	unsigned int k;
+
+	for (k = 0; k < 4; k++) {
+		struct spec s = dest_spec(k);
+
+		check_r(&s, XDP_PASS, OK_REASON(k));
+		s.dmac = foreign;
+		check_spec(&s, XDP_PASS, PASS_OTHERHOST);
+		s.dmac = near;
+		check_spec(&s, XDP_PASS, PASS_OTHERHOST);
+		s.dmac = first;
+		check_spec(&s, XDP_PASS, PASS_OTHERHOST);
+		s.dmac = bcast;
+		check_spec(&s, XDP_PASS, PASS_L2_MCAST);
+		s.dmac = mc4;
+		check_spec(&s, XDP_PASS, PASS_L2_MCAST);
+		s.dmac = mc6;
+		check_spec(&s, XDP_PASS, PASS_L2_MCAST);
+		s.dmac = grp;
+		check_spec(&s, XDP_PASS, PASS_L2_MCAST);
+		/* Not ours at L2: not judged by the drop rules either. */
+		s.dmac = foreign;
+		s.cid = 0;
+		s.ttl = 1 + 1;
+		s.saddr = k & 1 ? "::1" : "127.0.0.1";
+		check_spec(&s, XDP_PASS, PASS_OTHERHOST);
+		s.dmac = bcast;
+		check_spec(&s, XDP_PASS, PASS_L2_MCAST);
+		/* Traffic that is not ours never pays for the MAC test. */
+		s = dest_spec(k);
+		s.dmac = foreign;
+		s.dport = 53;
+		check_spec(&s, XDP_PASS, PASS_OTHER_DST);
+	}
+
+	/* The MAC follows the configuration: a new one is steered, the old
+	 * one no more; no MAC at all steers nothing. */
+	{
+		struct spec s = vip4(40);
+
+		ck_assert_int_eq(wgw_xdp_set_if_mac(x, LO_IFINDEX, other_mac), 0);
+		check_spec(&s, XDP_PASS, PASS_OTHERHOST);
+		s.dmac = other_mac;
+		check_spec(&s, XDP_PASS, VIP_NO_XSK);
+		ck_assert_int_eq(wgw_xdp_set_if_mac(x, LO_IFINDEX, NULL), 0);
+		check_spec(&s, XDP_PASS, PASS_NO_IFMAC);
+		s.dmac = bcast;
+		check_spec(&s, XDP_PASS, PASS_L2_MCAST);
+		ck_assert_int_eq(wgw_xdp_set_if_mac(x, LO_IFINDEX, NULL), 0);
+		/* The MAC of another interface is not this one's. */
+		ck_assert_int_eq(wgw_xdp_set_if_mac(x, LO_IFINDEX + 1, test_mac), 0);
+		s.dmac = NULL;
+		check_spec(&s, XDP_PASS, PASS_NO_IFMAC);
+		ck_assert_int_eq(wgw_xdp_set_if_mac(x, LO_IFINDEX, test_mac), 0);
+		check_spec(&s, XDP_PASS, VIP_NO_XSK);
+	}
+	ck_assert_int_eq(wgw_xdp_set_if_mac(x, 0, test_mac), -EINVAL);
+	ck_assert_int_eq(wgw_xdp_set_if_mac(x, -1, test_mac), -EINVAL);
+	ck_assert_int_eq(wgw_xdp_set_if_mac(x, LO_IFINDEX, bcast), -EINVAL);
+	ck_assert_int_eq(wgw_xdp_set_if_mac(x, LO_IFINDEX, mc6), -EINVAL);
+	/* An instance opened for no interface has no MAC to read. */
+	ck_assert_int_eq(wgw_xdp_refresh_mac(x), -EINVAL);
+}
+END_TEST
+
+/* TTL / hop limit: the gateway forwards as a router does, and a router
+ * does not forward what would leave it with 0. */
+START_TEST(test_ttl)
+{
+	unsigned int k;
+
+	for (k = 0; k < 4; k++) {
+		struct spec s = dest_spec(k);
+
+		s.ttl = 0 + 1;
+		check_r(&s, XDP_DROP, ROLE_REASON(k, VIP_DROP_TTL, NAT_DROP_TTL));
+		s.ttl = 1 + 1;
+		check_r(&s, XDP_DROP, ROLE_REASON(k, VIP_DROP_TTL, NAT_DROP_TTL));
+		s.ttl = 2 + 1;
+		check_r(&s, XDP_PASS, OK_REASON(k));
+		s.ttl = 255 + 1;
+		check_r(&s, XDP_PASS, OK_REASON(k));
+		/* Not ours: the kernel's, TTL 1 or not. */
+		s.ttl = 1 + 1;
+		s.dport = 53;
+		check_spec(&s, XDP_PASS, PASS_OTHER_DST);
+	}
+}
+END_TEST
+
+/* Sources no router accepts, and sources that are our own addresses. */
+START_TEST(test_martian_and_spoofed_sources)
+{
+	static const char *const bad4[] = {
+		"0.0.0.0", "0.1.2.3", "127.0.0.1", "127.255.255.254", "224.0.0.1",
+		"239.255.255.255", "240.0.0.1", "254.1.1.1", "255.255.255.255",
+	};
+	static const char *const good4[] = {
+		"1.0.0.1", "126.255.255.255", "128.0.0.1", "223.255.255.255",
+		"10.0.0.11", "192.0.2.11",
+	};
+	static const char *const bad6[] = {
+		"::", "::1", "ff02::1", "ff0e::1", "ff00::", "fe80::1",
+		"febf:ffff::1",
+	};
+	static const char *const good6[] = {
+		"::2", "fec0::1", "fe7f::1", "fd00::11", "2001:db8::11", "100::1",
+	};
+	/* Our destinations as sources: both roles' addresses, each family. */
+	static const char *const own4[] = { VIP4, VIP4R, NAT4 };
+	static const char *const own6[] = { VIP6, NAT6 };
+	unsigned int k, i;
+
+	for (k = 0; k < 4; k++) {
+		unsigned int martian = ROLE_REASON(k, VIP_DROP_MARTIAN, NAT_DROP_MARTIAN);
+		unsigned int spoofed = ROLE_REASON(k, VIP_DROP_SPOOFED, NAT_DROP_SPOOFED);
+		const char *const *bad = k & 1 ? bad6 : bad4;
+		const char *const *good = k & 1 ? good6 : good4;
+		const char *const *own = k & 1 ? own6 : own4;
+		unsigned int nbad = k & 1 ? 7 : 9, ngood = 6, nown = k & 1 ? 2 : 3;
+
+		for (i = 0; i < nbad; i++) {
+			struct spec s = dest_spec(k);
+
+			s.saddr = bad[i];
+			check_r(&s, XDP_DROP, martian);
+		}
+		for (i = 0; i < ngood; i++) {
+			struct spec s = dest_spec(k);
+
+			s.saddr = good[i];
+			check_r(&s, XDP_PASS, OK_REASON(k));
+		}
+		for (i = 0; i < nown; i++) {
+			struct spec s = dest_spec(k);
+
+			s.saddr = own[i];
+			check_r(&s, XDP_DROP, spoofed);
+			/* Whatever port it claims. */
+			s.plen = 100;
+			check_r(&s, XDP_DROP, spoofed);
+		}
+	}
+	/* A source stops being ours with its destination. */
+	{
+		struct spec s = vip6(40);
+		union wgw_addr a;
+
+		s.saddr = NAT6;
+		check_spec(&s, XDP_DROP, VIP_DROP_SPOOFED);
+		addr(&a, NAT6);
+		ck_assert_int_eq(wgw_xdp_del_dst(x, WGW_XDP_ROLE_NAT, &a, 20000, 29999), 0);
+		check_spec(&s, XDP_PASS, VIP_NO_XSK);
+	}
+}
+END_TEST
+
+/* IPv4 header checksum, options included; the UDP checksum 0 that IPv4
+ * allows and IPv6 does not. */
+START_TEST(test_checksums)
+{
+	unsigned int k;
+
+	for (k = 0; k < 4; k++) {
+		struct spec s = dest_spec(k);
+
+		s.udp_csum0 = 1;
+		if (k & 1)
+			check_r(&s, XDP_DROP, ROLE_REASON(k, VIP_DROP_UDP_CSUM0,
+							  NAT_DROP_UDP_CSUM0));
+		else
+			check_r(&s, XDP_PASS, OK_REASON(k));
+		if (k & 1)
+			continue;
+		s = dest_spec(k);
+		s.bad_ip_csum = 1;
+		check_r(&s, XDP_DROP, ROLE_REASON(k, VIP_DROP_IP_CSUM, NAT_DROP_IP_CSUM));
+		/* With options: every word of the header is summed. */
+		s.ip_opts = 40;
+		check_r(&s, XDP_DROP, ROLE_REASON(k, VIP_DROP_IP_CSUM, NAT_DROP_IP_CSUM));
+		s.bad_ip_csum = 2;
+		check_r(&s, XDP_DROP, ROLE_REASON(k, VIP_DROP_IP_CSUM, NAT_DROP_IP_CSUM));
+		s.ip_opts = 4;
+		check_r(&s, XDP_DROP, ROLE_REASON(k, VIP_DROP_IP_CSUM, NAT_DROP_IP_CSUM));
+		s.bad_ip_csum = 0;
+		check_r(&s, XDP_PASS, OK_REASON(k));
+		/* Not ours: the kernel's. */
+		s.bad_ip_csum = 1;
+		s.dport = 53;
+		check_spec(&s, XDP_PASS, PASS_OTHER_DST);
+	}
+	/* Checksums that fold through 0xffff: a header summing to a carry
+	 * in every position still verifies when right. */
+	{
+		struct spec s = vip4(40);
+
+		s.saddr = "223.255.255.255";
+		s.ttl = 255 + 1;
+		check_spec(&s, XDP_PASS, VIP_NO_XSK);
+		s.ip_opts = 40;
+		check_spec(&s, XDP_PASS, VIP_NO_XSK);
+	}
+}
+END_TEST
+
+/* The order of the rules, so each drop has one reason: checksum, TTL,
+ * martian, spoofed, UDP length, UDP checksum 0, payload, CID. */
+START_TEST(test_rule_order)
+{
+	struct spec s = vip4(40);
+
+	s.bad_ip_csum = 1;
+	s.ttl = 1;
+	s.saddr = "127.0.0.1";
+	check_spec(&s, XDP_DROP, VIP_DROP_IP_CSUM);
+	s.bad_ip_csum = 0;
+	check_spec(&s, XDP_DROP, VIP_DROP_TTL);
+	s.ttl = 0;
+	s.cid = 0;
+	check_spec(&s, XDP_DROP, VIP_DROP_MARTIAN);
+	s.saddr = NAT4;
+	check_spec(&s, XDP_DROP, VIP_DROP_SPOOFED);
+	s.saddr = NULL;
+	check_spec(&s, XDP_DROP, VIP_DROP_CID0);
+	s = vip6(10);
+	s.udp_csum0 = 1;
+	check_spec(&s, XDP_DROP, VIP_DROP_UDP_CSUM0);
+	s.udp_csum0 = 0;
+	check_spec(&s, XDP_DROP, VIP_DROP_SHORT);
+	s.ulen_delta = 1;
+	s.udp_csum0 = 1;
+	check_spec(&s, XDP_DROP, VIP_DROP_UDP_LEN);
 }
 END_TEST
 
@@ -1079,11 +1484,16 @@ END_TEST
 
 /* ------------------------------------------------------------ attaching */
 
-/* A private network namespace with a veth pair wx0/wx1 and a bridge wxd (no native XDP). */
+/* A private network namespace with a veth pair wx0/wx1 and a bridge wxd (no
+ * native XDP).  wx1 gets a known MAC; the loader must find it by itself. */
+#define WX1_MAC_STR "02:00:00:00:00:a1"
+static const uint8_t wx1_mac[6] = { 0x02, 0, 0, 0, 0, 0xa1 };
+
 static void netns_setup(void)
 {
 	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
 	ck_assert(system("ip link add wx0 type veth peer name wx1 && "
+			 "ip link set wx1 address " WX1_MAC_STR " && "
 			 "ip link add wxd type bridge && "
 			 "ip link set wx0 up && ip link set wx1 up && "
 			 "ip link set wxd up") == 0);
@@ -1367,6 +1777,9 @@ START_TEST(test_redirect_with_socket)
 	ck_assert_msg(err == 0, "xsk: %s", strerror(-err));
 	ck_assert_int_eq(xsk_socket__update_xskmap(xsk, wgw_xdp_xskmap_fd(a)), 0);
 
+	/* Frames arrive on wx1, sent to its MAC, which wgw_xdp_attach() read. */
+	run_ifindex = veth;
+	memcpy(frame_dmac, wx1_mac, 6);
 	{
 		struct spec s = vip4(40);
 
@@ -1382,6 +1795,70 @@ START_TEST(test_redirect_with_socket)
 	xsk_socket__delete(xsk);
 	xsk_umem__delete(umem);
 	munmap(buf, size);
+}
+END_TEST
+
+/*
+ * The MAC the program steers for is the interface's, read by the loader,
+ * and follows a change when the daemon asks (on RTM_NEWLINK): until then
+ * frames to the new MAC go to the kernel's path, counted.
+ */
+START_TEST(test_mac_follows_interface)
+{
+	static const uint8_t new_mac[6] = { 0x02, 0, 0, 0, 0, 0xb1 };
+	struct wgw_xdp *a;
+	union wgw_addr v;
+	struct spec s = vip4(40);
+	int veth;
+
+	netns_setup();
+	veth = ifidx("wx1");
+	teardown();
+	ck_assert_int_eq(wgw_xdp_open(&a, veth), 0);
+	x = a;
+	addr(&v, VIP4);
+	ck_assert_int_eq(wgw_xdp_add_vip(a, &v, VIP4_PORT, VIP4_PORT), 0);
+	run_ifindex = veth;
+	memcpy(frame_dmac, wx1_mac, 6);
+	/* Opened, not attached: no MAC yet, nothing steered. */
+	check_spec(&s, XDP_PASS, PASS_NO_IFMAC);
+	ck_assert_int_eq(wgw_xdp_refresh_mac(a), 0);
+	check_spec(&s, XDP_PASS, VIP_NO_XSK);
+
+	ck_assert(system("ip link set wx1 address 02:00:00:00:00:b1") == 0);
+	memcpy(frame_dmac, new_mac, 6);
+	check_spec(&s, XDP_PASS, PASS_OTHERHOST);
+	ck_assert_int_eq(wgw_xdp_refresh_mac(a), 0);
+	check_spec(&s, XDP_PASS, VIP_NO_XSK);
+	memcpy(frame_dmac, wx1_mac, 6);
+	check_spec(&s, XDP_PASS, PASS_OTHERHOST);
+	/* Or given by the caller, who already has it from netlink. */
+	ck_assert_int_eq(wgw_xdp_set_if_mac(a, veth, wx1_mac), 0);
+	check_spec(&s, XDP_PASS, VIP_NO_XSK);
+	/* Per interface: the same frame on another ingress is not ours. */
+	run_ifindex = ifidx("wx0");
+	check_spec(&s, XDP_PASS, PASS_NO_IFMAC);
+	run_ifindex = 0;
+
+	/* Attaching reads it again. */
+	ck_assert(system("ip link set wx1 address 02:00:00:00:00:a1") == 0);
+	ck_assert_int_eq(wgw_xdp_set_if_mac(a, veth, new_mac), 0);
+	ck_assert_int_eq(wgw_xdp_attach(a, WGW_XDP_MODE_NATIVE), 0);
+	run_ifindex = veth;
+	check_spec(&s, XDP_PASS, VIP_NO_XSK);
+	run_ifindex = 0;
+	ck_assert_int_eq(wgw_xdp_detach(a), 0);
+
+	/* Not Ethernet: the program could not parse its frames. */
+	ck_assert(system("ip tuntap add dev wxt mode tun && ip link set wxt up") == 0);
+	{
+		struct wgw_xdp *t;
+
+		ck_assert_int_eq(wgw_xdp_open(&t, ifidx("wxt")), 0);
+		ck_assert_int_eq(wgw_xdp_refresh_mac(t), -EPFNOSUPPORT);
+		ck_assert_int_eq(wgw_xdp_attach(t, WGW_XDP_MODE_GENERIC), -EPFNOSUPPORT);
+		wgw_xdp_close(t);
+	}
 }
 END_TEST
 
@@ -1450,6 +1927,8 @@ START_TEST(test_attach_shared)
 	/* Maps shared: what the instance configures, the attached program
 	 * (run on its own, or as the dispatcher's slot) steers and counts. */
 	run_fd = fd;
+	run_ifindex = veth;
+	memcpy(frame_dmac, wx1_mac, 6);
 	{
 		struct spec s = vip4(64);
 
@@ -1461,6 +1940,7 @@ START_TEST(test_attach_shared)
 		check_spec(&s, XDP_DROP, VIP_DROP_CID0);
 	}
 	run_fd = -1;
+	run_ifindex = 0;
 	close(fd);
 
 	ck_assert_int_eq(wgw_xdp_detach(a), 0);
@@ -1556,6 +2036,11 @@ static Suite *xdp_suite(void)
 	tcase_add_test(tc, test_nat_range_edges_and_checks);
 	tcase_add_test(tc, test_fragments);
 	tcase_add_test(tc, test_vlan);
+	tcase_add_test(tc, test_l2_destination);
+	tcase_add_test(tc, test_ttl);
+	tcase_add_test(tc, test_martian_and_spoofed_sources);
+	tcase_add_test(tc, test_checksums);
+	tcase_add_test(tc, test_rule_order);
 	tcase_add_test(tc, test_ipv6_ext_headers);
 	tcase_add_test(tc, test_builders_agree);
 	tcase_add_test(tc, test_runtime_changes);
@@ -1565,6 +2050,7 @@ static Suite *xdp_suite(void)
 	tcase_add_test(tc, test_handshake_limit_ipv6_prefix);
 	tcase_add_test(tc, test_handshake_limit_refills);
 	tcase_add_test(tc, test_redirect_with_socket);
+	tcase_add_test(tc, test_mac_follows_interface);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("attach");

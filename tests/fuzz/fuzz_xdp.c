@@ -20,11 +20,15 @@
  *    too (the same table as tests/bpf/test_xdp.c).
  * The destinations are those of tests/bpf/test_xdp.c (see the seeds); the
  * handshake limit is on (1000/s, burst 4), so its drops are reached too.
+ * The loopback interface, BPF_PROG_TEST_RUN's ingress, has the MAC the
+ * seeds are sent to (02:00:00:00:00:02): other destinations reach the
+ * program's L2 reasons.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 
@@ -69,6 +73,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(77);
 	}
 	fz_assert(err == 0, "wgw_xdp_open: %s", strerror(-err));
+	{
+		static const uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 2 };
+
+		err = wgw_xdp_set_if_mac(x, 1, mac);	/* the loopback */
+		fz_assert(err == 0, "set_if_mac: %s", strerror(-err));
+	}
 	add(WGW_XDP_ROLE_VIP, "192.0.2.10", 8420, 8420);
 	add(WGW_XDP_ROLE_VIP, "198.51.100.1", 40000, 50000);
 	add(WGW_XDP_ROLE_VIP, "2001:db8::10", 8420, 8420);
@@ -120,7 +130,43 @@ static void codec_agrees(const uint8_t *f, uint32_t len, unsigned int reason)
 		ok = k == WGW_PKT_NOT_UDP;
 		break;
 	case WGW_XDP_CNT_PASS_FRAGMENT:
-		ok = k == WGW_PKT_FRAGMENT;
+		/* An IPv6 Fragment header is an extension header to the
+		 * codec, a fragment to the program's counters. */
+		ok = k == WGW_PKT_FRAGMENT ||
+		     (k == WGW_PKT_IPV6_EXTHDR && p.l4_proto == 44);
+		break;
+	case WGW_XDP_CNT_PASS_VLAN:
+		/* Left to the kernel before anything else is read. */
+		ok = len >= 14 && ((f[12] == 0x81 && f[13] == 0x00) ||
+				   (f[12] == 0x88 && f[13] == 0xa8));
+		break;
+	case WGW_XDP_CNT_PASS_L2_MCAST:
+	case WGW_XDP_CNT_PASS_OTHERHOST:
+	case WGW_XDP_CNT_PASS_NO_IFMAC:
+		/* To our address and port, not judged further: the UDP
+		 * length is not looked at yet. */
+		ok = (k == WGW_PKT_UDP || k == WGW_PKT_BAD_LENGTH) &&
+		     ((f[0] & 1) != 0) == (reason == WGW_XDP_CNT_PASS_L2_MCAST);
+		break;
+	case WGW_XDP_CNT_VIP_DROP_IP_CSUM:
+	case WGW_XDP_CNT_NAT_DROP_IP_CSUM:
+		ok = (k == WGW_PKT_UDP && p.family == AF_INET &&
+		      wgw_pkt_csum_verify(&p) == WGW_CSUM_BAD) ||
+		     k == WGW_PKT_BAD_LENGTH;
+		break;
+	case WGW_XDP_CNT_VIP_DROP_TTL:
+	case WGW_XDP_CNT_NAT_DROP_TTL:
+	case WGW_XDP_CNT_VIP_DROP_MARTIAN:
+	case WGW_XDP_CNT_NAT_DROP_MARTIAN:
+	case WGW_XDP_CNT_VIP_DROP_SPOOFED:
+	case WGW_XDP_CNT_NAT_DROP_SPOOFED:
+		/* Judged before the UDP length. */
+		ok = k == WGW_PKT_UDP || k == WGW_PKT_BAD_LENGTH;
+		break;
+	case WGW_XDP_CNT_VIP_DROP_UDP_CSUM0:
+	case WGW_XDP_CNT_NAT_DROP_UDP_CSUM0:
+		ok = k == WGW_PKT_UDP && p.family == AF_INET6 &&
+		     wgw_pkt_csum_verify(&p) == WGW_CSUM_BAD;
 		break;
 	case WGW_XDP_CNT_PASS_IPV6_EXTHDR:
 		ok = k == WGW_PKT_IPV6_EXTHDR;
