@@ -6,7 +6,11 @@
 # traffic that cannot be WRAITH, and leaves everything else (ARP, ICMP, UDP
 # to other ports) to the kernel.  Exact counts on every side; nothing stays
 # attached after the receiver exits, is SIGKILLed, or replaces a stale
-# program.
+# program.  Datagrams for the VIP that the kernel itself would not accept
+# as sent to this host (another MAC, broadcast, a VLAN tag), or that it or a
+# router would drop (TTL 1, martian or own source, bad IPv4 header
+# checksum, IPv6 UDP checksum 0), are crafted on the wire and must never
+# reach the socket: passed to the kernel or dropped, each under its reason.
 #
 #   cli (c0) ---- veth ---- (g0) gw: wraith_xdp + AF_XDP socket on queue 0
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
@@ -21,6 +25,73 @@ SHORT=10	# 23-byte payloads to the VIP
 CID0=10		# CID 0 to the VIP
 OTHER=20	# UDP to another port: the kernel's
 PINGS=3
+
+# Frames crafted from the client's side (python3 from Debian, standard
+# library only: an AF_PACKET socket), so that nothing in the client's
+# kernel fixes them.
+#   craft.py IFACE DST_MAC FAMILY KIND COUNT
+CRAFT='
+import socket, struct, sys
+
+ifc, dmac, fam, kind, count = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+cli, gw = ("10.77.0.1", "10.77.0.2") if fam == "4" else ("fd77::1", "fd77::2")
+mac = lambda m: bytes(int(x, 16) for x in m.split(":"))
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+src, ttl, eth_dst, tag, bad_ip, zero_udp = cli, 64, mac(dmac), b"", False, False
+if kind == "otherhost":
+    eth_dst = mac("02:00:00:00:77:99")
+elif kind == "l2multicast":
+    eth_dst = mac("ff:ff:ff:ff:ff:ff" if fam == "4" else "33:33:00:00:00:01")
+elif kind == "vlan":
+    tag = struct.pack("!HH", 0x8100, 5)
+elif kind == "ttl":
+    ttl = 1
+elif kind == "martian":
+    src = "127.0.0.1" if fam == "4" else "::1"
+elif kind == "linklocal":
+    src = "fe80::1"
+elif kind == "spoofed":
+    src = gw
+elif kind == "ipcsum":
+    bad_ip = True
+elif kind == "udpcsum0":
+    zero_udp = True
+elif kind != "good":
+    sys.exit("unknown kind " + kind)
+
+payload = struct.pack("!Q", 0x0123456789abcdef) + bytes(range(56))
+ulen = 8 + len(payload)
+af = socket.AF_INET if fam == "4" else socket.AF_INET6
+s_b, d_b = socket.inet_pton(af, src), socket.inet_pton(af, gw)
+if fam == "4":
+    pseudo = s_b + d_b + struct.pack("!BBH", 0, 17, ulen)
+else:
+    pseudo = s_b + d_b + struct.pack("!IxxxB", ulen, 17)
+udp = struct.pack("!HHHH", 51000, 8420, ulen, 0) + payload
+c = 0 if zero_udp else (csum(pseudo + udp) or 0xffff)
+udp = udp[:6] + struct.pack("!H", c) + udp[8:]
+if fam == "4":
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + ulen, 0, 0x4000, ttl, 17, 0, s_b, d_b)
+    c = csum(ip) ^ (0x5a5a if bad_ip else 0)
+    ip = ip[:10] + struct.pack("!H", c) + ip[12:] + udp
+    et = 0x0800
+else:
+    ip = struct.pack("!IHBB", 6 << 28, ulen, 17, ttl) + s_b + d_b + udp
+    et = 0x86dd
+frame = eth_dst + mac("02:00:00:00:77:01") + tag + struct.pack("!H", et) + ip
+sk = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+sk.bind((ifc, 0))
+for _ in range(count):
+    sk.send(frame)
+'
 
 # Two namespaces, one veth, IPv4 and IPv6 on it.
 topology()
@@ -111,6 +182,56 @@ steer()
 	wgw_wait_for 2 no_xdp || wgw_fail "XDP program left on g0 after exit"
 }
 
+# kernel_rules MODE FAMILY: every crafted kind n times, then the valid
+# datagrams; the socket gets exactly the valid ones (the receiver runs
+# until stopped, so whatever else it got would show).
+kernel_rules()
+{
+	local mode=$1 fam=$2 vip rx ready rc=0 gmac kind kinds n=10 good=20
+	local -A want
+
+	topology
+	printf '%s' "$CRAFT" >"$WGW_TMP/craft.py"
+	[ "$fam" = 4 ] && vip=10.77.0.2:8420 || vip=[fd77::2]:8420
+	gmac=$(ip -n "$(wgw_nsname gw)" -br link show dev g0 | awk '{ print $3 }')
+	rx="$WGW_TMP/rules.$mode.$fam.out" ready="$WGW_TMP/rules.$mode.$fam.ready"
+	wgw_bg gw "$TOOL" rx -i g0 -m "$mode" -v "$vip" -t 30 -r "$ready" >"$rx"
+	wgw_wait_for 10 test -e "$ready" || wgw_fail "receiver not ready"
+
+	want=([pass_otherhost]=$n [pass_l2_multicast]=$n [pass_vlan]=$n
+	      [vip_drop_ttl]=$n [vip_drop_martian_src]=$n [vip_drop_spoofed_src]=$n
+	      [vip_drop_ip_csum]=0 [vip_drop_udp6_csum0]=0)
+	kinds="otherhost l2multicast vlan ttl martian spoofed"
+	if [ "$fam" = 4 ]; then
+		kinds="$kinds ipcsum udpcsum0"	# UDP checksum 0: allowed on IPv4
+		want[vip_drop_ip_csum]=$n
+	else
+		kinds="$kinds linklocal udpcsum0"
+		want[vip_drop_martian_src]=$((2 * n))
+		want[vip_drop_udp6_csum0]=$n
+	fi
+	for kind in $kinds; do
+		wgw_in cli /usr/bin/python3 "$WGW_TMP/craft.py" c0 "$gmac" "$fam" "$kind" "$n" ||
+			wgw_fail "craft $kind"
+	done
+	# The IPv4 frames with UDP checksum 0 are valid: they count as good.
+	[ "$fam" = 4 ] && good=$((good - n))
+	wgw_in cli /usr/bin/python3 "$WGW_TMP/craft.py" c0 "$gmac" "$fam" good "$good" ||
+		wgw_fail "craft good"
+	sleep 1		# frames in flight on the veth
+	kill -TERM "$WGW_BG_PID"
+	wait "$WGW_BG_PID" || rc=$?
+	cat "$rx" >&2
+	wgw_assert_eq 0 "$rc" "receiver exit status"
+	wgw_assert_eq 20 "$(val "$rx" rx_packets)" "AF_XDP packets: only the valid ones"
+	wgw_assert_eq 20 "$(val "$rx" xdp.vip_redirect)" "vip_redirect"
+	for kind in "${!want[@]}"; do
+		wgw_assert_eq "${want[$kind]}" "$(val "$rx" "xdp.$kind")" "$kind"
+	done
+	wgw_assert_eq $((n * (fam == 4 ? 4 : 5))) "$(val "$rx" xdp.drop)" "drop"
+	wgw_wait_for 2 no_xdp || wgw_fail "XDP program left on g0 after exit"
+}
+
 # The receiver is SIGKILLed: its bpf_link goes with it.
 sigkill()
 {
@@ -150,6 +271,10 @@ stale()
 wgw_run "native IPv4, one port" steer native 10.77.0.2 8420 8420 9000
 wgw_run "native IPv6, port range" steer native fd77::2 40000-50000 50000 39999
 wgw_run "generic IPv4, port range" steer generic 10.77.0.2 40000-50000 40000 50001
+wgw_run "kernel's rules, native IPv4" kernel_rules native 4
+wgw_run "kernel's rules, native IPv6" kernel_rules native 6
+wgw_run "kernel's rules, generic IPv4" kernel_rules generic 4
+wgw_run "kernel's rules, generic IPv6" kernel_rules generic 6
 wgw_run "SIGKILL leaves nothing attached" sigkill
 wgw_run "stale own program replaced" stale
 wgw_done
