@@ -36,10 +36,26 @@ rung_line()
 		"$WGW_TMP/gatewayd.log"
 }
 
+# wgw_lab_up FAMILY QUEUES, and check that the gateway's veths really have
+# that many queues (wgw_lab_up takes the family first: "wgw_lab_up 2" once
+# asked for IPv6 with one queue where two queues were meant).
+lab_up()
+{
+	local q ifc
+	wgw_lab_up "$1" "$2"
+	for ifc in wan0 lan0; do
+		q=$(ip -d -n "$(wgw_nsname gw)" link show dev "$ifc" |
+			sed -n 's/.*numrxqueues \([0-9]*\).*/\1/p')
+		wgw_assert_eq "$2" "$q" "RX queues on $ifc"
+	done
+	wgw_log "IPv$1, VIP $WGW_LAB_VIP, $2 queues"
+}
+
+# t_shared_alone FAMILY
 t_shared_alone()
 {
 	local how
-	wgw_lab_up 2
+	lab_up "$1" 2
 	wgw_lab_backends
 	wgw_lab_gateway --mode xdp-copy --xdp-attach shared
 	how=$(rung_line wan0)
@@ -63,7 +79,7 @@ t_shared_alone()
 
 t_shared_sigkill_restart()
 {
-	wgw_lab_up 2
+	lab_up 4 2
 	wgw_lab_backends
 	wgw_lab_gateway --mode xdp-copy --xdp-attach shared
 	kill -KILL "$WGW_LAB_GW_PID"
@@ -106,7 +122,7 @@ t_dispatcher_join()
 {
 	local out
 	[ -f "$OTHER" ] || wgw_skip "no other libxdp program ($OTHER, package xdp-tools)"
-	wgw_lab_up 2
+	lab_up 4 2
 	wgw_lab_backends
 	BPFFS="$WGW_TMP/bpffs"
 	mkdir -p "$BPFFS"
@@ -156,7 +172,8 @@ t_dispatcher_join()
 if [ "${WGW_XDP_SHARED_PART:-}" = dispatcher ]; then
 	wgw_run "joins libxdp's dispatcher next to another program" t_dispatcher_join
 else
-	wgw_run "shared, the kernel's way (alone or in a dispatcher)" t_shared_alone
+	wgw_run "shared, the kernel's way (alone or in a dispatcher), IPv4" t_shared_alone 4
+	wgw_run "shared, the kernel's way (alone or in a dispatcher), IPv6" t_shared_alone 6
 	wgw_run "shared gateway SIGKILLed, next start replaces its program" t_shared_sigkill_restart
 fi
 wgw_done
