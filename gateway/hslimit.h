@@ -32,6 +32,13 @@
  * keyed hash, a 2^-64 chance.  A race between workers on one slot retries
  * a few times, then lets the packet through (one token at most).
  *
+ * Nothing is limited twice: the XDP program redirects what it limited to
+ * AF_XDP and passes to the kernel only what it could not classify
+ * (fragments), with one exception: a whole handshake on a queue without
+ * an AF_XDP socket (a NIC with more queues than workers) has passed the
+ * program's bucket and meets this one too, so such a source may get less
+ * than its rate there.
+ *
  * No allocation and no system call per packet: the caller passes the time.
  */
 #ifndef WGW_HSLIMIT_H
