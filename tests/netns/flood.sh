@@ -316,8 +316,11 @@ endpoint_flood()
 }
 
 # cid_flood NS SRC DST DPORT SECONDS OUT: session CIDs, random and never
-# special, from one endpoint of SRC as fast as possible for SECONDS (to
-# SECONDS + 1); writes the number sent to OUT.
+# special, from one endpoint of SRC for SECONDS (to SECONDS + 1), in bursts
+# of 32 a millisecond apart (some 20,000 a second: a 1,024-entry table is
+# full in a twentieth of a second, and the fallback path's sockets are not
+# drowned, so what the test sees is the table, not socket loss); writes the
+# number sent to OUT.
 cid_flood()
 {
 	wgw_in "$1" perl -e '
@@ -327,7 +330,8 @@ cid_flood()
 			PeerPort => $dp, Proto => "udp") or die "socket: $@\n";
 		my ($n, $end) = (0, time + $secs + 1);
 		while (time < $end) {
-			for (1 .. 256) {
+			select(undef, undef, undef, 0.001);
+			for (1 .. 32) {
 				# high word 1..0xfffffffe: never 0, never FF..FD-FF..FF
 				my $p = pack("NN", 1 + int(rand(2**32 - 2)), int(rand(2**32)))
 					. ("\xa5" x 40);
@@ -414,10 +418,13 @@ t_mapping_flood()
 
 # t_cid_flood FAMILY QUOTA [MODE]: random CIDs from one endpoint while a
 # client of 20 sessions migrates (new source ports, same address): with the
-# quota every session keeps its backend.  QUOTA 0 is the control.
+# quota no session changes backend (today 5 of 20 keep theirs).  A session
+# whose replies were all lost on a busy machine is neither kept nor moved:
+# it is allowed, but most must be seen to keep theirs.  QUOTA 0 is the
+# control: sessions move.
 t_cid_flood()
 {
-	local fam=$1 q=$2 mode=${3:-auto} r fpid kept refused over sent
+	local fam=$1 q=$2 mode=${3:-auto} r fpid kept moved lost before refused over sent
 	wgw_lab_up "$fam"
 	quota_flooder "$fam"
 	wgw_lab_backends
@@ -431,21 +438,28 @@ t_cid_flood()
 		>"$r" 2>&1
 	wait $fpid || wgw_fail "CID flood failed"
 	sent=$(cat "$WGW_TMP/sent")
-	kept=$(wgw_kv "$r" migration_kept) || { cat "$r"; wgw_fail "no migration in the client report"; }
+	before=$(wgw_kv "$r" migration_sessions) ||
+		{ cat "$r"; wgw_fail "no migration in the client report"; }
+	kept=$(wgw_kv "$r" migration_kept)
+	moved=$(wgw_kv "$r" migration_moved)
+	lost=$(wgw_kv "$r" migration_unanswered)
 	over=$(gw_counter "engine cids-over-quota")
 	refused=$(gw_counter "engine cids-refused")
-	wgw_log "quota $q: flooder sent $sent CIDs; $over over its quota, $refused refused (table full); sessions that kept their backend: $kept/20"
+	wgw_log "quota $q: flooder sent $sent CIDs; $over over its quota, $refused refused (table full); of $before sessions migrated $kept kept their backend, $moved moved, $lost unanswered"
 	wgw_assert_ge "$sent" $((10 * QUOTA_TABLE)) "CID flood size (too small to prove anything)"
 	wgw_assert_eq 20 "$(wgw_kv "$r" handshakes_ok)" "handshakes"
+	wgw_assert_ge "$before" 15 "sessions answered before the migration"
 	if [ "$q" = 0 ]; then
 		wgw_assert_ge "$refused" 1 "CIDs refused: the flood fills the table"
-		wgw_assert_le "$kept" 19 "sessions that kept their backend without a quota"
+		wgw_assert_ge "$moved" 1 "sessions that changed backend without a quota"
 		return 0
 	fi
 	# more than the whole table: without the quota they would have filled it
 	wgw_assert_ge "$over" $((10 * QUOTA_TABLE)) "flood CIDs counted over the quota"
 	wgw_assert_eq 0 "$refused" "CIDs refused for a full table"
-	wgw_assert_eq 20 "$kept" "sessions that kept their backend across migration"
+	[ "$moved" = 0 ] || grep -E '^(handshakes|migration|loss)' "$r" >&2
+	wgw_assert_eq 0 "$moved" "sessions that changed backend across the migration"
+	wgw_assert_ge "$kept" 15 "sessions seen to keep their backend"
 }
 
 # t_quota_reload: the quota comes from the file and changes with a reload.
