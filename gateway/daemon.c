@@ -1007,6 +1007,13 @@ static void nl_changed(const struct wgw_nl_change *c, void *arg)
 			if (c->link_changed & WGW_NL_LINK_MAC_CHANGED) {
 				wgw_notice("interface %s: MAC address changed", ifc->name);
 				memcpy(ifc->mac, c->mac, 6);
+				/* The XDP program steers only frames sent to the
+				 * interface's own MAC: until it has the new one,
+				 * they take the kernel's path (pass_otherhost). */
+				if (ifc->xdp && wgw_xdp_set_if_mac(ifc->xdp, ifc->ifindex, c->mac))
+					wgw_warn("interface %s: the XDP program keeps the old MAC "
+						 "address: its traffic takes the kernel's path",
+						 ifc->name);
 				for (unsigned w = 0; w < d->nworkers; w++)
 					for (unsigned p = 0; p < d->workers[w].nports; p++)
 						if (d->workers[w].ports[p]->ifindex == ifc->ifindex)

@@ -15,6 +15,7 @@
 #   cli (c0) ---- veth ---- (g0) gw: wraith_xdp + AF_XDP socket on queue 0
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lab.sh"
 
 wgw_require_root
 TOOL=$(wgw_tool wgw-xsk-rx) || exit 1
@@ -232,6 +233,62 @@ kernel_rules()
 	wgw_wait_for 2 no_xdp || wgw_fail "XDP program left on g0 after exit"
 }
 
+# "xdp wan0 NAME" in the daemon's last counter dump (SIGUSR1): the dump
+# starts with "engine: " and lists only counters that are not 0.
+gw_xdp_counter()
+{
+	awk -v k="xdp wan0 $1: " 'index($0, "engine: ") { v = 0 }
+		index($0, k) { v = substr($0, index($0, k) + length(k)) }
+		END { print v + 0 }' "$WGW_TMP/gatewayd.log"
+}
+
+gw_dump_counters()
+{
+	local before
+	before=$(grep -c 'engine: ' "$WGW_TMP/gatewayd.log")
+	kill -USR1 "$WGW_LAB_GW_PID"
+	wgw_wait_for 5 gw__dumped "$before" || wgw_fail "no counters logged"
+	sleep 0.5	# the rest of the dump
+}
+
+gw__dumped()
+{
+	[ "$(grep -c 'engine: ' "$WGW_TMP/gatewayd.log")" -gt "$1" ]
+}
+
+# mac_change FAMILY: the daemon's WAN interface changes its MAC while it
+# runs; the program must steer frames to the new one at once (none left to
+# the kernel as another host's), so the daemon has to hand it over.
+mac_change()
+{
+	local r="$WGW_TMP/client.txt" redirect
+	wgw_lab_up "$1" 1
+	wgw_lab_backends
+	wgw_lab_gateway --mode xdp-copy
+	wgw_lab_client -n 10 --sockets 5 -d 1 --expect-clean >"$r" ||
+		{ cat "$r"; wgw_fail "client before the change"; }
+	gw_dump_counters
+	redirect=$(gw_xdp_counter vip_redirect)
+	wgw_assert_ge "$redirect" 10 "vip_redirect before the change"
+	wgw_assert_eq 0 "$(gw_xdp_counter pass_otherhost)" "pass_otherhost before the change"
+
+	wgw_in gw ip link set dev wan0 address 02:00:00:00:0a:77 || wgw_fail "set the MAC"
+	wgw_wait_for 5 grep -q 'interface wan0: MAC address changed' "$WGW_TMP/gatewayd.log" ||
+		wgw_fail "the daemon did not see the MAC change"
+	# The client learns the new MAC (gratuitous ARP / unsolicited NA may
+	# or may not have reached it yet).
+	wgw_in cl ip neigh flush dev cl0
+	wgw_lab_client -n 10 --sockets 5 -d 1 --expect-clean >"$r" ||
+		{ cat "$r"; wgw_fail "client after the change"; }
+	wgw_assert_eq "$(wgw_kv "$r" handshakes_ok)" 10 "handshakes after the change"
+	gw_dump_counters
+	wgw_assert_eq 0 "$(gw_xdp_counter pass_otherhost)" "pass_otherhost after the change"
+	wgw_assert_eq 0 "$(gw_xdp_counter pass_no_ifmac)" "pass_no_ifmac after the change"
+	wgw_assert_ge "$(gw_xdp_counter vip_redirect)" $((redirect + 10)) \
+		"vip_redirect after the change"
+	wgw_stop "$WGW_LAB_GW_PID" 10 || wgw_fail "exit status"
+}
+
 # The receiver is SIGKILLed: its bpf_link goes with it.
 sigkill()
 {
@@ -275,6 +332,8 @@ wgw_run "kernel's rules, native IPv4" kernel_rules native 4
 wgw_run "kernel's rules, native IPv6" kernel_rules native 6
 wgw_run "kernel's rules, generic IPv4" kernel_rules generic 4
 wgw_run "kernel's rules, generic IPv6" kernel_rules generic 6
+wgw_run "the daemon follows a MAC change, IPv4" mac_change 4
+wgw_run "the daemon follows a MAC change, IPv6" mac_change 6
 wgw_run "SIGKILL leaves nothing attached" sigkill
 wgw_run "stale own program replaced" stale
 wgw_done
