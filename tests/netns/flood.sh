@@ -274,7 +274,41 @@ t_kernel_flood()
 	fi
 }
 
+# t_kernel_flood_reload: the VIP sockets' limit comes from the file and
+# changes with a reload, like the XDP program's: no limit, then rate and
+# burst by reload (fallback mode, IPv4).
+t_kernel_flood_reload()
+{
+	local conf="$WGW_TMP/hs.conf" out got0 got1 max t0 t1
+	wgw_lab_up 4
+	wgw_lab_backends
+	printf 'handshake-rate = 0\nhandshake-burst = %s\n' $BURST >"$conf"
+	wgw_lab_gateway -c "$conf" --mode fallback
+	flood cl "$WGW_LAB_CLIENT2" "$WGW_LAB_VIP" $WGW_LAB_PORT 1 framed "$WGW_TMP/sent"
+	sleep 0.3
+	wgw_assert_eq 0 "$(gw_port_counter rx_hs_rate)" "handshakes dropped without a limit"
+	printf 'handshake-rate = %s\nhandshake-burst = %s\n' $RATE $BURST >"$conf"
+	out=$(wgw_in gw "$WGW_TOP_BUILDDIR/wraith-gatewayctl" -s "$WGW_TMP/control.sock" reload 2>&1) ||
+		wgw_fail "reload with a handshake limit failed: $out"
+	t0=$(wgw__now_us)
+	flood cl "$WGW_LAB_CLIENT2" "$WGW_LAB_VIP" $WGW_LAB_PORT 1 framed "$WGW_TMP/sent2"
+	t1=$(wgw__now_us)
+	sleep 0.3
+	got1=$(gw_port_counter rx_hs_rate)
+	max=$(( BURST + RATE * ((t1 - t0) / 1000000 + 2) ))
+	wgw_log "after the reload: sent $(cat "$WGW_TMP/sent2"), dropped $got1 (at most $max let through)"
+	wgw_assert_ge "$got1" $(( $(cat "$WGW_TMP/sent2") / 4 )) "handshakes dropped after the reload"
+	# And off again.
+	printf 'handshake-rate = 0\n' >"$conf"
+	out=$(wgw_in gw "$WGW_TOP_BUILDDIR/wraith-gatewayctl" -s "$WGW_TMP/control.sock" reload 2>&1) ||
+		wgw_fail "reload without a handshake limit failed: $out"
+	flood cl "$WGW_LAB_CLIENT2" "$WGW_LAB_VIP" $WGW_LAB_PORT 1 framed "$WGW_TMP/sent3"
+	sleep 0.3
+	wgw_assert_eq "$got1" "$(gw_port_counter rx_hs_rate)" "handshakes dropped after the limit was lifted"
+}
+
 wgw_run kernel-flood-fallback-ipv4 t_kernel_flood 4 fallback
+wgw_run kernel-flood-reload-ipv4 t_kernel_flood_reload
 [ "${WGW_TEST_QUICK:-0}" = 1 ] || wgw_run kernel-flood-fallback-ipv6 t_kernel_flood 6 fallback
 wgw_run kernel-flood-fragments-ipv4 t_kernel_flood 4 frag
 [ "${WGW_TEST_QUICK:-0}" = 1 ] || wgw_run kernel-flood-fragments-ipv6 t_kernel_flood 6 frag
