@@ -72,18 +72,25 @@ struct wgw_xdp_dest {
 };
 
 /*
- * wgw_ifmacs: BPF_MAP_TYPE_HASH (BPF_F_NO_PREALLOC, for the same reason as
- * wgw_dests: a MAC replaced while the program reads it is never seen torn),
- * WGW_XDP_MAX_IFS entries.  Key: an ifindex (__u32, xdp_md's
- * ingress_ifindex); value: that interface's own MAC address.  Only frames
- * sent to it are steered: the kernel drops PACKET_OTHERHOST frames itself,
- * so a datagram to a foreign unicast MAC, to broadcast or to a multicast
- * group must not be forwarded by the fast path either.  An interface
- * without an entry steers nothing (fail towards the kernel's path).
+ * wgw_ifmacs: BPF_MAP_TYPE_ARRAY, WGW_XDP_MAX_IFS slots: the MAC address
+ * of each interface the object serves.  Interface ifindex (xdp_md's
+ * ingress_ifindex) lives in slot ifindex % WGW_XDP_MAX_IFS, which names
+ * the ifindex it holds (0: empty); two interfaces of one object in the
+ * same slot are refused by the loader.  An array rather than a hash keyed
+ * by ifindex: the verifier inlines its lookup, no helper call, no hashing.
+ *
+ * Only frames sent to that MAC are steered: the kernel drops
+ * PACKET_OTHERHOST frames itself, so a datagram to a foreign unicast MAC,
+ * to broadcast or to a multicast group must not be forwarded by the fast
+ * path either.  An interface without its slot steers nothing (fail
+ * towards the kernel's path).  A slot rewritten while the program reads it
+ * may be seen half old, half new: a frame to either MAC then goes the
+ * kernel's way, which is still correct.
  */
-#define WGW_XDP_MAX_IFS 16		/* interfaces sharing one object */
+#define WGW_XDP_MAX_IFS 64		/* slots, a power of two */
 
 struct wgw_xdp_ifmac {
+	__u32 ifindex;			/* 0: empty slot */
 	__u8 addr[6];
 	__u16 pad;			/* zero */
 };
@@ -204,12 +211,30 @@ struct wgw_xdp_counters {
 
 /*
  * wgw_cfg: BPF_MAP_TYPE_ARRAY with ONE entry (key 0), written by the
- * loader; read per handshake packet, so changes apply to the next one.
+ * loader; read per packet steered, so changes apply to the next one.
  * hs_interval_ns == 0: no handshake limit.
  */
+#define WGW_XDP_OWN_FILTER_BITS 1024	/* 64 addresses: <= 1 in 16 sources
+					 * pays the exact lookup */
+
+/* The own_filter bit of an address: Fibonacci hashing of the XOR of its
+ * words as loaded (program and loader run on the same host, so the byte
+ * order is the same on both sides). */
+static inline __attribute__((always_inline)) __u32
+wgw_xdp_own_hash(const struct wgw_xdp_dest_key *k)
+{
+	__u32 h = k->w[0] ^ k->w[1] ^ k->w[2] ^ k->w[3];
+
+	return (__u32)(h * 0x9e3779b1u) >> 22;	/* 10 bits: 1024 */
+}
 struct wgw_xdp_cfg {
 	__u64 hs_interval_ns;	/* ns between handshakes of one source */
 	__u64 hs_tolerance_ns;	/* (burst - 1) * hs_interval_ns */
+	/* Bit wgw_xdp_own_hash(k) set for every key k of wgw_dests: a
+	 * source whose bit is clear is none of our addresses, without the
+	 * hash map lookup that a set bit still needs (a prefilter: a bit
+	 * set too many costs a lookup, never a wrong verdict). */
+	__u32 own_filter[WGW_XDP_OWN_FILTER_BITS / 32];
 };
 
 /*

@@ -50,9 +50,11 @@
  *    source is dropped here and does not starve the others.
  *
  * Cost: traffic that is not ours pays what it did before (the VLAN test is
- * one compare).  A datagram to one of our destinations pays one lookup in
- * wgw_ifmacs, one more in wgw_dests (the spoofed-source test), the IPv4
- * header sum (five to fifteen 32-bit words) and a few compares.
+ * one compare).  A datagram to one of our destinations pays two array
+ * lookups, which the verifier inlines (wgw_ifmacs, wgw_cfg), the IPv4
+ * header sum (five to fifteen 32-bit words) and a few compares; the
+ * spoofed-source test looks wgw_dests up only for a source whose filter
+ * bit is set (wraith_shared.h wgw_cfg).
  *
  * The program writes nothing into packets; its state is per-CPU counters
  * and the handshake buckets.  Configuration lives in maps, so changes take
@@ -108,8 +110,7 @@ struct {
 } wgw_cfg SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, WGW_XDP_MAX_IFS);
 	__type(key, __u32);
 	__type(value, struct wgw_xdp_ifmac);
@@ -170,15 +171,13 @@ static __always_inline __u32 dest_role(const struct wgw_xdp_dest_key *key,
  * bucket that cannot be created lets the packet through: the limit guards
  * the backends' CPU, it must never turn into an outage of its own.
  */
-static __always_inline int hs_allow(const struct wgw_xdp_dest_key *src)
+static __always_inline int hs_allow(const struct wgw_xdp_cfg *cfg,
+				    const struct wgw_xdp_dest_key *src)
 {
 	struct wgw_xdp_hs_bucket *b, nb;
-	const struct wgw_xdp_cfg *cfg;
 	__u64 now, tat, ival;
-	__u32 zero = 0;
 
-	cfg = bpf_map_lookup_elem(&wgw_cfg, &zero);
-	if (!cfg || !cfg->hs_interval_ns)
+	if (!cfg->hs_interval_ns)
 		return 1;
 	ival = cfg->hs_interval_ns;
 	now = bpf_ktime_get_ns();
@@ -245,11 +244,12 @@ static __always_inline unsigned int l2_not_ours(const struct ethhdr *eth,
 {
 	const struct wgw_xdp_ifmac *m;
 	const __u8 *d = eth->h_dest;
+	__u32 slot = ifindex % WGW_XDP_MAX_IFS;
 
 	if (d[0] & 1)		/* the group bit: broadcast or multicast */
 		return WGW_XDP_CNT_PASS_L2_MCAST;
-	m = bpf_map_lookup_elem(&wgw_ifmacs, &ifindex);
-	if (!m)
+	m = bpf_map_lookup_elem(&wgw_ifmacs, &slot);
+	if (!m || m->ifindex != ifindex)
 		return WGW_XDP_CNT_PASS_NO_IFMAC;
 	if ((d[0] ^ m->addr[0]) | (d[1] ^ m->addr[1]) | (d[2] ^ m->addr[2]) |
 	    (d[3] ^ m->addr[3]) | (d[4] ^ m->addr[4]) | (d[5] ^ m->addr[5]))
@@ -298,6 +298,20 @@ static __always_inline int ip4_martian(__be32 saddr)
 	return b == 0 || b == 127 || b >= 224;
 }
 
+/* Is the source one of our own destination addresses (wgw_dests)?  The
+ * filter in wgw_cfg answers "no" for almost every source without the hash
+ * map lookup. */
+static __always_inline int own_address(const struct wgw_xdp_cfg *cfg,
+				       const struct wgw_xdp_dest_key *src)
+{
+	__u32 h = wgw_xdp_own_hash(src);
+
+	if (!(cfg->own_filter[(h / 32) % (WGW_XDP_OWN_FILTER_BITS / 32)] &
+	      (1u << (h % 32))))
+		return 0;
+	return bpf_map_lookup_elem(&wgw_dests, src) != NULL;
+}
+
 /* IPv6 ::, ::1, ff00::/8 (multicast) and fe80::/10 (link-local: a source
  * that cannot have come from beyond the link, and never a client's). */
 static __always_inline int ip6_martian(const struct wgw_xdp_dest_key *a)
@@ -327,6 +341,7 @@ int wraith_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct wgw_xdp_counters *cnt;
+	const struct wgw_xdp_cfg *cfg;
 	struct wgw_xdp_dest_key key, src;
 	struct ethhdr *eth = data;
 	struct iphdr *ip4 = NULL;	/* IPv4 only: its header checksum */
@@ -446,8 +461,12 @@ int wraith_xdp(struct xdp_md *ctx)
 	if (v6 ? ip6_martian(&src) : ip4_martian(src.w[3]))
 		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_MARTIAN + off2);
 	/* "From" one of our own addresses: forwarded, it would come back to
-	 * us from a backend, again and again. */
-	if (bpf_map_lookup_elem(&wgw_dests, &src))
+	 * us from a backend, again and again.  (An array's lookup: inlined,
+	 * and it never fails.) */
+	cfg = bpf_map_lookup_elem(&wgw_cfg, &zero);
+	if (!cfg)
+		return verdict(cnt, XDP_PASS, WGW_XDP_CNT_PASS_OTHER_DST);
+	if (own_address(cfg, &src))
 		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_SPOOFED + off2);
 
 	/* Like the kernel (__udp4_lib_rcv), accept a UDP length shorter than
@@ -478,7 +497,7 @@ int wraith_xdp(struct xdp_md *ctx)
 			src.w[2] = 0;
 			src.w[3] = 0;
 		}
-		if (!hs_allow(&src))
+		if (!hs_allow(cfg, &src))
 			return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_HS_RATE);
 	}
 

@@ -43,6 +43,8 @@ _Static_assert(WGW_XDP_CNT_NAT_DROP_SPOOFED == WGW_XDP_CNT_VIP_DROP_SPOOFED + NA
 _Static_assert(WGW_XDP_CNT_NAT_DROP_UDP_CSUM0 == WGW_XDP_CNT_VIP_DROP_UDP_CSUM0 + NAT_OFF2,
 	       "layout");
 _Static_assert(sizeof(struct wgw_xdp_dest_key) == sizeof(union wgw_addr), "key is an address");
+_Static_assert(WGW_XDP_OWN_FILTER_BITS == 1u << 10, "wgw_xdp_own_hash() gives 10 bits");
+_Static_assert((WGW_XDP_MAX_IFS & (WGW_XDP_MAX_IFS - 1)) == 0, "slots: a power of two");
 
 #define MAX_ENTRIES (WGW_XDP_MAX_DESTS * WGW_XDP_MAX_RANGES)
 
@@ -68,6 +70,7 @@ struct wgw_xdp {
 	int ncpus;		/* possible CPUs, for per-CPU map values */
 	struct dst_entry *dst;	/* the shadow, MAX_ENTRIES slots */
 	size_t ndst;
+	struct wgw_xdp_cfg cfg;	/* what wgw_cfg holds */
 };
 
 static const char *const counter_names[WGW_XDP_CNT_MAX] = {
@@ -1019,7 +1022,35 @@ static int build_dests(const struct dst_entry *e, size_t n, struct dest_set *s)
 	return 0;
 }
 
-/* Make the map and the shadow hold exactly e[0..n). */
+/* Write x->cfg to wgw_cfg: 0 or a negative errno. */
+static int cfg_write(struct wgw_xdp *x)
+{
+	__u32 key = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.wgw_cfg), &key, &x->cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* Set the own_filter bits of the addresses of s in f. */
+static void filter_add(__u32 f[WGW_XDP_OWN_FILTER_BITS / 32], const struct dest_set *s)
+{
+	size_t k;
+
+	for (k = 0; k < s->n; k++) {
+		__u32 h = wgw_xdp_own_hash(&s->key[k]);
+
+		f[h / 32] |= 1u << (h % 32);
+	}
+}
+
+/*
+ * Make the map and the shadow hold exactly e[0..n).
+ *
+ * The own-address filter is a prefilter, so a superset of the right bits
+ * is always correct: it takes the union of old and new before the map
+ * changes, and exactly the new bits once the map has them.
+ */
 static int commit(struct wgw_xdp *x, const struct dst_entry *e, size_t n)
 {
 	struct dest_set *next, *prev;
@@ -1039,6 +1070,12 @@ static int commit(struct wgw_xdp *x, const struct dst_entry *e, size_t n)
 	err = build_dests(x->dst, x->ndst, prev);
 	if (err) /* cannot happen: the shadow was valid */
 		goto out;
+	filter_add(x->cfg.own_filter, next);
+	err = cfg_write(x);
+	if (err) {
+		wgw_err("xdp: cannot update the configuration map: %s", strerror(-err));
+		goto out;
+	}
 
 	for (k = 0; k < next->n; k++) {
 		if (bpf_map_update_elem(fd, &next->key[k], &next->val[k], BPF_ANY)) {
@@ -1063,6 +1100,10 @@ static int commit(struct wgw_xdp *x, const struct dst_entry *e, size_t n)
 	}
 	memmove(x->dst, e, n * sizeof(*e));
 	x->ndst = n;
+	memset(x->cfg.own_filter, 0, sizeof(x->cfg.own_filter));
+	filter_add(x->cfg.own_filter, next);
+	if (cfg_write(x))	/* the superset written above stays right */
+		wgw_warn("xdp: cannot narrow the own-address filter: %s", strerror(errno));
 	goto out;
 
 undo:
@@ -1170,21 +1211,23 @@ int wgw_xdp_set_dsts(struct wgw_xdp *x, enum wgw_xdp_role role,
 
 int wgw_xdp_set_handshake_limit(struct wgw_xdp *x, uint32_t rate_per_s, uint32_t burst)
 {
-	struct wgw_xdp_cfg cfg = { 0 };
-	__u32 key = 0;
+	struct wgw_xdp_cfg old = x->cfg;
+	int err;
 
 	if (rate_per_s > NSEC_PER_SEC)
 		return -EINVAL;
+	x->cfg.hs_interval_ns = 0;
+	x->cfg.hs_tolerance_ns = 0;
 	if (rate_per_s) {
 		if (!burst)
 			burst = rate_per_s;
 		/* 1e9 / rate >= 1 ns; (2^32 - 1) * 1e9 ns fits in 64 bits. */
-		cfg.hs_interval_ns = NSEC_PER_SEC / rate_per_s;
-		cfg.hs_tolerance_ns = (__u64)(burst - 1) * cfg.hs_interval_ns;
+		x->cfg.hs_interval_ns = NSEC_PER_SEC / rate_per_s;
+		x->cfg.hs_tolerance_ns = (__u64)(burst - 1) * x->cfg.hs_interval_ns;
 	}
-	if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.wgw_cfg), &key, &cfg, BPF_ANY)) {
-		int err = -errno;
-
+	err = cfg_write(x);
+	if (err) {
+		x->cfg = old;
 		wgw_err("xdp: cannot set the handshake limit: %s", strerror(-err));
 		return err;
 	}
@@ -1196,24 +1239,37 @@ int wgw_xdp_set_handshake_limit(struct wgw_xdp *x, uint32_t rate_per_s, uint32_t
 int wgw_xdp_set_if_mac(struct wgw_xdp *x, int ifindex, const uint8_t mac[6])
 {
 	int fd = bpf_map__fd(x->skel->maps.wgw_ifmacs);
-	struct wgw_xdp_ifmac v = { .pad = 0 };
-	__u32 key = (__u32)ifindex;
+	struct wgw_xdp_ifmac v, cur;
+	char ifn[IF_NAMESIZE];
+	__u32 slot;
 
 	if (ifindex <= 0)
 		return -EINVAL;
-	if (!mac) {
-		if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
-			return -errno;
-		return 0;
-	}
-	memcpy(v.addr, mac, sizeof(v.addr));
 	/* The group bit: such an address is never an interface's own, and
 	 * the program passes those frames before it looks. */
-	if (mac[0] & 1)
+	if (mac && (mac[0] & 1))
 		return -EINVAL;
-	if (bpf_map_update_elem(fd, &key, &v, BPF_ANY)) {
+	slot = (__u32)ifindex % WGW_XDP_MAX_IFS;
+	if (bpf_map_lookup_elem(fd, &slot, &cur))
+		return -errno;
+	if (cur.ifindex && cur.ifindex != (__u32)ifindex) {
+		if (!mac)
+			return 0;
+		wgw_err("xdp: %s: its MAC slot is taken by interface %s (one program "
+			"object serves at most one interface per ifindex modulo %u)",
+			ifname(ifindex, ifn), ifname((int)cur.ifindex, (char[IF_NAMESIZE]){ 0 }),
+			WGW_XDP_MAX_IFS);
+		return -EBUSY;
+	}
+	memset(&v, 0, sizeof(v));
+	if (mac) {
+		v.ifindex = (__u32)ifindex;
+		memcpy(v.addr, mac, sizeof(v.addr));
+	} else if (!cur.ifindex) {
+		return 0;
+	}
+	if (bpf_map_update_elem(fd, &slot, &v, BPF_ANY)) {
 		int err = -errno;
-		char ifn[IF_NAMESIZE];
 
 		wgw_err("xdp: %s: cannot set the interface's MAC address: %s",
 			ifname(ifindex, ifn), strerror(-err));

@@ -189,7 +189,8 @@ int wgw_xdp_set_handshake_limit(struct wgw_xdp *x, uint32_t rate_per_s, uint32_t
  * wgw_xdp_set_if_mac(): set the MAC of ifindex (any interface this object
  * serves; tests use the loopback's index, which BPF_PROG_TEST_RUN reports
  * as the ingress), mac NULL to remove it.  0, -EINVAL (ifindex <= 0, a
- * group address), or the map update's errno.
+ * group address), -EBUSY (another interface holds the slot of ifindex:
+ * ifindex % WGW_XDP_MAX_IFS), or the map's errno.
  * wgw_xdp_refresh_mac(): read and set the instance's own interface's MAC.
  * 0, -EINVAL (opened with ifindex 0), -ENXIO/-ENODEV (no such interface),
  * -EPFNOSUPPORT (not Ethernet), or the map update's errno.

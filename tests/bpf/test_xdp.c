@@ -985,6 +985,23 @@ START_TEST(test_l2_destination)
 	ck_assert_int_eq(wgw_xdp_set_if_mac(x, -1, test_mac), -EINVAL);
 	ck_assert_int_eq(wgw_xdp_set_if_mac(x, LO_IFINDEX, bcast), -EINVAL);
 	ck_assert_int_eq(wgw_xdp_set_if_mac(x, LO_IFINDEX, mc6), -EINVAL);
+	/* One slot per ifindex modulo WGW_XDP_MAX_IFS: a second interface
+	 * there is refused, and takes nothing from the first. */
+	ck_assert_int_eq(wgw_xdp_set_if_mac(x, LO_IFINDEX + WGW_XDP_MAX_IFS, other_mac),
+			 -EBUSY);
+	ck_assert_int_eq(wgw_xdp_set_if_mac(x, LO_IFINDEX + WGW_XDP_MAX_IFS, NULL), 0);
+	{
+		struct spec s = vip4(40);
+
+		check_spec(&s, XDP_PASS, VIP_NO_XSK);
+		/* The slot names its interface: another one's MAC there is
+		 * not the ingress interface's. */
+		ck_assert_int_eq(wgw_xdp_set_if_mac(x, LO_IFINDEX, NULL), 0);
+		ck_assert_int_eq(wgw_xdp_set_if_mac(x, LO_IFINDEX + WGW_XDP_MAX_IFS,
+						     test_mac), 0);
+		check_spec(&s, XDP_PASS, PASS_NO_IFMAC);
+		ck_assert_int_eq(wgw_xdp_set_if_mac(x, LO_IFINDEX, test_mac), -EBUSY);
+	}
 	/* An instance opened for no interface has no MAC to read. */
 	ck_assert_int_eq(wgw_xdp_refresh_mac(x), -EINVAL);
 }
@@ -1067,6 +1084,29 @@ START_TEST(test_martian_and_spoofed_sources)
 			s.plen = 100;
 			check_r(&s, XDP_DROP, spoofed);
 		}
+	}
+	/* The own-address filter is only a prefilter: a source that shares
+	 * the VIP's filter bit, but is not ours, is steered. */
+	{
+		struct spec s = vip4(40);
+		union wgw_addr v, c;
+		char buf[INET_ADDRSTRLEN];
+		unsigned int n;
+
+		addr(&v, VIP4);
+		for (n = 1; n < 65536; n++) {
+			addr(&c, "10.1.0.0");
+			c.w[3] = htonl(ntohl(c.w[3]) + n);
+			if (wgw_xdp_own_hash((const struct wgw_xdp_dest_key *)&c) ==
+			    wgw_xdp_own_hash((const struct wgw_xdp_dest_key *)&v))
+				break;
+		}
+		ck_assert_uint_lt(n, 65536);
+		ck_assert(inet_ntop(AF_INET, &c.w[3], buf, sizeof(buf)));
+		s.saddr = buf;
+		check_spec(&s, XDP_PASS, VIP_NO_XSK);
+		s.saddr = VIP4;
+		check_spec(&s, XDP_DROP, VIP_DROP_SPOOFED);
 	}
 	/* A source stops being ours with its destination. */
 	{
