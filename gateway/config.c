@@ -9,9 +9,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "gateway/options.h"
 
@@ -192,6 +195,11 @@ int wgw_parse_backend(const char *s, struct wgw_backend *b,
 				  why, whylen);
 	if (ret < 0)
 		return ret;
+	/* "[::ffff:a.b.c.d]" parses as IPv4: say which address is meant
+	 * rather than keep a backend that reads as IPv6 and is not. */
+	if (hostport[0] == '[' && wgw_addr_is_v4(&b->addr))
+		return fail(why, whylen,
+			    "an IPv4-mapped IPv6 address: write the IPv4 address itself");
 	b->weight = WGW_BACKEND_WEIGHT_DEFAULT;
 	if (at) {
 		if (parse_dec(at + 1, strlen(at + 1), &w) < 0 || w < 1 ||
@@ -319,6 +327,57 @@ static bool addr_not_unicast(const union wgw_addr *a)
 	return a->b[0] == 0xff;
 }
 
+static bool addr_loopback(const union wgw_addr *a)
+{
+	static const uint8_t v6_loopback[16] = { [15] = 1 };
+
+	if (wgw_addr_is_v4(a))
+		return (ntohl(wgw_addr_v4(a)) >> 24) == 127;
+	return !memcmp(a->b, v6_loopback, sizeof(v6_loopback));
+}
+
+/* 169.254/16, fe80::/10: valid only with an interface (a scope), which a
+ * backend's address does not carry. */
+static bool addr_link_local(const union wgw_addr *a)
+{
+	if (wgw_addr_is_v4(a))
+		return (ntohl(wgw_addr_v4(a)) >> 16) == 0xa9fe;
+	return a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80;
+}
+
+int wgw_backend_check(const struct wgw_config *cfg, const union wgw_addr *addr,
+		      uint16_t port, char *why, size_t whylen)
+{
+	unsigned int i;
+
+	if (addr_unspecified(addr))
+		return fail(why, whylen,
+			    "expected a unicast address, not the unspecified address");
+	if (addr_not_unicast(addr))
+		return fail(why, whylen, "expected a unicast address, not %s",
+			    wgw_addr_is_v4(addr) && wgw_addr_v4(addr) == 0xffffffffu ?
+			    "the broadcast address" : "a multicast address");
+	if (addr_loopback(addr))
+		return fail(why, whylen,
+			    "a loopback address: a backend must be reachable on the LAN");
+	if (addr_link_local(addr))
+		return fail(why, whylen,
+			    "a link-local address: a backend needs a routable unicast address");
+	if (port == 0)
+		return fail(why, whylen, "port must be 1-65535");
+	/* The gateway's own addresses: a backend there hands every datagram
+	 * back to the gateway, which maps it anew, until the NAT ports are
+	 * spent. */
+	if (cfg->nat_set && wgw_addr_eq(addr, &cfg->nat))
+		return fail(why, whylen,
+			    "the NAT address: the gateway owns that address");
+	for (i = 0; i < cfg->n_vips; i++)
+		if (wgw_addr_eq(addr, &cfg->vips[i].addr))
+			return fail(why, whylen,
+				    "a VIP address: the gateway owns that address");
+	return 0;
+}
+
 static const char *family(const union wgw_addr *a)
 {
 	return wgw_addr_is_v4(a) ? "IPv4" : "IPv6";
@@ -383,7 +442,7 @@ static int validate_family(const struct wgw_config *cfg, char *err,
 static int validate_service(const struct wgw_config *cfg, char *err,
 			    size_t errlen)
 {
-	char a[64], b[64];
+	char a[64], b[64], why[128];
 	unsigned int i, j;
 	int ret;
 
@@ -445,21 +504,12 @@ static int validate_service(const struct wgw_config *cfg, char *err,
 		const struct wgw_backend *be = &cfg->backends[i];
 
 		ep_str(&be->addr, be->port, be->port, a, sizeof(a));
-		if (addr_unspecified(&be->addr) ||
-		    addr_not_unicast(&be->addr))
-			return fail(err, errlen,
-				    "--backend '%s': expected a unicast address",
-				    a);
-		if (be->port == 0)
-			return fail(err, errlen,
-				    "--backend '%s': port must be 1-65535", a);
+		if (wgw_backend_check(cfg, &be->addr, be->port, why,
+				      sizeof(why)))
+			return fail(err, errlen, "--backend '%s': %s", a, why);
 		if (be->weight == 0)
 			return fail(err, errlen,
 				    "--backend '%s': weight must be 1-65535", a);
-		if (wgw_addr_eq(&be->addr, &cfg->nat))
-			return fail(err, errlen,
-				    "--backend '%s' is the NAT address: the gateway owns that address",
-				    a);
 		for (j = 0; j < i; j++) {
 			const struct wgw_backend *o = &cfg->backends[j];
 
@@ -548,4 +598,129 @@ int wgw_config_validate(const struct wgw_config *cfg, char *err,
 		return fail(err, errlen,
 			    "--metrics-listen: port must be 1-65535");
 	return 0;
+}
+
+/* ---- Reading the file ---- */
+
+static const char *file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
+/* Read at most max + 1 bytes of fd into a fresh buffer: one byte more than
+ * allowed tells "too large" without trusting st_size (a file that grows
+ * while we read, or a /proc file that claims size 0). */
+static ssize_t read_bounded(int fd, size_t max, char **out)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap), *nb;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			if (cap > max)
+				break;
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			int err = errno;
+
+			if (err == EINTR)
+				continue;
+			free(buf);
+			return -err;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	*out = buf;
+	return (ssize_t)len;
+}
+
+FILE *wgw_config_open(const char *path, char **buf, char *err, size_t errlen)
+{
+	struct stat sb;
+	ssize_t len;
+	FILE *f;
+	int fd, ret;
+
+	*buf = NULL;
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer (it would
+	 * hang the control loop and SIGTERM with it); what is not a regular
+	 * file is refused below, before any read. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = errno;
+		snprintf(err, errlen, "config %s: cannot open: %s", path,
+			 strerror(ret));
+		errno = ret;
+		return NULL;
+	}
+	if (fstat(fd, &sb)) {
+		ret = errno;
+		snprintf(err, errlen, "config %s: cannot stat: %s", path,
+			 strerror(ret));
+		goto err_close;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		ret = EINVAL;
+		snprintf(err, errlen,
+			 "config %s: %s: expected a regular file", path,
+			 file_kind(sb.st_mode));
+		goto err_close;
+	}
+	if (sb.st_size > WGW_CONFIG_MAX_BYTES)
+		goto err_big;
+	len = read_bounded(fd, WGW_CONFIG_MAX_BYTES, buf);
+	if (len < 0) {
+		ret = (int)-len;
+		snprintf(err, errlen, "config %s: read error: %s", path,
+			 strerror(ret));
+		goto err_close;
+	}
+	if (len > WGW_CONFIG_MAX_BYTES)
+		goto err_big;
+	close(fd);
+	f = fmemopen(*buf, (size_t)len, "r");
+	if (!f) {
+		ret = errno;
+		snprintf(err, errlen, "config %s: %s", path, strerror(ret));
+		free(*buf);
+		*buf = NULL;
+		errno = ret;
+	}
+	return f;
+
+err_big:
+	ret = EFBIG;
+	snprintf(err, errlen,
+		 "config %s: larger than %d bytes: not a configuration file",
+		 path, WGW_CONFIG_MAX_BYTES);
+err_close:
+	close(fd);
+	free(*buf);
+	*buf = NULL;
+	errno = ret;
+	return NULL;
 }

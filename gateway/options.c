@@ -836,6 +836,7 @@ int wgw_config_load_file(struct wgw_config *cfg, const char *path,
 			 char *err, size_t errlen)
 {
 	struct file_ctx *ctx;
+	char *text = NULL;
 	int ret, line;
 
 	/* The context holds a line buffer and per-key state: heap, so that
@@ -847,11 +848,9 @@ int wgw_config_load_file(struct wgw_config *cfg, const char *path,
 	}
 	ctx->cfg = cfg;
 	ctx->path = path;
-	ctx->f = fopen(path, "re");
+	ctx->f = wgw_config_open(path, &text, err, errlen);
 	if (!ctx->f) {
 		ret = -errno;
-		snprintf(err, errlen, "config %s: cannot open: %s", path,
-			 strerror(errno));
 		goto out_free;
 	}
 
@@ -878,6 +877,7 @@ int wgw_config_load_file(struct wgw_config *cfg, const char *path,
 
 	fclose(ctx->f);
 out_free:
+	free(text);
 	free(ctx->line);
 	free(ctx);
 	return ret;

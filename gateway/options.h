@@ -193,6 +193,31 @@ int wgw_config_parse_args(struct wgw_config *cfg, int argc, char **argv,
 int wgw_config_load_file(struct wgw_config *cfg, const char *path,
 			 char *err, size_t errlen);
 
+/* The largest configuration file read, in bytes. */
+#define WGW_CONFIG_MAX_BYTES (1 << 20)
+
+/*
+ * Open path for reading as a configuration: a regular file (after
+ * symlinks) of at most WGW_CONFIG_MAX_BYTES, read whole into *buf and
+ * served from memory.  A FIFO, device, directory or socket is refused
+ * before anything is read, and opening never blocks.  The caller fcloses
+ * the stream, then frees *buf.  NULL with errno and err filled (naming the
+ * file): the open error, EINVAL for the wrong kind of file, EFBIG.
+ */
+FILE *wgw_config_open(const char *path, char **buf, char *err, size_t errlen);
+
+/*
+ * Whether addr:port may be a backend of cfg: a unicast peer (not
+ * unspecified, multicast, broadcast, loopback, link-local or written as
+ * IPv4-mapped IPv6), not the NAT address nor any VIP's address (the
+ * gateway owns those: a backend there loops traffic back into the
+ * gateway), port 1-65535.  The one check for the file, the command line,
+ * reload and the control socket's "backends add".  0, or -EINVAL with why
+ * saying what is wrong (without the value, which the caller names).
+ */
+int wgw_backend_check(const struct wgw_config *cfg, const union wgw_addr *addr,
+		      uint16_t port, char *why, size_t whylen);
+
 /* Check the options against each other (required ones, one address family,
  * port overlaps, duplicates, ring and frame geometry).  0 or -EINVAL. */
 int wgw_config_validate(const struct wgw_config *cfg, char *err,

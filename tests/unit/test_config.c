@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gateway/options.h"
@@ -449,6 +450,8 @@ START_TEST(test_backend)
 	bad1("--backend", "10.0.0.1:8420-8421", "port must be 1-65535");
 	bad1("--backend", "fd00::1:8420", "needs brackets");
 	bad1("--backend", "10.0.0.1", "expected ADDR:PORT");
+	bad1("--backend", "[::ffff:10.0.0.1]:8420",
+	     "an IPv4-mapped IPv6 address: write the IPv4 address itself");
 
 	ck_assert_int_eq(ARGS(&c, "--backend", "10.0.0.1:8420", "--backend",
 			      "10.0.0.1:8420@7"), -EINVAL);
@@ -687,6 +690,67 @@ START_TEST(test_file_errors)
 }
 END_TEST
 
+/*
+ * Regular files only, of bounded size: a FIFO is refused without blocking
+ * (the test's timeout catches a hang), a symlink to /dev/zero without a
+ * read, a directory and an oversized file with the reason.  --check-config
+ * and reload go through the same loader.
+ */
+START_TEST(test_file_kinds)
+{
+	struct wgw_config c;
+	char path[256], want[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/fifo.conf", tmpdir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(wgw_config_defaults(&c), 0);
+	ck_assert_int_eq(wgw_config_load_file(&c, path, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "config %s: a FIFO: expected a regular file", path);
+	ck_assert_str_eq(err, want);
+
+	snprintf(path, sizeof(path), "%s/zero.conf", tmpdir);
+	ck_assert_int_eq(symlink("/dev/zero", path), 0);
+	ck_assert_int_eq(wgw_config_load_file(&c, path, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want),
+		 "config %s: a character device: expected a regular file", path);
+	ck_assert_str_eq(err, want);
+
+	ck_assert_int_eq(wgw_config_load_file(&c, tmpdir, err, sizeof(err)), -EINVAL);
+	assert_err_has(": a directory: expected a regular file");
+
+	/* Exactly the bound is read; one byte more is refused. */
+	snprintf(path, sizeof(path), "%s/big.conf", tmpdir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("wan = eth0\n", f);
+	for (long n = 11; n < WGW_CONFIG_MAX_BYTES; n += 64)
+		fprintf(f, "%.*s\n", (int)(WGW_CONFIG_MAX_BYTES - n < 64 ?
+					    WGW_CONFIG_MAX_BYTES - n - 1 : 63),
+			"#..............................................................");
+	ck_assert_int_eq(ftell(f), WGW_CONFIG_MAX_BYTES);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(wgw_config_defaults(&c), 0);
+	ck_assert_msg(wgw_config_load_file(&c, path, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(c.wan, "eth0");
+	f = fopen(path, "a");
+	ck_assert_ptr_nonnull(f);
+	fputs("#", f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(wgw_config_defaults(&c), 0);
+	ck_assert_int_eq(wgw_config_load_file(&c, path, err, sizeof(err)), -EFBIG);
+	snprintf(want, sizeof(want),
+		 "config %s: larger than %d bytes: not a configuration file", path,
+		 WGW_CONFIG_MAX_BYTES);
+	ck_assert_str_eq(err, want);
+
+	/* Through the command line (what --check-config runs) as well. */
+	snprintf(path, sizeof(path), "%s/fifo.conf", tmpdir);
+	ck_assert_int_eq(ARGS(&c, "-c", path), -EINVAL);
+	assert_err_has(": a FIFO: expected a regular file");
+}
+END_TEST
+
 START_TEST(test_cli_over_file)
 {
 	struct wgw_config c;
@@ -822,8 +886,31 @@ START_TEST(test_validate_bad)
 	BAD("--backend '[ff02::1]:80': expected a unicast address",
 	    "--wan", "e0", "--vip", "[2001:db8::1]:1", "--nat", "fd00::2",
 	    "--backend", "[ff02::1]:80");
-	BAD("--backend '10.0.0.2:8420' is the NAT address", GOOD_V4,
+	BAD("--backend '10.0.0.2:8420': the NAT address", GOOD_V4,
 	    "--backend", "10.0.0.2:8420");
+	/* The gateway's own addresses, loopback, link-local, broadcast: a
+	 * backend there would loop or go nowhere. */
+	BAD("--backend '203.0.113.10:8420': a VIP address", GOOD_V4,
+	    "--backend", "203.0.113.10:8420");
+	BAD("--backend '203.0.113.10:1': a VIP address", GOOD_V4,
+	    "--backend", "203.0.113.10:1");
+	BAD("--backend '[2001:db8::1]:9': a VIP address",
+	    "--wan", "e0", "--vip", "[2001:db8::1]:1", "--nat", "fd00::2",
+	    "--backend", "[2001:db8::1]:9");
+	BAD("--backend '255.255.255.255:80': expected a unicast address, not the broadcast address",
+	    GOOD_V4, "--backend", "255.255.255.255:80");
+	BAD("--backend '0.0.0.0:80': expected a unicast address, not the unspecified address",
+	    GOOD_V4, "--backend", "0.0.0.0:80");
+	BAD("--backend '127.0.0.1:80': a loopback address", GOOD_V4,
+	    "--backend", "127.0.0.1:80");
+	BAD("--backend '[::1]:80': a loopback address",
+	    "--wan", "e0", "--vip", "[2001:db8::1]:1", "--nat", "fd00::2",
+	    "--backend", "[::1]:80");
+	BAD("--backend '169.254.0.7:80': a link-local address", GOOD_V4,
+	    "--backend", "169.254.0.7:80");
+	BAD("--backend '[fe80::1]:80': a link-local address",
+	    "--wan", "e0", "--vip", "[2001:db8::1]:1", "--nat", "fd00::2",
+	    "--backend", "[fe80::1]:80");
 
 	/* Frame and ring geometry */
 	BAD("--headroom 275: with --frame-size 2048 at most 274 bytes fit",
@@ -856,6 +943,16 @@ START_TEST(test_validate_struct)
 	c.vips[1].port_hi = 9000;
 	ck_assert_int_eq(wgw_config_validate(&c, err, sizeof(err)), -EINVAL);
 	assert_err_has("overlaps --vip '203.0.113.10:8420'");
+
+	/* Port 0 and a VIP address, set behind the parsers' back. */
+	ck_assert_int_eq(ARGS(&c, GOOD_V4), 0);
+	c.backends[0].port = 0;
+	ck_assert_int_eq(wgw_config_validate(&c, err, sizeof(err)), -EINVAL);
+	assert_err_has("--backend '10.0.0.11:0': port must be 1-65535");
+	ck_assert_int_eq(ARGS(&c, GOOD_V4), 0);
+	c.backends[0].addr = c.vips[0].addr;
+	ck_assert_int_eq(wgw_config_validate(&c, err, sizeof(err)), -EINVAL);
+	assert_err_has("--backend '203.0.113.10:8420': a VIP address");
 
 	ck_assert_int_eq(ARGS(&c, GOOD_V4), 0);
 	c.backends[0].weight = 0;
@@ -1276,6 +1373,7 @@ static Suite *config_suite(void)
 	tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
 	tcase_add_test(tc, test_file_basic);
 	tcase_add_test(tc, test_file_errors);
+	tcase_add_test(tc, test_file_kinds);
 	tcase_add_test(tc, test_cli_over_file);
 	tcase_add_test(tc, test_print_roundtrip);
 	tcase_add_test(tc, test_sample);
