@@ -35,6 +35,8 @@
 #define LIST_MAX 100000			/* largest sessions list limit */
 #define CLIENT_LOOKUP_MAX 64		/* mappings shown for one client endpoint */
 #define LISTEN_BACKLOG 16
+/* Every slot: the control clients first, then the metrics pool. */
+#define NCLIENTS (WGW_CTL_MAX_CLIENTS + WGW_CTL_HTTP_MAX_CLIENTS)
 
 enum cl_state {
 	CL_FREE = 0,
@@ -46,6 +48,9 @@ struct ctl_client {
 	enum cl_state state;
 	int fd;
 	bool http;
+	bool head_only;			/* HTTP HEAD: headers, no body */
+	uint64_t accepted_ms;
+	uint64_t accepted_pass;		/* wgw_ctl.pass when accepted */
 	uint64_t deadline_ms;
 	size_t inlen;
 	char in[HTTP_REQ_MAX];
@@ -63,7 +68,8 @@ struct wgw_ctl {
 	ino_t ino;
 	uid_t uid;
 	struct wgw_stats *prev;		/* last stats call, for rates */
-	struct ctl_client cl[WGW_CTL_MAX_CLIENTS];
+	uint64_t pass;			/* wgw_ctl_handle() calls */
+	struct ctl_client cl[NCLIENTS];
 };
 
 static uint64_t now_ms(void)
@@ -419,6 +425,12 @@ static int h_backends(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw
 	}
 	wgw_stats_endpoint(&b.addr, b.port, ep, sizeof(ep));
 	if (!strcmp(sub, "add")) {
+		/* The file's rules, not fewer: a backend on the VIP or NAT
+		 * address would loop datagrams back into the gateway. */
+		if (wgw_backend_check(&c->d->cfg, &b.addr, b.port, whyp, sizeof(whyp))) {
+			snprintf(why, whylen, "backend '%.64s': %s", r->argv[1], whyp);
+			return -EINVAL;
+		}
 		/* Its next hop resolves on the first packet, which the
 		 * worker holds meanwhile, as for any new destination. */
 		err = wgw_engine_backend_add(e, &b.addr, b.port, b.weight);
@@ -574,9 +586,13 @@ static void http_reply(struct ctl_client *cl, const char *status, const char *ty
 	int n = snprintf(cl->head, sizeof(cl->head),
 			 "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 			 "Connection: close\r\n%s\r\n", status, type, cl->body.len,
-			 !strncmp(status, "405", 3) ? "Allow: GET\r\n" : "");
+			 !strncmp(status, "405", 3) ? "Allow: GET, HEAD\r\n" : "");
 
 	cl->head_len = n > 0 && (size_t)n < sizeof(cl->head) ? (size_t)n : 0;
+	/* HEAD: the headers GET would send, Content-Length included
+	 * (RFC 9110 9.3.2), and no body. */
+	if (cl->head_only)
+		wgw_strbuf_reset(&cl->body);
 	cl->off = 0;
 	cl->state = CL_WRITE;
 }
@@ -600,8 +616,9 @@ static void serve_http(struct wgw_ctl *c, struct ctl_client *cl)
 		http_text(cl, "400 Bad Request", "bad request");
 		return;
 	}
-	if (strcmp(method, "GET")) {
-		http_text(cl, "405 Method Not Allowed", "only GET");
+	cl->head_only = !strcmp(method, "HEAD");
+	if (strcmp(method, "GET") && !cl->head_only) {
+		http_text(cl, "405 Method Not Allowed", "only GET and HEAD");
 		return;
 	}
 	if (strcmp(target, "/metrics")) {
@@ -732,6 +749,44 @@ static bool peer_allowed(struct wgw_ctl *c, int fd, char *why, size_t whylen)
 	return false;
 }
 
+/* A free control slot, or NULL. */
+static struct ctl_client *ctl_slot(struct wgw_ctl *c)
+{
+	for (unsigned i = 0; i < WGW_CTL_MAX_CLIENTS; i++)
+		if (c->cl[i].state == CL_FREE)
+			return &c->cl[i];
+	return NULL;
+}
+
+/*
+ * A metrics slot: a free one, else the one of the oldest connection that
+ * has not completed its request (idle, or trickling), closed for the
+ * newcomer.  Holding the pool then takes a steady stream of new
+ * connections, and a scraper that sends its request at once still gets
+ * through.  NULL when every slot is answering a request.
+ */
+static struct ctl_client *http_slot(struct wgw_ctl *c)
+{
+	struct ctl_client *oldest = NULL;
+
+	for (unsigned i = WGW_CTL_MAX_CLIENTS; i < NCLIENTS; i++) {
+		struct ctl_client *cl = &c->cl[i];
+
+		if (cl->state == CL_FREE)
+			return cl;
+		if (cl->state == CL_READ &&
+		    (!oldest || cl->accepted_ms < oldest->accepted_ms))
+			oldest = cl;
+	}
+	if (oldest) {
+		wgw_log_ratelimited(LOG_INFO,
+				    "metrics: %u connections open: closed the oldest idle one",
+				    WGW_CTL_HTTP_MAX_CLIENTS);
+		client_close(oldest);
+	}
+	return oldest;
+}
+
 static void accept_all(struct wgw_ctl *c, int lfd, bool http)
 {
 	for (;;) {
@@ -748,11 +803,7 @@ static void accept_all(struct wgw_ctl *c, int lfd, bool http)
 						    strerror(errno));
 			return;
 		}
-		for (unsigned i = 0; i < WGW_CTL_MAX_CLIENTS; i++)
-			if (c->cl[i].state == CL_FREE) {
-				cl = &c->cl[i];
-				break;
-			}
+		cl = http ? http_slot(c) : ctl_slot(c);
 		if (!cl) {
 			/* Say why, best effort, and let the client retry. */
 			static const char busy[] = "ERR EBUSY too many control clients\n";
@@ -763,14 +814,18 @@ static void accept_all(struct wgw_ctl *c, int lfd, bool http)
 				 MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 				wgw_dbg("control: busy reply: %s", strerror(errno));
 			close(fd);
-			wgw_log_ratelimited(LOG_WARNING, "control: too many clients");
+			wgw_log_ratelimited(LOG_WARNING, "%s: too many clients",
+					    http ? "metrics" : "control");
 			continue;
 		}
 		memset(cl, 0, sizeof(*cl));
 		cl->fd = fd;
 		cl->http = http;
 		cl->state = CL_READ;
-		cl->deadline_ms = now_ms() + WGW_CTL_TIMEOUT_MS;
+		cl->accepted_ms = now_ms();
+		cl->accepted_pass = c->pass;
+		cl->deadline_ms = cl->accepted_ms +
+				  (http ? WGW_CTL_HTTP_TIMEOUT_MS : WGW_CTL_TIMEOUT_MS);
 		if (!http && !peer_allowed(c, fd, why, sizeof(why))) {
 			reply_err(cl, -EPERM, why);
 			client_write(cl);
@@ -789,7 +844,7 @@ int wgw_ctl_fill_pollfds(struct wgw_ctl *c, struct pollfd *fds, int max)
 		fds[n++] = (struct pollfd){ .fd = c->ufd, .events = POLLIN };
 	if (c->mfd >= 0 && n < max)
 		fds[n++] = (struct pollfd){ .fd = c->mfd, .events = POLLIN };
-	for (unsigned i = 0; i < WGW_CTL_MAX_CLIENTS && n < max; i++) {
+	for (unsigned i = 0; i < NCLIENTS && n < max; i++) {
 		struct ctl_client *cl = &c->cl[i];
 
 		if (cl->state == CL_FREE)
@@ -806,6 +861,7 @@ void wgw_ctl_handle(struct wgw_ctl *c, const struct pollfd *fds, int n)
 {
 	uint64_t now;
 
+	c->pass++;
 	for (int i = 0; i < n; i++) {
 		short re = fds[i].revents;
 
@@ -819,10 +875,13 @@ void wgw_ctl_handle(struct wgw_ctl *c, const struct pollfd *fds, int n)
 			accept_all(c, c->mfd, true);
 			continue;
 		}
-		for (unsigned k = 0; k < WGW_CTL_MAX_CLIENTS; k++) {
+		for (unsigned k = 0; k < NCLIENTS; k++) {
 			struct ctl_client *cl = &c->cl[k];
 
-			if (cl->state == CL_FREE || cl->fd != fds[i].fd)
+			/* A client accepted in this pass may reuse the number of
+			 * one closed in it: these revents are not its own. */
+			if (cl->state == CL_FREE || cl->fd != fds[i].fd ||
+			    cl->accepted_pass == c->pass)
 				continue;
 			if (cl->state == CL_READ && (re & (POLLIN | POLLHUP | POLLERR)))
 				client_read(c, cl);
@@ -834,12 +893,13 @@ void wgw_ctl_handle(struct wgw_ctl *c, const struct pollfd *fds, int n)
 		}
 	}
 	now = now_ms();
-	for (unsigned k = 0; k < WGW_CTL_MAX_CLIENTS; k++) {
+	for (unsigned k = 0; k < NCLIENTS; k++) {
 		struct ctl_client *cl = &c->cl[k];
 
 		if (cl->state != CL_FREE && now >= cl->deadline_ms) {
-			wgw_log_ratelimited(LOG_INFO, "control: client timed out after %u ms",
-					    WGW_CTL_TIMEOUT_MS);
+			wgw_log_ratelimited(LOG_INFO, "%s: client timed out after %u ms",
+					    cl->http ? "metrics" : "control",
+					    cl->http ? WGW_CTL_HTTP_TIMEOUT_MS : WGW_CTL_TIMEOUT_MS);
 			client_close(cl);
 		}
 	}
@@ -958,7 +1018,7 @@ struct wgw_ctl *wgw_ctl_open(struct wgw_daemon *d, const char *path, unsigned mo
 	c->ufd = -1;
 	c->mfd = -1;
 	c->uid = geteuid();
-	for (unsigned i = 0; i < WGW_CTL_MAX_CLIENTS; i++)
+	for (unsigned i = 0; i < NCLIENTS; i++)
 		c->cl[i].fd = -1;
 	err = unix_listen(c, path, mode);
 	if (err) {
@@ -994,7 +1054,7 @@ void wgw_ctl_close(struct wgw_ctl *c)
 
 	if (!c)
 		return;
-	for (unsigned i = 0; i < WGW_CTL_MAX_CLIENTS; i++)
+	for (unsigned i = 0; i < NCLIENTS; i++)
 		client_close(&c->cl[i]);
 	if (c->mfd >= 0)
 		close(c->mfd);

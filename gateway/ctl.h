@@ -14,7 +14,8 @@
  * default) in a directory the daemon owns, and every connection's peer
  * credentials (SO_PEERCRED) are checked too: only root and the daemon's
  * own uid are served; anyone else gets "ERR EPERM".  The metrics listener
- * is TCP, read-only (GET /metrics) and bound where the operator says.
+ * is TCP, read-only (GET or HEAD /metrics), bound where the operator says,
+ * and served from its own slots (WGW_CTL_HTTP_MAX_CLIENTS).
  *
  * Handlers run on the control thread and call the engine's admin and
  * introspection API directly (gateway/engine.h); backend removal waits for
@@ -28,9 +29,19 @@
 struct wgw_daemon;
 struct wgw_ctl;
 
-#define WGW_CTL_MAX_CLIENTS 16	/* connections served at once (both listeners) */
+#define WGW_CTL_MAX_CLIENTS 16	/* control connections served at once */
+/*
+ * The metrics listener has a pool of its own, small and with a short
+ * deadline: it may face a network, and a flood of idle TCP connections
+ * there must never cost root the control socket.  When the pool is full,
+ * the oldest connection still waiting for its request makes room (a
+ * scraper that sends at once is served); if every one is being answered,
+ * the newcomer gets 503.
+ */
+#define WGW_CTL_HTTP_MAX_CLIENTS 4	/* metrics connections at once */
+#define WGW_CTL_HTTP_TIMEOUT_MS 3000	/* a whole HTTP exchange, milliseconds */
 /* Descriptors wgw_ctl_fill_pollfds() may use: the listeners + the clients. */
-#define WGW_CTL_MAX_POLLFDS (2 + WGW_CTL_MAX_CLIENTS)
+#define WGW_CTL_MAX_POLLFDS (2 + WGW_CTL_MAX_CLIENTS + WGW_CTL_HTTP_MAX_CLIENTS)
 
 /*
  * Listen on the UNIX socket at path with permission bits mode, and on

@@ -945,7 +945,7 @@ START_TEST(test_server_socket_file)
 }
 END_TEST
 
-static void http_get(uint16_t port, const char *req, char *out, size_t max)
+static int tcp_connect(uint16_t port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -953,28 +953,41 @@ static void http_get(uint16_t port, const char *req, char *out, size_t max)
 
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+static void http_get(uint16_t port, const char *req, char *out, size_t max)
+{
+	int fd = tcp_connect(port);
+
 	send(fd, req, strlen(req), MSG_NOSIGNAL);
 	read_all(fd, out, max);
 	close(fd);
 }
 
-START_TEST(test_server_metrics_http)
+/* The metrics listener on a free loopback port: bind 0, read, release. */
+static struct wgw_endpoint metrics_ep(void)
 {
 	struct wgw_endpoint ep = { .set = true };
-	char big[8192];
-	struct fake f;
-	int probe;
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t sl = sizeof(sa);
+	int probe = socket(AF_INET, SOCK_STREAM, 0);
 
-	/* A free loopback port: bind 0, read it, release it. */
-	probe = socket(AF_INET, SOCK_STREAM, 0);
 	ck_assert_int_eq(bind(probe, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	ck_assert_int_eq(getsockname(probe, (struct sockaddr *)&sa, &sl), 0);
 	close(probe);
 	ep.addr = A("127.0.0.1");
 	ep.port = ntohs(sa.sin_port);
+	return ep;
+}
+
+START_TEST(test_server_metrics_http)
+{
+	struct wgw_endpoint ep = metrics_ep();
+	char big[8192];
+	struct fake f;
+
 	fake_up(&f, 0600, &ep);
 	http_get(ep.port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", reply_buf, sizeof(reply_buf));
 	ck_assert(!strncmp(reply_buf, "HTTP/1.1 200 OK\r\n", 17));
@@ -987,10 +1000,31 @@ START_TEST(test_server_metrics_http)
 		ck_assert_ptr_nonnull(cl);
 		ck_assert_uint_eq(strtoul(cl + 16, NULL, 10), strlen(body));
 	}
+	/* HEAD: GET's headers, its Content-Length too, and no body. */
+	{
+		const char *cl = strstr(reply_buf, "Content-Length: ");
+		unsigned long get_len = strtoul(cl + 16, NULL, 10);
+		const char *hcl, *end;
+
+		http_get(ep.port, "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n", big,
+			 sizeof(big));
+		ck_assert_msg(!strncmp(big, "HTTP/1.1 200 OK\r\n", 17), "%.200s", big);
+		hcl = strstr(big, "Content-Length: ");
+		end = strstr(big, "\r\n\r\n");
+		ck_assert_ptr_nonnull(hcl);
+		ck_assert_ptr_nonnull(end);
+		ck_assert_str_eq(end, "\r\n\r\n");
+		/* The counters may have moved by a few digits in between. */
+		ck_assert_uint_gt(strtoul(hcl + 16, NULL, 10), get_len / 2);
+	}
+	http_get(ep.port, "HEAD / HTTP/1.0\r\n\r\n", big, sizeof(big));
+	ck_assert(!strncmp(big, "HTTP/1.1 404 ", 13));
+	ck_assert_str_eq(strstr(big, "\r\n\r\n"), "\r\n\r\n");
 	http_get(ep.port, "GET / HTTP/1.0\r\n\r\n", big, sizeof(big));
 	ck_assert(!strncmp(big, "HTTP/1.1 404 ", 13));
 	http_get(ep.port, "POST /metrics HTTP/1.0\r\n\r\n", big, sizeof(big));
 	ck_assert(!strncmp(big, "HTTP/1.1 405 ", 13));
+	ck_assert(strstr(big, "\r\nAllow: GET, HEAD\r\n"));
 	http_get(ep.port, "hello\r\n\r\n", big, sizeof(big));
 	ck_assert(!strncmp(big, "HTTP/1.1 400 ", 13));
 	memset(big, 'a', sizeof(big) - 1);
@@ -1000,6 +1034,119 @@ START_TEST(test_server_metrics_http)
 	ck_assert(!strncmp(big, "HTTP/1.1 431 ", 13));
 	/* The control socket is served alongside. */
 	ok_body(xchg(&f, "ping\n"));
+	fake_down(&f);
+}
+END_TEST
+
+/*
+ * Idle TCP connections to the metrics port, renewed faster than any
+ * deadline, never cost a control client its slot: every ping is served.
+ * A scraper still gets through the full pool, and an idle metrics
+ * connection is closed at its own short deadline.
+ */
+START_TEST(test_server_metrics_pool)
+{
+	enum { FLOOD = WGW_CTL_MAX_CLIENTS + 2 * WGW_CTL_HTTP_MAX_CLIENTS };
+	struct wgw_endpoint ep = metrics_ep();
+	int idle[FLOOD];
+	char buf[8192];
+	struct timespec t0, t1;
+	struct fake f;
+	double s;
+
+	fake_up(&f, 0600, &ep);
+	for (unsigned i = 0; i < FLOOD; i++)
+		idle[i] = -1;
+	for (unsigned round = 0; round < 4; round++) {
+		for (unsigned i = 0; i < FLOOD; i++) {
+			if (idle[i] >= 0)
+				close(idle[i]);
+			idle[i] = tcp_connect(ep.port);
+		}
+		/* Let the server accept them all before the control client. */
+		usleep(50 * 1000);
+		for (unsigned k = 0; k < 4; k++)
+			ok_body(xchg(&f, "ping\n"));
+		http_get(ep.port, "GET /metrics HTTP/1.1\r\n\r\n", reply_buf,
+			 sizeof(reply_buf));
+		ck_assert_msg(!strncmp(reply_buf, "HTTP/1.1 200 OK\r\n", 17),
+			      "round %u: scraper refused: %.100s", round, reply_buf);
+	}
+	/* Every control slot can still be taken at once. */
+	{
+		int fds[WGW_CTL_MAX_CLIENTS];
+
+		for (unsigned i = 0; i < WGW_CTL_MAX_CLIENTS; i++) {
+			fds[i] = connect_unix(f.sock);
+			ck_assert_int_ge(fds[i], 0);
+			ck_assert_int_eq(send(fds[i], "ping\n", 5, MSG_NOSIGNAL), 5);
+		}
+		for (unsigned i = 0; i < WGW_CTL_MAX_CLIENTS; i++) {
+			read_all(fds[i], buf, sizeof(buf));
+			ok_body(buf);
+			close(fds[i]);
+		}
+	}
+	for (unsigned i = 0; i < FLOOD; i++)
+		close(idle[i]);
+
+	/* A lone idle metrics connection: closed at the HTTP deadline, well
+	 * before the control socket's. */
+	idle[0] = tcp_connect(ep.port);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_uint_eq(read_all(idle[0], buf, sizeof(buf)), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	close(idle[0]);
+	s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	ck_assert_msg(s > WGW_CTL_HTTP_TIMEOUT_MS / 1000.0 - 0.5 &&
+		      s < WGW_CTL_HTTP_TIMEOUT_MS / 1000.0 + 1.5,
+		      "idle metrics connection closed after %.1f s", s);
+	fake_down(&f);
+}
+END_TEST
+
+/*
+ * "backends add" takes what the configuration file takes, no more: each
+ * refusal names the value and the reason, and the running set is unchanged.
+ */
+START_TEST(test_server_backends_add_invalid)
+{
+	static const struct {
+		const char *arg, *why;
+	} bad[] = {
+		{ "224.0.0.1:8420", "not a multicast address" },
+		{ "239.255.255.250:1900", "not a multicast address" },
+		{ "255.255.255.255:8420", "not the broadcast address" },
+		{ "0.0.0.0:8420", "not the unspecified address" },
+		{ "127.0.0.1:8420", "a loopback address" },
+		{ "127.8.9.10:8420", "a loopback address" },
+		{ "169.254.1.1:8420", "a link-local address" },
+		{ "10.0.0.100:8420", "the NAT address" },
+		{ "10.0.0.100:1", "the NAT address" },
+		{ "192.0.2.1:8420", "a VIP address" },
+		{ "192.0.2.1:9999", "a VIP address" },
+		{ "[::ffff:10.0.0.14]:8420", "IPv4-mapped" },
+		{ "10.0.0.14:0", "port must be 1-65535" },
+	};
+	char before[8192], want[256];
+	struct fake f;
+
+	fake_up(&f, 0600, NULL);
+	snprintf(before, sizeof(before), "%s", ok_body(xchg(&f, "backends\n")));
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char req[128];
+		const char *r;
+
+		snprintf(req, sizeof(req), "backends add %s\n", bad[i].arg);
+		r = xchg(&f, req);
+		snprintf(want, sizeof(want), "ERR EINVAL backend '%s': ", bad[i].arg);
+		ck_assert_msg(!strncmp(r, want, strlen(want)) && strstr(r, bad[i].why),
+			      "%s: %s", bad[i].arg, r);
+		ck_assert_str_eq(ok_body(xchg(&f, "backends\n")), before);
+	}
+	/* The same check lets a good one through. */
+	ok_body(xchg(&f, "backends add 10.0.0.14:8420\n"));
+	ck_assert(strstr(ok_body(xchg(&f, "backends\n")), "10.0.0.14:8420"));
 	fake_down(&f);
 }
 END_TEST
@@ -1206,6 +1353,8 @@ static Suite *ctl_suite(void)
 	tcase_add_test(tc, test_server_peer_uid);
 	tcase_add_test(tc, test_server_socket_file);
 	tcase_add_test(tc, test_server_metrics_http);
+	tcase_add_test(tc, test_server_metrics_pool);
+	tcase_add_test(tc, test_server_backends_add_invalid);
 	tcase_add_test(tc, test_reload);
 	suite_add_tcase(s, tc);
 	return s;
