@@ -39,6 +39,13 @@ TESTS += tests/unit/test_ctl
 tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c
 tests_unit_test_ctl_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_ctl_LDADD = $(LDADD) $(CHECK_LIBS)
+# The same source, the tests that need root: a SKIP (77) without it.
+check_PROGRAMS += tests/unit/test_ctl_root
+TESTS += tests/unit/test_ctl_root
+tests_unit_test_ctl_root_SOURCES = tests/unit/test_ctl.c
+tests_unit_test_ctl_root_CPPFLAGS = $(AM_CPPFLAGS) -DWGW_TEST_CTL_ROOT
+tests_unit_test_ctl_root_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_ctl_root_LDADD = $(LDADD) $(CHECK_LIBS)
 
 # The control protocol and reload against the real daemon in the lab, and
 # an install into a DESTDIR whose daemon must start and attach its program.
