@@ -4,7 +4,9 @@
 # Backends added, drained, reweighted, undrained and removed through the
 # control socket while clients send: no packet of an existing session is
 # lost and no session changes backend; a drained backend gets no new
-# client endpoint; the counters follow.
+# client endpoint; the counters follow.  Addresses the configuration file
+# refuses are refused at run time too, both families, with the running set
+# unchanged.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lab.sh"
@@ -80,5 +82,66 @@ t_under_traffic()
 	wgw_assert_eq 0 "$(wgw_kv "$r2" sessions_unanswered)" "second client: unanswered"
 }
 
+# t_invalid FAMILY: "backends add" refuses what the configuration file
+# refuses, saying which value and why, and the running set stays as it was.
+t_invalid()
+{
+	local fam=$1 s="$WGW_TMP/s.txt" before="$WGW_TMP/before.txt" e="$WGW_TMP/err.txt"
+	local bad why i
+	local -a cases
+
+	wgw_lab_up "$fam"
+	wgw_lab_backends
+	wgw_lab_gateway
+	ctl_up
+	if [ "$fam" = 4 ]; then
+		cases=(
+			"224.0.0.1:8420|not a multicast address"
+			"255.255.255.255:8420|not the broadcast address"
+			"0.0.0.0:8420|not the unspecified address"
+			"127.0.0.1:8420|a loopback address"
+			"169.254.0.9:8420|a link-local address"
+			"[::ffff:10.0.0.14]:8420|IPv4-mapped"
+			"10.0.0.14:0|port must be 1-65535"
+		)
+	else
+		cases=(
+			"[ff02::1]:8420|not a multicast address"
+			"[::]:8420|not the unspecified address"
+			"[::1]:8420|a loopback address"
+			"[fe80::1]:8420|a link-local address"
+			"[2001:db8:b::14]:0|port must be 1-65535"
+		)
+	fi
+	# The gateway's own addresses, on the service port and another one.
+	cases+=("$(wgw_lab_ep "$WGW_LAB_NAT" $WGW_LAB_PORT)|the NAT address"
+		"$(wgw_lab_ep "$WGW_LAB_VIP" $WGW_LAB_PORT)|a VIP address"
+		"$(wgw_lab_ep "$WGW_LAB_VIP" 9999)|a VIP address")
+
+	gwctl backends >"$before" || wgw_fail "backends"
+	for i in "${cases[@]}"; do
+		bad=${i%%|*}
+		why=${i#*|}
+		if gwctl backends add "$bad" >"$s" 2>"$e"; then
+			wgw_fail "backends add $bad was accepted: $(cat "$s")"
+		fi
+		grep -qF "backend '$bad': " "$e" ||
+			wgw_fail "backends add $bad: the error does not name it: $(cat "$e")"
+		grep -qF "$why" "$e" ||
+			wgw_fail "backends add $bad: expected '$why' in: $(cat "$e")"
+		gwctl backends >"$s" || wgw_fail "backends"
+		cmp -s "$before" "$s" || {
+			diff "$before" "$s" >&2
+			wgw_fail "backends add $bad changed the running backends"
+		}
+	done
+	# Traffic still flows through the unchanged set.
+	wgw_lab_client -n 6 --sockets 6 -d 1 --pps 500 --expect-clean >"$s" ||
+		{ cat "$s"; wgw_fail "client after the refusals"; }
+	wgw_assert_eq 0 "$(wgw_kv "$s" sessions_unanswered)" "sessions unanswered"
+}
+
 wgw_run under-traffic t_under_traffic
+wgw_run invalid-ipv4 t_invalid 4
+wgw_run invalid-ipv6 t_invalid 6
 wgw_done

@@ -55,11 +55,13 @@ ctl_up()
 	gwctl ping >/dev/null || wgw_fail "the daemon does not answer 'ping'"
 }
 
-# ctl_json_ok FILE: FILE holds one valid JSON document (when jq is there;
-# the unit test checks every reply's JSON with a validator of its own).
+# ctl_json_ok FILE: FILE holds one valid JSON document.  jq is required
+# (tests/deps.sh installs it): without it nothing would be checked, and
+# that must not pass.
 ctl_json_ok()
 {
-	command -v jq >/dev/null || return 0
+	command -v jq >/dev/null ||
+		wgw_fail "jq not found: it checks the JSON replies (tests/deps.sh installs it)"
 	jq -e . "$1" >/dev/null || wgw_fail "invalid JSON in $1: $(head -c 300 "$1")"
 }
 
