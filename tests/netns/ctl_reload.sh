@@ -5,7 +5,9 @@
 # valid file (backends, weights, a new VIP, timeouts) without losing a
 # packet of existing sessions; an invalid file, or one that changes a key
 # only a restart can change, is refused whole with the reason and the
-# running configuration stays.  --check-config agrees.
+# running configuration stays.  --check-config agrees.  A configuration
+# that is not a regular file, or larger than 1 MiB, is refused without
+# being read.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lab.sh"
@@ -127,6 +129,85 @@ t_new_vip()
 	wgw_assert_eq 20 "$(wgw_kv "$r" handshakes_ok)" "handshakes to the new VIP"
 }
 
+ctl__gone()
+{
+	! wgw_alive "$1"
+}
+
+# The configuration must be a regular file of at most 1 MiB, at start
+# (--check-config) and on reload: a symlink to /dev/zero is refused, not
+# read; a FIFO blocks neither the control socket nor SIGTERM; the running
+# configuration stays and the log says why.
+t_not_a_file()
+{
+	local conf="$WGW_TMP/gw.conf" good="$WGW_TMP/good.conf" s="$WGW_TMP/s.txt"
+	local b1 b2 out n rss
+
+	wgw_lab_up 4
+	b1=${WGW_LAB_BACKENDS[0]}:$WGW_LAB_PORT
+	b2=${WGW_LAB_BACKENDS[1]}:$WGW_LAB_PORT
+	wgw_lab_backends
+	ctl_lab_conf "$good" "$b1" "$b2@300"
+	cp "$good" "$conf"
+	ctl_start_conf "$conf"
+	ctl_up
+
+	# Larger than the bound: refused by name and reason.
+	cp "$good" "$conf"
+	head -c $((1024 * 1024)) /dev/zero | tr '\0' '#' >>"$conf"
+	check_config "$conf" && wgw_fail "--check-config accepted a file over 1 MiB"
+	out=$(gwctl reload 2>&1) && wgw_fail "reload accepted a file over 1 MiB"
+	case $out in *"$conf: larger than 1048576 bytes"*"running configuration stays"*) ;;
+	*) wgw_fail "oversized file refused without the reason: $out" ;;
+	esac
+
+	# A symlink to /dev/zero.
+	rm -f "$conf"
+	ln -s /dev/zero "$conf"
+	timeout 10 "$WGW_TOP_BUILDDIR/wraith-gatewayd" -c "$conf" --check-config \
+		>/dev/null 2>"$s" && wgw_fail "--check-config accepted /dev/zero"
+	grep -q "a character device: expected a regular file" "$s" ||
+		wgw_fail "--check-config on /dev/zero: $(cat "$s")"
+	out=$(gwctl reload 2>&1) && wgw_fail "reload accepted /dev/zero"
+	case $out in *"a character device: expected a regular file"*) ;;
+	*) wgw_fail "/dev/zero refused without the reason: $out" ;;
+	esac
+	n=$(grep -c 'SIGHUP: reload refused' "$WGW_TMP/gatewayd.log")
+	kill -HUP "$WGW_LAB_GW_PID"
+	wgw_wait_for 5 ctl__logged 'SIGHUP: reload refused' "$n" ||
+		wgw_fail "SIGHUP: /dev/zero was not refused"
+	grep 'SIGHUP: reload refused' "$WGW_TMP/gatewayd.log" | tail -n 1 |
+		grep -q "character device" || wgw_fail "SIGHUP refusal without the reason"
+	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$WGW_LAB_GW_PID/status")
+	wgw_assert_le "$rss" $((256 * 1024)) "daemon RSS after /dev/zero (kB)"
+
+	# A FIFO nobody writes to: refused at once, control socket alive.
+	rm -f "$conf"
+	mkfifo "$conf"
+	timeout 10 "$WGW_TOP_BUILDDIR/wraith-gatewayd" -c "$conf" --check-config \
+		>/dev/null 2>"$s"
+	[ $? -eq 124 ] && wgw_fail "--check-config blocked on a FIFO"
+	grep -q "a FIFO: expected a regular file" "$s" ||
+		wgw_fail "--check-config on a FIFO: $(cat "$s")"
+	n=$(grep -c 'SIGHUP: reload refused' "$WGW_TMP/gatewayd.log")
+	kill -HUP "$WGW_LAB_GW_PID"
+	wgw_wait_for 5 ctl__logged 'SIGHUP: reload refused' "$n" ||
+		wgw_fail "SIGHUP: the FIFO blocked the daemon or was not refused"
+	out=$(timeout 10 "$WGW_TOP_BUILDDIR/wraith-gatewayctl" -s "$WGW_TMP/control.sock" \
+		reload 2>&1) && wgw_fail "reload accepted a FIFO"
+	case $out in *"a FIFO: expected a regular file"*) ;;
+	*) wgw_fail "FIFO refused without the reason: $out" ;;
+	esac
+	gwctl ping >/dev/null || wgw_fail "no answer to ping after the FIFO"
+	gwctl backends >"$s"
+	wgw_assert_eq 300 "$(ctl_get "$s" "backends/$b2/weight")" "$b2 after the refusals"
+
+	# SIGTERM still ends the daemon promptly.
+	kill -TERM "$WGW_LAB_GW_PID"
+	wgw_wait_for 10 ctl__gone "$WGW_LAB_GW_PID" || wgw_fail "SIGTERM did not end the daemon"
+}
+
 wgw_run reload t_reload
 wgw_run new-vip t_new_vip
+wgw_run not-a-file t_not_a_file
 wgw_done

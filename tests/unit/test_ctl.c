@@ -1221,6 +1221,23 @@ START_TEST(test_reload)
 	ck_assert_int_lt(wgw_daemon_reload_args(f.d, 3, argv, msg, sizeof(msg)), 0);
 	ck_assert_uint_eq(f.d->cfg.n_vips, 2);
 
+	/* Not a regular file: refused before any read (a FIFO would block
+	 * the control thread, /dev/zero would be read until memory runs
+	 * out); the running configuration stays. */
+	ck_assert_int_eq(symlink("/dev/zero", f.conf), 0);
+	ck_assert_int_eq(wgw_daemon_reload_args(f.d, 3, argv, msg, sizeof(msg)), -EINVAL);
+	ck_assert_msg(strstr(msg, "a character device: expected a regular file") &&
+		      strstr(msg, "running configuration stays"), "%s", msg);
+	ck_assert_uint_eq(f.d->cfg.n_vips, 2);
+	ck_assert_uint_eq(backend_weight(f.d->engine, "10.0.0.12", 8420), 300);
+	unlink(f.conf);
+	ck_assert_int_eq(mkfifo(f.conf, 0600), 0);
+	ck_assert(!strncmp(xchg(&f, "reload\n"), "ERR EINVAL ", 11));
+	ck_assert_msg(strstr(reply_buf, "a FIFO: expected a regular file"), "%s", reply_buf);
+	ok_body(xchg(&f, "ping\n"));
+	ck_assert_uint_eq(f.d->cfg.n_vips, 2);
+	unlink(f.conf);
+
 	/* Through the socket: the refusal comes back as the reply, and a
 	 * good file is applied. */
 	write_conf(&f, BASE_CONF "backend = 10.0.0.11:70000\n");
