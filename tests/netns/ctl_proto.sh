@@ -4,8 +4,9 @@
 # The control protocol end to end against the real daemon in the lab:
 # every command in text and JSON, counters that agree with the packets the
 # client sent, Prometheus over the socket and over HTTP, bad requests,
-# concurrent, busy and slow clients, the capabilities the daemon keeps, and
-# a clean stop that leaves nothing behind.
+# concurrent, busy and slow clients, a flood of idle metrics connections,
+# the capabilities the daemon keeps, and a clean stop that leaves nothing
+# behind.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lab.sh"
@@ -228,7 +229,52 @@ ctl__busy()
 	gwctl ping 2>&1 | grep -q 'too many control clients'
 }
 
+# Idle TCP connections to the metrics port, more than every control slot
+# and renewed each second, never lock root out of the control socket: every
+# ping is served.  A scraper still gets its metrics; HEAD gets the headers.
+t_metrics_flood()
+{
+	local p="$WGW_TMP/m.txt" i flood
+
+	wgw_lab_up 4
+	wgw_lab_backends
+	wgw_lab_gateway --metrics-listen "127.0.0.1:$METRICS_PORT"
+	ctl_up
+	wgw_bg gw bash -c "end=\$((SECONDS + 10))
+		while [ \$SECONDS -lt \$end ]; do
+			fds=()
+			for i in \$(seq 20); do
+				exec {f}<>/dev/tcp/127.0.0.1/$METRICS_PORT || exit 1
+				fds+=(\$f)
+			done
+			sleep 1
+			for f in \"\${fds[@]}\"; do exec {f}>&-; done
+		done"
+	flood=$WGW_BG_PID
+	sleep 1.5
+	for i in $(seq 16); do
+		gwctl ping >/dev/null 2>"$p" || wgw_fail "ping $i during the metrics flood: $(cat "$p")"
+		sleep 0.3
+	done
+	wgw_in gw bash -c "exec 3<>/dev/tcp/127.0.0.1/$METRICS_PORT &&
+		printf 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n' >&3 && cat <&3" >"$p" ||
+		wgw_fail "metrics listener during the flood"
+	head -n 1 "$p" | grep -q '^HTTP/1.1 200 OK' ||
+		wgw_fail "scraper during the flood: $(head -n 1 "$p")"
+	wgw_alive "$flood" || wgw_fail "the flood stopped early (connections refused?)"
+	wait "$flood" || wgw_fail "the flood could not connect"
+
+	wgw_in gw bash -c "exec 3<>/dev/tcp/127.0.0.1/$METRICS_PORT &&
+		printf 'HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n' >&3 && cat <&3" >"$p" ||
+		wgw_fail "HEAD /metrics"
+	head -n 1 "$p" | grep -q '^HTTP/1.1 200 OK' || wgw_fail "HEAD: $(head -n 1 "$p")"
+	grep -q '^Content-Length: [1-9]' "$p" || wgw_fail "HEAD: no Content-Length"
+	[ "$(tail -c 4 "$p" | od -An -tx1 | tr -d ' \n')" = 0d0a0d0a ] ||
+		wgw_fail "HEAD: a body after the headers"
+}
+
 wgw_run commands t_commands
 wgw_run counters t_counters
 wgw_run bad-and-concurrent t_bad_and_concurrent
+wgw_run metrics-flood t_metrics_flood
 wgw_done
