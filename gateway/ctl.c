@@ -477,10 +477,14 @@ static int h_reload(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_d
 	int err;
 
 	err = wgw_daemon_reload(c->d, msg, sizeof(msg));
+	/* In the log as well as in the reply, as for SIGHUP: the operator
+	 * reading the journal sees every change and every refusal. */
 	if (err) {
+		wgw_err("control: reload refused: %s", msg);
 		snprintf(why, whylen, "%s", msg);
 		return err;
 	}
+	wgw_notice("control: reloaded: %s", msg);
 	wgw_doc_str(doc, "reloaded", msg);
 	return 0;
 }

@@ -172,6 +172,8 @@ t_not_a_file()
 	case $out in *"a character device: expected a regular file"*) ;;
 	*) wgw_fail "/dev/zero refused without the reason: $out" ;;
 	esac
+	grep 'control: reload refused' "$WGW_TMP/gatewayd.log" | tail -n 1 |
+		grep -q "character device" || wgw_fail "the refused reload is not in the log"
 	n=$(grep -c 'SIGHUP: reload refused' "$WGW_TMP/gatewayd.log")
 	kill -HUP "$WGW_LAB_GW_PID"
 	wgw_wait_for 5 ctl__logged 'SIGHUP: reload refused' "$n" ||
