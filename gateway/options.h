@@ -188,7 +188,9 @@ int wgw_config_parse_args(struct wgw_config *cfg, int argc, char **argv,
  * ([gateway] by convention); comments start with '#' or ';' at the start of
  * a line, or after whitespace within one.  vip and backend may repeat and
  * append; any other key given twice is an error, as is an unknown key.
- * -ENOENT/-EACCES/... if the file cannot be read, -EINVAL on bad content.
+ * -ENOENT/-EACCES/... if the file cannot be read, -EINVAL on bad content
+ * or when it is not a regular file, -EFBIG above WGW_CONFIG_MAX_BYTES (see
+ * wgw_config_open()).
  */
 int wgw_config_load_file(struct wgw_config *cfg, const char *path,
 			 char *err, size_t errlen);
