@@ -31,7 +31,7 @@ gateway/xdp.$(OBJEXT): $(BPF_SKELS)
 
 if ENABLE_TESTS
 check_PROGRAMS += tests/bpf/test_xdp
-tests_bpf_test_xdp_SOURCES = tests/bpf/test_xdp.c
+tests_bpf_test_xdp_SOURCES = tests/bpf/test_xdp.c tests/bpf/xdp_codec.h
 tests_bpf_test_xdp_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_bpf_test_xdp_LDADD = $(LDADD) $(CHECK_LIBS)
 TESTS += tests/bpf/test_xdp

@@ -33,6 +33,7 @@
 #include "gateway/log.h"
 #include "gateway/packet.h"
 #include "gateway/xdp.h"
+#include "tests/bpf/xdp_codec.h"
 
 /* ------------------------------------------------------------ frames */
 
@@ -309,103 +310,13 @@ static void teardown(void)
 }
 
 /* The codec's opinion of a frame must be compatible with the program's
- * reason: what is steered parses as UDP with a non-zero CID, and what the
- * program drops or passes for being malformed, the codec rejects too. */
+ * reason (tests/bpf/xdp_codec.h): crafted frames, so exactly. */
 static void codec_agrees(int line, const uint8_t *f, uint32_t len,
 			 unsigned int reason)
 {
-	uint8_t buf[2048];
-	struct wgw_pkt p;
-	enum wgw_pkt_kind k;
-	uint64_t cid = 0;
-	bool ok, wraith;
+	enum wgw_pkt_kind k = WGW_PKT_NOT_IP;
+	bool ok = xdp_codec_agrees(f, len, reason, true, &k);
 
-	memcpy(buf, f, len);
-	k = wgw_pkt_parse(&p, buf, len);
-	wraith = k == WGW_PKT_UDP && wgw_wraith_cid(&p, &cid);
-	switch (reason) {
-	case WGW_XDP_CNT_VIP_REDIRECT:
-	case WGW_XDP_CNT_VIP_NO_XSK:
-	case WGW_XDP_CNT_NAT_REDIRECT:
-	case WGW_XDP_CNT_NAT_NO_XSK:
-		ok = wraith && cid != 0;
-		break;
-	case WGW_XDP_CNT_VIP_DROP_HS_RATE:
-		ok = wraith && cid != 0;
-		break;
-	case WGW_XDP_CNT_VIP_DROP_CID0:
-	case WGW_XDP_CNT_NAT_DROP_CID0:
-		ok = wraith && cid == 0;
-		break;
-	case WGW_XDP_CNT_VIP_DROP_SHORT:
-	case WGW_XDP_CNT_NAT_DROP_SHORT:
-		ok = k == WGW_PKT_UDP && p.payload_len < WRAITH_MIN_PAYLOAD;
-		break;
-	case WGW_XDP_CNT_VIP_DROP_UDP_LEN:
-	case WGW_XDP_CNT_NAT_DROP_UDP_LEN:
-		ok = k == WGW_PKT_BAD_LENGTH;
-		break;
-	case WGW_XDP_CNT_PASS_NOT_IP:
-		ok = k == WGW_PKT_NOT_IP;
-		break;
-	case WGW_XDP_CNT_PASS_NOT_UDP:
-		ok = k == WGW_PKT_NOT_UDP;
-		break;
-	case WGW_XDP_CNT_PASS_FRAGMENT:
-		/* An IPv6 Fragment header is an extension header to the
-		 * codec, a fragment to the program's counters. */
-		ok = k == WGW_PKT_FRAGMENT ||
-		     (k == WGW_PKT_IPV6_EXTHDR && p.l4_proto == 44);
-		break;
-	case WGW_XDP_CNT_PASS_VLAN:
-		/* Left to the kernel before anything else is read. */
-		ok = len >= 14 && ((f[12] == 0x81 && f[13] == 0x00) ||
-				   (f[12] == 0x88 && f[13] == 0xa8));
-		break;
-	case WGW_XDP_CNT_PASS_L2_MCAST:
-	case WGW_XDP_CNT_PASS_OTHERHOST:
-	case WGW_XDP_CNT_PASS_NO_IFMAC:
-		/* To our address and port, not judged further: the UDP
-		 * length is not looked at yet. */
-		ok = (k == WGW_PKT_UDP || k == WGW_PKT_BAD_LENGTH) &&
-		     ((f[0] & 1) != 0) == (reason == WGW_XDP_CNT_PASS_L2_MCAST);
-		break;
-	case WGW_XDP_CNT_VIP_DROP_IP_CSUM:
-	case WGW_XDP_CNT_NAT_DROP_IP_CSUM:
-		ok = (k == WGW_PKT_UDP && p.family == AF_INET &&
-		      wgw_pkt_csum_verify(&p) == WGW_CSUM_BAD) ||
-		     k == WGW_PKT_BAD_LENGTH;
-		break;
-	case WGW_XDP_CNT_VIP_DROP_TTL:
-	case WGW_XDP_CNT_NAT_DROP_TTL:
-	case WGW_XDP_CNT_VIP_DROP_MARTIAN:
-	case WGW_XDP_CNT_NAT_DROP_MARTIAN:
-	case WGW_XDP_CNT_VIP_DROP_SPOOFED:
-	case WGW_XDP_CNT_NAT_DROP_SPOOFED:
-		/* Judged before the UDP length. */
-		ok = k == WGW_PKT_UDP || k == WGW_PKT_BAD_LENGTH;
-		break;
-	case WGW_XDP_CNT_VIP_DROP_UDP_CSUM0:
-	case WGW_XDP_CNT_NAT_DROP_UDP_CSUM0:
-		ok = k == WGW_PKT_UDP && p.family == AF_INET6 &&
-		     wgw_pkt_csum_verify(&p) == WGW_CSUM_BAD;
-		break;
-	case WGW_XDP_CNT_PASS_IPV6_EXTHDR:
-		ok = k == WGW_PKT_IPV6_EXTHDR;
-		break;
-	case WGW_XDP_CNT_PASS_TRUNCATED:
-		ok = k == WGW_PKT_TRUNCATED || k == WGW_PKT_BAD_LENGTH;
-		break;
-	case WGW_XDP_CNT_PASS_BAD_IP:
-		ok = k == WGW_PKT_BAD_HEADER || k == WGW_PKT_BAD_LENGTH;
-		break;
-	case WGW_XDP_CNT_PASS_OTHER_DST:
-		/* Not ours: the program does not look at its UDP length. */
-		ok = k == WGW_PKT_UDP || k == WGW_PKT_BAD_LENGTH;
-		break;
-	default:
-		ok = false;
-	}
 	ck_assert_msg(ok, "line %d (len %u): program says %s, codec says %s",
 		      line, len, wgw_xdp_counter_name(reason), wgw_pkt_kind_name(k));
 }

@@ -35,6 +35,7 @@
 #include "gateway/log.h"
 #include "gateway/packet.h"
 #include "gateway/xdp.h"
+#include "tests/bpf/xdp_codec.h"
 #include "tests/fuzz/fuzz_common.h"
 
 #define FRAME_MAX 1600		/* bytes */
@@ -88,106 +89,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* The codec's view must be compatible with the program's reason. */
+/* The codec's view must be compatible with the program's reason
+ * (tests/bpf/xdp_codec.h): any rejection will do for a malformed frame. */
 static void codec_agrees(const uint8_t *f, uint32_t len, unsigned int reason)
 {
-	uint8_t buf[FRAME_MAX];
-	struct wgw_pkt p;
-	enum wgw_pkt_kind k;
-	uint64_t cid = 0;
-	bool ok, wraith;
+	enum wgw_pkt_kind k = WGW_PKT_NOT_IP;
+	bool ok = xdp_codec_agrees(f, len, reason, false, &k);
 
-	memcpy(buf, f, len);
-	k = wgw_pkt_parse(&p, buf, len);
-	wraith = k == WGW_PKT_UDP && wgw_wraith_cid(&p, &cid);
-	switch (reason) {
-	case WGW_XDP_CNT_VIP_REDIRECT:
-	case WGW_XDP_CNT_VIP_NO_XSK:
-	case WGW_XDP_CNT_NAT_REDIRECT:
-	case WGW_XDP_CNT_NAT_NO_XSK:
-		ok = wraith && cid != 0;
-		break;
-	case WGW_XDP_CNT_VIP_DROP_HS_RATE:
-		ok = wraith && (cid == WRAITH_CID_HANDSHAKE ||
-				p.payload_len == WGW_XDP_NOISE_MSG1_LEN);
-		break;
-	case WGW_XDP_CNT_VIP_DROP_CID0:
-	case WGW_XDP_CNT_NAT_DROP_CID0:
-		ok = wraith && cid == 0;
-		break;
-	case WGW_XDP_CNT_VIP_DROP_SHORT:
-	case WGW_XDP_CNT_NAT_DROP_SHORT:
-		ok = k == WGW_PKT_UDP && p.payload_len < WRAITH_MIN_PAYLOAD;
-		break;
-	case WGW_XDP_CNT_VIP_DROP_UDP_LEN:
-	case WGW_XDP_CNT_NAT_DROP_UDP_LEN:
-		ok = k == WGW_PKT_BAD_LENGTH;
-		break;
-	case WGW_XDP_CNT_PASS_NOT_IP:
-		ok = k == WGW_PKT_NOT_IP;
-		break;
-	case WGW_XDP_CNT_PASS_NOT_UDP:
-		ok = k == WGW_PKT_NOT_UDP;
-		break;
-	case WGW_XDP_CNT_PASS_FRAGMENT:
-		/* An IPv6 Fragment header is an extension header to the
-		 * codec, a fragment to the program's counters. */
-		ok = k == WGW_PKT_FRAGMENT ||
-		     (k == WGW_PKT_IPV6_EXTHDR && p.l4_proto == 44);
-		break;
-	case WGW_XDP_CNT_PASS_VLAN:
-		/* Left to the kernel before anything else is read. */
-		ok = len >= 14 && ((f[12] == 0x81 && f[13] == 0x00) ||
-				   (f[12] == 0x88 && f[13] == 0xa8));
-		break;
-	case WGW_XDP_CNT_PASS_L2_MCAST:
-	case WGW_XDP_CNT_PASS_OTHERHOST:
-	case WGW_XDP_CNT_PASS_NO_IFMAC:
-		/* To our address and port, not judged further: the UDP
-		 * length is not looked at yet. */
-		ok = (k == WGW_PKT_UDP || k == WGW_PKT_BAD_LENGTH) &&
-		     ((f[0] & 1) != 0) == (reason == WGW_XDP_CNT_PASS_L2_MCAST);
-		break;
-	case WGW_XDP_CNT_VIP_DROP_IP_CSUM:
-	case WGW_XDP_CNT_NAT_DROP_IP_CSUM:
-		ok = (k == WGW_PKT_UDP && p.family == AF_INET &&
-		      wgw_pkt_csum_verify(&p) == WGW_CSUM_BAD) ||
-		     k == WGW_PKT_BAD_LENGTH;
-		break;
-	case WGW_XDP_CNT_VIP_DROP_TTL:
-	case WGW_XDP_CNT_NAT_DROP_TTL:
-	case WGW_XDP_CNT_VIP_DROP_MARTIAN:
-	case WGW_XDP_CNT_NAT_DROP_MARTIAN:
-	case WGW_XDP_CNT_VIP_DROP_SPOOFED:
-	case WGW_XDP_CNT_NAT_DROP_SPOOFED:
-		/* Judged before the UDP length. */
-		ok = k == WGW_PKT_UDP || k == WGW_PKT_BAD_LENGTH;
-		break;
-	case WGW_XDP_CNT_VIP_DROP_UDP_CSUM0:
-	case WGW_XDP_CNT_NAT_DROP_UDP_CSUM0:
-		ok = k == WGW_PKT_UDP && p.family == AF_INET6 &&
-		     wgw_pkt_csum_verify(&p) == WGW_CSUM_BAD;
-		break;
-	case WGW_XDP_CNT_PASS_IPV6_EXTHDR:
-		ok = k == WGW_PKT_IPV6_EXTHDR;
-		break;
-	case WGW_XDP_CNT_PASS_TRUNCATED:
-	case WGW_XDP_CNT_PASS_BAD_IP:
-		/* Malformed, left to the kernel.  The two check in another
-		 * order (an IPv4 header with IHL 14 in a 23-byte datagram of
-		 * total length 16 is BAD_IP to the program, which compares
-		 * the lengths first, and TRUNCATED to the codec, which first
-		 * wants the header in the frame): the reasons may differ,
-		 * never the conclusion that it is not a usable UDP packet. */
-		ok = k == WGW_PKT_TRUNCATED || k == WGW_PKT_BAD_LENGTH ||
-		     k == WGW_PKT_BAD_HEADER;
-		break;
-	case WGW_XDP_CNT_PASS_OTHER_DST:
-		ok = k == WGW_PKT_UDP || k == WGW_PKT_BAD_LENGTH;
-		break;
-	default:
-		ok = false;
-	}
 	fz_assert(ok, "program says %s, codec says %s (len %u)",
 		  wgw_xdp_counter_name(reason), wgw_pkt_kind_name(k), len);
 }

@@ -67,7 +67,8 @@ tests/fuzz/fuzz_ctl: $(srcdir)/tests/fuzz/fuzz_ctl.c \
 # coverage of its own: the harness feeds the program's counters to
 # libFuzzer as extra features instead (see fuzz_xdp.c).
 tests/fuzz/fuzz_xdp: $(srcdir)/tests/fuzz/fuzz_xdp.c \
-		$(srcdir)/tests/fuzz/fuzz_common.h $(FUZZ_CODEC_SRC) libwgw.a
+		$(srcdir)/tests/fuzz/fuzz_common.h $(srcdir)/tests/bpf/xdp_codec.h \
+		$(FUZZ_CODEC_SRC) libwgw.a
 	@$(MKDIR_P) tests/fuzz
 	$(AM_V_CCLD)$(FUZZ_LINK) $(srcdir)/tests/fuzz/fuzz_xdp.c $(FUZZ_CODEC_SRC) \
 		$(LDADD)
