@@ -72,7 +72,7 @@ static void check_nat(uint8_t *frame, uint32_t len, const struct wgw_pkt *orig)
 	union wgw_addr s, d, got;
 	struct wgw_pkt p;
 	uint8_t *payload_copy;
-	enum wgw_csum_verdict cv;
+	enum wgw_csum_verdict cv, cv_after;
 	bool ok_before;
 	int ret, ttl;
 
@@ -111,10 +111,19 @@ static void check_nat(uint8_t *frame, uint32_t len, const struct wgw_pkt *orig)
 		  !memcmp(p.data + p.payload_off, payload_copy, p.payload_len),
 		  "payload changed");
 	fz_assert(!ok_before || wgw_pkt_csum_ok(&p), "valid checksums made invalid");
-	/* what the engine forwards after NAT: complete checksums, or none */
+	/*
+	 * What the engine forwards after NAT: complete checksums, or none.
+	 * A complete checksum that happens to equal the folded pseudo-header
+	 * sum has the partial form's very bytes (one in 65535; the fuzzer's
+	 * comparison tracing finds it at once): the verdict then says
+	 * PARTIAL, and completing it again changes nothing.  It must still
+	 * be complete.
+	 */
+	cv_after = wgw_pkt_csum_verify(&p);
 	fz_assert(cv == WGW_CSUM_BAD ||
-		  wgw_pkt_csum_verify(&p) == (cv == WGW_CSUM_NONE ? WGW_CSUM_NONE : WGW_CSUM_OK),
-		  "accepted checksums (%d) not complete after NAT", cv);
+		  cv_after == (cv == WGW_CSUM_NONE ? WGW_CSUM_NONE : WGW_CSUM_OK) ||
+		  (cv != WGW_CSUM_NONE && cv_after == WGW_CSUM_PARTIAL && wgw_pkt_csum_ok(&p)),
+		  "accepted checksums (%d) not complete after NAT (%d)", cv, cv_after);
 	free(payload_copy);
 
 	ok_before = wgw_pkt_csum_ok(&p);
