@@ -18,31 +18,6 @@
 
 #include "gateway/options.h"
 
-static const char *const mode_names[] = {
-	"auto", "xdp-zerocopy", "xdp-copy", "xdp-generic", "fallback", NULL,
-};
-static const char *const wait_names[] = { "poll", "spin", "busy-poll", NULL };
-static const char *const coalesce_names[] = {
-	"none", "low-latency", "high-throughput", NULL,
-};
-
-const char *wgw_mode_name(enum wgw_mode mode)
-{
-	if (mode == WGW_MODE_INHERIT)
-		return "inherit";
-	return (unsigned int)mode < 5 ? mode_names[mode] : "?";
-}
-
-const char *wgw_wait_name(enum wgw_wait wait)
-{
-	return (unsigned int)wait < 3 ? wait_names[wait] : "?";
-}
-
-const char *wgw_coalesce_name(enum wgw_coalesce coalesce)
-{
-	return (unsigned int)coalesce < 3 ? coalesce_names[coalesce] : "?";
-}
-
 __attribute__((format(printf, 3, 4)))
 static int fail(char *buf, size_t len, const char *fmt, ...)
 {

@@ -36,12 +36,6 @@
 #define DP_RETRY_S 5		/* a degraded interface retries XDP, seconds */
 #define DP_HEALTH_MS 250	/* fast-path health check period, milliseconds */
 
-static const char *const rung_modes[] = {
-	[WGW_RUNG_XDP_ZEROCOPY] = "xdp-zerocopy",
-	[WGW_RUNG_XDP_COPY] = "xdp-copy",
-	[WGW_RUNG_XDP_GENERIC] = "xdp-generic",
-	[WGW_RUNG_FALLBACK] = "fallback",
-};
 
 const char *wgw_sides_name(unsigned sides)
 {
@@ -293,11 +287,6 @@ static int iface_init(struct wgw_daemon *d, struct wgw_iface *ifc, const char *n
 	return 0;
 }
 
-_Static_assert((int)WGW_COALESCE_NONE == (int)WGW_COALESCE_PROFILE_NONE &&
-	       (int)WGW_COALESCE_LOW_LATENCY == (int)WGW_COALESCE_PROFILE_LOW_LATENCY &&
-	       (int)WGW_COALESCE_HIGH_THROUGHPUT == (int)WGW_COALESCE_PROFILE_HIGH_THROUGHPUT,
-	       "the configuration's coalescing profiles are netlink's");
-
 static int iface_prepare(struct wgw_daemon *d, struct wgw_iface *ifc)
 {
 	struct wgw_ifprep_cfg pc = {
@@ -404,7 +393,7 @@ static int dp_attach(struct wgw_daemon *d, struct wgw_iface *ifc)
 
 	err = wgw_xdp_open(&ifc->xdp, ifc->ifindex);
 	if (err) {
-		why_add(ifc, "%s: loading the XDP program: %s", rung_modes[ifc->rung],
+		why_add(ifc, "%s: loading the XDP program: %s", wgw_rung_name(ifc->rung),
 			strerror(-err));
 		return err;
 	}
@@ -420,7 +409,7 @@ static int dp_attach(struct wgw_daemon *d, struct wgw_iface *ifc)
 			what = "another program is attached (left in place)";
 		else if (err == -EBUSY)
 			what = "another wraith-gatewayd holds this interface";
-		why_add(ifc, "%s: attaching in %s mode: %s", rung_modes[ifc->rung],
+		why_add(ifc, "%s: attaching in %s mode: %s", wgw_rung_name(ifc->rung),
 			wgw_xdp_mode_name(mode), what);
 		return err;
 	}
@@ -574,7 +563,7 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 			if (!port) {
 				err = -errno;
 				why_add(ifc, "%s: AF_XDP %s bind on queue %u: %s",
-					rung_modes[ifc->rung],
+					wgw_rung_name(ifc->rung),
 					xc.zerocopy ? "zero-copy" : "copy-mode", wi,
 					strerror(-err));
 				*failed = ifc;
@@ -636,7 +625,7 @@ static void dp_report(struct wgw_daemon *d)
 						  WGW_XDP_HOW_NONE;
 
 		wgw_notice("interface %s (%s): mode %s%s%s%s%s%s", ifc->name,
-			   wgw_sides_name(ifc->sides), rung_modes[ifc->rung],
+			   wgw_sides_name(ifc->sides), wgw_rung_name(ifc->rung),
 			   ifc->why[0] ? " (" : "", ifc->why, ifc->why[0] ? ")" : "",
 			   how != WGW_XDP_HOW_NONE ? ", XDP attached through " : "",
 			   how != WGW_XDP_HOW_NONE ? wgw_xdp_how_name(how) : "");
@@ -658,11 +647,11 @@ static int dp_ladder(struct wgw_daemon *d)
 			return err;
 		if (failed->want != WGW_MODE_AUTO) {
 			wgw_err("interface %s: mode %s was forced and cannot be had: %s",
-				failed->name, rung_modes[failed->rung], failed->why);
+				failed->name, wgw_rung_name(failed->rung), failed->why);
 			return err;
 		}
 		failed->rung++;
-		wgw_info("interface %s: trying %s", failed->name, rung_modes[failed->rung]);
+		wgw_info("interface %s: trying %s", failed->name, wgw_rung_name(failed->rung));
 	}
 	dp_report(d);
 	return 0;
@@ -837,7 +826,7 @@ static int iface_take_back(struct wgw_daemon *d, struct wgw_iface *ifc)
 	wgw_nh_flush(&d->nh);
 	ifc->rung = ifc->rung_best;
 	ifc->degraded = false;
-	wgw_notice("interface %s: back on %s", ifc->name, rung_modes[ifc->rung]);
+	wgw_notice("interface %s: back on %s", ifc->name, wgw_rung_name(ifc->rung));
 	return 0;
 }
 
@@ -915,7 +904,7 @@ static int dp_check(struct wgw_daemon *d, uint32_t now)
 				if (ifc->rung == ifc->rung_best) {
 					ifc->degraded = false;
 					wgw_notice("interface %s: back on %s", ifc->name,
-						   rung_modes[ifc->rung]);
+						   wgw_rung_name(ifc->rung));
 				}
 			}
 			return err;

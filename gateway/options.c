@@ -17,19 +17,51 @@
 #include <string.h>
 
 #include "gateway/options.h"
+#include "netlink/ethtool.h"	/* the coalescing profiles' names */
+#include "netlink/probe.h"	/* the rungs' names: the modes' */
 
 /* Enum value names: index = enum value; an EMPTY-flagged enum option uses
  * the index one past the last name for "not set". */
-static const char *const mode_names[] = {
-	"auto", "xdp-zerocopy", "xdp-copy", "xdp-generic", "fallback", NULL,
-};
+static const char *const mode_names[] = { "auto", WGW_RUNG_NAME_LIST, NULL };
 static const char *const wait_names[] = { "poll", "spin", "busy-poll", NULL };
 static const char *const xdp_attach_names[] = {
 	"auto", "exclusive", "shared", NULL,
 };
-static const char *const coalesce_names[] = {
-	"none", "low-latency", "high-throughput", NULL,
-};
+static const char *const coalesce_names[] = { WGW_COALESCE_PROFILE_NAME_LIST, NULL };
+
+#define NAMES_COUNT(a) (sizeof(a) / sizeof((a)[0]) - 1)	/* less the NULL */
+
+/* The modes past auto are the rungs, in their order; the coalescing
+ * settings are netlink's profiles. */
+_Static_assert(WGW_MODE_XDP_ZEROCOPY == WGW_MODE_AUTO + 1 + WGW_RUNG_XDP_ZEROCOPY &&
+	       WGW_MODE_XDP_COPY == WGW_MODE_AUTO + 1 + WGW_RUNG_XDP_COPY &&
+	       WGW_MODE_XDP_GENERIC == WGW_MODE_AUTO + 1 + WGW_RUNG_XDP_GENERIC &&
+	       WGW_MODE_FALLBACK == WGW_MODE_AUTO + 1 + WGW_RUNG_FALLBACK &&
+	       NAMES_COUNT(mode_names) == WGW_MODE_INHERIT, "mode names are the rungs'");
+_Static_assert(NAMES_COUNT(wait_names) == WGW_WAIT_BUSY_POLL + 1, "a name for every wait");
+_Static_assert((int)WGW_COALESCE_NONE == (int)WGW_COALESCE_PROFILE_NONE &&
+	       (int)WGW_COALESCE_LOW_LATENCY == (int)WGW_COALESCE_PROFILE_LOW_LATENCY &&
+	       (int)WGW_COALESCE_HIGH_THROUGHPUT == (int)WGW_COALESCE_PROFILE_HIGH_THROUGHPUT &&
+	       NAMES_COUNT(coalesce_names) == WGW_COALESCE_HIGH_THROUGHPUT + 1,
+	       "the coalescing settings are netlink's profiles");
+
+const char *wgw_mode_name(enum wgw_mode mode)
+{
+	if (mode == WGW_MODE_INHERIT)
+		return "inherit";
+	return (unsigned int)mode < NAMES_COUNT(mode_names) ? mode_names[mode] : "?";
+}
+
+const char *wgw_wait_name(enum wgw_wait wait)
+{
+	return (unsigned int)wait < NAMES_COUNT(wait_names) ? wait_names[wait] : "?";
+}
+
+const char *wgw_coalesce_name(enum wgw_coalesce coalesce)
+{
+	return (unsigned int)coalesce < NAMES_COUNT(coalesce_names) ?
+		       coalesce_names[coalesce] : "?";
+}
 
 #define FIELD(f)							\
 	.off = offsetof(struct wgw_config, f),				\

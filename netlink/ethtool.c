@@ -299,17 +299,14 @@ int wgw_ethtool_set(struct wgw_genl *g, enum wgw_ethnl_kind k, int ifindex,
 
 /* ------------------------------------------------------ coalesce profiles */
 
+static const char *const coalesce_profile_names[] = { WGW_COALESCE_PROFILE_NAME_LIST };
+_Static_assert(sizeof(coalesce_profile_names) / sizeof(coalesce_profile_names[0]) ==
+	       WGW_COALESCE_PROFILE_HIGH_THROUGHPUT + 1, "a name for every profile");
+
 const char *wgw_coalesce_profile_name(enum wgw_coalesce_profile p)
 {
-	switch (p) {
-	case WGW_COALESCE_PROFILE_NONE:
-		return "none";
-	case WGW_COALESCE_PROFILE_LOW_LATENCY:
-		return "low-latency";
-	case WGW_COALESCE_PROFILE_HIGH_THROUGHPUT:
-		return "high-throughput";
-	}
-	return "?";
+	return (unsigned int)p <= WGW_COALESCE_PROFILE_HIGH_THROUGHPUT ?
+		       coalesce_profile_names[p] : "?";
 }
 
 int wgw_coalesce_profile_parse(const char *s, enum wgw_coalesce_profile *p)

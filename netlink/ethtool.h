@@ -139,6 +139,9 @@ enum wgw_coalesce_profile {
 	WGW_COALESCE_PROFILE_LOW_LATENCY,	/* interrupt per frame, no adaptation */
 	WGW_COALESCE_PROFILE_HIGH_THROUGHPUT,	/* adaptive (DIM) or batched */
 };
+/* The profiles' names, in enum order: the only spelling (the
+ * configuration's --coalesce values are these). */
+#define WGW_COALESCE_PROFILE_NAME_LIST "none", "low-latency", "high-throughput"
 const char *wgw_coalesce_profile_name(enum wgw_coalesce_profile p);
 /* Parse "none", "low-latency", "high-throughput": 0 or -EINVAL. */
 int wgw_coalesce_profile_parse(const char *s, enum wgw_coalesce_profile *p);

@@ -30,12 +30,9 @@
 #define IFF_LOWER_UP 0x10000 /* <linux/if.h>, which clashes with <net/if.h> */
 #endif
 
-static const char *const rung_names[] = {
-	[WGW_RUNG_XDP_ZEROCOPY] = "xdp-zerocopy",
-	[WGW_RUNG_XDP_COPY] = "xdp-copy",
-	[WGW_RUNG_XDP_GENERIC] = "xdp-generic",
-	[WGW_RUNG_FALLBACK] = "fallback",
-};
+static const char *const rung_names[] = { WGW_RUNG_NAME_LIST };
+_Static_assert(sizeof(rung_names) / sizeof(rung_names[0]) == WGW_RUNG_FALLBACK + 1,
+	       "a name for every rung");
 
 const char *wgw_rung_name(enum wgw_rung r)
 {

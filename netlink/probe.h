@@ -21,6 +21,9 @@ enum wgw_rung {
 	WGW_RUNG_XDP_GENERIC,		/* generic (SKB) XDP, copy mode */
 	WGW_RUNG_FALLBACK,		/* TUN/UDP sockets, no XDP */
 };
+/* The rungs' names, in enum order: the only spelling of the mode names (the
+ * configuration's --mode values are "auto" and these, gateway/options.c). */
+#define WGW_RUNG_NAME_LIST "xdp-zerocopy", "xdp-copy", "xdp-generic", "fallback"
 const char *wgw_rung_name(enum wgw_rung r);
 /* Parse a rung name: 0 or -EINVAL. */
 int wgw_rung_parse(const char *s, enum wgw_rung *r);
