@@ -74,11 +74,17 @@ arrived()
 	grep -c datagram "$WGW_TMP/$1.rx" || true
 }
 
+# Whether receiver NAME got anything yet (polled: reads the file anew).
+got_any()
+{
+	[ "$(arrived "$1")" -ge 1 ]
+}
+
 # After the datagrams were sent: give a leak time to arrive on a loaded
 # machine (a few seconds, ended by the first arrival), then stop.
 listen_stop()
 {
-	wgw_wait_for 3 test "$(arrived "$1")" -ge 1 || true
+	wgw_wait_for 3 got_any "$1" || true
 	wgw_stop "$LISTEN_PID" || true
 }
 
@@ -118,7 +124,7 @@ t_forward()
 	listen control
 	for n in 1 2 3 4 5; do
 		leak be "$stray" "$victim" 5
-		wgw_wait_for 2 test "$(arrived control)" -ge 1 && break
+		wgw_wait_for 2 got_any control && break
 	done
 	wgw_stop "$LISTEN_PID" || true
 	if [ "$(arrived control)" -lt 1 ]; then

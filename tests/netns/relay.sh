@@ -89,6 +89,11 @@ marked()
 		END { if (hex ~ /a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5/) n++; print n + 0 }'
 }
 
+has_nat_ports()
+{
+	[ -n "$(nat_ports_of "$1")" ]
+}
+
 cid_of_session()
 {
 	awk -v s="$2" '$1 == s { print $2; exit }' "$1"
@@ -144,7 +149,8 @@ t_relay()
 		--seed 8 --expect-clean "$(wgw_lab_ep "$WGW_LAB_VIP" $WGW_LAB_PORT)" \
 		>"$rv" 2>&1
 	local victim_pid=$WGW_BG_PID
-	wgw_wait_for 5 test -n "$(nat_ports_of "$be2")" ||
+	# (a function, so that every poll reads the capture again)
+	wgw_wait_for 15 has_nat_ports "$be2" ||
 		wgw_fail "no NAT port towards $be2 seen on the LAN"
 	cid=$(cid_of_session "$WGW_TMP/victim.sessions" 0)
 	cid=${cid#0x}
@@ -220,7 +226,7 @@ t_relay()
 	wgw_assert_eq "$(wgw_kv "$rv" wrong_cid)" 0 "victim: replies with the wrong CID"
 
 	kill -USR1 "$WGW_LAB_GW_PID"
-	wgw_wait_for 5 grep -q 'engine drop bad-source' "$WGW_TMP/gatewayd.log" ||
+	wgw_wait_for 15 grep -q 'engine drop bad-source' "$WGW_TMP/gatewayd.log" ||
 		{ tail -n 40 "$WGW_TMP/gatewayd.log" >&2; wgw_fail "no bad-source drops counted"; }
 	wgw_stop "$CAP_PID_wan" || true
 	wgw_stop "$CAP_PID_lan" || true
