@@ -87,5 +87,6 @@ fuzz-smoke: fuzz
 # tests that try to make the daemon relay or drown in handshakes, and the
 # ASan/UBSan run of the whole suite (tests/sanitize.sh, not run by
 # "make check": it is a build of its own).
-TESTS += tests/netns/relay.sh tests/netns/flood.sh tests/netns/forward.sh
-EXTRA_DIST += tests/netns/relay.sh tests/netns/flood.sh tests/netns/forward.sh tests/sanitize.sh
+TESTS += tests/netns/relay.sh tests/netns/flood.sh tests/netns/forward.sh tests/netns/loop.sh
+EXTRA_DIST += tests/netns/relay.sh tests/netns/flood.sh tests/netns/forward.sh \
+	tests/netns/loop.sh tests/sanitize.sh
