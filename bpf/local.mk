@@ -1,7 +1,7 @@
 # bpf/: the XDP classifier, embedded in the daemon through a bpftool skeleton
 # (bpf/wraith_xdp.skel.h carries the object's bytes), so the build tree and an
 # installed daemon load the same program without looking for files.  Also the
-# userspace loader (gateway/xdp.c), its Check test and the AF_XDP test tool.
+# userspace loader (gateway/xdp*.c), its Check test and the AF_XDP test tool.
 
 BPF_OBJS = bpf/wraith_xdp.bpf.o
 BPF_SKELS = bpf/wraith_xdp.skel.h
@@ -23,11 +23,13 @@ bpf/wraith_xdp.skel.h: bpf/wraith_xdp.bpf.o
 	$(AM_V_GEN)$(BPFTOOL) gen skeleton bpf/wraith_xdp.bpf.o name wraith_xdp >$@.tmp && \
 		mv -f $@.tmp $@
 
-libwgw_a_SOURCES += gateway/xdp.c gateway/xdp.h bpf/wraith_shared.h
+libwgw_a_SOURCES += gateway/xdp.c gateway/xdp.h gateway/xdp_internal.h \
+	gateway/xdp_inspect.c gateway/xdp_maps.c \
+	bpf/wraith_shared.h
 nodist_libwgw_a_SOURCES = $(BPF_SKELS)
 # BUILT_SOURCES is honoured only by "make all/check/install": a target built
 # by name needs the edge itself.
-gateway/xdp.$(OBJEXT): $(BPF_SKELS)
+gateway/xdp.$(OBJEXT) gateway/xdp_maps.$(OBJEXT): $(BPF_SKELS)
 
 if ENABLE_TESTS
 check_PROGRAMS += tests/bpf/test_xdp
