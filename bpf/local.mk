@@ -24,7 +24,7 @@ bpf/wraith_xdp.skel.h: bpf/wraith_xdp.bpf.o
 		mv -f $@.tmp $@
 
 libwgw_a_SOURCES += gateway/xdp.c gateway/xdp.h gateway/xdp_internal.h \
-	gateway/xdp_inspect.c gateway/xdp_maps.c \
+	gateway/xdp_inspect.c gateway/xdp_maps.c gateway/xdp_log.c \
 	bpf/wraith_shared.h
 nodist_libwgw_a_SOURCES = $(BPF_SKELS)
 # BUILT_SOURCES is honoured only by "make all/check/install": a target built

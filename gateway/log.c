@@ -6,9 +6,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/libbpf.h>
-#include <xdp/libxdp.h>
-
 #include "gateway/log.h"
 
 static int log_to_syslog;
@@ -75,52 +72,4 @@ uint32_t wgw_ratelimit_ok(struct wgw_ratelimit *rl)
 		return atomic_exchange(&rl->missed, 0) + 1;
 	atomic_fetch_add(&rl->missed, 1);
 	return 0;
-}
-
-/* libbpf and libxdp print through callbacks of this shape. */
-static int bpf_lib_print(int lvl, const char *fmt, va_list ap)
-{
-	char buf[512];
-	size_t n;
-	int level;
-
-	switch (lvl) {
-	case LIBBPF_WARN:
-		level = LOG_WARNING;
-		break;
-	case LIBBPF_INFO:
-		level = LOG_INFO;
-		break;
-	default:
-		level = LOG_DEBUG;
-		break;
-	}
-	if (!wgw_log_enabled(level))
-		return 0;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	n = strlen(buf);
-	while (n && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	/* libbpf 1.1 warns about libxdp's own section in every libxdp object. */
-	if (strstr(buf, "skipping unrecognized data section") &&
-	    strstr(buf, ".xdp_run_config"))
-		level = LOG_DEBUG;
-	wgw_log(level, "bpf: %s", buf);
-	return 0;
-}
-
-static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
-{
-	return bpf_lib_print((int)lvl, fmt, ap);
-}
-
-static int libxdp_print(enum libxdp_print_level lvl, const char *fmt, va_list ap)
-{
-	return bpf_lib_print((int)lvl, fmt, ap);
-}
-
-void wgw_log_route_bpf_libs(void)
-{
-	libbpf_set_print(libbpf_print);
-	libxdp_set_print(libxdp_print);
 }

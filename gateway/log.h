@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * One logger for the whole daemon: stderr in the foreground, syslog as a
- * service.  libbpf and libxdp output is routed through it.  Levels are the
- * syslog(3) ones (LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG).
+ * service.  libbpf and libxdp output is routed through it by the XDP module
+ * (wgw_xdp_log_init() in gateway/xdp.h).  Levels are the syslog(3) ones
+ * (LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG).
  */
 #ifndef WGW_LOG_H
 #define WGW_LOG_H
@@ -19,8 +20,6 @@ void wgw_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void wgw_vlog(int level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
-/* Send libbpf's and libxdp's messages through wgw_log(). */
-void wgw_log_route_bpf_libs(void);
 
 #define wgw_err(...)	wgw_log(LOG_ERR, __VA_ARGS__)
 #define wgw_warn(...)	wgw_log(LOG_WARNING, __VA_ARGS__)

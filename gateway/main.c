@@ -14,6 +14,7 @@
 #include "gateway/daemon.h"
 #include "gateway/log.h"
 #include "gateway/options.h"
+#include "gateway/xdp.h"
 #include "netlink/probe.h"
 
 static int do_probe(const struct wgw_config *cfg)
@@ -56,7 +57,7 @@ int main(int argc, char **argv)
 	}
 	wgw_log_init("wraith-gatewayd", cfg->syslog,
 		     LOG_NOTICE + (int)(cfg->verbose > 2 ? 2 : cfg->verbose));
-	wgw_log_route_bpf_libs();
+	wgw_xdp_log_init();
 	if (cfg->probe[0]) {
 		rc = do_probe(cfg);
 		free(cfg);

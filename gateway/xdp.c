@@ -47,6 +47,7 @@ int wgw_xdp_open(struct wgw_xdp **out, int ifindex)
 	int err;
 
 	*out = NULL;
+	wgw_xdp_log_init();
 	if (ifindex < 0)
 		return -EINVAL;
 	x = calloc(1, sizeof(*x));

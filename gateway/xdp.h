@@ -60,6 +60,14 @@ enum wgw_xdp_mode {
 	WGW_XDP_MODE_GENERIC,	/* SKB mode, XDP_FLAGS_SKB_MODE */
 };
 
+/*
+ * Route libbpf's and libxdp's messages through the daemon's logger
+ * (gateway/log.h); once is enough, more calls do nothing.  wgw_xdp_open()
+ * calls it; call it first where libbpf or libxdp is used before that
+ * (AF_XDP sockets, a probe).
+ */
+void wgw_xdp_log_init(void);
+
 /* "native", "generic", "none". */
 const char *wgw_xdp_mode_name(enum wgw_xdp_mode mode);
 

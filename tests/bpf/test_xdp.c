@@ -2024,7 +2024,7 @@ int main(void)
 	int failed, err;
 
 	wgw_log_init("test_xdp", 0, getenv("WGW_VERBOSE") ? LOG_DEBUG : LOG_WARNING);
-	wgw_log_route_bpf_libs();
+	wgw_xdp_log_init();
 	if (geteuid() != 0) {
 		printf("SKIP: test_xdp needs root (loads BPF programs, creates namespaces)\n");
 		return 77;

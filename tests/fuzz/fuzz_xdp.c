@@ -63,7 +63,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	int err;
 
 	wgw_log_init("fuzz_xdp", 0, LOG_CRIT);
-	wgw_log_route_bpf_libs();
+	wgw_xdp_log_init();
 	if (geteuid() != 0) {
 		fprintf(stderr, "fuzz_xdp: needs root (loads a BPF program)\n");
 		exit(77);

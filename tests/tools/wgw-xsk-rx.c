@@ -692,7 +692,7 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		usage();
 	wgw_log_init("wgw-xsk-rx", 0, getenv("WGW_VERBOSE") ? LOG_DEBUG : LOG_INFO);
-	wgw_log_route_bpf_libs();
+	wgw_xdp_log_init();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
