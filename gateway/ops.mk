@@ -4,7 +4,8 @@
 # tests.
 
 libwgw_a_SOURCES += gateway/ctlproto.c gateway/ctlproto.h \
-	gateway/ctl.c gateway/ctl.h \
+	gateway/ctl.c gateway/ctl.h gateway/ctl_internal.h \
+	gateway/ctl_cmds.c gateway/ctl_http.c \
 	gateway/stats.c gateway/stats.h \
 	gateway/reload.c gateway/reload.h \
 	gateway/privs.c gateway/privs.h

@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The control commands (see gateway/ctlproto.h for the table and
+ * wraith-gatewayctl(8)).  Each handler describes its reply once with struct
+ * wgw_doc; the request's format= picks text or JSON.  They run on the
+ * control thread and call the engine's admin and introspection API.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway/ctl_internal.h"
+#include "gateway/daemon.h"
+#include "gateway/engine.h"
+#include "gateway/log.h"
+#include "gateway/reload.h"
+#include "gateway/stats.h"
+#include "gateway/worker.h"
+#include "gateway/xdp.h"
+
+#define LIST_DEFAULT 100		/* sessions list without a limit */
+#define LIST_MAX 100000			/* largest sessions list limit */
+#define CLIENT_LOOKUP_MAX 64		/* mappings shown for one client endpoint */
+
+static uint32_t now_s(void)
+{
+	struct timespec ts;
+
+	/* The engine's clock: the workers use the coarse monotonic clock. */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint32_t)ts.tv_sec;
+}
+
+typedef int (*ctl_handler)(struct wgw_ctl *c, const struct wgw_ctl_req *r,
+			   struct wgw_doc *doc, char *why, size_t whylen);
+
+static const char *rung_str(enum wgw_rung r)
+{
+	return wgw_rung_name(r);
+}
+
+static int h_status(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,
+		    char *why, size_t whylen)
+{
+	struct wgw_daemon *d = c->d;
+	struct wgw_backend_info *bi;
+	struct wgw_engine_stats es;
+	char ep[INET6_ADDRSTRLEN + 16], a[INET6_ADDRSTRLEN];
+	unsigned nb, up = 0, drain = 0;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	wgw_doc_str(doc, "version", PACKAGE_VERSION);
+	wgw_doc_i64(doc, "pid", (int64_t)getpid());
+	wgw_doc_u64(doc, "uptime_s", (uint64_t)(ts.tv_sec - d->started_mono.tv_sec));
+	wgw_doc_i64(doc, "started", (int64_t)d->started);
+	wgw_doc_str(doc, "config_file", d->cfg.config_file);
+
+	wgw_doc_arr(doc, "vips");
+	for (unsigned i = 0; i < d->cfg.n_vips; i++) {
+		const struct wgw_vip *v = &d->cfg.vips[i];
+
+		wgw_stats_endpoint(&v->addr, v->port_lo, ep, sizeof(ep));
+		if (v->port_hi != v->port_lo)
+			snprintf(ep + strlen(ep), sizeof(ep) - strlen(ep), "-%u", v->port_hi);
+		wgw_doc_str(doc, NULL, ep);
+	}
+	wgw_doc_close(doc);
+	wgw_doc_str(doc, "nat", wgw_addr_str(&d->cfg.nat, a, sizeof(a)) ? a : "?");
+	wgw_doc_strf(doc, "nat_ports", "%u-%u", d->cfg.nat_port_lo, d->cfg.nat_port_hi);
+
+	wgw_doc_arr(doc, "interfaces");
+	for (unsigned i = 0; i < d->nifs; i++) {
+		const struct wgw_iface *ifc = &d->ifs[i];
+		enum wgw_xdp_mode xm = WGW_XDP_MODE_NONE;
+
+		wgw_doc_obj(doc, ifc->name);
+		wgw_doc_str(doc, "interface", ifc->name);
+		wgw_doc_i64(doc, "ifindex", ifc->ifindex);
+		wgw_doc_str(doc, "sides", wgw_sides_name(ifc->sides));
+		wgw_doc_str(doc, "mode", rung_str(ifc->rung));
+		wgw_doc_bool(doc, "forced", ifc->want != WGW_MODE_AUTO);
+		wgw_doc_str(doc, "why", ifc->why[0] ? ifc->why : ifc->want != WGW_MODE_AUTO ?
+			    "forced (--mode)" : "the best rung: nothing above it");
+		if (ifc->xdp)
+			wgw_xdp_query_mode(ifc->xdp, &xm);
+		wgw_doc_str(doc, "xdp_attached", wgw_xdp_mode_name(xm));
+		wgw_doc_str(doc, "xdp_attached_through", ifc->xdp ?
+			    wgw_xdp_how_name(wgw_xdp_attached_how(ifc->xdp)) : "none");
+		wgw_doc_u64(doc, "queues", ifc->queues);
+		wgw_doc_u64(doc, "mtu", ifc->mtu);
+		wgw_doc_i64(doc, "numa_node", ifc->numa_node);
+		wgw_doc_close(doc);
+	}
+	wgw_doc_close(doc);
+
+	wgw_doc_arr(doc, "workers");
+	for (unsigned w = 0; w < d->nworkers; w++) {
+		const struct wgw_worker *wk = &d->workers[w];
+		char label[32];
+
+		snprintf(label, sizeof(label), "worker %u", w);
+		wgw_doc_obj(doc, label);
+		wgw_doc_u64(doc, "worker", w);
+		wgw_doc_i64(doc, "cpu", wk->cfg.cpu);
+		wgw_doc_bool(doc, "running", wk->started && !atomic_load(&wk->failed_port));
+		wgw_doc_arr(doc, "ports");
+		for (unsigned p = 0; p < wk->nports; p++)
+			wgw_doc_strf(doc, NULL, "%s queue %u (%s)", wk->ports[p]->ifname,
+				     wk->ports[p]->queue, wk->ports[p]->ops->kind);
+		wgw_doc_close(doc);
+		wgw_doc_close(doc);
+	}
+	wgw_doc_close(doc);
+
+	wgw_engine_get_stats(d->engine, &es);
+	bi = calloc(WGW_ENGINE_MAX_BACKENDS, sizeof(*bi));
+	if (!bi) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	nb = wgw_engine_backends(d->engine, bi, WGW_ENGINE_MAX_BACKENDS);
+	for (unsigned i = 0; i < nb && i < WGW_ENGINE_MAX_BACKENDS; i++) {
+		up += bi[i].state == WGW_BACKEND_UP;
+		drain += bi[i].state == WGW_BACKEND_DRAIN;
+	}
+	free(bi);
+	wgw_doc_obj(doc, "engine");
+	wgw_doc_u64(doc, "backends", nb);
+	wgw_doc_u64(doc, "backends_up", up);
+	wgw_doc_u64(doc, "backends_draining", drain);
+	wgw_doc_u64(doc, "sessions", es.n_cids);
+	wgw_doc_u64(doc, "mappings", es.n_mappings);
+	wgw_doc_close(doc);
+	return 0;
+}
+
+static int h_stats(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,
+		   char *why, size_t whylen)
+{
+	struct wgw_stats *st = wgw_stats_collect(c->d);
+
+	if (!st) {
+		snprintf(why, whylen, "collecting counters: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	if (r->fmt == WGW_CTL_FMT_PROM) {
+		/* Scrapers compute their own rates: leave the operator's
+		 * "since the last call" alone. */
+		wgw_stats_prometheus(doc->sb, st);
+		wgw_stats_free(st);
+		return 0;
+	}
+	wgw_stats_doc(doc, st, c->prev);
+	wgw_stats_free(c->prev);
+	c->prev = st;
+	return 0;
+}
+
+static void doc_session(struct wgw_doc *doc, const struct wgw_session_info *s)
+{
+	char cl[INET6_ADDRSTRLEN + 8], vip[INET6_ADDRSTRLEN + 8], be[INET6_ADDRSTRLEN + 8];
+
+	wgw_stats_endpoint(&s->client, s->cport, cl, sizeof(cl));
+	wgw_stats_endpoint(&s->vip, s->vport, vip, sizeof(vip));
+	wgw_stats_endpoint(&s->backend, s->backend_port, be, sizeof(be));
+	wgw_doc_obj(doc, cl);
+	wgw_doc_str(doc, "client", cl);
+	wgw_doc_str(doc, "vip", vip);
+	wgw_doc_str(doc, "backend", be);
+	wgw_doc_u64(doc, "nat_port", s->nat_port);
+	wgw_doc_u64(doc, "idle_s", s->idle_s);
+	wgw_doc_u64(doc, "age_s", s->age_s);
+	wgw_doc_close(doc);
+}
+
+static int list_cb(const struct wgw_session_info *s, void *arg)
+{
+	struct wgw_doc *doc = arg;
+
+	doc_session(doc, s);
+	return doc->sb->overflow ? 1 : 0;
+}
+
+static int parse_cid(const char *s, uint64_t *cid)
+{
+	uint64_t v = 0;
+	size_t n = 0;
+
+	if (!strncmp(s, "0x", 2) || !strncmp(s, "0X", 2))
+		s += 2;
+	for (; *s; s++, n++) {
+		unsigned dgt;
+
+		if (*s >= '0' && *s <= '9')
+			dgt = (unsigned)(*s - '0');
+		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
+			dgt = (unsigned)((*s | 0x20) - 'a' + 10);
+		else
+			return -EINVAL;
+		if (n == 16)
+			return -EINVAL;
+		v = v << 4 | dgt;
+	}
+	if (!n)
+		return -EINVAL;
+	*cid = v;
+	return 0;
+}
+
+static int h_sessions(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,
+		      char *why, size_t whylen)
+{
+	struct wgw_engine *e = c->d->engine;
+	const char *sub = r->argc ? r->argv[0] : "count";
+	struct wgw_engine_stats es;
+	char ep[INET6_ADDRSTRLEN + 8], whyp[128];
+
+	if (!strcmp(sub, "count") && r->argc <= 1) {
+		wgw_engine_get_stats(e, &es);
+		wgw_doc_u64(doc, "sessions", es.n_cids);
+		wgw_doc_u64(doc, "mappings", es.n_mappings);
+		wgw_doc_u64(doc, "sessions_limit", es.lim_cids);
+		wgw_doc_u64(doc, "mappings_limit", es.lim_mappings);
+		return 0;
+	}
+	if (!strcmp(sub, "cid") && r->argc == 2) {
+		struct wgw_cid_info ci;
+		uint64_t cid;
+		int err;
+
+		if (parse_cid(r->argv[1], &cid)) {
+			snprintf(why, whylen, "CID '%.40s': expected up to 16 hex digits", r->argv[1]);
+			return -EINVAL;
+		}
+		err = wgw_engine_lookup_cid(e, cid, now_s(), &ci);
+		if (err) {
+			snprintf(why, whylen, "no session with CID 0x%016" PRIx64, cid);
+			return err;
+		}
+		wgw_doc_strf(doc, "cid", "0x%016" PRIx64, ci.cid);
+		wgw_doc_str(doc, "backend", wgw_stats_endpoint(&ci.backend, ci.backend_port,
+							      ep, sizeof(ep)));
+		wgw_doc_u64(doc, "idle_s", ci.idle_s);
+		return 0;
+	}
+	if (!strcmp(sub, "client") && r->argc == 2) {
+		struct wgw_session_info *si;
+		union wgw_addr a;
+		uint16_t lo, hi;
+		unsigned n;
+
+		if (wgw_parse_addr_port(r->argv[1], false, &a, &lo, &hi, whyp, sizeof(whyp))) {
+			snprintf(why, whylen, "client '%.64s': %s", r->argv[1], whyp);
+			return -EINVAL;
+		}
+		si = calloc(CLIENT_LOOKUP_MAX, sizeof(*si));
+		if (!si) {
+			snprintf(why, whylen, "out of memory");
+			return -ENOMEM;
+		}
+		n = wgw_engine_lookup_client(e, &a, lo, now_s(), si, CLIENT_LOOKUP_MAX);
+		if (!n) {
+			free(si);
+			snprintf(why, whylen, "no mapping for client %.64s", r->argv[1]);
+			return -ENOENT;
+		}
+		wgw_doc_u64(doc, "mappings", n);
+		wgw_doc_arr(doc, "sessions");
+		for (unsigned i = 0; i < n && i < CLIENT_LOOKUP_MAX; i++)
+			doc_session(doc, &si[i]);
+		wgw_doc_close(doc);
+		free(si);
+		return 0;
+	}
+	if (!strcmp(sub, "list")) {
+		uint32_t limit = LIST_DEFAULT;
+		unsigned n;
+
+		if (r->argc == 2 &&
+		    wgw_parse_u32(r->argv[1], 1, LIST_MAX, &limit, whyp, sizeof(whyp))) {
+			snprintf(why, whylen, "limit '%.32s': %s", r->argv[1], whyp);
+			return -EINVAL;
+		}
+		wgw_engine_get_stats(e, &es);
+		wgw_doc_u64(doc, "mappings", es.n_mappings);
+		wgw_doc_u64(doc, "limit", limit);
+		wgw_doc_arr(doc, "sessions");
+		n = wgw_engine_list_sessions(e, now_s(), limit, list_cb, doc);
+		wgw_doc_close(doc);
+		wgw_doc_u64(doc, "shown", n);
+		return 0;
+	}
+	snprintf(why, whylen, "usage: sessions %s", r->cmd->usage);
+	return -EINVAL;
+}
+
+static void doc_backend(struct wgw_doc *doc, const struct wgw_backend_info *b)
+{
+	char ep[INET6_ADDRSTRLEN + 8];
+
+	wgw_stats_endpoint(&b->addr, b->port, ep, sizeof(ep));
+	wgw_doc_obj(doc, ep);
+	wgw_doc_str(doc, "backend", ep);
+	wgw_doc_i64(doc, "slot", b->slot);
+	wgw_doc_str(doc, "state", wgw_backend_state_name(b->state));
+	wgw_doc_u64(doc, "weight", b->weight);
+	wgw_doc_u64(doc, "sessions", b->cids);
+	wgw_doc_u64(doc, "mappings", b->mappings);
+	wgw_doc_u64(doc, "packets_to", b->pkts_to);
+	wgw_doc_u64(doc, "packets_from", b->pkts_from);
+	wgw_doc_close(doc);
+}
+
+static int backends_list(struct wgw_ctl *c, struct wgw_doc *doc,
+			 const union wgw_addr *only, uint16_t only_port)
+{
+	struct wgw_backend_info *bi = calloc(WGW_ENGINE_MAX_BACKENDS, sizeof(*bi));
+	unsigned n;
+
+	if (!bi)
+		return -ENOMEM;
+	n = wgw_engine_backends(c->d->engine, bi, WGW_ENGINE_MAX_BACKENDS);
+	if (n > WGW_ENGINE_MAX_BACKENDS)
+		n = WGW_ENGINE_MAX_BACKENDS;
+	wgw_doc_arr(doc, "backends");
+	for (unsigned i = 0; i < n; i++)
+		if (!only || (bi[i].port == only_port && wgw_addr_eq(&bi[i].addr, only)))
+			doc_backend(doc, &bi[i]);
+	wgw_doc_close(doc);
+	free(bi);
+	return 0;
+}
+
+static int h_backends(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,
+		      char *why, size_t whylen)
+{
+	struct wgw_engine *e = c->d->engine;
+	const char *sub = r->argc ? r->argv[0] : "list";
+	char whyp[128], ep[INET6_ADDRSTRLEN + 8];
+	struct wgw_backend b = { .weight = WGW_BACKEND_WEIGHT_DEFAULT };
+	uint16_t hi;
+	uint32_t weight = 0;
+	int err;
+
+	if (!strcmp(sub, "list") && r->argc <= 1)
+		return backends_list(c, doc, NULL, 0);
+	if (r->argc < 2 || (strcmp(sub, "weight") ? r->argc != 2 : r->argc != 3)) {
+		snprintf(why, whylen, "usage: backends %s", r->cmd->usage);
+		return -EINVAL;
+	}
+	if (!strcmp(sub, "add"))
+		err = wgw_parse_backend(r->argv[1], &b, whyp, sizeof(whyp));
+	else
+		err = wgw_parse_addr_port(r->argv[1], false, &b.addr, &b.port, &hi,
+					  whyp, sizeof(whyp));
+	if (err) {
+		snprintf(why, whylen, "backend '%.64s': %s", r->argv[1], whyp);
+		return -EINVAL;
+	}
+	if (!strcmp(sub, "weight") &&
+	    wgw_parse_u32(r->argv[2], 1, WGW_ENGINE_MAX_WEIGHT, &weight, whyp, sizeof(whyp))) {
+		snprintf(why, whylen, "weight '%.32s': %s", r->argv[2], whyp);
+		return -EINVAL;
+	}
+	wgw_stats_endpoint(&b.addr, b.port, ep, sizeof(ep));
+	if (!strcmp(sub, "add")) {
+		/* The file's rules, not fewer: a backend on the VIP or NAT
+		 * address would loop datagrams back into the gateway. */
+		if (wgw_backend_check(&c->d->cfg, &b.addr, b.port, whyp, sizeof(whyp))) {
+			snprintf(why, whylen, "backend '%.64s': %s", r->argv[1], whyp);
+			return -EINVAL;
+		}
+		/* Its next hop resolves on the first packet, which the
+		 * worker holds meanwhile, as for any new destination. */
+		err = wgw_engine_backend_add(e, &b.addr, b.port, b.weight);
+		if (err > 0)
+			err = 0;
+	} else if (!strcmp(sub, "remove")) {
+		err = wgw_engine_backend_remove(e, &b.addr, b.port);
+	} else if (!strcmp(sub, "drain")) {
+		err = wgw_engine_backend_drain(e, &b.addr, b.port);
+	} else if (!strcmp(sub, "undrain")) {
+		err = wgw_engine_backend_undrain(e, &b.addr, b.port);
+	} else if (!strcmp(sub, "weight")) {
+		err = wgw_engine_backend_set_weight(e, &b.addr, b.port, weight);
+	} else {
+		snprintf(why, whylen, "usage: backends %s", r->cmd->usage);
+		return -EINVAL;
+	}
+	if (err) {
+		const char *what = strerror(-err);
+
+		if (err == -ENOENT)
+			what = "no such backend";
+		else if (err == -EEXIST)
+			what = "already a backend";
+		else if (err == -ENOSPC)
+			what = "no free backend slot";
+		else if (err == -EAFNOSUPPORT)
+			what = "not the gateway's address family";
+		snprintf(why, whylen, "backends %s %s: %s", sub, ep, what);
+		return err;
+	}
+	wgw_notice("control: backends %s %s%s%.16s", sub, ep, weight ? " " : "",
+		   weight ? r->argv[2] : "");
+	wgw_doc_strf(doc, "done", "%s %s", sub, ep);
+	if (strcmp(sub, "remove"))
+		return backends_list(c, doc, &b.addr, b.port);
+	return 0;
+}
+
+static int h_reload(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,
+		    char *why, size_t whylen)
+{
+	char msg[WGW_CONFIG_ERRLEN];
+	int err;
+
+	err = wgw_daemon_reload(c->d, msg, sizeof(msg));
+	/* In the log as well as in the reply, as for SIGHUP: the operator
+	 * reading the journal sees every change and every refusal. */
+	if (err) {
+		wgw_err("control: reload refused: %s", msg);
+		snprintf(why, whylen, "%s", msg);
+		return err;
+	}
+	wgw_notice("control: reloaded: %s", msg);
+	wgw_doc_str(doc, "reloaded", msg);
+	return 0;
+}
+
+static int h_ping(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,
+		  char *why, size_t whylen)
+{
+	wgw_doc_str(doc, "pong", PACKAGE_VERSION);
+	wgw_doc_i64(doc, "pid", (int64_t)getpid());
+	return 0;
+}
+
+static int h_help(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,
+		  char *why, size_t whylen)
+{
+	wgw_doc_arr(doc, "commands");
+	for (unsigned i = 0; i < wgw_ctl_n_cmds; i++) {
+		wgw_doc_obj(doc, wgw_ctl_cmds[i].name);
+		wgw_doc_str(doc, "command", wgw_ctl_cmds[i].name);
+		wgw_doc_str(doc, "usage", wgw_ctl_cmds[i].usage);
+		wgw_doc_str(doc, "help", wgw_ctl_cmds[i].help);
+		wgw_doc_close(doc);
+	}
+	wgw_doc_close(doc);
+	return 0;
+}
+
+static const ctl_handler handlers[WGW_CTL_CMD_MAX] = {
+	[WGW_CTL_STATUS] = h_status,
+	[WGW_CTL_STATS] = h_stats,
+	[WGW_CTL_SESSIONS] = h_sessions,
+	[WGW_CTL_BACKENDS] = h_backends,
+	[WGW_CTL_RELOAD] = h_reload,
+	[WGW_CTL_PING] = h_ping,
+	[WGW_CTL_HELP] = h_help,
+};
+
+int wgw_ctl_run(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,
+		char *why, size_t whylen)
+{
+	return handlers[r->cmd->id](c, r, doc, why, whylen);
+}
