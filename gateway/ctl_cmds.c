@@ -40,31 +40,14 @@ static uint32_t now_s(void)
 typedef int (*ctl_handler)(struct wgw_ctl *c, const struct wgw_ctl_req *r,
 			   struct wgw_doc *doc, char *why, size_t whylen);
 
-static const char *rung_str(enum wgw_rung r)
+/* The configured service: VIPs and the NAT address and ports. */
+static void doc_service(struct wgw_doc *doc, const struct wgw_config *cfg)
 {
-	return wgw_rung_name(r);
-}
-
-static int h_status(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,
-		    char *why, size_t whylen)
-{
-	struct wgw_daemon *d = c->d;
-	struct wgw_backend_info *bi;
-	struct wgw_engine_stats es;
 	char ep[INET6_ADDRSTRLEN + 16], a[INET6_ADDRSTRLEN];
-	unsigned nb, up = 0, drain = 0;
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	wgw_doc_str(doc, "version", PACKAGE_VERSION);
-	wgw_doc_i64(doc, "pid", (int64_t)getpid());
-	wgw_doc_u64(doc, "uptime_s", (uint64_t)(ts.tv_sec - d->started_mono.tv_sec));
-	wgw_doc_i64(doc, "started", (int64_t)d->started);
-	wgw_doc_str(doc, "config_file", d->cfg.config_file);
 
 	wgw_doc_arr(doc, "vips");
-	for (unsigned i = 0; i < d->cfg.n_vips; i++) {
-		const struct wgw_vip *v = &d->cfg.vips[i];
+	for (unsigned i = 0; i < cfg->n_vips; i++) {
+		const struct wgw_vip *v = &cfg->vips[i];
 
 		wgw_stats_endpoint(&v->addr, v->port_lo, ep, sizeof(ep));
 		if (v->port_hi != v->port_lo)
@@ -72,60 +55,65 @@ static int h_status(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_d
 		wgw_doc_str(doc, NULL, ep);
 	}
 	wgw_doc_close(doc);
-	wgw_doc_str(doc, "nat", wgw_addr_str(&d->cfg.nat, a, sizeof(a)) ? a : "?");
-	wgw_doc_strf(doc, "nat_ports", "%u-%u", d->cfg.nat_port_lo, d->cfg.nat_port_hi);
+	wgw_doc_str(doc, "nat", wgw_addr_str(&cfg->nat, a, sizeof(a)) ? a : "?");
+	wgw_doc_strf(doc, "nat_ports", "%u-%u", cfg->nat_port_lo, cfg->nat_port_hi);
+}
 
-	wgw_doc_arr(doc, "interfaces");
-	for (unsigned i = 0; i < d->nifs; i++) {
-		const struct wgw_iface *ifc = &d->ifs[i];
-		enum wgw_xdp_mode xm = WGW_XDP_MODE_NONE;
+/* One interface: its rung on the mode ladder and why, what the kernel
+ * says is attached. */
+static void doc_iface(struct wgw_doc *doc, const struct wgw_iface *ifc)
+{
+	enum wgw_xdp_mode xm = WGW_XDP_MODE_NONE;
 
-		wgw_doc_obj(doc, ifc->name);
-		wgw_doc_str(doc, "interface", ifc->name);
-		wgw_doc_i64(doc, "ifindex", ifc->ifindex);
-		wgw_doc_str(doc, "sides", wgw_sides_name(ifc->sides));
-		wgw_doc_str(doc, "mode", rung_str(ifc->rung));
-		wgw_doc_bool(doc, "forced", ifc->want != WGW_MODE_AUTO);
-		wgw_doc_str(doc, "why", ifc->why[0] ? ifc->why : ifc->want != WGW_MODE_AUTO ?
-			    "forced (--mode)" : "the best rung: nothing above it");
-		if (ifc->xdp)
-			wgw_xdp_query_mode(ifc->xdp, &xm);
-		wgw_doc_str(doc, "xdp_attached", wgw_xdp_mode_name(xm));
-		wgw_doc_str(doc, "xdp_attached_through", ifc->xdp ?
-			    wgw_xdp_how_name(wgw_xdp_attached_how(ifc->xdp)) : "none");
-		wgw_doc_u64(doc, "queues", ifc->queues);
-		wgw_doc_u64(doc, "mtu", ifc->mtu);
-		wgw_doc_i64(doc, "numa_node", ifc->numa_node);
-		wgw_doc_close(doc);
-	}
+	wgw_doc_obj(doc, ifc->name);
+	wgw_doc_str(doc, "interface", ifc->name);
+	wgw_doc_i64(doc, "ifindex", ifc->ifindex);
+	wgw_doc_str(doc, "sides", wgw_sides_name(ifc->sides));
+	wgw_doc_str(doc, "mode", wgw_rung_name(ifc->rung));
+	wgw_doc_bool(doc, "forced", ifc->want != WGW_MODE_AUTO);
+	wgw_doc_str(doc, "why", ifc->why[0] ? ifc->why : ifc->want != WGW_MODE_AUTO ?
+		    "forced (--mode)" : "the best rung: nothing above it");
+	if (ifc->xdp)
+		wgw_xdp_query_mode(ifc->xdp, &xm);
+	wgw_doc_str(doc, "xdp_attached", wgw_xdp_mode_name(xm));
+	wgw_doc_str(doc, "xdp_attached_through", ifc->xdp ?
+		    wgw_xdp_how_name(wgw_xdp_attached_how(ifc->xdp)) : "none");
+	wgw_doc_u64(doc, "queues", ifc->queues);
+	wgw_doc_u64(doc, "mtu", ifc->mtu);
+	wgw_doc_i64(doc, "numa_node", ifc->numa_node);
 	wgw_doc_close(doc);
+}
 
-	wgw_doc_arr(doc, "workers");
-	for (unsigned w = 0; w < d->nworkers; w++) {
-		const struct wgw_worker *wk = &d->workers[w];
-		char label[32];
+/* One worker: its CPU, whether it runs, the ports it serves. */
+static void doc_worker(struct wgw_doc *doc, unsigned w, const struct wgw_worker *wk)
+{
+	char label[32];
 
-		snprintf(label, sizeof(label), "worker %u", w);
-		wgw_doc_obj(doc, label);
-		wgw_doc_u64(doc, "worker", w);
-		wgw_doc_i64(doc, "cpu", wk->cfg.cpu);
-		wgw_doc_bool(doc, "running", wk->started && !atomic_load(&wk->failed_port));
-		wgw_doc_arr(doc, "ports");
-		for (unsigned p = 0; p < wk->nports; p++)
-			wgw_doc_strf(doc, NULL, "%s queue %u (%s)", wk->ports[p]->ifname,
-				     wk->ports[p]->queue, wk->ports[p]->ops->kind);
-		wgw_doc_close(doc);
-		wgw_doc_close(doc);
-	}
+	snprintf(label, sizeof(label), "worker %u", w);
+	wgw_doc_obj(doc, label);
+	wgw_doc_u64(doc, "worker", w);
+	wgw_doc_i64(doc, "cpu", wk->cfg.cpu);
+	wgw_doc_bool(doc, "running", wk->started && !atomic_load(&wk->failed_port));
+	wgw_doc_arr(doc, "ports");
+	for (unsigned p = 0; p < wk->nports; p++)
+		wgw_doc_strf(doc, NULL, "%s queue %u (%s)", wk->ports[p]->ifname,
+			     wk->ports[p]->queue, wk->ports[p]->ops->kind);
 	wgw_doc_close(doc);
+	wgw_doc_close(doc);
+}
 
-	wgw_engine_get_stats(d->engine, &es);
+/* The engine's backends by state, its sessions and mappings. */
+static int doc_engine(struct wgw_doc *doc, struct wgw_engine *e)
+{
+	struct wgw_backend_info *bi;
+	struct wgw_engine_stats es;
+	unsigned nb, up = 0, drain = 0;
+
+	wgw_engine_get_stats(e, &es);
 	bi = calloc(WGW_ENGINE_MAX_BACKENDS, sizeof(*bi));
-	if (!bi) {
-		snprintf(why, whylen, "out of memory");
+	if (!bi)
 		return -ENOMEM;
-	}
-	nb = wgw_engine_backends(d->engine, bi, WGW_ENGINE_MAX_BACKENDS);
+	nb = wgw_engine_backends(e, bi, WGW_ENGINE_MAX_BACKENDS);
 	for (unsigned i = 0; i < nb && i < WGW_ENGINE_MAX_BACKENDS; i++) {
 		up += bi[i].state == WGW_BACKEND_UP;
 		drain += bi[i].state == WGW_BACKEND_DRAIN;
@@ -138,6 +126,36 @@ static int h_status(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_d
 	wgw_doc_u64(doc, "sessions", es.n_cids);
 	wgw_doc_u64(doc, "mappings", es.n_mappings);
 	wgw_doc_close(doc);
+	return 0;
+}
+
+static int h_status(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,
+		    char *why, size_t whylen)
+{
+	const struct wgw_daemon *d = c->d;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	wgw_doc_str(doc, "version", PACKAGE_VERSION);
+	wgw_doc_i64(doc, "pid", (int64_t)getpid());
+	wgw_doc_u64(doc, "uptime_s", (uint64_t)(ts.tv_sec - d->started_mono.tv_sec));
+	wgw_doc_i64(doc, "started", (int64_t)d->started);
+	wgw_doc_str(doc, "config_file", d->cfg.config_file);
+	doc_service(doc, &d->cfg);
+
+	wgw_doc_arr(doc, "interfaces");
+	for (unsigned i = 0; i < d->nifs; i++)
+		doc_iface(doc, &d->ifs[i]);
+	wgw_doc_close(doc);
+	wgw_doc_arr(doc, "workers");
+	for (unsigned w = 0; w < d->nworkers; w++)
+		doc_worker(doc, w, &d->workers[w]);
+	wgw_doc_close(doc);
+
+	if (doc_engine(doc, d->engine)) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -318,7 +336,7 @@ static void doc_backend(struct wgw_doc *doc, const struct wgw_backend_info *b)
 	wgw_doc_close(doc);
 }
 
-static int backends_list(struct wgw_ctl *c, struct wgw_doc *doc,
+static int backends_list(struct wgw_engine *e, struct wgw_doc *doc,
 			 const union wgw_addr *only, uint16_t only_port)
 {
 	struct wgw_backend_info *bi = calloc(WGW_ENGINE_MAX_BACKENDS, sizeof(*bi));
@@ -326,7 +344,7 @@ static int backends_list(struct wgw_ctl *c, struct wgw_doc *doc,
 
 	if (!bi)
 		return -ENOMEM;
-	n = wgw_engine_backends(c->d->engine, bi, WGW_ENGINE_MAX_BACKENDS);
+	n = wgw_engine_backends(e, bi, WGW_ENGINE_MAX_BACKENDS);
 	if (n > WGW_ENGINE_MAX_BACKENDS)
 		n = WGW_ENGINE_MAX_BACKENDS;
 	wgw_doc_arr(doc, "backends");
@@ -350,7 +368,7 @@ static int h_backends(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw
 	int err;
 
 	if (!strcmp(sub, "list") && r->argc <= 1)
-		return backends_list(c, doc, NULL, 0);
+		return backends_list(e, doc, NULL, 0);
 	if (r->argc < 2 || (strcmp(sub, "weight") ? r->argc != 2 : r->argc != 3)) {
 		snprintf(why, whylen, "usage: backends %s", r->cmd->usage);
 		return -EINVAL;
@@ -412,7 +430,7 @@ static int h_backends(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw
 		   weight ? r->argv[2] : "");
 	wgw_doc_strf(doc, "done", "%s %s", sub, ep);
 	if (strcmp(sub, "remove"))
-		return backends_list(c, doc, &b.addr, b.port);
+		return backends_list(e, doc, &b.addr, b.port);
 	return 0;
 }
 
