@@ -19,6 +19,7 @@
 #include "fallback/udp.h"
 #include "gateway/ctl.h"
 #include "gateway/daemon.h"
+#include "gateway/stats.h"
 #include "gateway/privs.h"
 #include "gateway/reload.h"
 #include "gateway/engine.h"
@@ -1020,77 +1021,14 @@ static void nl_changed(const struct wgw_nl_change *c, void *arg)
 
 static void log_counters(struct wgw_daemon *d)
 {
-	struct wgw_engine_stats es;
-	struct wgw_backend_info bi[WGW_ENGINE_MAX_BACKENDS];
-	unsigned nb;
+	struct wgw_stats *st = wgw_stats_collect(d);
 
-	wgw_engine_get_stats(d->engine, &es);
-	wgw_notice("engine: %u sessions (CIDs), %u mappings; to_lan %" PRIu64
-		   " to_wan %" PRIu64 " dropped %" PRIu64,
-		   es.n_cids, es.n_mappings, es.ctr[WGW_CTR_TO_LAN],
-		   es.ctr[WGW_CTR_TO_WAN], es.ctr[WGW_CTR_DROP]);
-	for (unsigned k = 0; k < WGW_CTR_MAX; k++)
-		if (es.ctr[k])
-			wgw_notice("engine %s: %" PRIu64, wgw_engine_ctr_name(k), es.ctr[k]);
-	for (unsigned r = 1; r < WGW_DROP_REASON_MAX; r++)
-		if (es.drop[r])
-			wgw_notice("engine drop %s: %" PRIu64,
-				   wgw_drop_reason_name(r), es.drop[r]);
-	nb = wgw_engine_backends(d->engine, bi, WGW_ENGINE_MAX_BACKENDS);
-	for (unsigned i = 0; i < nb && i < WGW_ENGINE_MAX_BACKENDS; i++) {
-		char a[INET6_ADDRSTRLEN];
-
-		wgw_notice("backend %s:%u %s: %u mappings, %u CIDs, %" PRIu64
-			   " packets to, %" PRIu64 " from",
-			   wgw_addr_str(&bi[i].addr, a, sizeof(a)), bi[i].port,
-			   wgw_backend_state_name(bi[i].state), bi[i].mappings,
-			   bi[i].cids, bi[i].pkts_to, bi[i].pkts_from);
+	if (!st) {
+		wgw_err("counters: %s", strerror(errno));
+		return;
 	}
-	for (unsigned wi = 0; wi < d->nworkers; wi++) {
-		uint64_t c[64];
-		unsigned n = wgw_worker_counter_count();
-
-		wgw_worker_counters(&d->workers[wi], c);
-		for (unsigned k = 0; k < n; k++)
-			if (c[k] && k > 1)
-				wgw_notice("worker %u %s: %" PRIu64, wi,
-					   wgw_worker_counter_name(k), c[k]);
-	}
-	for (unsigned wi = 0; wi < d->nworkers; wi++) {
-		for (unsigned p = 0; p < d->workers[wi].nports; p++) {
-			struct wgw_port *port = d->workers[wi].ports[p];
-			struct wgw_port_stats ps;
-			struct xdp_statistics xs;
-
-			port->ops->stats(port, &ps);
-			wgw_notice("port %s %s queue %u: rx %" PRIu64 " tx %" PRIu64
-				   " tx_dropped %" PRIu64 " errors %" PRIu64,
-				   port->ops->kind, port->ifname[0] ? port->ifname : "-",
-				   port->queue, ps.rx_packets, ps.tx_packets, ps.tx_dropped,
-				   ps.rx_errors + ps.tx_errors);
-			if (wgw_port_is_xsk(port) && !wgw_xsk_port_xdp_stats(port, &xs))
-				wgw_notice("xsk %s queue %u: rx_dropped %llu rx_invalid %llu "
-					   "rx_ring_full %llu fill_ring_empty %llu "
-					   "tx_invalid %llu tx_ring_empty %llu",
-					   port->ifname, port->queue,
-					   (unsigned long long)xs.rx_dropped,
-					   (unsigned long long)xs.rx_invalid_descs,
-					   (unsigned long long)xs.rx_ring_full,
-					   (unsigned long long)xs.rx_fill_ring_empty_descs,
-					   (unsigned long long)xs.tx_invalid_descs,
-					   (unsigned long long)xs.tx_ring_empty_descs);
-		}
-	}
-	for (unsigned i = 0; i < d->nifs; i++) {
-		uint64_t c[WGW_XDP_CNT_MAX];
-
-		if (!d->ifs[i].xdp || wgw_xdp_read_counters(d->ifs[i].xdp, c))
-			continue;
-		for (unsigned k = 0; k < WGW_XDP_CNT_MAX; k++)
-			if (c[k])
-				wgw_notice("xdp %s %s: %" PRIu64, d->ifs[i].name,
-					   wgw_xdp_counter_name(k), c[k]);
-	}
+	wgw_stats_log(st);
+	wgw_stats_free(st);
 }
 
 /* ------------------------------------------------------------ run */

@@ -55,3 +55,9 @@ TESTS += tests/netns/ctl_proto.sh tests/netns/ctl_backends.sh \
 endif
 EXTRA_DIST += tests/netns/ctl_lib.sh tests/netns/ctl_proto.sh \
 	tests/netns/ctl_backends.sh tests/netns/ctl_reload.sh tests/netns/install.sh
+
+# The Prometheus exposition through a real parser, in both modes.
+if ENABLE_TESTS
+TESTS += tests/netns/metrics.sh
+endif
+EXTRA_DIST += tests/netns/metrics.sh

@@ -51,6 +51,15 @@ struct wgw_stats_port {
 	uint64_t xval[WGW_PORT_XSTATS_MAX];
 };
 
+/* The daemon process's own figures (the usual process_* metrics). */
+struct wgw_stats_proc {
+	bool valid;
+	double start_time;		/* seconds since the epoch */
+	double cpu_seconds;		/* user + system */
+	double resident_bytes, virtual_bytes;
+	double open_fds, max_fds;
+};
+
 struct wgw_stats {
 	uint64_t mono_ns;		/* CLOCK_MONOTONIC when collected */
 	uint64_t uptime_s;
@@ -63,7 +72,48 @@ struct wgw_stats {
 	uint64_t (*wctr)[WGW_STATS_WORKER_CTRS];	/* [nworkers] */
 	unsigned nports;
 	struct wgw_stats_port *ports;			/* [nports] */
+	struct wgw_stats_proc proc;
 };
+
+/*
+ * The metrics model: every metric the gateway exports is one struct
+ * wgw_metric, defined once in stats.c, and every rendering (Prometheus,
+ * the SIGUSR1 dump, the METRICS section of the manual) walks the same
+ * table.
+ */
+struct wgw_metric;
+struct wgw_metric_sink {
+	/* Called before a family's samples (may be NULL). */
+	void (*family)(struct wgw_metric_sink *s, const struct wgw_metric *m);
+	/* labels: NULL-ended name, value pairs; NULL for none. */
+	void (*sample)(struct wgw_metric_sink *s, const struct wgw_metric *m,
+		       const char *const *labels, double v);
+};
+
+struct wgw_metric_ctr {
+	unsigned idx;			/* engine counter (WGW_CTR_*) */
+	const char *name;		/* its label value; a worker counter's name */
+};
+
+struct wgw_metric {
+	const char *name;		/* full name, "wraith_gateway_..." */
+	const char *type;		/* "counter" or "gauge" */
+	const char *unit;		/* "packets", "bytes", "seconds"... or "" */
+	const char *labels;		/* label names, comma-separated, or "" */
+	const char *help;		/* what it counts, how to read it */
+	void (*fn)(const struct wgw_metric *m, const struct wgw_stats *st,
+		   struct wgw_metric_sink *s);	/* its samples in a snapshot */
+	size_t arg, arg2;
+	int wide;
+	const struct wgw_metric_ctr *ctrs;
+};
+
+/* The table: n metrics. */
+const struct wgw_metric *wgw_metrics(unsigned *n);
+/* Every family of the table in order, with its samples in st. */
+void wgw_stats_visit(const struct wgw_stats *st, struct wgw_metric_sink *s);
+/* The SIGUSR1 dump: every series that is not zero, one notice each. */
+void wgw_stats_log(const struct wgw_stats *st);
 
 /* A snapshot, or NULL and errno (ENOMEM). */
 struct wgw_stats *wgw_stats_collect(struct wgw_daemon *d);

@@ -70,7 +70,7 @@ printf '   migration to a new client address: %s of %s sessions kept their backe
 printf '   replies with a wrong CID or source: %s / %s\n' "$(kv wrong_cid)" "$(kv wrong_source)"
 echo "   gateway counters:"
 awk '/notice: engine: /{n=NR} {l[NR]=$0} END{for(i=n;i<=NR;i++) print l[i]}' "$log" |
-	sed -n 's/^notice: /     /p' | grep -vE 'worker [0-9]+ (loops|idle_polls)'
+	sed -n 's/^notice: /     /p' | grep -vE 'worker_(loops|idle_polls)_total'
 echo
 [ $rc -eq 0 ] || { echo "demo: the client reported an error (status $rc)"; cat "$WGW_TMP/client.err"; }
 wgw_stop "$WGW_LAB_GW_PID" 10 && grep -q 'stopped cleanly' "$log" &&

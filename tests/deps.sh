@@ -10,7 +10,7 @@ PKGS=(
 	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libmnl-dev
 	liburcu-dev libinih-dev libcap-ng-dev
 	check
-	iproute2 ethtool procps kmod jq tcpdump perl python3
+	iproute2 ethtool procps kmod jq tcpdump perl python3 python3-prometheus-client
 )
 
 missing=()

@@ -139,7 +139,7 @@ t_counters()
 
 	# Prometheus, over the socket and over HTTP.
 	gwctl stats --prometheus >"$p"
-	grep -qx "wraith_gateway_engine_events_total{event=\"to-lan\"} $tx" "$p" ||
+	grep -qx "wraith_gateway_engine_forwarded_packets_total{direction=\"to_lan\"} $tx" "$p" ||
 		wgw_fail "prometheus: to-lan is not $tx"
 	grep -q '^# TYPE wraith_gateway_backend_packets_total counter$' "$p" ||
 		wgw_fail "prometheus: no TYPE line"
@@ -147,7 +147,7 @@ t_counters()
 		printf 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n' >&3 && cat <&3" >"$p" ||
 		wgw_fail "metrics listener"
 	head -n 1 "$p" | grep -q '^HTTP/1.1 200 OK' || wgw_fail "metrics: $(head -n 1 "$p")"
-	grep -q "^wraith_gateway_engine_events_total{event=\"to-lan\"} $tx" "$p" ||
+	grep -q "^wraith_gateway_engine_forwarded_packets_total{direction=\"to_lan\"} $tx" "$p" ||
 		wgw_fail "metrics: to-lan is not $tx"
 	wgw_in gw bash -c "exec 3<>/dev/tcp/127.0.0.1/$METRICS_PORT &&
 		printf 'GET /other HTTP/1.0\r\n\r\n' >&3 && cat <&3" >"$p"

@@ -134,10 +134,12 @@ acct__tx_drops()
 acct__gateway()
 {
 	local d=$1
-	echo $(( $(dump_sum "$d" 'rx_dropped ') + $(dump_sum "$d" 'rx_ring_full ') + \
-		$(dump_sum "$d" 'rx_invalid ') + $(dump_sum "$d" 'tx_invalid ') + \
-		$(dump_dropped "$d") + $(dump_sum "$d" 'tx_dropped ') + \
-		$(dump_sum "$d" ' (nh_hold_full|nh_timeout|nh_unreachable|nh_wrong_if|no_egress|port_errors|rx_not_udp): ') ))
+	echo $(( $(dump_sum "$d" 'xsk_rx_dropped_packets_total\{[^}]*\} ') + \
+		$(dump_sum "$d" 'xsk_rx_ring_full_packets_total\{[^}]*\} ') + \
+		$(dump_sum "$d" 'xsk_(rx|tx)_invalid_descs_total\{[^}]*\} ') + \
+		$(dump_dropped "$d") + $(dump_sum "$d" 'port_tx_dropped_packets_total\{[^}]*\} ') + \
+		$(dump_sum "$d" 'worker_dropped_packets_total\{[^}]*reason="(nh_hold_full|nh_timeout|nh_unreachable|nh_wrong_if|no_egress|rx_not_udp)"\} ') + \
+		$(dump_sum "$d" 'worker_port_errors_total\{[^}]*\} ') ))
 }
 
 acct_lost()
@@ -479,10 +481,10 @@ t_backend_dies()
 	gw_dump "$d1"
 	sleep 1
 	gw_dump "$d2"
-	re='backend 10\.0\.0\.12:8420 up: [0-9]+ mappings, [0-9]+ CIDs, '
-	to1=$(dump_num "$d1" "$re"); to2=$(dump_num "$d2" "$re")
-	from1=$(dump_num "$d1" "$re[0-9]+ packets to, ")
-	from2=$(dump_num "$d2" "$re[0-9]+ packets to, ")
+	re='backend_packets_total\{backend="10\.0\.0\.12:8420",direction='
+	to1=$(dump_num "$d1" "$re\"to\"\\} "); to2=$(dump_num "$d2" "$re\"to\"\\} ")
+	from1=$(dump_num "$d1" "$re\"from\"\\} ")
+	from2=$(dump_num "$d2" "$re\"from\"\\} ")
 	wgw_assert_ge $((to2 - to1)) 100 "packets sent to the dead backend in 1 s"
 	wgw_assert_eq "$from1" "$from2" "packets from the dead backend"
 	wgw_assert_ge $(( $(dump_to_lan "$d2") - $(dump_to_lan "$d1") )) $((to2 - to1 + 100)) \
@@ -564,9 +566,11 @@ t_starvation()
 		{ cat "$r" >&2; wgw_fail "the blast client failed"; }
 	cat "$r" >&2
 	gw_dump "$d"
-	grep '^notice: xsk ' "$d" >&2
-	grep -q '^notice: xsk wan0 queue 0: ' "$d" || wgw_fail "no AF_XDP ring statistics in the dump"
-	starve=$(( $(dump_sum "$d" 'fill_ring_empty ') + $(dump_sum "$d" 'rx_ring_full ') ))
+	grep '^notice: wraith_gateway_xsk_' "$d" >&2
+	grep -q '^notice: wraith_gateway_xsk_.*{interface="wan0",' "$d" ||
+		wgw_fail "no AF_XDP ring statistics in the dump"
+	starve=$(( $(dump_sum "$d" 'xsk_rx_fill_ring_empty_total\{[^}]*\} ') + \
+		$(dump_sum "$d" 'xsk_rx_ring_full_packets_total\{[^}]*\} ') ))
 	wgw_assert_ge "$starve" 1 "ring overflows counted (fill_ring_empty + rx_ring_full)"
 	wgw_assert_ge "$(acct_lost)" 1 "datagrams lost in the blast"
 	acct_check "$d" "blast"
@@ -603,8 +607,8 @@ t_mappings_full()
 	wgw_assert_eq 0 "$(wgw_kv "$rb" handshakes_ok)" "B's sessions admitted to a full table"
 	gw_dump "$d"
 	cat "$d" >&2
-	full=$(( $(dump_num "$d" 'engine drop mappings-full: ') + \
-		$(dump_num "$d" 'engine drop nat-ports-full: ') ))
+	full=$(( $(dump_num "$d" 'engine_dropped_packets_total\{reason="mappings_full"\} ') + \
+		$(dump_num "$d" 'engine_dropped_packets_total\{reason="nat_ports_full"\} ') ))
 	wgw_assert_ge "$full" "$(wgw_kv "$rb" handshakes_failed)" "refusals counted"
 	wgw_assert_eq 1024 "$(dump_mappings "$d")" "mappings after B"
 	cl_wait_flowing A 10 "A after B was refused"
@@ -634,8 +638,8 @@ t_cids_full()
 	gw_dump "$d"
 	cat "$d" >&2
 	wgw_assert_eq 1024 "$(dump_sessions "$d")" "CIDs after B"
-	wgw_assert_ge "$(dump_num "$d" 'cids[-_]refused:? ')" 50 \
-		"CIDs refused, in the counter dump ('cids-refused')"
+	wgw_assert_ge "$(dump_num "$d" 'engine_sessions_refused_total\{reason="table_full"\} ')" 50 \
+		"CIDs refused, in the counter dump (engine_sessions_refused_total{reason=\"table_full\"})"
 	cl_wait_flowing A 10 "A after B"
 	cl_stop A
 	cl_assert_kept A 1024
@@ -669,7 +673,7 @@ t_unresolved()
 	wgw_assert_eq 0 "$(wgw_kv "$r" backend.4.sessions || echo 0)" "sessions answered by backend 4"
 	gw_dump "$d"
 	cat "$d" >&2
-	wgw_assert_ge "$(dump_sum "$d" 'nh_timeout: ')" "$failed" \
+	wgw_assert_ge "$(dump_sum "$d" 'worker_dropped_packets_total\{[^}]*reason="nh_timeout"\} ')" "$failed" \
 		"packets dropped because the next hop never resolved (nh_timeout)"
 	# The fault ends: the address appears, with a backend on it.
 	wgw_addr be be0 10.0.0.14/24

@@ -26,6 +26,8 @@ GWD="$WGW_TOP_BUILDDIR/wraith-gatewayd"
 RATE=20		# handshakes per second per source
 BURST=40	# handshakes at once
 FLOOD_S=3	# seconds per flood
+# The XDP program's handshake-rate drops on wan0, as the dump writes them.
+XDP_HS_RATE='wraith_gateway_xdp_reason_packets_total{interface="wan0",verdict="drop",reason="vip_drop_hs_rate"}'
 
 # flood NS SRC DST DPORT SECONDS KIND OUT: send as fast as possible for
 # SECONDS; KIND framed (CID 0xFF..FF + 40 bytes) or bare (32 random bytes);
@@ -126,9 +128,9 @@ t_flood()
 	wgw_assert_ge "$got" "$BURST" "flood datagrams let through (one burst at least)"
 	# The program counted what it dropped (SIGUSR1 dumps the counters).
 	kill -USR1 "$WGW_LAB_GW_PID"
-	wgw_wait_for 5 grep -q 'xdp wan0 vip_drop_hs_rate: ' "$WGW_TMP/gatewayd.log" ||
+	wgw_wait_for 5 grep -qF "$XDP_HS_RATE " "$WGW_TMP/gatewayd.log" ||
 		wgw_fail "no vip_drop_hs_rate counter in the daemon's dump"
-	wgw_assert_ge "$(awk '/xdp wan0 vip_drop_hs_rate: / { v = $NF } END { print v + 0 }' \
+	wgw_assert_ge "$(awk -v k="$XDP_HS_RATE " 'index($0, k) { v = $NF } END { print v + 0 }' \
 		"$WGW_TMP/gatewayd.log")" $(( (sent + sent2) / 2 )) "handshakes dropped in XDP"
 }
 
@@ -392,14 +394,14 @@ quota_flooder()
 	wgw_wait_for 10 wgw_lab__settled || wgw_fail "IPv6 addresses still tentative"
 }
 
-# The running daemon's value of a counter line "...NAME: N" (SIGUSR1
+# The running daemon's value of a series "NAME{LABELS} N" (SIGUSR1
 # dump), 0 when it was not printed (the dump leaves out zeros).  The log
 # is appended across starts: only the last start's lines count.
 gw_counter()
 {
 	kill -USR1 "$WGW_LAB_GW_PID"
 	sleep 0.3
-	awk -v k="$1: " '/^--- start/ { v = 0 }
+	awk -v k="$1 " '/^--- start/ { v = 0 }
 		index($0, k) { v = substr($0, index($0, k) + length(k)) + 0 }
 		END { print v + 0 }' "$WGW_TMP/gatewayd.log"
 }
@@ -432,7 +434,7 @@ t_mapping_flood()
 	wgw_lab_client -n 10 --sockets 10 -d 1 --hs-retries 1 --bind "$WGW_LAB_CLIENT" \
 		>"$r" 2>&1
 	ok=$(wgw_kv "$r" handshakes_ok) || { cat "$r"; wgw_fail "no client report"; }
-	drops=$(gw_counter "engine drop source-quota")
+	drops=$(gw_counter 'wraith_gateway_engine_dropped_packets_total{reason="source_quota"}')
 	wgw_log "quota $q: flooder holds $maps mappings, $drops endpoints refused; new clients $ok/10"
 	if [ "$q" = 0 ]; then
 		wgw_assert_eq $QUOTA_TABLE "$maps" "mappings: the flood fills the table"
@@ -477,8 +479,8 @@ t_cid_flood()
 	kept=$(wgw_kv "$r" migration_kept)
 	moved=$(wgw_kv "$r" migration_moved)
 	lost=$(wgw_kv "$r" migration_unanswered)
-	over=$(gw_counter "engine cids-over-quota")
-	refused=$(gw_counter "engine cids-refused")
+	over=$(gw_counter 'wraith_gateway_engine_sessions_refused_total{reason="over_quota"}')
+	refused=$(gw_counter 'wraith_gateway_engine_sessions_refused_total{reason="table_full"}')
 	wgw_log "quota $q: flooder sent $sent CIDs; $over over its quota, $refused refused (table full); of $before sessions migrated $kept kept their backend, $moved moved, $lost unanswered"
 	wgw_assert_ge "$sent" $((10 * QUOTA_TABLE)) "CID flood size (too small to prove anything)"
 	wgw_assert_eq 20 "$(wgw_kv "$r" handshakes_ok)" "handshakes"
@@ -516,7 +518,7 @@ t_quota_reload()
 	endpoint_flood cl "$WGW_LAB_CLIENT2" "$WGW_LAB_VIP" $WGW_LAB_PORT 1000 "$WGW_TMP/sent"
 	sleep 0.5
 	maps=$(gw_mappings)
-	drops=$(gw_counter "engine drop source-quota")
+	drops=$(gw_counter 'wraith_gateway_engine_dropped_packets_total{reason="source_quota"}')
 	wgw_log "after the reload: $maps mappings, $drops endpoints refused"
 	wgw_assert_eq 300 "$maps" "mappings after lowering the quota by reload"
 	wgw_assert_ge "$drops" 1 "endpoints dropped as source-quota after the reload"

@@ -34,11 +34,11 @@ gw__counted()
 	[ "$(grep -c 'engine: ' "$WGW_TMP/gatewayd.log")" -gt "$1" ]
 }
 
-# The last logged value of a counter line "PREFIX: N" (0 when absent since
-# the last dump).
+# The last logged value of a series "NAME{LABELS} N" (0 when absent since
+# the last dump, which leaves out zeros).
 gw_counter()
 {
-	awk -v k="$1: " 'index($0, "engine: ") { seen = 0 } index($0, k) { v = substr($0, index($0, k) + length(k)); seen = 1 }
+	awk -v k="$1 " 'index($0, "engine: ") { seen = 0 } index($0, k) { v = substr($0, index($0, k) + length(k)); seen = 1 }
 		END { print seen ? v + 0 : 0 }' "$WGW_TMP/gatewayd.log"
 }
 
@@ -216,7 +216,7 @@ t_other_traffic()
 	# sockets), it is dropped, counted by reason, and never forwarded.
 	gw_counters
 	local to_lan
-	to_lan=$(gw_counter 'engine to-lan')
+	to_lan=$(gw_counter 'wraith_gateway_engine_forwarded_packets_total{direction="to_lan"}')
 	wgw_in cl "$xr" send -d "$WGW_LAB_VIP:$WGW_LAB_PORT" -n 7 -s 10 -p 1000 >/dev/null ||
 		wgw_fail "send short payloads"
 	wgw_in cl "$xr" send -d "$WGW_LAB_VIP:$WGW_LAB_PORT" -n 5 -s 64 -c 0 -p 1000 >/dev/null ||
@@ -225,13 +225,13 @@ t_other_traffic()
 	gw_counters
 	case $MODE in
 	fallback|wan=fallback*)
-		wgw_assert_eq "$(gw_counter 'engine drop short')" 7 "short payloads dropped by the engine"
-		wgw_assert_eq "$(gw_counter 'engine drop cid-zero')" 5 "CID 0 dropped by the engine" ;;
+		wgw_assert_eq "$(gw_counter 'wraith_gateway_engine_dropped_packets_total{reason="short"}')" 7 "short payloads dropped by the engine"
+		wgw_assert_eq "$(gw_counter 'wraith_gateway_engine_dropped_packets_total{reason="cid_zero"}')" 5 "CID 0 dropped by the engine" ;;
 	*)
-		wgw_assert_eq "$(gw_counter 'xdp wan0 vip_drop_short')" 7 "short payloads dropped"
-		wgw_assert_eq "$(gw_counter 'xdp wan0 vip_drop_cid0')" 5 "CID 0 dropped" ;;
+		wgw_assert_eq "$(gw_counter 'wraith_gateway_xdp_reason_packets_total{interface="wan0",verdict="drop",reason="vip_drop_short"}')" 7 "short payloads dropped"
+		wgw_assert_eq "$(gw_counter 'wraith_gateway_xdp_reason_packets_total{interface="wan0",verdict="drop",reason="vip_drop_cid0"}')" 5 "CID 0 dropped" ;;
 	esac
-	wgw_assert_eq "$(gw_counter 'engine to-lan')" "$to_lan" "nothing malformed forwarded"
+	wgw_assert_eq "$(gw_counter 'wraith_gateway_engine_forwarded_packets_total{direction="to_lan"}')" "$to_lan" "nothing malformed forwarded"
 	# And the service still works.
 	wgw_lab_client -n 10 -d 1 --pps 1000 --expect-clean >/dev/null || wgw_fail "service"
 }

@@ -226,7 +226,7 @@ t_relay()
 	wgw_assert_eq "$(wgw_kv "$rv" wrong_cid)" 0 "victim: replies with the wrong CID"
 
 	kill -USR1 "$WGW_LAB_GW_PID"
-	wgw_wait_for 15 grep -q 'engine drop bad-source' "$WGW_TMP/gatewayd.log" ||
+	wgw_wait_for 15 grep -q 'wraith_gateway_engine_dropped_packets_total{reason="bad_source"}' "$WGW_TMP/gatewayd.log" ||
 		{ tail -n 40 "$WGW_TMP/gatewayd.log" >&2; wgw_fail "no bad-source drops counted"; }
 	wgw_stop "$CAP_PID_wan" || true
 	wgw_stop "$CAP_PID_lan" || true

@@ -233,11 +233,13 @@ kernel_rules()
 	wgw_wait_for 2 no_xdp || wgw_fail "XDP program left on g0 after exit"
 }
 
-# "xdp wan0 NAME" in the daemon's last counter dump (SIGUSR1): the dump
-# starts with "engine: " and lists only counters that are not 0.
+# The XDP program's reason NAME on wan0 in the daemon's last counter dump
+# (SIGUSR1): the dump starts with "engine: " and lists only series that
+# are not 0.
 gw_xdp_counter()
 {
-	awk -v k="xdp wan0 $1: " 'index($0, "engine: ") { v = 0 }
+	awk -v k="reason=\"$1\"} " 'index($0, "engine: ") { v = 0 }
+		index($0, "wraith_gateway_xdp_reason_packets_total{interface=\"wan0\",") &&
 		index($0, k) { v = substr($0, index($0, k) + length(k)) }
 		END { print v + 0 }' "$WGW_TMP/gatewayd.log"
 }

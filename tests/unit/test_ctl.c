@@ -404,8 +404,8 @@ START_TEST(test_prometheus)
 	wgw_strbuf_init(&sb, 1 << 20);
 	wgw_stats_prometheus(&sb, st);
 	ck_assert(!sb.overflow);
-	ck_assert(strstr(sb.p, "\nwraith_gateway_engine_events_total{event=\"to-lan\"} 42\n"));
-	ck_assert(strstr(sb.p, "\nwraith_gateway_engine_drops_total{reason=\"no-backend\"} 3\n"));
+	ck_assert(strstr(sb.p, "\nwraith_gateway_engine_forwarded_packets_total{direction=\"to_lan\"} 42\n"));
+	ck_assert(strstr(sb.p, "\nwraith_gateway_engine_dropped_packets_total{reason=\"no_backend\"} 3\n"));
 	ck_assert(strstr(sb.p, "\nwraith_gateway_sessions 5\n"));
 	ck_assert(strstr(sb.p, "\nwraith_gateway_backend_packets_total{backend=\"10.0.0.11:8420\","
 			 "direction=\"to\"} 40\n"));
@@ -416,12 +416,12 @@ START_TEST(test_prometheus)
 	ck_assert(strstr(sb.p, "\nwraith_gateway_backend_state{backend=\"10.0.0.11:8420\","
 			 "state=\"up\"} 0\n"));
 	/* Label values are escaped. */
-	ck_assert(strstr(sb.p, "{interface=\"we\\\"ird\\\\0\",counter=\"vip_redirect\"} 11\n"));
+	ck_assert(strstr(sb.p, "{interface=\"we\\\"ird\\\\0\",verdict=\"redirect\",reason=\"vip_redirect\"} 11\n"));
 	ck_assert(strstr(sb.p, "\nwraith_gateway_port_packets_total{interface=\"wan0\",queue=\"3\","
 			 "worker=\"0\",kind=\"xsk\",direction=\"rx\"} 99\n"));
 	ck_assert(strstr(sb.p, "\nwraith_gateway_xsk_rx_fill_ring_empty_total{interface=\"wan0\","
-			 "queue=\"3\"} 4\n"));
-	ck_assert(strstr(sb.p, "{worker=\"0\",counter=\"forwarded\"} 17\n"));
+			 "queue=\"3\",worker=\"0\"} 4\n"));
+	ck_assert(strstr(sb.p, "\nwraith_gateway_worker_forwarded_packets_total{worker=\"0\"} 17\n"));
 
 	/* Every sample belongs to the family announced last, every family is
 	 * announced once with HELP then TYPE, and every line is well formed. */
@@ -448,7 +448,8 @@ START_TEST(test_prometheus)
 		ck_assert_msg(!strncmp(line, fam, strlen(fam)) &&
 			      (line[strlen(fam)] == ' ' || line[strlen(fam)] == '{'),
 			      "sample outside its family %s: %s", fam, line);
-		ck_assert_msg(!strncmp(fam, "wraith_gateway_", 15), "namespace: %s", fam);
+		ck_assert_msg(!strncmp(fam, "wraith_gateway_", 15) ||
+			      !strncmp(fam, "process_", 8), "namespace: %s", fam);
 		char *val = strrchr(line, ' ');
 
 		ck_assert_ptr_nonnull(val);
@@ -776,7 +777,7 @@ START_TEST(test_server_commands)
 	ck_assert(strstr(b, "    rx_client: 3\n"));
 	ck_assert(strstr(b, "    to_lan: 3\n"));
 	b = ok_body(xchg(&f, "stats format=prometheus\n"));
-	ck_assert(strstr(b, "wraith_gateway_engine_events_total{event=\"to-lan\"} 3\n"));
+	ck_assert(strstr(b, "wraith_gateway_engine_forwarded_packets_total{direction=\"to_lan\"} 3\n"));
 	wgw_engine_thread_detach(t);
 	fake_down(&f);
 }

@@ -995,9 +995,9 @@ START_TEST(stats_port_counters)
 	wgw_stats_prometheus(&sb, st);
 	ck_assert(!sb.overflow);
 	ck_assert(strstr(sb.p, "\nwraith_gateway_port_events_total{interface=\"wgw0\",queue=\"1\","
-			 "worker=\"1\",kind=\"tun\",counter=\"rx_fragments\"} 13\n"));
+			 "worker=\"1\",kind=\"tun\",event=\"rx_fragments\"} 13\n"));
 	ck_assert(strstr(sb.p, "\nwraith_gateway_port_events_total{interface=\"udp\",queue=\"0\","
-			 "worker=\"1\",kind=\"udp\",counter=\"rx_hs_rate\"} 12\n"));
+			 "worker=\"1\",kind=\"udp\",event=\"rx_hs_rate\"} 12\n"));
 	ck_assert(strstr(sb.p, "\nwraith_gateway_port_packets_total{interface=\"udp\",queue=\"0\","
 			 "worker=\"0\",kind=\"udp\",direction=\"rx\"} 100\n"));
 	/* No series twice: compare every sample's name and labels. */
