@@ -326,6 +326,7 @@ void wgw_ctl_handle(struct wgw_ctl *c, const struct pollfd *fds, int n)
 		}
 	}
 	now = now_ms();
+	wgw_stats_sample(&c->rates, c->d, now);
 	for (unsigned k = 0; k < NCLIENTS; k++) {
 		struct ctl_client *cl = &c->cl[k];
 
@@ -468,6 +469,6 @@ void wgw_ctl_close(struct wgw_ctl *c)
 		if (!stat(c->path, &sb) && sb.st_dev == c->dev && sb.st_ino == c->ino)
 			unlink(c->path);
 	}
-	wgw_stats_free(c->prev);
+	wgw_stats_sampler_free(&c->rates);
 	free(c);
 }

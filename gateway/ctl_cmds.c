@@ -169,15 +169,13 @@ static int h_stats(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_do
 		return -ENOMEM;
 	}
 	if (r->fmt == WGW_CTL_FMT_PROM) {
-		/* Scrapers compute their own rates: leave the operator's
-		 * "since the last call" alone. */
+		/* Scrapers compute their own rates. */
 		wgw_stats_prometheus(doc->sb, st);
 		wgw_stats_free(st);
 		return 0;
 	}
-	wgw_stats_doc(doc, st, c->prev);
-	wgw_stats_free(c->prev);
-	c->prev = st;
+	wgw_stats_doc(doc, st, wgw_stats_rate_base(&c->rates));
+	wgw_stats_free(st);
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "gateway/ctl.h"
 #include "gateway/ctlproto.h"
 #include "gateway/options.h"
+#include "gateway/stats.h"
 
 #define HTTP_REQ_MAX 4096		/* bytes, request line + headers */
 #define LISTEN_BACKLOG 16
@@ -55,7 +56,7 @@ struct wgw_ctl {
 	dev_t dev;			/* the socket file we created */
 	ino_t ino;
 	uid_t uid;
-	struct wgw_stats *prev;		/* last stats call, for rates */
+	struct wgw_stats_sampler rates;	/* the daemon's samples, for rates */
 	uint64_t pass;			/* wgw_ctl_handle() calls */
 	struct ctl_client cl[NCLIENTS];
 };

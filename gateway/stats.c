@@ -165,6 +165,35 @@ struct wgw_stats *wgw_stats_collect(struct wgw_daemon *d)
 	return st;
 }
 
+void wgw_stats_sample(struct wgw_stats_sampler *s, struct wgw_daemon *d, uint64_t now_ms)
+{
+	struct wgw_stats *st;
+
+	if (now_ms < s->next_ms)
+		return;
+	/* Whole seconds from the first sample on, whatever a pass's delay. */
+	s->next_ms = s->next_ms && now_ms - s->next_ms < WGW_STATS_SAMPLE_MS ?
+		     s->next_ms + WGW_STATS_SAMPLE_MS : now_ms + WGW_STATS_SAMPLE_MS;
+	st = wgw_stats_collect(d);
+	if (!st)
+		return;		/* out of memory: keep the older base */
+	wgw_stats_free(s->old);
+	s->old = s->cur;
+	s->cur = st;
+}
+
+const struct wgw_stats *wgw_stats_rate_base(const struct wgw_stats_sampler *s)
+{
+	return s->old;
+}
+
+void wgw_stats_sampler_free(struct wgw_stats_sampler *s)
+{
+	wgw_stats_free(s->cur);
+	wgw_stats_free(s->old);
+	s->cur = s->old = NULL;
+}
+
 /* ------------------------------------------------------ text and JSON */
 
 /* Document keys are identifiers: "rx-client" becomes "rx_client", so that

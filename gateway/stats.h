@@ -112,6 +112,8 @@ struct wgw_metric {
 const struct wgw_metric *wgw_metrics(unsigned *n);
 /* Every family of the table in order, with its samples in st. */
 void wgw_stats_visit(const struct wgw_stats *st, struct wgw_metric_sink *s);
+/* The METRICS list of wraith-gatewayctl(8), in troff (a test compares). */
+void wgw_metrics_man(struct wgw_strbuf *sb);
 /* The SIGUSR1 dump: every series that is not zero, one notice each. */
 void wgw_stats_log(const struct wgw_stats *st);
 
@@ -122,12 +124,28 @@ struct wgw_stats *wgw_stats_alloc(unsigned nworkers, unsigned nports);
 void wgw_stats_free(struct wgw_stats *st);
 
 /*
- * Write st as a document.  Rates are per second since prev (a snapshot of
- * an earlier call; NULL: since the start, from zero); entities that are
- * not in prev (a backend added since) count from zero too.
+ * Write st as a document.  Rates are per second since prev (an earlier
+ * snapshot; NULL: since the start, from zero); entities that are not in
+ * prev (a backend added since) count from zero too.
  */
 void wgw_stats_doc(struct wgw_doc *d, const struct wgw_stats *st,
 		   const struct wgw_stats *prev);
+
+/*
+ * The rates of `stats` come from the daemon's own clock, not from the
+ * previous caller: the control loop calls wgw_stats_sample() on every pass
+ * and it takes a snapshot once a second; wgw_stats_rate_base() is the one
+ * taken one to two seconds ago (NULL in the first seconds: rates since
+ * the start).  No caller moves another's interval.
+ */
+#define WGW_STATS_SAMPLE_MS 1000
+struct wgw_stats_sampler {
+	struct wgw_stats *cur, *old;
+	uint64_t next_ms;
+};
+void wgw_stats_sample(struct wgw_stats_sampler *s, struct wgw_daemon *d, uint64_t now_ms);
+const struct wgw_stats *wgw_stats_rate_base(const struct wgw_stats_sampler *s);
+void wgw_stats_sampler_free(struct wgw_stats_sampler *s);
 
 /* Prometheus text exposition format 0.0.4; every family with HELP and TYPE. */
 void wgw_stats_prometheus(struct wgw_strbuf *sb, const struct wgw_stats *st);
