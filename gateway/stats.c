@@ -677,8 +677,8 @@ static const struct wgw_metric metrics[] = {
 	  .fn = m_interface },
 
 	{ NS "engine_received_packets_total", "counter", "packets", "source",
-	  "Packets given to the routing engine, from clients (WAN) or backends (LAN); "
-	  "each one is then forwarded or dropped.", .fn = m_engine_ctrs,
+	  "Packets given to the routing engine, from clients (WAN) or backends (LAN).",
+	  .fn = m_engine_ctrs,
 	  .ctrs = CTRS(C(WGW_CTR_RX_CLIENT, "client"), C(WGW_CTR_RX_BACKEND, "backend")) },
 	{ NS "engine_forwarded_packets_total", "counter", "packets", "direction",
 	  "Packets the engine routed, to the LAN (backends) or to the WAN (clients).",
@@ -926,4 +926,23 @@ void wgw_stats_log(const struct wgw_stats *st)
 		   st->eng.n_cids, st->eng.n_mappings, st->eng.ctr[WGW_CTR_TO_LAN],
 		   st->eng.ctr[WGW_CTR_TO_WAN], st->eng.ctr[WGW_CTR_DROP]);
 	wgw_stats_visit(st, &s);
+}
+
+/* ------------------------------------------------------- the manual */
+
+void wgw_metrics_man(struct wgw_strbuf *sb)
+{
+	for (unsigned i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
+		const struct wgw_metric *m = &metrics[i];
+
+		wgw_strbuf_printf(sb, ".TP\n.B %s\n%s", m->name, m->type);
+		if (m->unit[0])
+			wgw_strbuf_printf(sb, ", %s", m->unit);
+		if (m->labels[0]) {
+			wgw_strbuf_add(sb, "; labels ", 9);
+			for (const char *c = m->labels; *c; c++)
+				wgw_strbuf_add(sb, *c == ',' ? ", " : c, *c == ',' ? 2 : 1);
+		}
+		wgw_strbuf_printf(sb, ".\n%s\n", m->help);
+	}
 }

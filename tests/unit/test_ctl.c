@@ -464,6 +464,72 @@ START_TEST(test_prometheus)
 }
 END_TEST
 
+/*
+ * The metrics model: names carry their unit, every name is unique, and
+ * the METRICS section of wraith-gatewayctl(8) lists the table as it is
+ * (between its "metrics:" markers; on a difference the expected text is
+ * written to metrics.8.expected).
+ */
+START_TEST(test_metrics_model)
+{
+	static const char begin[] = ".\\\" metrics: begin\n", end[] = ".\\\" metrics: end\n";
+	const char *top = getenv("WGW_TOP_SRCDIR");
+	const struct wgw_metric *m = NULL;
+	char path[4096], *man, *a, *b;
+	struct wgw_strbuf sb;
+	unsigned n = 0;
+	size_t len;
+	FILE *f;
+
+	m = wgw_metrics(&n);
+	ck_assert_uint_gt(n, 40);
+	for (unsigned i = 0; i < n; i++) {
+		char u[64];
+
+		ck_assert_msg(!strcmp(m[i].type, "counter") || !strcmp(m[i].type, "gauge"),
+			      "%s: type %s", m[i].name, m[i].type);
+		ck_assert_msg(!strcmp(m[i].type, "gauge") ||
+			      !strcmp(m[i].name + strlen(m[i].name) - 6, "_total"),
+			      "counter %s without _total", m[i].name);
+		if (!strcmp(m[i].unit, "seconds") || !strcmp(m[i].unit, "bytes")) {
+			snprintf(u, sizeof(u), "_%s", m[i].unit);
+			ck_assert_msg(strstr(m[i].name, u), "%s: no %s in the name", m[i].name, u);
+		}
+		ck_assert_msg(m[i].help[0] && m[i].fn, "%s: no help or reader", m[i].name);
+		for (unsigned k = 0; k < i; k++)
+			ck_assert_msg(strcmp(m[i].name, m[k].name), "%s twice", m[i].name);
+	}
+
+	snprintf(path, sizeof(path), "%s/gateway/wraith-gatewayctl.8", top ? top : "..");
+	f = fopen(path, "r");
+	ck_assert_msg(f, "%s: %s", path, strerror(errno));
+	man = malloc(1 << 20);
+	ck_assert_ptr_nonnull(man);
+	len = fread(man, 1, (1 << 20) - 1, f);
+	fclose(f);
+	man[len] = '\0';
+	a = strstr(man, begin);
+	b = a ? strstr(a, end) : NULL;
+	ck_assert_msg(a && b, "%s: no metrics: begin/end markers", path);
+	a += strlen(begin);
+	*b = '\0';
+	wgw_strbuf_init(&sb, 1 << 20);
+	wgw_metrics_man(&sb);
+	ck_assert(!sb.overflow);
+	if (strcmp(a, sb.p)) {
+		f = fopen("metrics.8.expected", "w");
+		if (f) {
+			fputs(sb.p, f);
+			fclose(f);
+		}
+	}
+	ck_assert_msg(!strcmp(a, sb.p), "the METRICS list of %s is not the table's "
+		      "(expected text in metrics.8.expected)", path);
+	wgw_strbuf_free(&sb);
+	free(man);
+}
+END_TEST
+
 START_TEST(test_stats_doc_rates)
 {
 	struct wgw_stats *a = sample_stats(), *b = sample_stats();
@@ -1352,6 +1418,7 @@ static Suite *ctl_suite(void)
 	tcase_add_test(tc, test_strbuf_limit);
 	tcase_add_test(tc, test_prometheus);
 	tcase_add_test(tc, test_stats_doc_rates);
+	tcase_add_test(tc, test_metrics_model);
 	tcase_add_test(tc, test_reload_check_keys);
 	suite_add_tcase(s, tc);
 
