@@ -59,14 +59,14 @@ void wgw_stats_free(struct wgw_stats *st)
 	free(st);
 }
 
-/* CPU time and memory from /proc/self/stat, open descriptors from
- * /proc/self/fd; the start from the daemon's monotonic start time. */
-static void collect_proc(struct wgw_stats_proc *p, const struct timespec *mono_now,
-			 const struct timespec *started)
+/* CPU time, memory and the start (in clock ticks after boot) from
+ * /proc/self/stat, open descriptors from /proc/self/fd. */
+static void collect_proc(struct wgw_stats_proc *p)
 {
 	unsigned long utime, stime, vsize;
+	unsigned long long start;
 	long rss, tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
-	struct timespec real;
+	struct timespec real, boot;
 	struct rlimit rl;
 	char buf[1024], *c;
 	FILE *f;
@@ -83,7 +83,7 @@ static void collect_proc(struct wgw_stats_proc *p, const struct timespec *mono_n
 	c = strrchr(buf, ')');
 	if (!c || tick <= 0 || page <= 0 ||
 	    sscanf(c + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d "
-		   "%*d %*d %*d %*d %*u %lu %ld", &utime, &stime, &vsize, &rss) != 4)
+		   "%*d %*d %*d %*d %llu %lu %ld", &utime, &stime, &start, &vsize, &rss) != 5)
 		return;
 	p->cpu_seconds = (double)(utime + stime) / (double)tick;
 	p->virtual_bytes = (double)vsize;
@@ -101,9 +101,10 @@ static void collect_proc(struct wgw_stats_proc *p, const struct timespec *mono_n
 	if (!getrlimit(RLIMIT_NOFILE, &rl))
 		p->max_fds = rl.rlim_cur == RLIM_INFINITY ? -1 : (double)rl.rlim_cur;
 	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_BOOTTIME, &boot);
 	p->start_time = (double)real.tv_sec + (double)real.tv_nsec / 1e9 -
-			((double)(mono_now->tv_sec - started->tv_sec) +
-			 (double)(mono_now->tv_nsec - started->tv_nsec) / 1e9);
+			((double)boot.tv_sec + (double)boot.tv_nsec / 1e9 -
+			 (double)start / (double)tick);
 	p->valid = true;
 }
 
@@ -121,7 +122,7 @@ struct wgw_stats *wgw_stats_collect(struct wgw_daemon *d)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	st->mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	st->uptime_s = (uint64_t)(ts.tv_sec - d->started_mono.tv_sec);
-	collect_proc(&st->proc, &ts, &d->started_mono);
+	collect_proc(&st->proc);
 	wgw_engine_get_stats(d->engine, &st->eng);
 	st->nbackends = wgw_engine_backends(d->engine, st->be, WGW_ENGINE_MAX_BACKENDS);
 	if (st->nbackends > WGW_ENGINE_MAX_BACKENDS)

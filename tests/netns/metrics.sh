@@ -71,7 +71,9 @@ metrics_value()
 # the exposition over HTTP and the control socket.
 run_mode()
 {
-	local p="$WGW_TMP/metrics.txt" h="$WGW_TMP/head.txt" n tx
+	local p="$WGW_TMP/metrics.txt" h="$WGW_TMP/head.txt" n tx start t0
+
+	t0=$(date +%s)
 
 	wgw_lab_up 4 2
 	wgw_lab_backends
@@ -86,6 +88,11 @@ run_mode()
 		wgw_fail "no to_lan packets series"
 	[ -n "$tx" ] || exit 1
 	[ "$tx" -gt 0 ] || wgw_fail "no packet counted towards the LAN"
+	# The start is the process's: after the test began, not in the future.
+	start=$(metrics_value "$p" process_start_time_seconds) || wgw_fail "no start time"
+	start=${start%.*}
+	wgw_assert_ge "$start" "$t0" "process_start_time_seconds"
+	wgw_assert_le "$start" "$(date +%s)" "process_start_time_seconds"
 
 	wgw_in gw bash -c "exec 3<>/dev/tcp/127.0.0.1/$METRICS_PORT &&
 		printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3" >"$p.http" ||
