@@ -266,6 +266,16 @@ void wgw_stats_doc(struct wgw_doc *d, const struct wgw_stats *st,
 	secs = prev ? (double)(st->mono_ns - prev->mono_ns) / 1e9 : (double)st->uptime_s;
 	wgw_doc_u64(d, "uptime_s", st->uptime_s);
 	wgw_doc_dbl(d, "interval_s", secs);
+	if (st->proc.valid) {
+		wgw_doc_obj(d, "process");
+		wgw_doc_dbl(d, "start_time_s", st->proc.start_time);
+		wgw_doc_dbl(d, "cpu_s", st->proc.cpu_seconds);
+		wgw_doc_u64(d, "resident_bytes", (uint64_t)st->proc.resident_bytes);
+		wgw_doc_u64(d, "virtual_bytes", (uint64_t)st->proc.virtual_bytes);
+		wgw_doc_u64(d, "open_fds", (uint64_t)st->proc.open_fds);
+		wgw_doc_dbl(d, "max_fds", st->proc.max_fds);
+		wgw_doc_close(d);
+	}
 
 	wgw_doc_obj(d, "engine");
 	wgw_doc_u64(d, "sessions", st->eng.n_cids);

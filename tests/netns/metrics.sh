@@ -93,6 +93,10 @@ run_mode()
 	start=${start%.*}
 	wgw_assert_ge "$start" "$t0" "process_start_time_seconds"
 	wgw_assert_le "$start" "$(date +%s)" "process_start_time_seconds"
+	# The same process figures in the operator's view.
+	gwctl stats >"$WGW_TMP/stats.txt" || wgw_fail "stats"
+	wgw_assert_ge "$(ctl_get "$WGW_TMP/stats.txt" process/resident_bytes)" 1 "stats: resident bytes"
+	wgw_assert_ge "$(ctl_get "$WGW_TMP/stats.txt" process/open_fds)" 3 "stats: open fds"
 
 	wgw_in gw bash -c "exec 3<>/dev/tcp/127.0.0.1/$METRICS_PORT &&
 		printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3" >"$p.http" ||
