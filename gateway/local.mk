@@ -10,7 +10,8 @@ libwgw_a_SOURCES += gateway/log.c gateway/log.h \
 	gateway/nexthop.c gateway/nexthop.h \
 	gateway/worker.c gateway/worker.h \
 	gateway/hslimit.c gateway/hslimit.h \
-	gateway/daemon.c gateway/daemon.h
+	gateway/daemon.c gateway/daemon.h gateway/daemon_internal.h \
+	gateway/datapath.c gateway/journal.c gateway/natown.c
 
 sbin_PROGRAMS += wraith-gatewayd
 wraith_gatewayd_SOURCES = gateway/main.c

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The daemon shell's modules, private to it: the pid file and the undo
+ * journal (journal.c), ownership of the NAT address (natown.c), the data
+ * path and its workers (datapath.c).  daemon.c orders them.  All run on
+ * the control thread.
+ */
+#ifndef WGW_DAEMON_INTERNAL_H
+#define WGW_DAEMON_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gateway/daemon.h"
+
+/* ---- journal.c */
+
+/* Take the pid file's lock and write our pid (no pid file configured: 0).
+ * -EBUSY when another daemon holds it; 0 or -errno, logged. */
+int wgw_pidfile_open(struct wgw_daemon *d);
+void wgw_pidfile_close(struct wgw_daemon *d);
+/* Record what the daemon changed in the kernel so far (best effort). */
+void wgw_journal_write(struct wgw_daemon *d);
+/* A clean exit: nothing is left to undo. */
+void wgw_journal_remove(struct wgw_daemon *d);
+/* Undo what a daemon that died without cleaning up left behind.  Needs
+ * d->nl and d->genl, and the pid file's lock held. */
+void wgw_journal_recover(struct wgw_daemon *d);
+
+/* ---- natown.c */
+
+/* Own the NAT address on the LAN interface.  0 or -errno, logged;
+ * wgw_nat_release() undoes a partial claim too. */
+int wgw_nat_claim(struct wgw_daemon *d);
+void wgw_nat_release(struct wgw_daemon *d);
+/* The LAN device was created again: claim the address on it again.
+ * 0 or -errno (not logged). */
+int wgw_nat_reclaim(struct wgw_daemon *d);
+
+/* ---- datapath.c */
+
+/* Look an interface up and probe it; sets where its ladder starts. */
+int wgw_iface_init(struct wgw_daemon *d, struct wgw_iface *ifc, const char *name,
+		   unsigned sides, enum wgw_mode want);
+/* Apply the NIC settings (queues, rings, coalescing, offloads). */
+int wgw_iface_prepare(struct wgw_daemon *d, struct wgw_iface *ifc);
+void wgw_iface_restore(struct wgw_daemon *d, struct wgw_iface *ifc);
+/* The interface that serves a side (WGW_SIDE_WAN or WGW_SIDE_LAN). */
+struct wgw_iface *wgw_iface_of(struct wgw_daemon *d, unsigned side);
+
+/* Build the data path, walking the ladder until every interface has a
+ * rung that works.  0 or -errno, logged. */
+int wgw_dp_ladder(struct wgw_daemon *d);
+/* Take the data path down (workers stopped first). */
+void wgw_dp_down(struct wgw_daemon *d);
+/* Run-time health of the fast path; now in monotonic seconds.  0 or a
+ * fatal -errno. */
+int wgw_dp_check(struct wgw_daemon *d, uint32_t now);
+/* Did an interface join a libxdp dispatcher?  (privs.h) */
+bool wgw_dp_in_dispatcher(const struct wgw_daemon *d);
+
+/* Workers' CPUs and settings, before the data path is built. */
+void wgw_workers_config(struct wgw_daemon *d);
+int wgw_workers_start(struct wgw_daemon *d);
+void wgw_workers_stop(struct wgw_daemon *d);
+/* Tell every port the MTU of the interface its frames leave by. */
+void wgw_ports_follow_mtu(struct wgw_daemon *d);
+
+#endif
