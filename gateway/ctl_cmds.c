@@ -84,6 +84,13 @@ static void doc_iface(struct wgw_doc *doc, const struct wgw_iface *ifc)
 	wgw_doc_close(doc);
 }
 
+/* One of a worker's ports in the status document. */
+static void doc_port(struct wgw_port *port, void *arg)
+{
+	wgw_doc_strf(arg, NULL, "%s queue %u (%s)", port->ifname, port->queue,
+		     port->ops->kind);
+}
+
 /* One worker: its CPU, whether it runs, the ports it serves. */
 static void doc_worker(struct wgw_doc *doc, unsigned w, const struct wgw_worker *wk)
 {
@@ -92,12 +99,10 @@ static void doc_worker(struct wgw_doc *doc, unsigned w, const struct wgw_worker 
 	snprintf(label, sizeof(label), "worker %u", w);
 	wgw_doc_obj(doc, label);
 	wgw_doc_u64(doc, "worker", w);
-	wgw_doc_i64(doc, "cpu", wk->cfg.cpu);
-	wgw_doc_bool(doc, "running", wk->started && !atomic_load(&wk->failed_port));
+	wgw_doc_i64(doc, "cpu", wgw_worker_cpu(wk));
+	wgw_doc_bool(doc, "running", wgw_worker_running(wk));
 	wgw_doc_arr(doc, "ports");
-	for (unsigned p = 0; p < wk->nports; p++)
-		wgw_doc_strf(doc, NULL, "%s queue %u (%s)", wk->ports[p]->ifname,
-			     wk->ports[p]->queue, wk->ports[p]->ops->kind);
+	wgw_worker_visit_ports(wk, doc_port, doc);
 	wgw_doc_close(doc);
 	wgw_doc_close(doc);
 }

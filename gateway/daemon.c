@@ -157,9 +157,10 @@ static void nl_changed(const struct wgw_nl_change *c, void *arg)
 						 "address: its traffic takes the kernel's path",
 						 ifc->name);
 				for (unsigned w = 0; w < d->nworkers; w++)
-					for (unsigned p = 0; p < d->workers[w].nports; p++)
-						if (d->workers[w].ports[p]->ifindex == ifc->ifindex)
-							memcpy(d->workers[w].ports[p]->mac, c->mac, 6);
+					if (wgw_worker_set_port_mac(&d->workers[w], ifc->ifindex,
+								    c->mac))
+						wgw_warn("worker %u did not take the new MAC "
+							 "address of %s in time", w, ifc->name);
 			}
 			d->nh_dirty = true;
 		}
@@ -356,9 +357,7 @@ static int control_loop(struct wgw_daemon *d)
 			next_gc = mono_s() + NH_GC_S;
 		}
 		for (unsigned i = 0; i < d->nworkers; i++) {
-			int fp = atomic_load(&d->workers[i].failed_port);
-
-			if (fp < 0) {
+			if (wgw_worker_dead(&d->workers[i])) {
 				wgw_err("worker %u stopped", i);
 				return -EIO;
 			}

@@ -243,11 +243,12 @@ static uint32_t dp_pool_frames(const struct wgw_config *c, unsigned nxsk, unsign
 }
 
 static int dp_add_port(struct wgw_worker *w, struct wgw_port *port, unsigned sides,
-		       const uint8_t *mac)
+		       unsigned mtu_sides, const uint8_t *mac)
 {
 	int err;
 
 	port->sides = sides;
+	port->mtu_sides = mtu_sides;
 	if (mac)
 		memcpy(port->mac, mac, 6);
 	err = wgw_worker_add_port(w, port);
@@ -362,7 +363,7 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 				*failed = ifc;
 				return err;
 			}
-			err = dp_add_port(w, port, ifc->sides, ifc->mac);
+			err = dp_add_port(w, port, ifc->sides, ifc->sides, ifc->mac);
 			if (err)
 				return err;
 		}
@@ -376,7 +377,7 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 			*failed = NULL;
 			return err;
 		}
-		err = dp_add_port(w, port, WGW_SIDE_WAN, NULL);
+		err = dp_add_port(w, port, WGW_SIDE_WAN, 0, NULL);
 		if (err)
 			return err;
 		port = wgw_tun_port_create(d->tun, wi, &w->pools[shared ? 0 : d->nifs - 1],
@@ -386,7 +387,7 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 			wgw_err("worker %u: TUN queue: %s", wi, strerror(errno));
 			return err;
 		}
-		err = dp_add_port(w, port, WGW_SIDE_LAN, NULL);
+		err = dp_add_port(w, port, WGW_SIDE_LAN, WGW_SIDE_LAN, NULL);
 		if (err)
 			return err;
 	}
@@ -456,24 +457,18 @@ int wgw_dp_ladder(struct wgw_daemon *d)
  * packets leave by the LAN interface.  The VIP sockets get none: the
  * kernel fragments what they send.  At start and on every MTU change.
  */
+static void port_follow_mtu(struct wgw_port *port, void *arg)
+{
+	struct wgw_daemon *d = arg;
+	uint32_t mtu = port->mtu_sides ? wgw_iface_of(d, port->mtu_sides)->mtu : 0;
+
+	atomic_store_explicit(&port->mtu, mtu, memory_order_relaxed);
+}
+
 void wgw_ports_follow_mtu(struct wgw_daemon *d)
 {
-	const struct wgw_iface *lan = wgw_iface_of(d, WGW_SIDE_LAN);
-
-	for (unsigned w = 0; w < d->nworkers; w++) {
-		for (unsigned p = 0; p < d->workers[w].nports; p++) {
-			struct wgw_port *port = d->workers[w].ports[p];
-			uint32_t mtu = 0;
-
-			if (wgw_port_is_tun(port))
-				mtu = lan->mtu;
-			else if (!wgw_port_is_udp(port))
-				for (unsigned i = 0; i < d->nifs; i++)
-					if (d->ifs[i].ifindex == port->ifindex)
-						mtu = d->ifs[i].mtu;
-			atomic_store_explicit(&port->mtu, mtu, memory_order_relaxed);
-		}
-	}
+	for (unsigned w = 0; w < d->nworkers; w++)
+		wgw_worker_visit_ports(&d->workers[w], port_follow_mtu, d);
 }
 
 int wgw_workers_start(struct wgw_daemon *d)
@@ -544,22 +539,16 @@ static int dp_replace_vip_ports(struct wgw_daemon *d)
 			goto out;
 		}
 		fresh[wi]->sides = WGW_SIDE_WAN;
+		fresh[wi]->mtu_sides = 0;
 	}
 	wgw_workers_stop(d);
 	for (unsigned wi = 0; wi < d->nworkers; wi++) {
-		struct wgw_worker *w = &d->workers[wi];
+		struct wgw_port *old;
 
-		for (unsigned p = 0; p < w->nports; p++) {
-			struct wgw_port *old = w->ports[p];
-
-			if (!wgw_port_is_udp(old))
-				continue;
-			w->ports[p] = fresh[wi];
-			if (w->egress_wan == old)
-				w->egress_wan = fresh[wi];
+		/* Stopped: applied at once, it cannot fail but for a
+		 * worker without a VIP port (then the fresh one is freed). */
+		if (!wgw_worker_replace_port(&d->workers[wi], fresh[wi], &old))
 			fresh[wi] = old;	/* destroyed below */
-			break;
-		}
 	}
 	err = wgw_workers_start(d);
 out:
@@ -660,11 +649,9 @@ int wgw_dp_check(struct wgw_daemon *d, uint32_t now)
 			}
 		}
 		for (unsigned w = 0; !why && w < d->nworkers; w++) {
-			if (!d->workers[w].nports)
-				continue;
-			int fp = atomic_load(&d->workers[w].failed_port);
+			const struct wgw_port *fp = wgw_worker_failed_port(&d->workers[w]);
 
-			if (fp > 0 && d->workers[w].ports[fp - 1]->ifindex == ifc->ifindex)
+			if (fp && fp->ifindex == ifc->ifindex)
 				why = "an AF_XDP socket failed";
 		}
 		if (!why)
@@ -750,14 +737,14 @@ void wgw_workers_config(struct wgw_daemon *d)
 
 	cpus_for_workers(d, cpus);
 	for (unsigned i = 0; i < d->nworkers; i++) {
-		struct wgw_worker *w = &d->workers[i];
+		struct wgw_worker_cfg wc = {
+			.id = i,
+			.cpu = cpus[i],
+			.batch = d->cfg.batch,
+			.spin = d->cfg.wait != WGW_WAIT_POLL,
+			.nat_addr = d->cfg.nat,
+		};
 
-		w->cfg.id = i;
-		w->cfg.cpu = cpus[i];
-		w->cfg.batch = d->cfg.batch;
-		w->cfg.spin = d->cfg.wait != WGW_WAIT_POLL;
-		w->cfg.nat_addr = d->cfg.nat;
-		w->engine = d->engine;
-		w->nh = &d->nh;
+		wgw_worker_init(&d->workers[i], &wc, d->engine, &d->nh);
 	}
 }

@@ -22,6 +22,7 @@
 #define WGW_PORT_XSTATS_MAX 16	/* counters an xstats() op reports at most */
 
 struct wgw_port;
+struct xdp_statistics;
 
 /* Which side of the gateway a port faces. */
 enum wgw_side {
@@ -84,6 +85,12 @@ struct wgw_port_ops {
 	 */
 	unsigned (*xstats)(struct wgw_port *port, const char **names, uint64_t *vals,
 			   unsigned max);
+	/*
+	 * The statistics of the port's kernel rings (AF_XDP's
+	 * XDP_STATISTICS, plus fill-ring-empty events seen by userspace).
+	 * 0 or -errno.  NULL: the port has no such rings.
+	 */
+	int (*ring_stats)(struct wgw_port *port, struct xdp_statistics *out);
 	void (*destroy)(struct wgw_port *port);
 };
 
@@ -103,6 +110,13 @@ struct wgw_port {
 	 * kernel would otherwise lose without a trace.
 	 */
 	_Atomic uint32_t mtu;
+	/*
+	 * The side (WGW_SIDE_*) whose interface's MTU is the one above, 0:
+	 * none.  Set by whoever creates the port: an AF_XDP port sends on
+	 * its own interface, the TUN port's packets leave by the LAN one,
+	 * the VIP sockets' are fragmented by the kernel.
+	 */
+	unsigned mtu_sides;
 };
 
 #endif

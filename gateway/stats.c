@@ -108,17 +108,49 @@ static void collect_proc(struct wgw_stats_proc *p)
 	p->valid = true;
 }
 
+static void count_port(struct wgw_port *port, void *arg)
+{
+	(void)port;
+	++*(unsigned *)arg;
+}
+
+struct port_collect {
+	struct wgw_stats *st;
+	unsigned worker, k, nports;
+};
+
+static void collect_port(struct wgw_port *port, void *arg)
+{
+	struct port_collect *pc = arg;
+	struct wgw_stats_port *sp;
+
+	if (pc->k >= pc->nports)
+		return;
+	sp = &pc->st->ports[pc->k++];
+	sp->worker = pc->worker;
+	snprintf(sp->ifname, sizeof(sp->ifname), "%s", port->ifname);
+	sp->queue = port->queue;
+	sp->kind = port->ops->kind;
+	port->ops->stats(port, &sp->st);
+	sp->has_ring = port->ops->ring_stats && !port->ops->ring_stats(port, &sp->ring);
+	if (port->ops->xstats)
+		sp->nx = port->ops->xstats(port, sp->xname, sp->xval, WGW_PORT_XSTATS_MAX);
+}
+
 struct wgw_stats *wgw_stats_collect(struct wgw_daemon *d)
 {
-	unsigned nports = 0, k = 0;
+	struct port_collect pc = { .k = 0 };
+	unsigned nports = 0;
 	struct wgw_stats *st;
 	struct timespec ts;
 
 	for (unsigned w = 0; w < d->nworkers; w++)
-		nports += d->workers[w].nports;
+		wgw_worker_visit_ports(&d->workers[w], count_port, &nports);
 	st = wgw_stats_alloc(d->nworkers, nports);
 	if (!st)
 		return NULL;
+	pc.st = st;
+	pc.nports = nports;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	st->mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	st->uptime_s = (uint64_t)(ts.tv_sec - d->started_mono.tv_sec);
@@ -146,23 +178,10 @@ struct wgw_stats *wgw_stats_collect(struct wgw_daemon *d)
 			wgw_worker_counters(wk, c);
 			memcpy(st->wctr[w], c, st->nworker_ctrs * sizeof(c[0]));
 		}
-		for (unsigned p = 0; p < wk->nports && k < nports; p++, k++) {
-			struct wgw_port *port = wk->ports[p];
-			struct wgw_stats_port *sp = &st->ports[k];
-
-			sp->worker = w;
-			snprintf(sp->ifname, sizeof(sp->ifname), "%s", port->ifname);
-			sp->queue = port->queue;
-			sp->kind = port->ops->kind;
-			port->ops->stats(port, &sp->st);
-			sp->has_ring = wgw_port_is_xsk(port) &&
-				       !wgw_xsk_port_xdp_stats(port, &sp->ring);
-			if (port->ops->xstats)
-				sp->nx = port->ops->xstats(port, sp->xname, sp->xval,
-							   WGW_PORT_XSTATS_MAX);
-		}
+		pc.worker = w;
+		wgw_worker_visit_ports(wk, collect_port, &pc);
 	}
-	st->nports = k;
+	st->nports = pc.k;
 	return st;
 }
 

@@ -40,19 +40,183 @@ unsigned wgw_worker_counter_count(void)
 
 void wgw_worker_counters(const struct wgw_worker *w, uint64_t *out)
 {
-	memcpy(out, &w->st, sizeof(w->st));
+	unsigned k = 0;
+
+#define WGW__WC_READ(n) out[k++] = atomic_load_explicit(&w->st.n, memory_order_relaxed);
+	WGW_WORKER_COUNTERS(WGW__WC_READ)
+#undef WGW__WC_READ
+}
+
+/* Single-writer counters (the worker's own): a plain add, readable by the
+ * control thread. */
+static inline void wc_inc(_Atomic uint64_t *c)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+void wgw_worker_init(struct wgw_worker *w, const struct wgw_worker_cfg *cfg,
+		     struct wgw_engine *engine, struct wgw_nh *nh)
+{
+	w->cfg = *cfg;
+	w->engine = engine;
+	w->nh = nh;
+}
+
+int wgw_worker_cpu(const struct wgw_worker *w)
+{
+	return w->cfg.cpu;
+}
+
+bool wgw_worker_running(const struct wgw_worker *w)
+{
+	return w->started && !atomic_load(&w->failed_port);
+}
+
+bool wgw_worker_dead(const struct wgw_worker *w)
+{
+	return atomic_load(&w->failed_port) < 0;
+}
+
+struct wgw_port *wgw_worker_failed_port(const struct wgw_worker *w)
+{
+	int fp = atomic_load(&w->failed_port);
+
+	return fp > 0 && (unsigned)fp <= w->nports ? w->ports[fp - 1] : NULL;
+}
+
+void wgw_worker_visit_ports(const struct wgw_worker *w,
+			    void (*fn)(struct wgw_port *port, void *arg), void *arg)
+{
+	for (unsigned i = 0; i < w->nports; i++)
+		fn(w->ports[i], arg);
+}
+
+/* The egress of each side is the first port for it. */
+static void worker_pick_egress(struct wgw_worker *w)
+{
+	w->egress_wan = w->egress_lan = NULL;
+	for (unsigned i = 0; i < w->nports; i++) {
+		struct wgw_port *port = w->ports[i];
+
+		if ((port->sides & WGW_SIDE_WAN) && !w->egress_wan)
+			w->egress_wan = port;
+		if ((port->sides & WGW_SIDE_LAN) && !w->egress_lan)
+			w->egress_lan = port;
+	}
+}
+
+/* Apply a request: the worker between batches (nothing is queued for TX
+ * then), or the control thread while the worker is stopped. */
+static void worker_apply(struct wgw_worker *w, struct wgw_worker_req *r)
+{
+	r->result = 0;
+	switch (r->kind) {
+	case WGW_WORKER_REQ_SET_MAC:
+		for (unsigned i = 0; i < w->nports; i++)
+			if (w->ports[i]->ifindex == r->ifindex)
+				memcpy(w->ports[i]->mac, r->mac, 6);
+		break;
+	case WGW_WORKER_REQ_ADD_PORT:
+		if (w->nports == WGW_WORKER_MAX_PORTS) {
+			r->result = -ENOSPC;
+			break;
+		}
+		w->ports[w->nports++] = r->port;
+		worker_pick_egress(w);
+		break;
+	case WGW_WORKER_REQ_REPLACE_PORT:
+		r->result = -ENOENT;
+		for (unsigned i = 0; i < w->nports; i++) {
+			if (w->ports[i]->ops != r->port->ops)
+				continue;
+			r->old = w->ports[i];
+			w->ports[i] = r->port;
+			w->rx_quiet &= ~(1u << i);
+			worker_pick_egress(w);
+			r->result = 0;
+			break;
+		}
+		break;
+	default:
+		r->result = -EINVAL;
+		break;
+	}
+}
+
+static void worker_apply_posted(struct wgw_worker *w)
+{
+	worker_apply(w, &w->req);
+	atomic_store_explicit(&w->req_done,
+			      atomic_load_explicit(&w->req_posted, memory_order_relaxed),
+			      memory_order_release);
+}
+
+static bool worker_req_pending(const struct wgw_worker *w)
+{
+	return atomic_load_explicit(&w->req_posted, memory_order_relaxed) !=
+	       atomic_load_explicit(&w->req_done, memory_order_acquire);
+}
+
+/* Wait for the worker to apply the pending request, WGW_WORKER_REQ_MS at
+ * most. */
+static int worker_req_wait(const struct wgw_worker *w)
+{
+	const struct timespec tick = { .tv_nsec = 100 * 1000 };	/* 100 us */
+
+	for (unsigned i = 0; i < WGW_WORKER_REQ_MS * 10; i++) {
+		if (!worker_req_pending(w))
+			return 0;
+		nanosleep(&tick, NULL);
+	}
+	return worker_req_pending(w) ? -ETIMEDOUT : 0;
+}
+
+/* Apply r now (worker stopped) or post it and wait; r gets the result. */
+static int worker_request(struct wgw_worker *w, struct wgw_worker_req *r)
+{
+	int err;
+
+	if (worker_req_pending(w) && worker_req_wait(w))
+		return -EBUSY;
+	if (!w->started) {
+		worker_apply(w, r);
+		return r->result;
+	}
+	w->req = *r;
+	atomic_store_explicit(&w->req_posted,
+			      atomic_load_explicit(&w->req_posted, memory_order_relaxed) + 1,
+			      memory_order_release);
+	err = worker_req_wait(w);
+	if (err)
+		return err;
+	*r = w->req;
+	return r->result;
 }
 
 int wgw_worker_add_port(struct wgw_worker *w, struct wgw_port *port)
 {
-	if (w->nports == WGW_WORKER_MAX_PORTS)
-		return -ENOSPC;
-	w->ports[w->nports++] = port;
-	if ((port->sides & WGW_SIDE_WAN) && !w->egress_wan)
-		w->egress_wan = port;
-	if ((port->sides & WGW_SIDE_LAN) && !w->egress_lan)
-		w->egress_lan = port;
-	return 0;
+	struct wgw_worker_req r = { .kind = WGW_WORKER_REQ_ADD_PORT, .port = port };
+
+	return worker_request(w, &r);
+}
+
+int wgw_worker_replace_port(struct wgw_worker *w, struct wgw_port *fresh,
+			    struct wgw_port **old)
+{
+	struct wgw_worker_req r = { .kind = WGW_WORKER_REQ_REPLACE_PORT, .port = fresh };
+	int err = worker_request(w, &r);
+
+	*old = err ? NULL : r.old;
+	return err;
+}
+
+int wgw_worker_set_port_mac(struct wgw_worker *w, int ifindex, const uint8_t mac[6])
+{
+	struct wgw_worker_req r = { .kind = WGW_WORKER_REQ_SET_MAC, .ifindex = ifindex };
+
+	memcpy(r.mac, mac, 6);
+	return worker_request(w, &r);
 }
 
 static void worker_clock(struct wgw_worker *w)
@@ -94,7 +258,7 @@ static void worker_strip_vlan(struct wgw_worker *w, struct wgw_buf *b)
 	b->addr += (uint64_t)(p.data - b->data);
 	b->data = p.data;
 	b->len = p.len;
-	w->st.vlan_stripped++;
+	wc_inc(&w->st.vlan_stripped);
 }
 
 static inline void worker_queue_tx(struct wgw_worker *w, unsigned side,
@@ -131,14 +295,14 @@ static int worker_l2(struct wgw_worker *w, struct wgw_port *out, unsigned side,
 		 * asked (a scan of the hold queue, on the miss path only). */
 		if (!from_hold && !worker_held_for(w, dst) &&
 		    !wgw_nh_request(w->nh, w->cfg.id, dst))
-			w->st.nh_req_full++;
+			wc_inc(&w->st.nh_req_full);
 		goto hold;
 	}
 	v = atomic_load_explicit(&s->val, memory_order_acquire);
 	switch (wgw_nh_val_state(v)) {
 	case WGW_NH_RESOLVED:
 		if (s->ifindex != out->ifindex) {
-			w->st.nh_wrong_if++;
+			wc_inc(&w->st.nh_wrong_if);
 			goto drop;
 		}
 		if (atomic_load_explicit(&s->last_used, memory_order_relaxed) != w->now_s)
@@ -150,20 +314,20 @@ static int worker_l2(struct wgw_worker *w, struct wgw_port *out, unsigned side,
 	case WGW_NH_PENDING:
 		goto hold;
 	default:
-		w->st.nh_unreachable++;
+		wc_inc(&w->st.nh_unreachable);
 		goto drop;
 	}
 hold:
 	if (from_hold)
 		return 0;
 	if (w->nheld == WGW_HOLD_MAX) {
-		w->st.nh_hold_full++;
+		wc_inc(&w->st.nh_hold_full);
 		goto drop;
 	}
 	w->held[w->nheld++] = (struct wgw_held){
 		.b = *b, .dst = *dst, .since_ms = w->now_ms, .side = (uint8_t)side,
 	};
-	w->st.nh_held++;
+	wc_inc(&w->st.nh_held);
 	return 0;
 drop:
 	if (!from_hold)
@@ -228,28 +392,28 @@ static void worker_dispatch(struct wgw_worker *w, struct wgw_port *in,
 	} else {
 		/* not a UDP packet: not the engine's (wgw_engine_route_frame()) */
 		if (f->route.reason == WGW_DROP_NOT_UDP)
-			w->st.rx_not_udp++;
+			wc_inc(&w->st.rx_not_udp);
 		else
-			w->st.engine_drop++;
+			wc_inc(&w->st.engine_drop);
 		worker_drop(w, b);
 		return;
 	}
 	if (!out) {
-		w->st.no_egress++;
+		wc_inc(&w->st.no_egress);
 		worker_drop(w, b);
 		return;
 	}
 	if (out != in && frame_tagged(b->data))
 		worker_strip_vlan(w, b);
 	if (worker_too_big(out, b)) {
-		w->st.tx_too_big++;
+		wc_inc(&w->st.tx_too_big);
 		worker_drop(w, b);
 		return;
 	}
 	if (out->needs_l2 && worker_l2(w, out, side, b, &f->route.nexthop, false) <= 0)
 		return;
 	worker_queue_tx(w, side, b);
-	w->st.forwarded++;
+	wc_inc(&w->st.forwarded);
 }
 
 /* Retry held frames when the next-hop table changed, drop the old ones. */
@@ -269,12 +433,12 @@ static void worker_retry_held(struct wgw_worker *w)
 			rc = worker_l2(w, out, h->side, &h->b, &h->dst, true);
 		if (rc > 0) {
 			worker_queue_tx(w, h->side, &h->b);
-			w->st.forwarded++;
+			wc_inc(&w->st.forwarded);
 			continue;
 		}
 		if (rc < 0 || (uint32_t)(w->now_ms - h->since_ms) > WGW_HOLD_MS) {
 			if (rc == 0)
-				w->st.nh_timeout++;
+				wc_inc(&w->st.nh_timeout);
 			worker_drop(w, &h->b);
 			continue;
 		}
@@ -299,7 +463,7 @@ static void worker_port_failed(struct wgw_worker *w, unsigned i, int err)
 {
 	struct wgw_port *p = w->ports[i];
 
-	w->st.port_errors++;
+	wc_inc(&w->st.port_errors);
 	if (atomic_load(&w->failed_port))
 		return;
 	atomic_store(&w->failed_port, (int)i + 1);
@@ -323,7 +487,7 @@ static void worker_sleep(struct wgw_worker *w)
 			fds[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
 		}
 	}
-	w->st.idle_polls++;
+	wc_inc(&w->st.idle_polls);
 	wgw_engine_thread_offline(w->et);
 	wgw_nh_offline(w->nh, w->cfg.id);
 	if (poll(fds, n, w->nheld ? 1 : WORKER_POLL_MS) > 0) {
@@ -385,9 +549,13 @@ static void *worker_main(void *arg)
 		w->ports[i]->ops->service(w->ports[i]);
 
 	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+		uint64_t loops = atomic_load_explicit(&w->st.loops, memory_order_relaxed) + 1;
 		unsigned got = 0;
 
-		w->st.loops++;
+		atomic_store_explicit(&w->st.loops, loops, memory_order_relaxed);
+		if (atomic_load_explicit(&w->req_posted, memory_order_acquire) !=
+		    atomic_load_explicit(&w->req_done, memory_order_relaxed))
+			worker_apply_posted(w);
 		worker_clock(w);
 		for (unsigned i = 0; i < w->nports; i++) {
 			struct wgw_port *p = w->ports[i];
@@ -396,11 +564,11 @@ static void *worker_main(void *arg)
 
 			if (!max) {
 				/* Not idle: the egress must drain first. */
-				w->st.rx_backpressure++;
+				wc_inc(&w->st.rx_backpressure);
 				got++;
 				continue;
 			}
-			if ((w->rx_quiet & 1u << i) && w->st.loops % WORKER_RESCAN_LOOPS)
+			if ((w->rx_quiet & 1u << i) && loops % WORKER_RESCAN_LOOPS)
 				continue;
 			n = p->ops->rx(p, bufs, max);
 			if (p->ops->rx_syscall) {
@@ -467,6 +635,9 @@ void wgw_worker_stop(struct wgw_worker *w)
 	atomic_store(&w->stop, true);
 	pthread_join(w->thread, NULL);
 	w->started = false;
+	/* A request whose wait timed out: the worker will not get to it. */
+	if (worker_req_pending(w))
+		worker_apply_posted(w);
 }
 
 void wgw_worker_destroy(struct wgw_worker *w)

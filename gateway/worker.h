@@ -30,9 +30,9 @@ struct wgw_xsk_umem;
 #define WGW_HOLD_MS 500		/* longest wait for a next hop, milliseconds */
 
 /* Per-worker counters of what the loop itself decided (the engine and the
- * ports count the rest).  Written by the worker only; read racily by the
- * control thread, which is fine for 64-bit counters on the platforms we
- * support. */
+ * ports count the rest).  Single-writer relaxed atomics: the worker adds
+ * with a plain load and store, the control thread reads them race-free
+ * (wgw_worker_counters()). */
 #define WGW_WORKER_COUNTERS(X)				\
 	X(loops)					\
 	X(idle_polls)					\
@@ -51,7 +51,7 @@ struct wgw_xsk_umem;
 	X(rx_backpressure) /* RX skipped: egress TX ring full */ \
 	X(port_errors)
 
-#define WGW__WC_FIELD(n) uint64_t n;
+#define WGW__WC_FIELD(n) _Atomic uint64_t n;
 struct wgw_worker_stats {
 	WGW_WORKER_COUNTERS(WGW__WC_FIELD)
 };
@@ -67,6 +67,28 @@ struct wgw_worker_cfg {
 				  * (WGW_DIR_ANY) */
 };
 
+/*
+ * A request from the control thread, applied by the worker between two
+ * batches (or at once by the caller when the worker is not running).
+ * The payload lives in the worker, so a request whose wait timed out
+ * stays valid until the worker gets to it.
+ */
+enum wgw_worker_req_kind {
+	WGW_WORKER_REQ_NONE,
+	WGW_WORKER_REQ_SET_MAC,		/* ports on ifindex get a new source MAC */
+	WGW_WORKER_REQ_ADD_PORT,
+	WGW_WORKER_REQ_REPLACE_PORT,	/* the first port of fresh's kind */
+};
+
+struct wgw_worker_req {
+	enum wgw_worker_req_kind kind;
+	int ifindex;
+	uint8_t mac[6];
+	struct wgw_port *port;		/* ADD_PORT, REPLACE_PORT: the new one */
+	struct wgw_port *old;		/* REPLACE_PORT: the one taken out */
+	int result;			/* 0 or -errno, set by whoever applied it */
+};
+
 struct wgw_held {
 	struct wgw_buf b;
 	union wgw_addr dst;
@@ -74,6 +96,12 @@ struct wgw_held {
 	uint8_t side;
 };
 
+/*
+ * Only worker.c reads or writes the fields; everyone else uses the
+ * functions below.  The ports (the array, and every field a worker reads)
+ * change only through requests, so no other thread writes what a running
+ * worker reads.
+ */
 struct wgw_worker {
 	struct wgw_worker_cfg cfg;
 	struct wgw_engine *engine;
@@ -88,6 +116,9 @@ struct wgw_worker {
 	bool started;
 	_Atomic bool stop;
 	_Atomic int failed_port; /* index+1 of a port that failed, 0 if none */
+	/* The request slot: req_posted != req_done while one is pending. */
+	struct wgw_worker_req req;
+	_Atomic unsigned req_posted, req_done;
 
 	/* Hot state, touched only by the worker thread. */
 	uint32_t now_s;		/* monotonic seconds */
@@ -102,14 +133,47 @@ struct wgw_worker {
 	struct wgw_worker_stats st;
 };
 
-/* Add a port (after the pool is set up, before start).  The worker owns it
- * from then on. */
+/* Settings, engine and next-hop table, before the first start. */
+void wgw_worker_init(struct wgw_worker *w, const struct wgw_worker_cfg *cfg,
+		     struct wgw_engine *engine, struct wgw_nh *nh);
+
+/*
+ * Requests, from the control thread only.  A running worker applies them
+ * between batches while the caller waits (WGW_WORKER_REQ_MS at most: a
+ * sleeping worker wakes every 100 ms); a stopped one has them applied at
+ * once.  0, or -errno: -ETIMEDOUT when the worker did not answer in time
+ * (the request stays posted and is applied when it does; no new request
+ * is taken before that, -EBUSY).
+ */
+#define WGW_WORKER_REQ_MS 2000	/* longest wait for a worker, milliseconds */
+/* Add a port (the buffer pool set up).  The worker owns it from then on;
+ * on failure the caller still does. */
 int wgw_worker_add_port(struct wgw_worker *w, struct wgw_port *port);
+/* Put fresh in the place of the first port of the same kind (ops); *old
+ * gets the port taken out, which the caller then owns.  -ENOENT: none. */
+int wgw_worker_replace_port(struct wgw_worker *w, struct wgw_port *fresh,
+			    struct wgw_port **old);
+/* The ports on ifindex send with a new source MAC address. */
+int wgw_worker_set_port_mac(struct wgw_worker *w, int ifindex, const uint8_t mac[6]);
+/* Call fn for every port, in the worker's order (control thread only:
+ * only it changes the ports, through the requests above). */
+void wgw_worker_visit_ports(const struct wgw_worker *w,
+			    void (*fn)(struct wgw_port *port, void *arg), void *arg);
+
 int wgw_worker_start(struct wgw_worker *w);
 /* Ask to stop and join.  Safe to call on a worker that never started. */
 void wgw_worker_stop(struct wgw_worker *w);
 /* Free the ports and the pool (after stop). */
 void wgw_worker_destroy(struct wgw_worker *w);
+
+/* The CPU it is pinned to, -1: none. */
+int wgw_worker_cpu(const struct wgw_worker *w);
+/* Started, and no port failed. */
+bool wgw_worker_running(const struct wgw_worker *w);
+/* The worker thread gave up (it could not attach to the engine). */
+bool wgw_worker_dead(const struct wgw_worker *w);
+/* The port that failed first, NULL if none (control thread only). */
+struct wgw_port *wgw_worker_failed_port(const struct wgw_worker *w);
 
 const char *wgw_worker_counter_name(unsigned idx);
 unsigned wgw_worker_counter_count(void);

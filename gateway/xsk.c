@@ -390,4 +390,5 @@ static const struct wgw_port_ops xsk_port_ops = {
 	.tx_room = xsk_tx_room,
 	.stats = xsk_stats,
 	.destroy = xsk_destroy,
+	.ring_stats = wgw_xsk_port_xdp_stats,
 };
