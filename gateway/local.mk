@@ -28,10 +28,13 @@ EXTRA_DIST += tests/netns/lab.sh tests/netns/gateway_e2e.sh $(E2E_TESTS) \
 	tests/check.sh tests/show-failures.sh
 
 if ENABLE_TESTS
-check_PROGRAMS += tests/unit/test_nexthop
-TESTS += tests/unit/test_nexthop
+check_PROGRAMS += tests/unit/test_nexthop tests/unit/test_worker
+TESTS += tests/unit/test_nexthop tests/unit/test_worker
 tests_unit_test_nexthop_SOURCES = tests/unit/test_nexthop.c
 tests_unit_test_nexthop_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_nexthop_LDADD = $(LDADD) $(CHECK_LIBS)
+tests_unit_test_worker_SOURCES = tests/unit/test_worker.c tests/unit/test_engine_util.h
+tests_unit_test_worker_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_worker_LDADD = $(LDADD) $(CHECK_LIBS)
 endif
 include gateway/ops.mk
