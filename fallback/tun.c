@@ -18,6 +18,7 @@
 
 #include "fallback/synth.h"
 #include "fallback/tun.h"
+#include "gateway/counter.h"
 #include "gateway/log.h"
 #include "gateway/packet.h"
 
@@ -238,7 +239,7 @@ static int tun_rx(struct wgw_port *port, struct wgw_buf *bufs, unsigned max)
 		ssize_t r;
 
 		if (wgw_pool_get_buf(p->pool, &b)) {
-			p->xst.rx_no_buf++;
+			wgw_cnt_add(&p->xst.rx_no_buf, 1);
 			break;
 		}
 		r = read(p->fd, b.data + TUN_VNET_OFF, p->rd_cap);
@@ -248,7 +249,7 @@ static int tun_rx(struct wgw_port *port, struct wgw_buf *bufs, unsigned max)
 			wgw_buf_free(&b);
 			if (err == EAGAIN || err == EINTR)
 				break;
-			p->st.rx_errors++;
+			wgw_cnt_add(&p->st.rx_errors, 1);
 			if (tun_errno_fatal(err))
 				return n ? (int)n : -err;
 			break;
@@ -256,7 +257,7 @@ static int tun_rx(struct wgw_port *port, struct wgw_buf *bufs, unsigned max)
 		/* The kernel reports the whole packet's length even when it
 		 * did not fit: anything over rd_cap was cut. */
 		if ((size_t)r <= WGW_TUN_VNET_HDR_LEN || (size_t)r > p->rd_cap) {
-			p->xst.rx_malformed++;
+			wgw_cnt_add(&p->xst.rx_malformed, 1);
 			wgw_buf_free(&b);
 			continue;
 		}
@@ -264,27 +265,27 @@ static int tun_rx(struct wgw_port *port, struct wgw_buf *bufs, unsigned max)
 		v = wgw_tun_rx_frame(b.data, b.len, p->nat, p->nnat, &csum);
 		switch (v) {
 		case WGW_TUN_RX_OK:
-			p->xst.rx_csum_completed += csum;
-			p->st.rx_packets++;
-			p->st.rx_bytes += b.len;
+			wgw_cnt_add(&p->xst.rx_csum_completed, csum);
+			wgw_cnt_add(&p->st.rx_packets, 1);
+			wgw_cnt_add(&p->st.rx_bytes, b.len);
 			bufs[n++] = b;
 			continue;
 		case WGW_TUN_RX_NOT_OURS:
-			p->xst.not_ours++;
+			wgw_cnt_add(&p->xst.not_ours, 1);
 			break;
 		case WGW_TUN_RX_FRAGMENT:
 			/* Not reassembled here: the loss must show, in
 			 * rx_fragments and in the log (wraith-gatewayd(8)). */
-			p->xst.rx_fragments++;
+			wgw_cnt_add(&p->xst.rx_fragments, 1);
 			wgw_log_ratelimited(LOG_WARNING,
 					    "tun %s: fragmented backend datagram to the NAT address dropped (rx_fragments %" PRIu64 "): backends must send datagrams that fit the LAN path MTU",
 					    p->base.ifname, p->xst.rx_fragments);
 			break;
 		case WGW_TUN_RX_GSO:
-			p->xst.rx_gso++;
+			wgw_cnt_add(&p->xst.rx_gso, 1);
 			break;
 		default:
-			p->xst.rx_malformed++;
+			wgw_cnt_add(&p->xst.rx_malformed, 1);
 			break;
 		}
 		wgw_buf_free(&b);
@@ -307,21 +308,21 @@ static void tun_tx(struct wgw_port *port, struct wgw_buf *bufs, unsigned n)
 
 		rc = wgw_tun_tx_prepare(b->data, b->len, true, &out, &olen);
 		if (rc < 0) {
-			p->xst.tx_bad++;
+			wgw_cnt_add(&p->xst.tx_bad, 1);
 			wgw_buf_free(b);
 			continue;
 		}
-		p->xst.tx_csum_offload += (unsigned)rc;
+		wgw_cnt_add(&p->xst.tx_csum_offload, (unsigned)rc);
 		do
 			w = write(p->fd, out, olen);
 		while (w < 0 && errno == EINTR);
 		if (w == (ssize_t)olen) {
-			p->st.tx_packets++;
-			p->st.tx_bytes += olen - WGW_TUN_VNET_HDR_LEN;
+			wgw_cnt_add(&p->st.tx_packets, 1);
+			wgw_cnt_add(&p->st.tx_bytes, olen - WGW_TUN_VNET_HDR_LEN);
 		} else if (w < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
-			p->st.tx_dropped++;
+			wgw_cnt_add(&p->st.tx_dropped, 1);
 		} else {
-			p->st.tx_errors++;
+			wgw_cnt_add(&p->st.tx_errors, 1);
 			wgw_log_ratelimited(LOG_WARNING, "tun %s queue %u: write: %s",
 					    p->base.ifname, p->base.queue,
 					    w < 0 ? strerror(errno) : "short write");
@@ -343,7 +344,7 @@ static int tun_poll_fd(struct wgw_port *port)
 
 static void tun_stats(struct wgw_port *port, struct wgw_port_stats *out)
 {
-	*out = to_tun(port)->st;
+	wgw_cnt_snapshot(out, &to_tun(port)->st, sizeof(*out));
 }
 
 static const struct {
@@ -370,7 +371,8 @@ static unsigned tun_xstats(struct wgw_port *port, const char **names, uint64_t *
 
 	for (i = 0; i < max && i < sizeof(tun_xstat) / sizeof(tun_xstat[0]); i++) {
 		names[i] = tun_xstat[i].name;
-		memcpy(&vals[i], (const char *)&p->xst + tun_xstat[i].off, sizeof(vals[i]));
+		vals[i] = wgw_cnt_get((const uint64_t *)((const char *)&p->xst +
+							     tun_xstat[i].off));
 	}
 	return i;
 }
@@ -405,7 +407,7 @@ bool wgw_port_is_tun(const struct wgw_port *port)
 
 void wgw_tun_port_stats(const struct wgw_port *port, struct wgw_tun_stats *out)
 {
-	*out = ((const struct tun_port *)port)->xst;
+	wgw_cnt_snapshot(out, &((const struct tun_port *)port)->xst, sizeof(*out));
 }
 
 /* ---------------------------------------------------------------- device */

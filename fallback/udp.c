@@ -15,6 +15,7 @@
 
 #include "fallback/synth.h"
 #include "fallback/udp.h"
+#include "gateway/counter.h"
 #include "gateway/log.h"
 #include "gateway/packet.h"
 
@@ -186,7 +187,7 @@ static bool udp_hs_allow(struct udp_port *p, const union udp_sa *sa,
 		memcpy(src.b, &sa->in6.sin6_addr, 16);
 	if (wgw_hslimit_allow(p->hs, &src, now_ns))
 		return true;
-	p->xst.rx_hs_rate++;
+	wgw_cnt_add(&p->xst.rx_hs_rate, 1);
 	return false;
 }
 
@@ -206,7 +207,7 @@ static bool udp_rx_frame(struct udp_port *p, const struct udp_sock *s, unsigned 
 	uint8_t *frame;
 
 	if (m->msg_hdr.msg_flags & MSG_TRUNC) {
-		p->xst.rx_truncated++;
+		wgw_cnt_add(&p->xst.rx_truncated, 1);
 		return false;
 	}
 	if (s->family == AF_INET) {
@@ -233,7 +234,7 @@ static bool udp_rx_frame(struct udp_port *p, const struct udp_sock *s, unsigned 
 	out->len = (uint32_t)(payload + m->msg_len - frame);
 	return true;
 malformed:
-	p->xst.rx_malformed++;
+	wgw_cnt_add(&p->xst.rx_malformed, 1);
 	return false;
 }
 
@@ -269,7 +270,7 @@ static int udp_rx_sock(struct udp_port *p, unsigned idx, struct wgw_buf *out,
 		p->rmsg[k].msg_hdr.msg_namelen = sizeof(p->rname[k]);
 	}
 	if (k < want)
-		p->xst.rx_no_buf++;
+		wgw_cnt_add(&p->xst.rx_no_buf, 1);
 	if (!k) {
 		*drained = false;
 		return 0;
@@ -282,7 +283,7 @@ static int udp_rx_sock(struct udp_port *p, unsigned idx, struct wgw_buf *out,
 			wgw_buf_free(&p->rbuf[j]);
 		if (err == EAGAIN || err == EINTR)
 			return 0;
-		p->st.rx_errors++;
+		wgw_cnt_add(&p->st.rx_errors, 1);
 		if (udp_errno_transient(err))
 			return 0;
 		return -err;
@@ -290,7 +291,7 @@ static int udp_rx_sock(struct udp_port *p, unsigned idx, struct wgw_buf *out,
 	now_ns = udp_hs_now(p);
 	for (j = 0; j < (unsigned)r; j++) {
 		if (udp_rx_frame(p, s, j, now_ns, &out[n])) {
-			p->st.rx_bytes += out[n].len;
+			wgw_cnt_add(&p->st.rx_bytes, out[n].len);
 			n++;
 		} else {
 			wgw_buf_free(&p->rbuf[j]);
@@ -298,7 +299,7 @@ static int udp_rx_sock(struct udp_port *p, unsigned idx, struct wgw_buf *out,
 	}
 	for (; j < k; j++)
 		wgw_buf_free(&p->rbuf[j]);
-	p->st.rx_packets += n;
+	wgw_cnt_add(&p->st.rx_packets, n);
 	*drained = (unsigned)r < k;
 	return (int)n;
 }
@@ -326,12 +327,12 @@ static int udp_rx(struct wgw_port *port, struct wgw_buf *bufs, unsigned max)
 	if (p->ev_next == p->nev) {
 		int r = epoll_wait(p->epfd, p->evs, UDP_EPOLL_EVENTS, 0);
 
-		p->xst.epoll_waits++;
+		wgw_cnt_add(&p->xst.epoll_waits, 1);
 		p->ev_next = p->nev = 0;
 		if (r < 0) {
 			if (errno == EINTR)
 				return 0;
-			p->st.rx_errors++;
+			wgw_cnt_add(&p->st.rx_errors, 1);
 			return -errno;
 		}
 		p->nev = (unsigned)r;
@@ -384,12 +385,12 @@ static void udp_tx_unbatch(struct udp_port *p, const struct udp_sock *s,
 		ssize_t r = sendmsg(s->fd, &one, MSG_DONTWAIT);
 
 		if (r >= 0) {
-			p->st.tx_packets++;
-			p->st.tx_bytes += (uint64_t)r;
+			wgw_cnt_add(&p->st.tx_packets, 1);
+			wgw_cnt_add(&p->st.tx_bytes, (uint64_t)r);
 		} else if (errno == EAGAIN || errno == ENOBUFS) {
-			p->st.tx_dropped++;
+			wgw_cnt_add(&p->st.tx_dropped, 1);
 		} else {
-			p->st.tx_errors++;
+			wgw_cnt_add(&p->st.tx_errors, 1);
 		}
 	}
 }
@@ -409,8 +410,8 @@ static int udp_tx_group(struct udp_port *p, struct udp_sock *s, unsigned cnt)
 
 		if (r > 0) {
 			for (unsigned i = done; i < done + (unsigned)r; i++) {
-				p->st.tx_bytes += msgs[i].msg_len;
-				p->st.tx_packets += p->tsegs[i];
+				wgw_cnt_add(&p->st.tx_bytes, msgs[i].msg_len);
+				wgw_cnt_add(&p->st.tx_packets, p->tsegs[i]);
 			}
 			done += (unsigned)r;
 			continue;
@@ -424,17 +425,17 @@ static int udp_tx_group(struct udp_port *p, struct udp_sock *s, unsigned cnt)
 			 * checksum; EINVAL/ENOPROTOOPT: an older kernel).  Send
 			 * this message's datagrams singly and stop asking. */
 			s->gso_off = true;
-			p->xst.tx_gso_refused++;
+			wgw_cnt_add(&p->xst.tx_gso_refused, 1);
 			udp_tx_unbatch(p, s, &msgs[done].msg_hdr);
 			done++;
 			continue;
 		}
 		if (err == EAGAIN || err == ENOBUFS) {
 			for (; done < cnt; done++)
-				p->st.tx_dropped += p->tsegs[done];
+				wgw_cnt_add(&p->st.tx_dropped, p->tsegs[done]);
 			return 0;
 		}
-		p->st.tx_errors += p->tsegs[done];
+		wgw_cnt_add(&p->st.tx_errors, p->tsegs[done]);
 		if (!udp_errno_transient(err))
 			return -err;
 		done++;		/* the error was this message's */
@@ -473,7 +474,7 @@ static void udp_gso_cmsg(struct udp_port *p, unsigned k, uint16_t seg)
 	c->cmsg_type = UDP_SEGMENT;
 	c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
 	memcpy(CMSG_DATA(c), &seg, sizeof(seg));
-	p->xst.tx_gso_sends++;
+	wgw_cnt_add(&p->xst.tx_gso_sends, 1);
 }
 
 static void udp_tx_chunk(struct udp_port *p, struct wgw_buf *bufs, unsigned n)
@@ -488,13 +489,13 @@ static void udp_tx_chunk(struct udp_port *p, struct wgw_buf *bufs, unsigned n)
 		int idx;
 
 		if (wgw_udp_tx_parse(b->data, b->len, &ti)) {
-			p->xst.tx_bad++;
+			wgw_cnt_add(&p->xst.tx_bad, 1);
 			wgw_buf_free(b);
 			continue;
 		}
 		idx = udp_lookup(p, &ti.saddr, ti.sport);
 		if (idx < 0) {
-			p->xst.tx_foreign++;
+			wgw_cnt_add(&p->xst.tx_foreign, 1);
 			wgw_buf_free(b);
 			continue;
 		}
@@ -610,7 +611,7 @@ static int udp_poll_fd(struct wgw_port *port)
 
 static void udp_stats(struct wgw_port *port, struct wgw_port_stats *out)
 {
-	*out = to_udp(port)->st;
+	wgw_cnt_snapshot(out, &to_udp(port)->st, sizeof(*out));
 }
 
 static const struct {
@@ -637,7 +638,8 @@ static unsigned udp_xstats(struct wgw_port *port, const char **names, uint64_t *
 
 	for (i = 0; i < max && i < sizeof(udp_xstat) / sizeof(udp_xstat[0]); i++) {
 		names[i] = udp_xstat[i].name;
-		memcpy(&vals[i], (const char *)&p->xst + udp_xstat[i].off, sizeof(vals[i]));
+		vals[i] = wgw_cnt_get((const uint64_t *)((const char *)&p->xst +
+							     udp_xstat[i].off));
 	}
 	return i;
 }
@@ -676,7 +678,7 @@ bool wgw_port_is_udp(const struct wgw_port *port)
 
 void wgw_udp_port_stats(const struct wgw_port *port, struct wgw_udp_stats *out)
 {
-	*out = ((const struct udp_port *)port)->xst;
+	wgw_cnt_snapshot(out, &((const struct udp_port *)port)->xst, sizeof(*out));
 }
 
 /* ---------------------------------------------------------------- setup */

@@ -6,7 +6,7 @@ include gateway/config.mk
 
 libwgw_a_SOURCES += gateway/log.c gateway/log.h \
 	gateway/pool.c gateway/pool.h gateway/port.h \
-	gateway/xsk.c gateway/xsk.h \
+	gateway/xsk.c gateway/xsk.h gateway/counter.h \
 	gateway/nexthop.c gateway/nexthop.h \
 	gateway/worker.c gateway/worker.h \
 	gateway/hslimit.c gateway/hslimit.h \

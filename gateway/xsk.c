@@ -10,6 +10,7 @@
 
 #include <xdp/xsk.h>
 
+#include "gateway/counter.h"
 #include "gateway/log.h"
 #include "gateway/xsk.h"
 
@@ -182,7 +183,7 @@ void wgw_xsk_port_wakeup(struct wgw_port *port)
 {
 	struct xsk_port *p = to_xsk(port);
 
-	p->st.wakeups++;
+	wgw_cnt_add(&p->st.wakeups, 1);
 	recvfrom(p->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 }
 
@@ -215,8 +216,8 @@ static int xsk_rx(struct wgw_port *port, struct wgw_buf *bufs, unsigned max)
 		bytes += d->len;
 	}
 	xsk_ring_cons__release(&p->rx, n);
-	p->st.rx_packets += n;
-	p->st.rx_bytes += bytes;
+	wgw_cnt_add(&p->st.rx_packets, n);
+	wgw_cnt_add(&p->st.rx_bytes, bytes);
 	return (int)n;
 }
 
@@ -274,9 +275,9 @@ static void xsk_tx(struct wgw_port *port, struct wgw_buf *bufs, unsigned n)
 	ok = sent;
 	p->tx_outstanding += ok;
 	p->tx_unkicked += ok;
-	p->st.tx_packets += ok;
-	p->st.tx_bytes += bytes;
-	p->st.tx_dropped += n - ok;
+	wgw_cnt_add(&p->st.tx_packets, ok);
+	wgw_cnt_add(&p->st.tx_bytes, bytes);
+	wgw_cnt_add(&p->st.tx_dropped, n - ok);
 }
 
 /* A TX kick that fails with one of these is a transient condition. */
@@ -319,10 +320,10 @@ static int xsk_service(struct wgw_port *port)
 		if (!kicks)
 			kicks = 1;
 		while (kicks--) {
-			p->st.kicks++;
+			wgw_cnt_add(&p->st.kicks, 1);
 			if (sendto(p->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0) {
 				if (!xsk_kick_transient(errno)) {
-					p->st.tx_errors++;
+					wgw_cnt_add(&p->st.tx_errors, 1);
 					return -errno;
 				}
 				break;
@@ -358,7 +359,7 @@ static int xsk_poll_fd(struct wgw_port *port)
 
 static void xsk_stats(struct wgw_port *port, struct wgw_port_stats *out)
 {
-	*out = to_xsk(port)->st;
+	wgw_cnt_snapshot(out, &to_xsk(port)->st, sizeof(*out));
 }
 
 int wgw_xsk_port_xdp_stats(struct wgw_port *port, struct xdp_statistics *st)
