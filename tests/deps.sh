@@ -7,8 +7,8 @@ PKGS=(
 	build-essential autoconf automake libtool pkg-config
 	clang llvm bpftool gcc-multilib libelf-dev zlib1g-dev
 	libxdp-dev xdp-tools libbpf-dev
-	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libmnl-dev
-	liburcu-dev libinih-dev libcap-ng-dev
+	libnl-3-dev libnl-route-3-dev libmnl-dev
+	libinih-dev libcap-ng-dev
 	check
 	iproute2 ethtool procps kmod jq tcpdump perl python3 python3-prometheus-client
 )
