@@ -6,9 +6,12 @@
 #     namespace tests ran in step 1 on the same sources);
 #  3. the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer
 #     (tests/sanitize.sh, its own build directory);
-#  4. a short run of every libFuzzer target (make fuzz-smoke).
-# Any failure fails the run.  WGW_SKIP_DISTCHECK=1, WGW_SKIP_SANITIZE=1 and
-# WGW_SKIP_FUZZ=1 leave a step out (for quick local runs; CI runs them all).
+#  4. the multi-threaded tests under ThreadSanitizer (tests/tsan.sh, its own
+#     build directory): any data race fails the run;
+#  5. a short run of every libFuzzer target (make fuzz-smoke).
+# Any failure fails the run.  WGW_SKIP_DISTCHECK=1, WGW_SKIP_SANITIZE=1,
+# WGW_SKIP_TSAN=1 and WGW_SKIP_FUZZ=1 leave a step out (for quick local runs;
+# CI runs them all).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/tests/deps.sh"
@@ -38,6 +41,11 @@ fi
 if [ "${WGW_SKIP_SANITIZE:-0}" != 1 ]; then
 	step "ASan + UBSan: the whole suite"
 	"$top/tests/sanitize.sh" "$top/build-sanitize"
+fi
+
+if [ "${WGW_SKIP_TSAN:-0}" != 1 ]; then
+	step "TSan: the multi-threaded tests"
+	"$top/tests/tsan.sh" "$top/build-tsan"
 fi
 
 if [ "${WGW_SKIP_FUZZ:-0}" != 1 ]; then
