@@ -3,7 +3,7 @@
 # (qsbr.c) and the per-packet path, admin and stats (engine.c).  No library
 # beyond libc and pthreads: the tables are preallocated arrays with their own
 # lock-free readers (see sessions.h and qsbr.h for why not liburcu).
-libwgw_a_SOURCES += gateway/engine.c gateway/engine.h \
+libwgw_engine_a_SOURCES += gateway/engine.c gateway/engine.h \
 	gateway/sessions.c gateway/sessions.h \
 	gateway/backends.c gateway/backends.h \
 	gateway/hash.c gateway/hash.h \
@@ -17,17 +17,17 @@ TESTS += tests/unit/test_sessions tests/unit/test_engine \
 
 tests_unit_test_sessions_SOURCES = tests/unit/test_sessions.c
 tests_unit_test_sessions_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_sessions_LDADD = $(LDADD) $(CHECK_LIBS)
+tests_unit_test_sessions_LDADD = $(WGW_ENGINE_LIBS) $(CHECK_LIBS)
 
 tests_unit_test_engine_SOURCES = tests/unit/test_engine.c tests/unit/test_engine_util.h
 tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_engine_LDADD = $(LDADD) $(CHECK_LIBS)
+tests_unit_test_engine_LDADD = $(WGW_ENGINE_LIBS) $(CHECK_LIBS)
 
 tests_unit_test_quota_SOURCES = tests/unit/test_quota.c tests/unit/test_engine_util.h
 tests_unit_test_quota_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_quota_LDADD = $(LDADD) $(CHECK_LIBS)
+tests_unit_test_quota_LDADD = $(WGW_ENGINE_LIBS) $(CHECK_LIBS)
 
 tests_unit_test_engine_stress_SOURCES = tests/unit/test_engine_stress.c tests/unit/test_engine_util.h
 tests_unit_test_engine_stress_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_engine_stress_LDADD = $(LDADD) $(CHECK_LIBS)
+tests_unit_test_engine_stress_LDADD = $(WGW_ENGINE_LIBS) $(CHECK_LIBS)
 endif

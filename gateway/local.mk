@@ -4,8 +4,9 @@ include gateway/codec.mk
 include gateway/engine.mk
 include gateway/config.mk
 
-libwgw_a_SOURCES += gateway/log.c gateway/log.h \
-	gateway/pool.c gateway/pool.h gateway/port.h \
+libwgw_engine_a_SOURCES += gateway/log.c gateway/log.h
+
+libwgw_a_SOURCES += gateway/pool.c gateway/pool.h gateway/port.h \
 	gateway/xsk.c gateway/xsk.h gateway/counter.h \
 	gateway/nexthop.c gateway/nexthop.h \
 	gateway/worker.c gateway/worker.h \
