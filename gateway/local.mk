@@ -39,3 +39,4 @@ tests_unit_test_worker_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_worker_LDADD = $(LDADD) $(CHECK_LIBS)
 endif
 include gateway/ops.mk
+include gateway/capture.mk
