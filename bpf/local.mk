@@ -25,11 +25,12 @@ bpf/wraith_xdp.skel.h: bpf/wraith_xdp.bpf.o
 
 libwgw_a_SOURCES += gateway/xdp.c gateway/xdp.h gateway/xdp_internal.h \
 	gateway/xdp_inspect.c gateway/xdp_maps.c gateway/xdp_log.c \
+	gateway/xdp_capture.c \
 	bpf/wraith_shared.h
 nodist_libwgw_a_SOURCES = $(BPF_SKELS)
 # BUILT_SOURCES is honoured only by "make all/check/install": a target built
 # by name needs the edge itself.
-gateway/xdp.$(OBJEXT) gateway/xdp_maps.$(OBJEXT): $(BPF_SKELS)
+gateway/xdp.$(OBJEXT) gateway/xdp_maps.$(OBJEXT) gateway/xdp_capture.$(OBJEXT): $(BPF_SKELS)
 
 if ENABLE_TESTS
 check_PROGRAMS += tests/bpf/test_xdp

@@ -34,6 +34,8 @@
 #define WGW_XDP_MAP_CFG "wgw_cfg"
 #define WGW_XDP_MAP_HS_BUCKET "wgw_hs_bucket"
 #define WGW_XDP_MAP_IFMACS "wgw_ifmacs"
+#define WGW_XDP_MAP_CAPTURE "wgw_capture"
+#define WGW_XDP_MAP_CAP_RING "wgw_cap_ring"
 
 /*
  * wgw_dests: BPF_MAP_TYPE_HASH (BPF_F_NO_PREALLOC, so a value replaced while
@@ -243,6 +245,35 @@ struct wgw_xdp_cfg {
  */
 struct wgw_xdp_hs_bucket {
 	__u64 tat_ns;		/* bpf_ktime_get_ns() clock */
+};
+
+/*
+ * Capture of the program's drops (wraith-gatewayctl capture): while
+ * wgw_capture's one entry (BPF_MAP_TYPE_ARRAY, key 0) has on != 0, every
+ * packet the program drops is copied, up to snaplen and
+ * WGW_XDP_CAP_SNAP bytes, into the ring buffer wgw_cap_ring with its
+ * reason; a full ring loses the record (counted in lost, per CPU entry
+ * 0 of nothing: the ring's reserve fails and the program goes on).
+ * Only dropping pays the flag's lookup: steered and passed packets pay
+ * nothing, so a program without a capture running costs what it did.
+ */
+#define WGW_XDP_CAP_SNAP 2048		/* bytes of a dropped frame, at most */
+#define WGW_XDP_CAP_RING_BYTES (1u << 20) /* the ring buffer, a power of 2 */
+
+struct wgw_xdp_capture {
+	__u32 on;		/* 0: no capture runs */
+	__u32 snaplen;		/* bytes wanted, <= WGW_XDP_CAP_SNAP */
+};
+
+struct wgw_xdp_cap_rec {
+	__u64 ts_ns;		/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
+	__u32 ifindex;		/* ingress */
+	__u32 rx_queue;
+	__u32 reason;		/* enum wgw_xdp_counter */
+	__u32 len;		/* the frame's length */
+	__u32 caplen;		/* bytes of data filled */
+	__u32 pad;
+	__u8 data[WGW_XDP_CAP_SNAP];
 };
 
 #if !defined(__bpf__) && !defined(__BPF__)

@@ -123,6 +123,18 @@ struct {
 	__type(value, struct wgw_xdp_hs_bucket);
 } wgw_hs_bucket SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wgw_xdp_capture);
+} wgw_capture SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, WGW_XDP_CAP_RING_BYTES);
+} wgw_cap_ring SEC(".maps");
+
 /* Count one packet: its verdict and its reason.  Returns the verdict. */
 static __always_inline int verdict(struct wgw_xdp_counters *cnt, int act,
 				   unsigned int reason)
@@ -145,6 +157,60 @@ static __always_inline int verdict(struct wgw_xdp_counters *cnt, int act,
 		cnt->c[reason]++;
 	}
 	return act;
+}
+
+/*
+ * A copy of a frame being dropped, with its reason, for a capture
+ * (wraith_shared.h wgw_capture).  A global function: verified once, not
+ * at each of the drop sites.  Returns 0 (nothing to report: a full ring
+ * only loses the record).
+ */
+__noinline int wgw_capture_drop(struct xdp_md *ctx, __u32 reason, __u32 snaplen)
+{
+	struct wgw_xdp_cap_rec *r;
+	__u32 len, caplen;
+
+	if (!ctx)
+		return 0;
+	r = bpf_ringbuf_reserve(&wgw_cap_ring, sizeof(*r), 0);
+	if (!r)
+		return 0;
+	len = (__u32)bpf_xdp_get_buff_len(ctx);
+	caplen = len < snaplen ? len : snaplen;
+	if (caplen > WGW_XDP_CAP_SNAP)
+		caplen = WGW_XDP_CAP_SNAP;
+	r->ts_ns = bpf_ktime_get_ns();
+	r->ifindex = ctx->ingress_ifindex;
+	r->rx_queue = ctx->rx_queue_index;
+	r->reason = reason;
+	r->len = len;
+	r->pad = 0;
+	/* The size in a form the verifier can bound (a power of 2 buffer):
+	 * the whole buffer, or less than it. */
+	if (caplen == WGW_XDP_CAP_SNAP) {
+		if (bpf_xdp_load_bytes(ctx, 0, r->data, WGW_XDP_CAP_SNAP))
+			caplen = 0;
+	} else if (caplen & (WGW_XDP_CAP_SNAP - 1)) {
+		if (bpf_xdp_load_bytes(ctx, 0, r->data, caplen & (WGW_XDP_CAP_SNAP - 1)))
+			caplen = 0;
+	}
+	r->caplen = caplen;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+/* Count a drop, and copy the frame for a capture if one runs: the only
+ * cost of capture support when none does is the flag's lookup here,
+ * on the drop path (an array's: inlined). */
+static __always_inline int drop(struct xdp_md *ctx, struct wgw_xdp_counters *cnt,
+				unsigned int reason)
+{
+	__u32 zero = 0;
+	const struct wgw_xdp_capture *cap = bpf_map_lookup_elem(&wgw_capture, &zero);
+
+	if (cap && cap->on)
+		wgw_capture_drop(ctx, reason, cap->snaplen);
+	return verdict(cnt, XDP_DROP, reason);
 }
 
 /* The role of dst:port (host-order port), or WGW_XDP_ROLE_NONE. */
@@ -455,11 +521,11 @@ int wraith_xdp(struct xdp_md *ctx)
 
 	/* What ip_rcv_core() and a forwarding router would refuse. */
 	if (ip4 && !ip4_csum_ok(ip4, ihl / 4, data_end))
-		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_IP_CSUM + off2);
+		return drop(ctx, cnt, WGW_XDP_CNT_VIP_DROP_IP_CSUM + off2);
 	if (ttl <= 1)
-		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_TTL + off2);
+		return drop(ctx, cnt, WGW_XDP_CNT_VIP_DROP_TTL + off2);
 	if (v6 ? ip6_martian(&src) : ip4_martian(src.w[3]))
-		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_MARTIAN + off2);
+		return drop(ctx, cnt, WGW_XDP_CNT_VIP_DROP_MARTIAN + off2);
 	/* "From" one of our own addresses: forwarded, it would come back to
 	 * us from a backend, again and again.  (An array's lookup: inlined,
 	 * and it never fails.) */
@@ -467,26 +533,26 @@ int wraith_xdp(struct xdp_md *ctx)
 	if (!cfg)
 		return verdict(cnt, XDP_PASS, WGW_XDP_CNT_PASS_OTHER_DST);
 	if (own_address(cfg, &src))
-		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_SPOOFED + off2);
+		return drop(ctx, cnt, WGW_XDP_CNT_VIP_DROP_SPOOFED + off2);
 
 	/* Like the kernel (__udp4_lib_rcv), accept a UDP length shorter than
 	 * the IP payload (the rest is trimmed), never a longer one. */
 	ulen = bpf_ntohs(udp->len);
 	if (ulen < sizeof(*udp) || ulen > ip_payload_len)
-		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_UDP_LEN + off);
+		return drop(ctx, cnt, WGW_XDP_CNT_VIP_DROP_UDP_LEN + off);
 	/* IPv6 makes the UDP checksum mandatory (RFC 8200 8.1); udp6 drops
 	 * a zero one.  Whether a non-zero one is right is the engine's to
 	 * say: it reads the payload anyway. */
 	if (v6 && udp->check == 0)
-		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_UDP_CSUM0 + off2);
+		return drop(ctx, cnt, WGW_XDP_CNT_VIP_DROP_UDP_CSUM0 + off2);
 	if (ulen - sizeof(*udp) < WGW_XDP_WRAITH_MIN_PAYLOAD)
-		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_SHORT + off);
+		return drop(ctx, cnt, WGW_XDP_CNT_VIP_DROP_SHORT + off);
 	/* Implied by the checks above; spelled out for the verifier. */
 	if ((void *)(udp + 1) + WGW_XDP_WRAITH_CID_LEN > data_end)
 		return verdict(cnt, XDP_PASS, WGW_XDP_CNT_PASS_TRUNCATED);
 	__builtin_memcpy(&cid, udp + 1, sizeof(cid));
 	if (cid == 0)
-		return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_CID0 + off);
+		return drop(ctx, cnt, WGW_XDP_CNT_VIP_DROP_CID0 + off);
 
 	/* Handshake flood protection, clients only (wraith_shared.h): an
 	 * IPv6 source is limited by its /64. */
@@ -498,7 +564,7 @@ int wraith_xdp(struct xdp_md *ctx)
 			src.w[3] = 0;
 		}
 		if (!hs_allow(cfg, &src))
-			return verdict(cnt, XDP_DROP, WGW_XDP_CNT_VIP_DROP_HS_RATE);
+			return drop(ctx, cnt, WGW_XDP_CNT_VIP_DROP_HS_RATE);
 	}
 
 	act = bpf_redirect_map(&wgw_xsks, ctx->rx_queue_index, XDP_PASS);

@@ -32,6 +32,7 @@
 #ifndef WGW_XDP_H
 #define WGW_XDP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -226,5 +227,16 @@ const char *wgw_xdp_counter_name(unsigned int idx);
 /* The verdict counter (PASS, DROP or REDIRECT) that counter idx belongs to;
  * WGW_XDP_CNT_MAX when idx is out of range. */
 unsigned int wgw_xdp_counter_verdict(unsigned int idx);
+
+/*
+ * Capture of the program's drops (wraith_shared.h wgw_capture): on, the
+ * program copies every frame it drops, up to snaplen bytes, with its
+ * reason, into its ring buffer; off, it only pays one array lookup per
+ * drop.  0 or a negative errno.
+ */
+int wgw_xdp_capture_set(struct wgw_xdp *x, bool on, uint32_t snaplen);
+/* The ring buffer map's descriptor (BPF_MAP_TYPE_RINGBUF of struct
+ * wgw_xdp_cap_rec), owned by x. */
+int wgw_xdp_capture_ring_fd(const struct wgw_xdp *x);
 
 #endif

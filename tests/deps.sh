@@ -11,6 +11,7 @@ PKGS=(
 	libinih-dev libcap-ng-dev
 	check
 	iproute2 ethtool procps kmod jq tcpdump perl python3 python3-prometheus-client
+	tshark
 )
 
 missing=()
@@ -28,5 +29,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# tshark's wireshark-common asks whether non-root users may capture: no.
+echo "wireshark-common wireshark-common/install-setuid boolean false" |
+	debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"

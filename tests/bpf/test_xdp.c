@@ -378,6 +378,69 @@ static struct spec vip6(uint16_t plen)
 			      .plen = plen, .cid = CID_OK };
 }
 
+/* ------------------------------------------------------------- capture */
+
+struct cap_seen {
+	unsigned n;
+	struct wgw_xdp_cap_rec last;
+};
+
+static int cap_cb(void *ctx, void *data, size_t size)
+{
+	struct cap_seen *seen = ctx;
+
+	ck_assert_uint_eq(size, sizeof(struct wgw_xdp_cap_rec));
+	memcpy(&seen->last, data, sizeof(seen->last));
+	seen->n++;
+	return 0;
+}
+
+/* With the flag on, a dropped frame is copied with its reason, up to the
+ * snap length; a steered one, or any with the flag off, is not. */
+START_TEST(test_capture_drops)
+{
+	struct cap_seen seen = { 0 };
+	struct ring_buffer *rb;
+	struct spec s = vip4(40);
+	uint8_t f[2048];
+	uint32_t len;
+
+	rb = ring_buffer__new(wgw_xdp_capture_ring_fd(x), cap_cb, &seen, NULL);
+	ck_assert_ptr_nonnull(rb);
+	s.cid = 0;
+	len = build(f, &s);
+	expect_(__LINE__, f, len, XDP_DROP, WGW_XDP_CNT_VIP_DROP_CID0);
+	ck_assert_int_eq(ring_buffer__consume(rb), 0);
+
+	ck_assert_int_eq(wgw_xdp_capture_set(x, true, 65535), 0);
+	expect_(__LINE__, f, len, XDP_DROP, WGW_XDP_CNT_VIP_DROP_CID0);
+	ck_assert_int_eq(ring_buffer__consume(rb), 1);
+	ck_assert_uint_eq(seen.last.reason, WGW_XDP_CNT_VIP_DROP_CID0);
+	ck_assert_uint_eq(seen.last.len, len);
+	ck_assert_uint_eq(seen.last.caplen, len);
+	ck_assert(!memcmp(seen.last.data, f, len));
+	ck_assert_uint_ne(seen.last.ts_ns, 0);
+
+	s.cid = CID_OK;	/* not dropped: not copied */
+	check_spec(&s, XDP_PASS, VIP_NO_XSK);
+	ck_assert_int_eq(ring_buffer__consume(rb), 0);
+
+	ck_assert_int_eq(wgw_xdp_capture_set(x, true, 20), 0);
+	s = vip4(8);
+	len = build(f, &s);
+	expect_(__LINE__, f, len, XDP_DROP, WGW_XDP_CNT_VIP_DROP_SHORT);
+	ck_assert_int_eq(ring_buffer__consume(rb), 1);
+	ck_assert_uint_eq(seen.last.reason, WGW_XDP_CNT_VIP_DROP_SHORT);
+	ck_assert_uint_eq(seen.last.len, len);
+	ck_assert_uint_eq(seen.last.caplen, 20);
+
+	ck_assert_int_eq(wgw_xdp_capture_set(x, false, 0), 0);
+	expect_(__LINE__, f, len, XDP_DROP, WGW_XDP_CNT_VIP_DROP_SHORT);
+	ck_assert_int_eq(ring_buffer__consume(rb), 0);
+	ring_buffer__free(rb);
+}
+END_TEST
+
 /* ------------------------------------------------------------ verdicts */
 
 START_TEST(test_vip_empty_slot_passes)
@@ -1977,6 +2040,7 @@ static Suite *xdp_suite(void)
 	tcase_add_test(tc, test_vip_empty_slot_passes);
 	tcase_add_test(tc, test_payload_length_edges);
 	tcase_add_test(tc, test_cid);
+	tcase_add_test(tc, test_capture_drops);
 	tcase_add_test(tc, test_udp_length);
 	tcase_add_test(tc, test_truncations);
 	tcase_add_test(tc, test_padding_and_options);

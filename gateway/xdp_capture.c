@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The XDP program's side of a capture (wraith_shared.h wgw_capture): the
+ * flag that makes the program copy what it drops into its ring buffer,
+ * and that ring buffer's descriptor for the capture thread to read.
+ */
+#include "config.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+
+#include "bpf/wraith_xdp.skel.h"
+#include "gateway/xdp.h"
+#include "gateway/xdp_internal.h"
+
+int wgw_xdp_capture_set(struct wgw_xdp *x, bool on, uint32_t snaplen)
+{
+	struct wgw_xdp_capture v = {
+		.on = on,
+		.snaplen = snaplen < WGW_XDP_CAP_SNAP ? snaplen : WGW_XDP_CAP_SNAP,
+	};
+	__u32 key = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.wgw_capture), &key, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int wgw_xdp_capture_ring_fd(const struct wgw_xdp *x)
+{
+	return bpf_map__fd(x->skel->maps.wgw_cap_ring);
+}
