@@ -452,8 +452,11 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 	if (d->nworkers > WGW_MAX_QUEUES)
 		d->nworkers = WGW_MAX_QUEUES;
 	d->workers = calloc(d->nworkers, sizeof(*d->workers));
-	if (!d->workers) {
+	d->mem = calloc(d->nworkers, sizeof(*d->mem));
+	if (!d->workers || !d->mem) {
 		wgw_err("out of memory");
+		free(d->workers);
+		free(d->mem);
 		goto out_ifaces;
 	}
 	if (engine_up(d))
@@ -514,6 +517,7 @@ out_engine:
 	wgw_hslimit_destroy(d->hs);
 	d->hs = NULL;
 	free(d->workers);
+	free(d->mem);
 out_ifaces:
 	for (unsigned i = 0; i < d->nifs; i++)
 		wgw_iface_restore(d, &d->ifs[i]);

@@ -22,6 +22,7 @@
 #include "netlink/sysctl.h"
 
 struct wgw_ctl;
+struct wgw_dp_mem;
 struct wgw_engine;
 struct wgw_tun;
 struct wgw_worker;
@@ -69,6 +70,7 @@ struct wgw_daemon {
 	struct wgw_nl_confine confine;	/* LAN forwarding only to the NAT address */
 	struct wgw_sysctls sysctls;
 	struct wgw_worker *workers;
+	struct wgw_dp_mem *mem;		/* per worker: its buffer pools */
 	unsigned nworkers;
 	bool workers_running;
 	struct wgw_tun *tun;		/* owns the NAT address on the LAN side */

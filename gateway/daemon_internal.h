@@ -12,6 +12,9 @@
 #include <stdint.h>
 
 #include "gateway/daemon.h"
+#include "gateway/pool.h"
+
+struct wgw_xsk_umem;
 
 /* ---- journal.c */
 
@@ -38,6 +41,12 @@ void wgw_nat_release(struct wgw_daemon *d);
 int wgw_nat_reclaim(struct wgw_daemon *d);
 
 /* ---- datapath.c */
+
+/* A worker's buffer memory, which its ports take frames from. */
+struct wgw_dp_mem {
+	struct wgw_pool pools[2];	/* [1] used when the sides cannot share a UMEM */
+	struct wgw_xsk_umem *umems[2];	/* the pools registered for AF_XDP */
+};
 
 /* Look an interface up and probe it; sets where its ladder starts. */
 int wgw_iface_init(struct wgw_daemon *d, struct wgw_iface *ifc, const char *name,

@@ -142,15 +142,15 @@ void wgw_iface_restore(struct wgw_daemon *d, struct wgw_iface *ifc)
 void wgw_dp_down(struct wgw_daemon *d)
 {
 	for (unsigned i = 0; i < d->nworkers; i++) {
-		struct wgw_worker *w = &d->workers[i];
+		struct wgw_dp_mem *m = &d->mem[i];
 
-		wgw_worker_destroy(w);
+		wgw_worker_destroy(&d->workers[i]);
 		for (unsigned k = 0; k < 2; k++) {
-			if (w->umems[k])
-				wgw_xsk_umem_destroy(w->umems[k]);
-			w->umems[k] = NULL;
-			if (w->pools[k].area)
-				wgw_pool_fini(&w->pools[k]);
+			if (m->umems[k])
+				wgw_xsk_umem_destroy(m->umems[k]);
+			m->umems[k] = NULL;
+			if (m->pools[k].area)
+				wgw_pool_fini(&m->pools[k]);
 		}
 	}
 	for (unsigned i = 0; i < d->nifs; i++) {
@@ -321,6 +321,7 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 
 	for (unsigned wi = 0; wi < d->nworkers; wi++) {
 		struct wgw_worker *w = &d->workers[wi];
+		struct wgw_dp_mem *m = &d->mem[wi];
 		struct wgw_port *port;
 
 		/* Buffer pools (registered as UMEMs when AF_XDP uses them). */
@@ -328,7 +329,7 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 			unsigned nx = shared ? nxdp : 1;
 			int node = d->ifs[shared ? 0 : k].numa_node;
 
-			err = wgw_pool_init(&w->pools[k], dp_pool_frames(&d->cfg, nx, 2),
+			err = wgw_pool_init(&m->pools[k], dp_pool_frames(&d->cfg, nx, 2),
 					    d->cfg.frame_size, d->cfg.headroom, node);
 			if (err) {
 				wgw_err("worker %u: buffer pool: %s", wi, strerror(-err));
@@ -342,9 +343,9 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 			if (!xdp[i])
 				continue;
 			xc.zerocopy = ifc->rung == WGW_RUNG_XDP_ZEROCOPY;
-			if (!w->umems[k]) {
-				w->umems[k] = wgw_xsk_umem_create(&w->pools[k], &xc);
-				if (!w->umems[k]) {
+			if (!m->umems[k]) {
+				m->umems[k] = wgw_xsk_umem_create(&m->pools[k], &xc);
+				if (!m->umems[k]) {
 					err = -errno;
 					wgw_err("worker %u: UMEM registration: %s%s", wi,
 						strerror(errno), errno == ENOBUFS ?
@@ -352,7 +353,7 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 					return err;
 				}
 			}
-			port = wgw_xsk_port_create(w->umems[k], ifc->name, ifc->ifindex, wi,
+			port = wgw_xsk_port_create(m->umems[k], ifc->name, ifc->ifindex, wi,
 						   wgw_xdp_xskmap_fd(ifc->xdp), &xc);
 			if (!port) {
 				err = -errno;
@@ -368,7 +369,7 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 				return err;
 		}
 		/* The socket ports, after the AF_XDP ones. */
-		port = wgw_udp_port_create(&w->pools[0], d->cfg.vips, d->cfg.n_vips, &uc);
+		port = wgw_udp_port_create(&m->pools[0], d->cfg.vips, d->cfg.n_vips, &uc);
 		if (!port) {
 			err = -errno;
 			wgw_err("worker %u: VIP sockets: %s%s", wi, strerror(errno),
@@ -380,7 +381,7 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 		err = dp_add_port(w, port, WGW_SIDE_WAN, 0, NULL);
 		if (err)
 			return err;
-		port = wgw_tun_port_create(d->tun, wi, &w->pools[shared ? 0 : d->nifs - 1],
+		port = wgw_tun_port_create(d->tun, wi, &m->pools[shared ? 0 : d->nifs - 1],
 					   &d->cfg.nat, 1);
 		if (!port) {
 			err = -errno;
@@ -531,7 +532,7 @@ static int dp_replace_vip_ports(struct wgw_daemon *d)
 	if (!fresh)
 		return -ENOMEM;
 	for (unsigned wi = 0; wi < d->nworkers; wi++) {
-		fresh[wi] = wgw_udp_port_create(&d->workers[wi].pools[0], d->cfg.vips,
+		fresh[wi] = wgw_udp_port_create(&d->mem[wi].pools[0], d->cfg.vips,
 						d->cfg.n_vips, &uc);
 		if (!fresh[wi]) {
 			err = -errno;

@@ -22,7 +22,6 @@
 struct wgw_engine;
 struct wgw_engine_thread;
 struct wgw_nh;
-struct wgw_xsk_umem;
 
 #define WGW_BATCH_MAX 256	/* packets per RX burst, upper bound of --batch */
 #define WGW_WORKER_MAX_PORTS 4
@@ -107,8 +106,6 @@ struct wgw_worker {
 	struct wgw_engine *engine;
 	struct wgw_nh *nh;
 	struct wgw_engine_thread *et;
-	struct wgw_pool pools[2];	/* [1] used when the sides cannot share a UMEM */
-	struct wgw_xsk_umem *umems[2];	/* the pools registered for AF_XDP */
 	struct wgw_port *ports[WGW_WORKER_MAX_PORTS];
 	unsigned nports;
 	struct wgw_port *egress_wan, *egress_lan;
