@@ -23,11 +23,11 @@ bpf/wraith_xdp.skel.h: bpf/wraith_xdp.bpf.o
 	$(AM_V_GEN)$(BPFTOOL) gen skeleton bpf/wraith_xdp.bpf.o name wraith_xdp >$@.tmp && \
 		mv -f $@.tmp $@
 
-libwgw_a_SOURCES += gateway/xdp.c gateway/xdp.h gateway/xdp_internal.h \
+libwgw_ports_a_SOURCES += gateway/xdp.c gateway/xdp.h gateway/xdp_internal.h \
 	gateway/xdp_inspect.c gateway/xdp_maps.c gateway/xdp_log.c \
 	gateway/xdp_capture.c \
 	bpf/wraith_shared.h
-nodist_libwgw_a_SOURCES = $(BPF_SKELS)
+nodist_libwgw_ports_a_SOURCES = $(BPF_SKELS)
 # BUILT_SOURCES is honoured only by "make all/check/install": a target built
 # by name needs the edge itself.
 gateway/xdp.$(OBJEXT) gateway/xdp_maps.$(OBJEXT) gateway/xdp_capture.$(OBJEXT): $(BPF_SKELS)
@@ -36,7 +36,7 @@ if ENABLE_TESTS
 check_PROGRAMS += tests/bpf/test_xdp
 tests_bpf_test_xdp_SOURCES = tests/bpf/test_xdp.c tests/bpf/xdp_codec.h
 tests_bpf_test_xdp_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_bpf_test_xdp_LDADD = $(LDADD) $(CHECK_LIBS)
+tests_bpf_test_xdp_LDADD = $(WGW_PORTS_LIBS) $(CHECK_LIBS)
 TESTS += tests/bpf/test_xdp
 
 # The AF_XDP receiver / UDP sender and listener that xdp_steer.sh drives.

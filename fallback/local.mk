@@ -1,7 +1,7 @@
 # fallback/: the ports of the fallback path, UDP sockets bound to the VIPs
 # (WAN) and a multi-queue TUN device owning the NAT address (LAN), and the
 # synthetic headers that make what they receive look like Ethernet frames.
-libwgw_a_SOURCES += fallback/synth.c fallback/synth.h \
+libwgw_ports_a_SOURCES += fallback/synth.c fallback/synth.h \
 	fallback/udp.c fallback/udp.h \
 	fallback/tun.c fallback/tun.h
 
@@ -16,6 +16,7 @@ tests_unit_test_fallback_LDADD = $(LDADD) $(CHECK_LIBS)
 # backend, client, flood); it is not a test by itself.
 check_PROGRAMS += tests/netns/fallback_ports
 tests_netns_fallback_ports_SOURCES = tests/netns/fallback_ports.c
+tests_netns_fallback_ports_LDADD = $(WGW_PORTS_LIBS)
 TESTS += tests/netns/fallback_ports.sh
 EXTRA_DIST += tests/netns/fallback_ports.sh
 

@@ -6,12 +6,16 @@ include gateway/config.mk
 
 libwgw_engine_a_SOURCES += gateway/log.c gateway/log.h
 
-libwgw_a_SOURCES += gateway/pool.c gateway/pool.h gateway/port.h \
+# The ports layer (libwgw-ports.a): buffer pools, AF_XDP ports, the workers
+# and their next hops; the XDP loader (bpf/local.mk) and the fallback ports
+# (fallback/local.mk) join it.
+libwgw_ports_a_SOURCES += gateway/pool.c gateway/pool.h gateway/port.h \
 	gateway/xsk.c gateway/xsk.h gateway/counter.h \
 	gateway/nexthop.c gateway/nexthop.h \
 	gateway/worker.c gateway/worker.h \
-	gateway/hslimit.c gateway/hslimit.h \
-	gateway/daemon.c gateway/daemon.h gateway/daemon_internal.h \
+	gateway/hslimit.c gateway/hslimit.h
+
+libwgw_a_SOURCES += gateway/daemon.c gateway/daemon.h gateway/daemon_internal.h \
 	gateway/datapath.c gateway/journal.c gateway/natown.c
 
 sbin_PROGRAMS += wraith-gatewayd
@@ -33,10 +37,10 @@ check_PROGRAMS += tests/unit/test_nexthop tests/unit/test_worker
 TESTS += tests/unit/test_nexthop tests/unit/test_worker
 tests_unit_test_nexthop_SOURCES = tests/unit/test_nexthop.c
 tests_unit_test_nexthop_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_nexthop_LDADD = $(LDADD) $(CHECK_LIBS)
+tests_unit_test_nexthop_LDADD = $(WGW_PORTS_LIBS) $(CHECK_LIBS)
 tests_unit_test_worker_SOURCES = tests/unit/test_worker.c tests/unit/test_engine_util.h
 tests_unit_test_worker_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_worker_LDADD = $(LDADD) $(CHECK_LIBS)
+tests_unit_test_worker_LDADD = $(WGW_PORTS_LIBS) $(CHECK_LIBS)
 endif
 include gateway/ops.mk
 include gateway/capture.mk

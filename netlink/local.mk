@@ -3,16 +3,16 @@
 # netdev generic netlink through libmnl (channels, rings, coalescing,
 # features, xdp-features), per-interface sysctls, interface preparation and
 # the capability probe.  Knows nothing of packets.
-libwgw_a_SOURCES += \
+libwgw_netlink_a_SOURCES += \
 	netlink/uapi/linux/netdev.h \
 	netlink/nlsock.c netlink/nlsock.h \
 	netlink/genl.c netlink/genl.h \
 	netlink/ethtool.c netlink/ethtool.h \
 	netlink/netdev.c netlink/netdev.h
-libwgw_a_SOURCES += \
+libwgw_netlink_a_SOURCES += \
 	netlink/rtnl.c netlink/rtnl.h netlink/rtnl_internal.h \
 	netlink/nexthop.c netlink/claim.c netlink/confine.c
-libwgw_a_SOURCES += \
+libwgw_netlink_a_SOURCES += \
 	netlink/sysctl.c netlink/sysctl.h \
 	netlink/ifprep.c netlink/ifprep.h \
 	netlink/probe.c netlink/probe.h
@@ -27,7 +27,7 @@ check_PROGRAMS += tests/unit/test_netlink
 TESTS += tests/unit/test_netlink
 tests_unit_test_netlink_SOURCES = tests/unit/test_netlink.c
 tests_unit_test_netlink_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_netlink_LDADD = $(LDADD) $(CHECK_LIBS)
+tests_unit_test_netlink_LDADD = $(WGW_NETLINK_LIBS) $(CHECK_LIBS)
 endif
 
 if ENABLE_TESTS
@@ -36,7 +36,7 @@ check_PROGRAMS += tests/netns/netlink_live
 TESTS += tests/netns/netlink_live
 tests_netns_netlink_live_SOURCES = tests/netns/netlink_live.c
 tests_netns_netlink_live_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_netns_netlink_live_LDADD = $(LDADD) $(CHECK_LIBS)
+tests_netns_netlink_live_LDADD = $(WGW_NETLINK_LIBS) $(CHECK_LIBS)
 endif
 
 # The probe's output on a veth in a namespace (root; skip: 77).

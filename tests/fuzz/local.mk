@@ -42,18 +42,18 @@ EXTRA_DIST += tests/fuzz/fuzz_common.h tests/fuzz/fuzz_packet.c \
 CLEANFILES += $(FUZZ_TARGETS)
 
 tests/fuzz/fuzz_packet: $(srcdir)/tests/fuzz/fuzz_packet.c \
-		$(srcdir)/tests/fuzz/fuzz_common.h $(FUZZ_CODEC_SRC) libwgw.a libwgw-engine.a
+		$(srcdir)/tests/fuzz/fuzz_common.h $(FUZZ_CODEC_SRC) $(WGW_LIB_FILES)
 	@$(MKDIR_P) tests/fuzz
 	$(AM_V_CCLD)$(FUZZ_LINK) $(srcdir)/tests/fuzz/fuzz_packet.c $(FUZZ_CODEC_SRC)
 
 tests/fuzz/fuzz_engine: $(srcdir)/tests/fuzz/fuzz_engine.c \
-		$(srcdir)/tests/fuzz/fuzz_common.h $(FUZZ_ENGINE_SRC) libwgw.a libwgw-engine.a
+		$(srcdir)/tests/fuzz/fuzz_common.h $(FUZZ_ENGINE_SRC) $(WGW_LIB_FILES)
 	@$(MKDIR_P) tests/fuzz
 	$(AM_V_CCLD)$(FUZZ_LINK) $(srcdir)/tests/fuzz/fuzz_engine.c $(FUZZ_ENGINE_SRC) \
 		$(LDADD)
 
 tests/fuzz/fuzz_config: $(srcdir)/tests/fuzz/fuzz_config.c \
-		$(srcdir)/tests/fuzz/fuzz_common.h $(FUZZ_CONFIG_SRC) libwgw.a libwgw-engine.a
+		$(srcdir)/tests/fuzz/fuzz_common.h $(FUZZ_CONFIG_SRC) $(WGW_LIB_FILES)
 	@$(MKDIR_P) tests/fuzz
 	$(AM_V_CCLD)$(FUZZ_LINK) $(srcdir)/tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) \
 		$(LDADD)
@@ -68,7 +68,7 @@ tests/fuzz/fuzz_ctl: $(srcdir)/tests/fuzz/fuzz_ctl.c \
 # libFuzzer as extra features instead (see fuzz_xdp.c).
 tests/fuzz/fuzz_xdp: $(srcdir)/tests/fuzz/fuzz_xdp.c \
 		$(srcdir)/tests/fuzz/fuzz_common.h $(srcdir)/tests/bpf/xdp_codec.h \
-		$(FUZZ_CODEC_SRC) libwgw.a libwgw-engine.a
+		$(FUZZ_CODEC_SRC) $(WGW_LIB_FILES)
 	@$(MKDIR_P) tests/fuzz
 	$(AM_V_CCLD)$(FUZZ_LINK) $(srcdir)/tests/fuzz/fuzz_xdp.c $(FUZZ_CODEC_SRC) \
 		$(LDADD)
