@@ -1,15 +1,19 @@
 #!/bin/bash
-# Configure and build in ./build (out of tree).  Extra arguments go to
-# configure.  Re-running reuses the existing build directory.
+# Configure and build out of tree, in ./build or in $WGW_BUILD_DIR (the
+# sanitizer builds use their own).  Extra arguments go to configure, which
+# gets --enable-werror unless WGW_WERROR=0.  Re-running reuses the existing
+# build directory.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+bdir=${WGW_BUILD_DIR:-$top/build}
 cd "$top"
 if [ ! -x configure ] || [ configure.ac -nt configure ]; then
 	autoreconf -fi
 fi
-mkdir -p build
-cd build
+mkdir -p "$bdir"
+cd "$bdir"
 if [ ! -f Makefile ]; then
-	../configure --enable-werror "$@"
+	[ "${WGW_WERROR:-1}" = 0 ] || set -- --enable-werror "$@"
+	"$top/configure" "$@"
 fi
 make -j"$(nproc)"

@@ -40,17 +40,9 @@ export CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-4}
 export WGW_SANITIZED=1
 
 command -v "$CC" >/dev/null || { echo "sanitize: $CC not found (apt-get install clang)" >&2; exit 1; }
-cd "$top"
-if [ ! -x configure ] || [ configure.ac -nt configure ]; then
-	autoreconf -fi
-fi
-mkdir -p "$bdir"
-cd "$bdir"
-if [ ! -f Makefile ]; then
-	"$top/configure" -q
-fi
 start=$(date +%s)
-make -j"$(nproc)"
+WGW_BUILD_DIR=$bdir WGW_WERROR=0 "$top/tests/build.sh" -q
+cd "$bdir"
 rc=0
 make -j"$(nproc)" check "$@" || rc=$?
 # The sanitizer's report is at the end of the failing test's log.

@@ -62,17 +62,9 @@ if [ "$rnd" -gt 28 ]; then
 	run=(setarch "$(uname -m)" -R)
 fi
 
-cd "$top"
-if [ ! -x configure ] || [ configure.ac -nt configure ]; then
-	autoreconf -fi
-fi
-mkdir -p "$bdir"
-cd "$bdir"
-if [ ! -f Makefile ]; then
-	"$top/configure" -q
-fi
 start=$(date +%s)
-make -j"$(nproc)"
+WGW_BUILD_DIR=$bdir WGW_WERROR=0 "$top/tests/build.sh" -q
+cd "$bdir"
 have_tests=0
 for a in "$@"; do
 	case $a in TESTS=*) have_tests=1 ;; esac
