@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "gateway/addr.h"
@@ -41,4 +42,19 @@ const char *wgw_addr_str(const union wgw_addr *a, char *buf, size_t len)
 	if (wgw_addr_is_v4(a))
 		return inet_ntop(AF_INET, &a->w[3], buf, (socklen_t)len);
 	return inet_ntop(AF_INET6, &a->in6, buf, (socklen_t)len);
+}
+
+const char *wgw_addr_port_str(const union wgw_addr *a, uint16_t lo, uint16_t hi,
+			      char *buf, size_t len)
+{
+	char ab[INET6_ADDRSTRLEN];
+	bool v4 = wgw_addr_is_v4(a);
+	int n;
+
+	if (!wgw_addr_str(a, ab, sizeof(ab)))
+		snprintf(ab, sizeof(ab), "?");
+	n = snprintf(buf, len, "%s%s%s:%u", v4 ? "" : "[", ab, v4 ? "" : "]", lo);
+	if (hi > lo && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "-%u", hi);
+	return buf;
 }

@@ -34,6 +34,10 @@ int wgw_addr_parse(union wgw_addr *a, const char *s);
 /* Format into buf (INET6_ADDRSTRLEN bytes); IPv4 as dotted quad.  Returns
  * buf, or NULL with errno ENOSPC when len is too small. */
 const char *wgw_addr_str(const union wgw_addr *a, char *buf, size_t len);
+/* "1.2.3.4:80", "[fd00::1]:80", with a range "...:80-90" (hi > lo), into
+ * buf (truncated if short); returns buf. */
+const char *wgw_addr_port_str(const union wgw_addr *a, uint16_t lo, uint16_t hi,
+			      char *buf, size_t len);
 
 /* Equality of two addresses (all 16 bytes). */
 static inline bool wgw_addr_eq(const union wgw_addr *a, const union wgw_addr *b)

@@ -16,20 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gateway/options.h"
-
-__attribute__((format(printf, 3, 4)))
-static int fail(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (buf && len) {
-		va_start(ap, fmt);
-		vsnprintf(buf, len, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
+#include "gateway/options_internal.h"
 
 /* Strict decimal: digits only (no sign, no space, no 0x), no overflow. */
 static int parse_dec(const char *s, size_t n, uint64_t *out)
@@ -54,7 +41,7 @@ int wgw_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out,
 	uint64_t v;
 
 	if (parse_dec(s, strlen(s), &v) < 0 || v < min || v > max)
-		return fail(why, whylen, "expected an integer %u-%u", min, max);
+		return wgw_opt_fail(why, whylen, "expected an integer %u-%u", min, max);
 	*out = (uint32_t)v;
 	return 0;
 }
@@ -76,10 +63,10 @@ int wgw_parse_port_range(const char *s, uint16_t *lo, uint16_t *hi,
 
 	if (!dash || parse_port(s, (size_t)(dash - s), lo) < 0 ||
 	    parse_port(dash + 1, strlen(dash + 1), hi) < 0)
-		return fail(why, whylen,
+		return wgw_opt_fail(why, whylen,
 			    "expected a port range LO-HI, ports 1-65535");
 	if (*lo > *hi)
-		return fail(why, whylen, "range is reversed (%u > %u)", *lo,
+		return wgw_opt_fail(why, whylen, "range is reversed (%u > %u)", *lo,
 			    *hi);
 	return 0;
 }
@@ -110,43 +97,43 @@ int wgw_parse_addr_port(const char *s, bool allow_range, union wgw_addr *addr,
 		const char *close = strchr(s, ']');
 
 		if (!close || close[1] != ':')
-			return fail(why, whylen, "%s", expect);
+			return wgw_opt_fail(why, whylen, "%s", expect);
 		host = s + 1;
 		hostlen = (size_t)(close - host);
 		port = close + 2;
 		if (memchr(host, ':', hostlen) == NULL)
-			return fail(why, whylen,
+			return wgw_opt_fail(why, whylen,
 				    "brackets are for IPv6 addresses only");
 	} else {
 		const char *colon = strrchr(s, ':');
 
 		if (!colon)
-			return fail(why, whylen, "%s", expect);
+			return wgw_opt_fail(why, whylen, "%s", expect);
 		host = s;
 		hostlen = (size_t)(colon - s);
 		port = colon + 1;
 		if (memchr(host, ':', hostlen))
-			return fail(why, whylen,
+			return wgw_opt_fail(why, whylen,
 				    "an IPv6 address needs brackets: [ADDR]:PORT");
 	}
 	if (parse_addr_n(host, hostlen, addr) < 0)
-		return fail(why, whylen, "'%.*s' is not an IPv4 or IPv6 address",
+		return wgw_opt_fail(why, whylen, "'%.*s' is not an IPv4 or IPv6 address",
 			    (int)hostlen, host);
 	if (*port == '\0')
-		return fail(why, whylen, "%s", expect);
+		return wgw_opt_fail(why, whylen, "%s", expect);
 	dash = allow_range ? strchr(port, '-') : NULL;
 	if (dash) {
 		if (parse_port(port, (size_t)(dash - port), port_lo) < 0 ||
 		    parse_port(dash + 1, strlen(dash + 1), port_hi) < 0)
-			return fail(why, whylen, "ports must be 1-65535");
+			return wgw_opt_fail(why, whylen, "ports must be 1-65535");
 		if (*port_lo > *port_hi)
-			return fail(why, whylen,
+			return wgw_opt_fail(why, whylen,
 				    "port range is reversed (%u > %u)",
 				    *port_lo, *port_hi);
 		return 0;
 	}
 	if (parse_port(port, strlen(port), port_lo) < 0)
-		return fail(why, whylen, "port must be 1-65535");
+		return wgw_opt_fail(why, whylen, "port must be 1-65535");
 	*port_hi = *port_lo;
 	return 0;
 }
@@ -162,7 +149,7 @@ int wgw_parse_backend(const char *s, struct wgw_backend *b,
 	int ret;
 
 	if (n >= sizeof(hostport))
-		return fail(why, whylen,
+		return wgw_opt_fail(why, whylen,
 			    "expected ADDR:PORT[@WEIGHT], IPv6 as [ADDR]:PORT");
 	memcpy(hostport, s, n);
 	hostport[n] = '\0';
@@ -173,13 +160,13 @@ int wgw_parse_backend(const char *s, struct wgw_backend *b,
 	/* "[::ffff:a.b.c.d]" parses as IPv4: say which address is meant
 	 * rather than keep a backend that reads as IPv6 and is not. */
 	if (hostport[0] == '[' && wgw_addr_is_v4(&b->addr))
-		return fail(why, whylen,
+		return wgw_opt_fail(why, whylen,
 			    "an IPv4-mapped IPv6 address: write the IPv4 address itself");
 	b->weight = WGW_BACKEND_WEIGHT_DEFAULT;
 	if (at) {
 		if (parse_dec(at + 1, strlen(at + 1), &w) < 0 || w < 1 ||
 		    w > 65535)
-			return fail(why, whylen, "weight must be 1-65535");
+			return wgw_opt_fail(why, whylen, "weight must be 1-65535");
 		b->weight = (uint16_t)w;
 	}
 	return 0;
@@ -207,12 +194,12 @@ int wgw_parse_cpulist(const char *s, cpu_set_t *set, unsigned int *n,
 			hi = lo;
 		}
 		if (lo > hi)
-			return fail(why, whylen,
+			return wgw_opt_fail(why, whylen,
 				    "CPU range %llu-%llu is reversed",
 				    (unsigned long long)lo,
 				    (unsigned long long)hi);
 		if (hi >= CPU_SETSIZE)
-			return fail(why, whylen, "CPU numbers must be 0-%d",
+			return wgw_opt_fail(why, whylen, "CPU numbers must be 0-%d",
 				    CPU_SETSIZE - 1);
 		for (; lo <= hi; lo++) {
 			if (!CPU_ISSET(lo, set)) {
@@ -225,7 +212,7 @@ int wgw_parse_cpulist(const char *s, cpu_set_t *set, unsigned int *n,
 		p = end + 1;
 	}
 syntax:
-	return fail(why, whylen,
+	return wgw_opt_fail(why, whylen,
 		    "expected CPU numbers and ranges separated by commas, e.g. 0-3,6");
 }
 
@@ -269,14 +256,14 @@ int wgw_parse_ifname(const char *s, char *out, size_t outlen,
 	/* The kernel's dev_valid_name(): 1..IFNAMSIZ-1 bytes, not "." or
 	 * "..", no '/', ':' or whitespace. */
 	if (n == 0 || n >= IFNAMSIZ || n >= outlen)
-		return fail(why, whylen,
+		return wgw_opt_fail(why, whylen,
 			    "expected an interface name of 1-%d characters",
 			    IFNAMSIZ - 1);
 	if (!strcmp(s, ".") || !strcmp(s, ".."))
-		return fail(why, whylen, "not a valid interface name");
+		return wgw_opt_fail(why, whylen, "not a valid interface name");
 	for (i = 0; i < n; i++)
 		if (s[i] == '/' || s[i] == ':' || isspace((unsigned char)s[i]))
-			return fail(why, whylen,
+			return wgw_opt_fail(why, whylen,
 				    "an interface name cannot contain '/', ':' or whitespace");
 	memcpy(out, s, n + 1);
 	return 0;
@@ -326,29 +313,29 @@ int wgw_backend_check(const struct wgw_config *cfg, const union wgw_addr *addr,
 	unsigned int i;
 
 	if (addr_unspecified(addr))
-		return fail(why, whylen,
+		return wgw_opt_fail(why, whylen,
 			    "expected a unicast address, not the unspecified address");
 	if (addr_not_unicast(addr))
-		return fail(why, whylen, "expected a unicast address, not %s",
+		return wgw_opt_fail(why, whylen, "expected a unicast address, not %s",
 			    wgw_addr_is_v4(addr) && wgw_addr_v4(addr) == 0xffffffffu ?
 			    "the broadcast address" : "a multicast address");
 	if (addr_loopback(addr))
-		return fail(why, whylen,
+		return wgw_opt_fail(why, whylen,
 			    "a loopback address: a backend must be reachable on the LAN");
 	if (addr_link_local(addr))
-		return fail(why, whylen,
+		return wgw_opt_fail(why, whylen,
 			    "a link-local address: a backend needs a routable unicast address");
 	if (port == 0)
-		return fail(why, whylen, "port must be 1-65535");
+		return wgw_opt_fail(why, whylen, "port must be 1-65535");
 	/* The gateway's own addresses: a backend there hands every datagram
 	 * back to the gateway, which maps it anew, until the NAT ports are
 	 * spent. */
 	if (cfg->nat_set && wgw_addr_eq(addr, &cfg->nat))
-		return fail(why, whylen,
+		return wgw_opt_fail(why, whylen,
 			    "the NAT address: the gateway owns that address");
 	for (i = 0; i < cfg->n_vips; i++)
 		if (wgw_addr_eq(addr, &cfg->vips[i].addr))
-			return fail(why, whylen,
+			return wgw_opt_fail(why, whylen,
 				    "a VIP address: the gateway owns that address");
 	return 0;
 }
@@ -356,28 +343,6 @@ int wgw_backend_check(const struct wgw_config *cfg, const union wgw_addr *addr,
 static const char *family(const union wgw_addr *a)
 {
 	return wgw_addr_is_v4(a) ? "IPv4" : "IPv6";
-}
-
-/* "1.2.3.4:80", "[fd00::1]:80-90" */
-static const char *ep_str(const union wgw_addr *a, uint16_t lo, uint16_t hi,
-			  char *buf, size_t len)
-{
-	char ab[INET6_ADDRSTRLEN];
-	bool v4 = wgw_addr_is_v4(a);
-
-	wgw_addr_str(a, ab, sizeof(ab));
-	if (lo == hi)
-		snprintf(buf, len, "%s%s%s:%u", v4 ? "" : "[", ab,
-			 v4 ? "" : "]", lo);
-	else
-		snprintf(buf, len, "%s%s%s:%u-%u", v4 ? "" : "[", ab,
-			 v4 ? "" : "]", lo, hi);
-	return buf;
-}
-
-static bool is_pow2(uint32_t v)
-{
-	return v && !(v & (v - 1));
 }
 
 static int validate_family(const struct wgw_config *cfg, char *err,
@@ -395,7 +360,7 @@ static int validate_family(const struct wgw_config *cfg, char *err,
 		if (i < cfg->n_vips) {
 			x = &cfg->vips[i].addr;
 			what = "--vip";
-			ep_str(x, cfg->vips[i].port_lo, cfg->vips[i].port_hi,
+			wgw_addr_port_str(x, cfg->vips[i].port_lo, cfg->vips[i].port_hi,
 			       b, sizeof(b));
 		} else {
 			const struct wgw_backend *be =
@@ -403,10 +368,10 @@ static int validate_family(const struct wgw_config *cfg, char *err,
 
 			x = &be->addr;
 			what = "--backend";
-			ep_str(x, be->port, be->port, b, sizeof(b));
+			wgw_addr_port_str(x, be->port, be->port, b, sizeof(b));
 		}
 		if (wgw_addr_is_v4(x) != wgw_addr_is_v4(first))
-			return fail(err, errlen,
+			return wgw_opt_fail(err, errlen,
 				    "mixed address families: %s %s is %s but %s %s is %s; every VIP, backend and the NAT address must be of one family",
 				    first_what, a, family(first), what, b,
 				    family(x));
@@ -422,16 +387,16 @@ static int validate_service(const struct wgw_config *cfg, char *err,
 	int ret;
 
 	if (!cfg->wan[0])
-		return fail(err, errlen,
+		return wgw_opt_fail(err, errlen,
 			    "no --wan interface: the interface facing clients is required");
 	if (cfg->n_vips == 0)
-		return fail(err, errlen,
+		return wgw_opt_fail(err, errlen,
 			    "no --vip: at least one service address ADDR:PORT[-PORT] is required");
 	if (cfg->n_backends == 0)
-		return fail(err, errlen,
+		return wgw_opt_fail(err, errlen,
 			    "no --backend: at least one backend ADDR:PORT[@WEIGHT] is required");
 	if (!cfg->nat_set)
-		return fail(err, errlen,
+		return wgw_opt_fail(err, errlen,
 			    "no --nat address: the inside address the gateway owns for NAT is required");
 	ret = validate_family(cfg, err, errlen);
 	if (ret < 0)
@@ -439,27 +404,27 @@ static int validate_service(const struct wgw_config *cfg, char *err,
 
 	wgw_addr_str(&cfg->nat, a, sizeof(a));
 	if (addr_unspecified(&cfg->nat) || addr_not_unicast(&cfg->nat))
-		return fail(err, errlen,
+		return wgw_opt_fail(err, errlen,
 			    "--nat '%s': expected a unicast address", a);
 	if (cfg->nat_port_lo > cfg->nat_port_hi)
-		return fail(err, errlen, "--nat-ports %u-%u: range is reversed",
+		return wgw_opt_fail(err, errlen, "--nat-ports %u-%u: range is reversed",
 			    cfg->nat_port_lo, cfg->nat_port_hi);
 
 	for (i = 0; i < cfg->n_vips; i++) {
 		const struct wgw_vip *v = &cfg->vips[i];
 
-		ep_str(&v->addr, v->port_lo, v->port_hi, a, sizeof(a));
+		wgw_addr_port_str(&v->addr, v->port_lo, v->port_hi, a, sizeof(a));
 		if (addr_unspecified(&v->addr) || addr_not_unicast(&v->addr))
-			return fail(err, errlen,
+			return wgw_opt_fail(err, errlen,
 				    "--vip '%s': expected a unicast address", a);
 		if (v->port_lo > v->port_hi || v->port_lo == 0)
-			return fail(err, errlen,
+			return wgw_opt_fail(err, errlen,
 				    "--vip '%s': ports must be 1-65535, low to high",
 				    a);
 		if (wgw_addr_eq(&v->addr, &cfg->nat) &&
 		    v->port_lo <= cfg->nat_port_hi &&
 		    cfg->nat_port_lo <= v->port_hi)
-			return fail(err, errlen,
+			return wgw_opt_fail(err, errlen,
 				    "--vip '%s' overlaps --nat-ports %u-%u on the NAT address: replies to the NAT ports would be taken for client traffic",
 				    a, cfg->nat_port_lo, cfg->nat_port_hi);
 		for (j = 0; j < i; j++) {
@@ -468,9 +433,9 @@ static int validate_service(const struct wgw_config *cfg, char *err,
 			if (wgw_addr_eq(&v->addr, &w->addr) &&
 			    v->port_lo <= w->port_hi &&
 			    w->port_lo <= v->port_hi)
-				return fail(err, errlen,
+				return wgw_opt_fail(err, errlen,
 					    "--vip '%s' overlaps --vip '%s'", a,
-					    ep_str(&w->addr, w->port_lo,
+					    wgw_addr_port_str(&w->addr, w->port_lo,
 						   w->port_hi, b, sizeof(b)));
 		}
 	}
@@ -478,19 +443,19 @@ static int validate_service(const struct wgw_config *cfg, char *err,
 	for (i = 0; i < cfg->n_backends; i++) {
 		const struct wgw_backend *be = &cfg->backends[i];
 
-		ep_str(&be->addr, be->port, be->port, a, sizeof(a));
+		wgw_addr_port_str(&be->addr, be->port, be->port, a, sizeof(a));
 		if (wgw_backend_check(cfg, &be->addr, be->port, why,
 				      sizeof(why)))
-			return fail(err, errlen, "--backend '%s': %s", a, why);
+			return wgw_opt_fail(err, errlen, "--backend '%s': %s", a, why);
 		if (be->weight == 0)
-			return fail(err, errlen,
+			return wgw_opt_fail(err, errlen,
 				    "--backend '%s': weight must be 1-65535", a);
 		for (j = 0; j < i; j++) {
 			const struct wgw_backend *o = &cfg->backends[j];
 
 			if (wgw_addr_eq(&be->addr, &o->addr) &&
 			    be->port == o->port)
-				return fail(err, errlen,
+				return wgw_opt_fail(err, errlen,
 					    "--backend '%s' is given twice", a);
 		}
 	}
@@ -513,7 +478,7 @@ static int validate_xdp(const struct wgw_config *cfg, char *err,
 	size_t i;
 
 	if (cfg->frame_size != 2048 && cfg->frame_size != 4096)
-		return fail(err, errlen,
+		return wgw_opt_fail(err, errlen,
 			    "--frame-size %u: expected 2048 or 4096",
 			    cfg->frame_size);
 	/* The kernel puts XDP_PACKET_HEADROOM after our headroom in every
@@ -521,17 +486,17 @@ static int validate_xdp(const struct wgw_config *cfg, char *err,
 	 * interface's real MTU is checked when the port is opened. */
 	room = cfg->frame_size - WGW_XDP_PACKET_HEADROOM - WGW_MAX_L2_FRAME;
 	if (cfg->headroom > room)
-		return fail(err, errlen,
+		return wgw_opt_fail(err, errlen,
 			    "--headroom %u: with --frame-size %u at most %u bytes fit (frame size - %d bytes kernel XDP headroom - %d-byte Ethernet frame)",
 			    cfg->headroom, cfg->frame_size, room,
 			    WGW_XDP_PACKET_HEADROOM, WGW_MAX_L2_FRAME);
 	for (i = 0; i < sizeof(rings) / sizeof(rings[0]); i++) {
-		if (!is_pow2(rings[i].v))
-			return fail(err, errlen,
+		if (!wgw_is_pow2(rings[i].v))
+			return wgw_opt_fail(err, errlen,
 				    "%s %u: expected a power of two",
 				    rings[i].name, rings[i].v);
 		if (cfg->batch > rings[i].v)
-			return fail(err, errlen,
+			return wgw_opt_fail(err, errlen,
 				    "--batch %u is larger than %s %u",
 				    cfg->batch, rings[i].name, rings[i].v);
 	}
@@ -539,7 +504,7 @@ static int validate_xdp(const struct wgw_config *cfg, char *err,
 	 * batch in flight on TX (platform notes: a short UMEM starves RX). */
 	if (cfg->umem_frames &&
 	    cfg->umem_frames < cfg->fill_ring + cfg->batch)
-		return fail(err, errlen,
+		return wgw_opt_fail(err, errlen,
 			    "--umem-frames %u: expected 0 (computed) or at least --fill-ring + --batch = %u",
 			    cfg->umem_frames, cfg->fill_ring + cfg->batch);
 	return 0;
@@ -560,17 +525,17 @@ int wgw_config_validate(const struct wgw_config *cfg, char *err,
 	if (ret < 0)
 		return ret;
 	if (cfg->json)
-		return fail(err, errlen, "--json is only meaningful with --probe");
+		return wgw_opt_fail(err, errlen, "--json is only meaningful with --probe");
 	if (cfg->control_socket[0] != '/')
-		return fail(err, errlen,
+		return wgw_opt_fail(err, errlen,
 			    "--control-socket '%s': expected an absolute path",
 			    cfg->control_socket);
 	if (cfg->pidfile[0] && cfg->pidfile[0] != '/')
-		return fail(err, errlen,
+		return wgw_opt_fail(err, errlen,
 			    "--pidfile '%s': expected an absolute path (or empty for none)",
 			    cfg->pidfile);
 	if (cfg->metrics_listen.set && cfg->metrics_listen.port == 0)
-		return fail(err, errlen,
+		return wgw_opt_fail(err, errlen,
 			    "--metrics-listen: port must be 1-65535");
 	return 0;
 }

@@ -1,9 +1,12 @@
 # gateway/: the daemon's options and configuration.  One option table
-# (gateway/options.c) generates the command line, the config file keys,
-# --help and the printed configuration; gateway/config.c holds the value
+# (gateway/options_table.c) generates the command line (options.c), the
+# config file keys (options_file.c), --help and the printed configuration
+# (options_print.c) and the reload classes; gateway/config.c holds the value
 # parsers and the checks across options.
 
-libwgw_a_SOURCES += gateway/options.c gateway/options.h gateway/config.c
+libwgw_a_SOURCES += gateway/options.c gateway/options.h gateway/options_internal.h \
+	gateway/options_table.c gateway/options_file.c gateway/options_print.c \
+	gateway/config.c
 
 dist_man_MANS += gateway/wraith-gatewayd.8 gateway/wraith-gateway.conf.5
 

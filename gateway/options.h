@@ -232,6 +232,20 @@ void wgw_config_usage(FILE *out, const char *progname);
  * the same configuration), for -v, --check-config and status. */
 void wgw_config_print(const struct wgw_config *cfg, FILE *out);
 
+struct wgw_option;
+
+/* The value of option o in cfg as its config-file syntax writes it
+ * (repeatable options: the values joined by ", "), in buf. */
+const char *wgw_option_value(const struct wgw_config *cfg,
+			     const struct wgw_option *o, char *buf, size_t len);
+
+/* The option named name, or NULL. */
+const struct wgw_option *wgw_option_find(const char *name);
+
+/* The RELOAD section's key lists of wraith-gatewayctl(8), in roff, from
+ * the option table (the unit test keeps the man page equal to it). */
+void wgw_config_reload_man(FILE *out);
+
 /* Effective per-interface values. */
 static inline const char *wgw_config_lan(const struct wgw_config *cfg)
 {
@@ -311,8 +325,18 @@ enum wgw_opt_type {
 #define WGW_OPTF_POW2	(1u << 3) /* UINT must be a power of two */
 #define WGW_OPTF_ZERO	(1u << 4) /* UINT: 0 is also accepted (off) */
 
+/* What a reload (SIGHUP, wraith-gatewayctl reload) does with a changed
+ * value.  Every option has one: the table check refuses an entry without. */
+enum wgw_reload_class {
+	WGW_RELOAD_UNSET,	/* a table error */
+	WGW_RELOAD_LIVE,	/* applied to the running daemon */
+	WGW_RELOAD_RESTART,	/* refused: only a restart applies it */
+	WGW_RELOAD_ACTION,	/* a command-line action, not running state */
+};
+
 struct wgw_option {
 	const char *name;	/* long option and config key */
+	enum wgw_reload_class reload;
 	int short_name;		/* 0 = none */
 	enum wgw_opt_type type;
 	unsigned int flags;

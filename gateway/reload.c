@@ -22,56 +22,47 @@ static void key_add(char *buf, size_t len, const char *name)
 	snprintf(buf + n, len - n, "%s%s", n ? ", " : "", name);
 }
 
+/* What "not set" means, written out. */
+static void effective(struct wgw_config *c)
+{
+	if (!c->lan[0])
+		memcpy(c->lan, c->wan, sizeof(c->lan));
+	c->wan_mode = wgw_config_wan_mode(c);
+	c->lan_mode = wgw_config_lan_mode(c);
+}
+
 int wgw_reload_check(const struct wgw_config *o, const struct wgw_config *n,
 		     char *msg, size_t msglen)
 {
+	struct wgw_config *a, *b;
 	char keys[512] = "";
+	char va[4096], vb[4096];
 
-#define SAME(field, name) do { if (o->field != n->field) key_add(keys, sizeof(keys), name); } while (0)
-	if (strcmp(o->wan, n->wan))
-		key_add(keys, sizeof(keys), "wan");
-	if (strcmp(wgw_config_lan(o), wgw_config_lan(n)))
-		key_add(keys, sizeof(keys), "lan");
-	if (!wgw_addr_eq(&o->nat, &n->nat) || o->nat_set != n->nat_set)
-		key_add(keys, sizeof(keys), "nat");
-	if (o->nat_port_lo != n->nat_port_lo || o->nat_port_hi != n->nat_port_hi)
-		key_add(keys, sizeof(keys), "nat-ports");
-	SAME(mode, "mode");
-	if (wgw_config_wan_mode(o) != wgw_config_wan_mode(n))
-		key_add(keys, sizeof(keys), "wan-mode");
-	if (wgw_config_lan_mode(o) != wgw_config_lan_mode(n))
-		key_add(keys, sizeof(keys), "lan-mode");
-	SAME(queues, "queues");
-	if (o->n_cpus != n->n_cpus || !CPU_EQUAL(&o->cpus, &n->cpus))
-		key_add(keys, sizeof(keys), "cpus");
-	SAME(frame_size, "frame-size");
-	SAME(headroom, "headroom");
-	SAME(fill_ring, "fill-ring");
-	SAME(comp_ring, "comp-ring");
-	SAME(rx_ring, "rx-ring");
-	SAME(tx_ring, "tx-ring");
-	SAME(umem_frames, "umem-frames");
-	SAME(batch, "batch");
-	SAME(wait, "wait");
-	SAME(xdp_attach, "xdp-attach");
-	SAME(xdp_priority, "xdp-priority");
-	SAME(busy_poll_budget, "busy-poll-budget");
-	SAME(busy_poll_usecs, "busy-poll-usecs");
-	SAME(nic_rx_ring, "nic-rx-ring");
-	SAME(nic_tx_ring, "nic-tx-ring");
-	SAME(coalesce, "coalesce");
-	SAME(keep_offloads, "keep-offloads");
-	if (strcmp(o->control_socket, n->control_socket))
-		key_add(keys, sizeof(keys), "control-socket");
-	SAME(control_mode, "control-mode");
-	if (strcmp(o->pidfile, n->pidfile))
-		key_add(keys, sizeof(keys), "pidfile");
-	SAME(syslog, "syslog");
-	if (o->metrics_listen.set != n->metrics_listen.set ||
-	    (n->metrics_listen.set && (o->metrics_listen.port != n->metrics_listen.port ||
-	     !wgw_addr_eq(&o->metrics_listen.addr, &n->metrics_listen.addr))))
-		key_add(keys, sizeof(keys), "metrics-listen");
-#undef SAME
+	/* Compared as the config file writes them, after what "not set"
+	 * means: an explicit lan equal to wan is no change. */
+	a = malloc(sizeof(*a));
+	b = malloc(sizeof(*b));
+	if (!a || !b) {
+		free(a);
+		free(b);
+		snprintf(msg, msglen, "out of memory");
+		return -ENOMEM;
+	}
+	*a = *o;
+	*b = *n;
+	effective(a);
+	effective(b);
+	for (size_t i = 0; i < wgw_n_options; i++) {
+		const struct wgw_option *opt = &wgw_options[i];
+
+		if (opt->reload != WGW_RELOAD_RESTART)
+			continue;
+		if (strcmp(wgw_option_value(a, opt, va, sizeof(va)),
+			   wgw_option_value(b, opt, vb, sizeof(vb))))
+			key_add(keys, sizeof(keys), opt->name);
+	}
+	free(a);
+	free(b);
 	if (keys[0]) {
 		snprintf(msg, msglen, "changed keys need a restart: %s", keys);
 		return -EINVAL;

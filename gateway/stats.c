@@ -21,12 +21,7 @@
 
 const char *wgw_stats_endpoint(const union wgw_addr *a, uint16_t port, char *buf, size_t len)
 {
-	char s[INET6_ADDRSTRLEN];
-
-	if (!wgw_addr_str(a, s, sizeof(s)))
-		snprintf(s, sizeof(s), "?");
-	snprintf(buf, len, wgw_addr_is_v4(a) ? "%s:%u" : "[%s]:%u", s, port);
-	return buf;
+	return wgw_addr_port_str(a, port, port, buf, len);
 }
 
 struct wgw_stats *wgw_stats_alloc(unsigned nworkers, unsigned nports)

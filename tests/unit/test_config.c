@@ -615,7 +615,6 @@ START_TEST(test_file_errors)
 	assert_err_has(":1: unknown key 'max_sessions' (did you mean 'max-sessions'?)");
 	ck_assert_int_eq(load(&c, "WAN = eth0\n"), -EINVAL);
 	assert_err_has("(did you mean 'wan'?)");
-
 	/* The exact message for a bad value, with file and line. */
 	ck_assert_int_eq(wgw_config_defaults(&c), 0);
 	path = write_file("# x\n#\n#\n#\n#\n#\n#\n#\n#\n#\n[gateway]\n"
@@ -1180,16 +1179,6 @@ static void roff_name(const char *name, char *out, size_t len)
 	out[o] = '\0';
 }
 
-static const struct wgw_option *find_opt(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < wgw_n_options; i++)
-		if (!strcmp(wgw_options[i].name, name))
-			return &wgw_options[i];
-	return NULL;
-}
-
 START_TEST(test_man_daemon)
 {
 	char *man = slurp_src("gateway/wraith-gatewayd.8");
@@ -1231,7 +1220,7 @@ START_TEST(test_man_daemon)
 		name[n] = '\0';
 		if (n == 0)
 			continue;
-		ck_assert_msg(find_opt(name),
+		ck_assert_msg(wgw_option_find(name),
 			      "wraith-gatewayd.8 mentions --%s, which is not an option",
 			      name);
 	}
@@ -1240,6 +1229,34 @@ START_TEST(test_man_daemon)
 				"xdp\\-copy", "xdp\\-generic", "fallback" }[i]));
 	ck_assert(strstr(man, "SIGHUP") && strstr(man, "SIGTERM") &&
 		  strstr(man, "SIGINT"));
+	free(man);
+}
+END_TEST
+
+/* wraith-gatewayctl(8)'s RELOAD key lists are the option table's reload
+ * classes (between the "reload classes" markers). */
+START_TEST(test_man_reload_classes)
+{
+	char *man = slurp_src("gateway/wraith-gatewayctl.8");
+	const char *begin = ".\\\" reload classes: begin";
+	const char *end = ".\\\" reload classes: end";
+	char *a, *b, *gen = NULL;
+	size_t genlen = 0;
+	FILE *f;
+
+	a = strstr(man, begin);
+	ck_assert_msg(a, "wraith-gatewayctl.8: no reload classes marker");
+	a = strchr(a, '\n') + 1;
+	b = strstr(a, end);
+	ck_assert_ptr_nonnull(b);
+	*b = '\0';
+	f = open_memstream(&gen, &genlen);
+	ck_assert_ptr_nonnull(f);
+	wgw_config_reload_man(f);
+	fclose(f);
+	ck_assert_msg(!strcmp(a, gen), "wraith-gatewayctl.8 RELOAD lists differ from the "
+		      "option table; expected:\n%s", gen);
+	free(gen);
 	free(man);
 }
 END_TEST
@@ -1320,7 +1337,7 @@ START_TEST(test_sample)
 			if (n < sizeof(key)) {
 				memcpy(key, p, n);
 				key[n] = '\0';
-				if (find_opt(key) && !strncmp(p + n, " =", 2))
+				if (wgw_option_find(key) && !strncmp(p + n, " =", 2))
 					line = (char *)p; /* switch it on */
 			}
 		}
@@ -1390,6 +1407,7 @@ static Suite *config_suite(void)
 	tc = tcase_create("docs");
 	tcase_add_test(tc, test_usage);
 	tcase_add_test(tc, test_man_daemon);
+	tcase_add_test(tc, test_man_reload_classes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1340,6 +1340,103 @@ START_TEST(test_reload_check_keys)
 }
 END_TEST
 
+/* Change option o's value in c to another valid-looking one. */
+static void opt_change(struct wgw_config *c, const struct wgw_option *o)
+{
+	char *f = (char *)c + o->off;
+	unsigned int v;
+
+	switch (o->type) {
+	case WGW_OPT_BOOL:
+		*(bool *)f = !*(bool *)f;
+		break;
+	case WGW_OPT_COUNT:
+	case WGW_OPT_UINT:
+	case WGW_OPT_OCTAL:
+	case WGW_OPT_QUEUES:
+	case WGW_OPT_PORT_RANGE:	/* its first field: the low port */
+		if (o->type == WGW_OPT_PORT_RANGE)
+			c->nat_port_lo++;
+		else
+			(*(uint32_t *)f)++;
+		break;
+	case WGW_OPT_ENUM:
+		memcpy(&v, f, sizeof(v));
+		v = v == 1 ? 2 : 1;	/* not 0: "inherit" may mean auto */
+		memcpy(f, &v, sizeof(v));
+		break;
+	case WGW_OPT_STRING:
+	case WGW_OPT_IFNAME:
+		snprintf(f, o->size, "changed0");
+		break;
+	case WGW_OPT_ADDR:
+		c->nat_set = !c->nat_set;
+		break;
+	case WGW_OPT_ENDPOINT:
+		c->metrics_listen.set = !c->metrics_listen.set;
+		break;
+	case WGW_OPT_CPULIST:
+		if (CPU_ISSET(0, &c->cpus))
+			CPU_CLR(0, &c->cpus);
+		else
+			CPU_SET(0, &c->cpus);
+		break;
+	case WGW_OPT_VIP:
+		c->n_vips++;
+		break;
+	case WGW_OPT_BACKEND:
+		c->n_backends++;
+		break;
+	default:
+		ck_abort_msg("option %s: no change for its type", o->name);
+	}
+}
+
+/* Every option's reload class is what a reload does with it: a change to
+ * a restart-only key is refused naming just that key (foreground too), a
+ * change to a live key passes the check. */
+START_TEST(test_reload_classes)
+{
+	struct wgw_config *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	char msg[WGW_CONFIG_ERRLEN], want[128];
+	unsigned int nrestart = 0, nlive = 0;
+
+	ck_assert_int_eq(wgw_config_defaults(a), 0);
+	/* An explicit lan and per-interface modes: a changed wan or mode then
+	 * changes only itself, not what inherits it. */
+	snprintf(a->lan, sizeof(a->lan), "lan0");
+	a->wan_mode = a->lan_mode = WGW_MODE_FALLBACK;
+	for (size_t i = 0; i < wgw_n_options; i++) {
+		const struct wgw_option *o = &wgw_options[i];
+
+		ck_assert_msg(o->reload != WGW_RELOAD_UNSET, "%s: no reload class", o->name);
+		if (o->reload == WGW_RELOAD_ACTION)
+			continue;
+		*b = *a;
+		opt_change(b, o);
+		if (o->reload == WGW_RELOAD_RESTART) {
+			ck_assert_msg(wgw_reload_check(a, b, msg, sizeof(msg)) == -EINVAL,
+				      "%s: a change passed the reload check", o->name);
+			snprintf(want, sizeof(want), "changed keys need a restart: %s", o->name);
+			ck_assert_str_eq(msg, want);
+			nrestart++;
+		} else {
+			ck_assert_msg(wgw_reload_check(a, b, msg, sizeof(msg)) == 0,
+				      "%s: %s", o->name, msg);
+			nlive++;
+		}
+	}
+	ck_assert_uint_ge(nrestart, 30);
+	ck_assert_uint_ge(nlive, 10);
+	*b = *a;
+	b->foreground = !a->foreground;
+	ck_assert_int_eq(wgw_reload_check(a, b, msg, sizeof(msg)), -EINVAL);
+	ck_assert_str_eq(msg, "changed keys need a restart: foreground");
+	free(a);
+	free(b);
+}
+END_TEST
+
 /* --------------------------------------------------------- privileges */
 
 static uint64_t status_mask(const char *key)
@@ -1420,6 +1517,7 @@ static Suite *ctl_suite(void)
 	tcase_add_test(tc, test_stats_doc_rates);
 	tcase_add_test(tc, test_metrics_model);
 	tcase_add_test(tc, test_reload_check_keys);
+	tcase_add_test(tc, test_reload_classes);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("server");
