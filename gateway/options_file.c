@@ -87,21 +87,61 @@ static char *file_reader(char *str, int num, void *stream)
 	return str;
 }
 
-/* The option a mistyped key most likely meant: the same name with '_' for
- * '-' or in another case (max_sessions, Max-Sessions), else NULL. */
+/* Edit distance (insert, delete, substitute one character) between a and
+ * b, both under 64 bytes, case and '_'/'-' ignored. */
+static unsigned int edit_distance(const char *a, const char *b)
+{
+	unsigned int row[64], i, j, la = (unsigned int)strlen(a), lb = (unsigned int)strlen(b);
+
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		unsigned int diag = row[0], ca = (unsigned char)tolower(a[i - 1]);
+
+		row[0] = i;
+		if (ca == '_')
+			ca = '-';
+		for (j = 1; j <= lb; j++) {
+			unsigned int up = row[j], best = diag + (ca != (unsigned char)b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* The option a mistyped key most likely meant: the nearest file key by
+ * edit distance (max_sessions, Max-Sessions, sesion-timeout), at most 2
+ * edits away and nearer than any other, else NULL. */
 static const struct wgw_option *find_similar(const char *name)
 {
-	char norm[64];
-	size_t i, n = strlen(name);
+	const struct wgw_option *best = NULL;
+	unsigned int dbest = 3;
+	bool tie = false;
 
-	if (n >= sizeof(norm))
+	if (strlen(name) >= 64)
 		return NULL;
-	for (i = 0; i <= n; i++)
-		norm[i] = name[i] == '_' ? '-' : name[i];
-	for (i = 0; i < wgw_n_options; i++)
-		if (!strcasecmp(wgw_options[i].name, norm))
-			return &wgw_options[i];
-	return NULL;
+	for (size_t i = 0; i < wgw_n_options; i++) {
+		const struct wgw_option *o = &wgw_options[i];
+		unsigned int d;
+
+		if ((o->flags & WGW_OPTF_CLI) || strlen(o->name) >= 64)
+			continue;
+		d = edit_distance(name, o->name);
+		if (d < dbest) {
+			dbest = d;
+			best = o;
+			tie = false;
+		} else if (d == dbest) {
+			tie = true;
+		}
+	}
+	return tie ? NULL : best;
 }
 
 static int file_handler(void *user, const char *section, const char *name,

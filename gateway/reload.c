@@ -309,6 +309,10 @@ int wgw_daemon_reload_args(struct wgw_daemon *d, int argc, char **argv, char *ms
 					     n->max_cids_per_source);
 		limits_changed = true;
 	}
+	/* The handshake limit goes to the data path below. */
+	if (n->handshake_rate != d->cfg.handshake_rate ||
+	    n->handshake_burst != d->cfg.handshake_burst)
+		limits_changed = true;
 	err = apply_backends(d, plan, msg, msglen);
 	if (err)
 		goto out;

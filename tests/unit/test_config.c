@@ -615,6 +615,17 @@ START_TEST(test_file_errors)
 	assert_err_has(":1: unknown key 'max_sessions' (did you mean 'max-sessions'?)");
 	ck_assert_int_eq(load(&c, "WAN = eth0\n"), -EINVAL);
 	assert_err_has("(did you mean 'wan'?)");
+	/* Typos by edit distance; nothing when two keys are as near. */
+	ck_assert_int_eq(load(&c, "sesion-timeout = 60\n"), -EINVAL);
+	assert_err_has("unknown key 'sesion-timeout' (did you mean 'session-timeout'?)");
+	ck_assert_int_eq(load(&c, "headrom = 0\n"), -EINVAL);
+	assert_err_has("(did you mean 'headroom'?)");
+	ck_assert_int_eq(load(&c, "xx-ring = 64\n"), -EINVAL);
+	assert_err_has("unknown key 'xx-ring' (see wraith-gateway.conf(5))");
+	/* A command-line action is never suggested for a file key. */
+	ck_assert_int_eq(load(&c, "prob = eth0\n"), -EINVAL);
+	assert_err_has("unknown key 'prob' (see wraith-gateway.conf(5))");
+
 	/* The exact message for a bad value, with file and line. */
 	ck_assert_int_eq(wgw_config_defaults(&c), 0);
 	path = write_file("# x\n#\n#\n#\n#\n#\n#\n#\n#\n#\n[gateway]\n"
