@@ -44,3 +44,4 @@ tests_unit_test_worker_LDADD = $(WGW_PORTS_LIBS) $(CHECK_LIBS)
 endif
 include gateway/ops.mk
 include gateway/capture.mk
+include gateway/health.mk
