@@ -29,6 +29,7 @@ struct wgw_view *wgw_view_build(const struct wgw_backend_slot *slots,
 				const struct wgw_vip *vips, unsigned n_vips,
 				const union wgw_addr *nat_addr, uint64_t src_key)
 {
+	bool fail_open = true;
 	struct wgw_view *v;
 
 	if (!n_vips) {	/* the per-packet VIP test reads the first one */
@@ -49,6 +50,10 @@ struct wgw_view *wgw_view_build(const struct wgw_backend_slot *slots,
 	}
 	view_own_add(v, nat_addr);
 
+	for (unsigned s = 0; s < WGW_ENGINE_MAX_BACKENDS && fail_open; s++)
+		if (slots[s].in_use && slots[s].weight && !slots[s].health_down &&
+		    atomic_load_explicit(&state[s], memory_order_relaxed) == WGW_BACKEND_UP)
+			fail_open = false;
 	for (unsigned s = 0; s < WGW_ENGINE_MAX_BACKENDS; s++) {
 		uint8_t st = atomic_load_explicit(&state[s], memory_order_relaxed);
 		uint32_t b;
@@ -71,7 +76,8 @@ struct wgw_view *wgw_view_build(const struct wgw_backend_slot *slots,
 				.addr = a4, .port = slots[s].port, .slot1 = (uint16_t)(s + 1),
 			};
 		}
-		if (st == WGW_BACKEND_UP && slots[s].weight) {
+		if (st == WGW_BACKEND_UP && slots[s].weight &&
+		    (!slots[s].health_down || fail_open)) {
 			v->up[v->n_up].rdv = slots[s].rdv;
 			v->up[v->n_up].weight = slots[s].weight;
 			v->up[v->n_up].slot = s;

@@ -43,6 +43,8 @@ struct wgw_backend_slot {
 				 * NAT address and UDP: what a partial checksum
 				 * of a reply holds, its length added */
 	bool in_use;		/* control thread */
+	bool health_down;	/* control thread: judged dead (gateway/health.h):
+				 * no new endpoints unless every UP backend is */
 	uint32_t weight;	/* control thread */
 	uint64_t rdv;		/* WGW-RDV-1 H(addr, port) */
 	uint64_t base_to, base_from; /* control thread: the workers' per-slot
@@ -89,7 +91,9 @@ struct wgw_view {
 };
 
 /* Build a view of the in-use slots whose state is not DOWN, with n_vips >= 1
- * VIPs and the NAT address (NULL, ENOMEM or EINVAL). */
+ * VIPs and the NAT address (NULL, ENOMEM or EINVAL).  Slots marked
+ * health_down get no new endpoints, unless every UP one is: then all of
+ * them do (fail open: trying beats dropping every new client). */
 struct wgw_view *wgw_view_build(const struct wgw_backend_slot *slots,
 				const _Atomic uint8_t *state,
 				const struct wgw_vip *vips, unsigned n_vips,

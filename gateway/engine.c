@@ -1411,6 +1411,7 @@ int wgw_engine_backend_add(struct wgw_engine *e, const union wgw_addr *addr, uin
 	 * grace periods of the previous backend's removal */
 	slot_pkts(e, slot, &bs->base_to, &bs->base_from);
 	bs->in_use = true;
+	bs->health_down = false;
 	be_set_state(e, slot, WGW_BACKEND_UP);
 	err = view_publish(e);
 	if (err) {
@@ -1424,27 +1425,22 @@ out_unlock:
 	return err;
 }
 
-int wgw_engine_backend_remove(struct wgw_engine *e, const union wgw_addr *addr, uint16_t port)
+/*
+ * Release every mapping and CID of slot (ctl lock held), the backend staying
+ * in its slot:
+ * 1. DOWN: workers stop finding its mappings and CIDs, stop choosing
+ *    it and stop accepting its packets (view);
+ * 2. grace period: no worker is still inside a
+ *    batch that saw it live, so nothing new can appear on the slot;
+ * 3. limbo flushed, then every mapping and CID of the slot unlinked;
+ * 4. grace period, then their entries and ports are freed.
+ * The slot is left DOWN.
+ */
+static void slot_release(struct wgw_engine *e, int slot)
 {
 	struct wgw_expire_result res = { 0 };
 	uint32_t n_maps, n_cids;
-	int slot, err = 0;
 
-	pthread_mutex_lock(&e->ctl);
-	slot = slot_find(e, addr, port);
-	if (slot < 0) {
-		err = -ENOENT;
-		goto out_unlock;
-	}
-	/*
-	 * 1. DOWN: workers stop finding its mappings and CIDs, stop choosing
-	 *    it and stop accepting its packets (view);
-	 * 2. grace period: no worker is still inside a
-	 *    batch that saw it live, so nothing new can appear on the slot;
-	 * 3. limbo flushed, then every mapping and CID of the slot unlinked;
-	 * 4. grace period, then their entries and ports are freed and the slot
-	 *    can be reused.
-	 */
 	be_set_state(e, slot, WGW_BACKEND_DOWN);
 	while (view_publish(e) == -ENOMEM) {
 		/* a view must go out: the old one still lists the backend */
@@ -1461,11 +1457,60 @@ int wgw_engine_backend_remove(struct wgw_engine *e, const union wgw_addr *addr, 
 	wgw_sessions_reclaim(&e->s, &e->q, true, &res);
 	cnt_add(&e->ctl_ctr[WGW_CTR_MAP_PURGED], n_maps);
 	cnt_add(&e->ctl_ctr[WGW_CTR_CID_PURGED], n_cids);
+}
+
+int wgw_engine_backend_remove(struct wgw_engine *e, const union wgw_addr *addr, uint16_t port)
+{
+	int slot, err = 0;
+
+	pthread_mutex_lock(&e->ctl);
+	slot = slot_find(e, addr, port);
+	if (slot < 0) {
+		err = -ENOENT;
+		goto out_unlock;
+	}
+	slot_release(e, slot);
+	/* no mapping left, none in limbo: the slot can be reused */
 	e->slots[slot].in_use = false;
+	e->slots[slot].health_down = false;
 	views_reap(e);
 out_unlock:
 	pthread_mutex_unlock(&e->ctl);
 	return err;
+}
+
+/* Apply a health change to slot (ctl lock held). */
+static void slot_set_health(struct wgw_engine *e, int slot, bool down)
+{
+	enum wgw_backend_state st = (enum wgw_backend_state)atomic_load(&e->be_state[slot]);
+
+	if (e->slots[slot].health_down == down)
+		return;
+	e->slots[slot].health_down = down;
+	if (down) {
+		/* its sessions died with it: a client's re-handshake from the
+		 * same endpoint must not follow the old mapping to it */
+		slot_release(e, slot);
+		be_set_state(e, slot, st);
+	}
+	while (view_publish(e) == -ENOMEM) {
+		struct timespec ts = { 0, 1000000 };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+int wgw_engine_backend_set_health(struct wgw_engine *e, const union wgw_addr *addr,
+				  uint16_t port, bool down)
+{
+	int slot;
+
+	pthread_mutex_lock(&e->ctl);
+	slot = slot_find(e, addr, port);
+	if (slot >= 0)
+		slot_set_health(e, slot, down);
+	pthread_mutex_unlock(&e->ctl);
+	return slot >= 0 ? 0 : -ENOENT;
 }
 
 static int backend_change(struct wgw_engine *e, const union wgw_addr *addr, uint16_t port,

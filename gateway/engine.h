@@ -253,6 +253,12 @@ int wgw_engine_backend_drain(struct wgw_engine *e, const union wgw_addr *addr, u
 int wgw_engine_backend_undrain(struct wgw_engine *e, const union wgw_addr *addr, uint16_t port);
 int wgw_engine_backend_set_weight(struct wgw_engine *e, const union wgw_addr *addr,
 				  uint16_t port, uint32_t weight);
+/* Health (gateway/health.h), apart from the admin state.  down: no new
+ * endpoints (unless every UP backend is down: fail open), and its mappings
+ * and CID bindings released (waits for grace periods as remove does);
+ * !down: new endpoints again.  0 or -ENOENT. */
+int wgw_engine_backend_set_health(struct wgw_engine *e, const union wgw_addr *addr,
+				  uint16_t port, bool down);
 
 /* Replace the VIP set (reload).  Mappings made through a VIP that is gone
  * keep carrying replies until they expire; new client packets to it are

@@ -517,6 +517,88 @@ START_TEST(test_remove)
 }
 END_TEST
 
+static int set_health(int i, bool down)
+{
+	int err;
+
+	wgw_engine_thread_offline(T);
+	err = wgw_engine_backend_set_health(E, &B[i], 8420, down);
+	wgw_engine_thread_online(T);
+	return err;
+}
+
+/* Health down: its share moves and its sessions are released, so the same
+ * endpoint is routed afresh; nothing moves off the others; back up, it is
+ * chosen again; all down, every one is chosen (fail open). */
+START_TEST(test_health_down)
+{
+	const uint64_t c = 0x6666000066660000ULL;
+	struct wgw_backend_info bi[4];
+	struct wgw_cid_info ci;
+	char buf[32];
+	struct res r1, r, before[100];
+	int b;
+
+	r1 = fwd("198.51.100.1", 5555, HS);
+	b = backend_of(&r1.dst);
+	fwd("198.51.100.1", 5555, c);
+	for (unsigned i = 0; i < 100; i++) {
+		sprintf(buf, "198.51.101.%u", i);
+		before[i] = fwd(buf, 4000, HS);
+	}
+	ck_assert_int_eq(set_health(b, true), 0);
+	ck_assert_int_eq(set_health(b, true), 0);
+	ck_assert_int_eq(wgw_engine_backend_set_health(E, &B[3], 8420, true), -ENOENT);
+	/* admin state untouched, sessions released */
+	ck_assert_uint_eq(wgw_engine_backends(E, bi, 4), 3);
+	ck_assert_int_eq(bi[b].state, WGW_BACKEND_UP);
+	ck_assert_uint_eq(bi[b].mappings + bi[b].cids, 0);
+	ck_assert_int_eq(wgw_engine_lookup_cid(E, c, NOW, &ci), -ENOENT);
+	/* the same endpoint re-handshakes: a live backend */
+	r = fwd("198.51.100.1", 5555, HS);
+	ck_assert_int_eq(r.v, WGW_TO_LAN);
+	ck_assert_int_ne(backend_of(&r.dst), b);
+	/* the others keep their endpoints, its own move */
+	for (unsigned i = 0; i < 100; i++) {
+		sprintf(buf, "198.51.101.%u", i);
+		r = fwd(buf, 4000, HS);
+		ck_assert_int_ne(backend_of(&r.dst), b);
+		if (backend_of(&before[i].dst) != b) {
+			ck_assert(wgw_addr_eq(&r.dst, &before[i].dst));
+			ck_assert_uint_eq(r.sport, before[i].sport);
+		}
+	}
+	/* back: new endpoints reach it again */
+	ck_assert_int_eq(set_health(b, false), 0);
+	r = fwd("198.51.102.1", 1, HS);
+	for (unsigned i = 0; i < 200 && backend_of(&r.dst) != b; i++) {
+		sprintf(buf, "198.51.102.%u", i);
+		r = fwd(buf, 4000, HS);
+	}
+	ck_assert_int_eq(backend_of(&r.dst), b);
+	/* every backend down: fail open, new clients still routed */
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(set_health(i, true), 0);
+	r = fwd("198.51.103.1", 4000, HS);
+	ck_assert_int_eq(r.v, WGW_TO_LAN);
+	ck_assert_int_ge(backend_of(&r.dst), 0);
+	/* one back: only it */
+	ck_assert_int_eq(set_health(1, false), 0);
+	for (unsigned i = 0; i < 50; i++) {
+		sprintf(buf, "198.51.104.%u", i);
+		r = fwd(buf, 4000, HS);
+		ck_assert_int_eq(backend_of(&r.dst), 1);
+	}
+	/* removed and added again: healthy */
+	ck_assert_int_eq(remove_backend(0), 0);
+	ck_assert_int_eq(wgw_engine_backend_add(E, &B[0], 8420, 1), 0);
+	ck_assert_int_eq(remove_backend(1), 0);
+	ck_assert_int_eq(remove_backend(2), 0);
+	r = fwd("198.51.105.1", 4000, HS);
+	ck_assert_int_eq(backend_of(&r.dst), 0);
+}
+END_TEST
+
 /* ---- expiry and capacity --------------------------------------------------- */
 
 START_TEST(test_expiry_frees_state_and_ports)
@@ -1880,6 +1962,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_learning_both_directions);
 	tcase_add_test(tc, test_drain);
 	tcase_add_test(tc, test_remove);
+	tcase_add_test(tc, test_health_down);
 	tcase_add_test(tc, test_expiry_frees_state_and_ports);
 	tcase_add_test(tc, test_capacity_refuses_new_keeps_old);
 	tcase_add_test(tc, test_lan_source_checks);
