@@ -6,13 +6,14 @@
 BPF_OBJS = bpf/wraith_xdp.bpf.o
 BPF_SKELS = bpf/wraith_xdp.skel.h
 
-EXTRA_DIST += bpf/wraith_xdp.bpf.c bpf/wraith_shared.h
+EXTRA_DIST += bpf/wraith_xdp.bpf.c bpf/wraith_shared.h bpf/wraith_proto.h
 BUILT_SOURCES += $(BPF_SKELS)
 CLEANFILES += $(BPF_OBJS) $(BPF_SKELS) bpf/wraith_xdp.skel.h.tmp
 
 # No automatic dependency tracking for the BPF object: the program includes
-# only the shared header and system headers.
-bpf/wraith_xdp.bpf.o: $(srcdir)/bpf/wraith_xdp.bpf.c $(srcdir)/bpf/wraith_shared.h
+# only the shared headers and system headers.
+bpf/wraith_xdp.bpf.o: $(srcdir)/bpf/wraith_xdp.bpf.c $(srcdir)/bpf/wraith_shared.h \
+		$(srcdir)/bpf/wraith_proto.h
 	@$(MKDIR_P) bpf
 	$(AM_V_CC)$(CLANG) -O2 -g -target bpf -Wall -Werror $(BPF_CPPFLAGS) \
 		-I$(top_srcdir) -c -o $@ $(srcdir)/bpf/wraith_xdp.bpf.c
@@ -26,7 +27,7 @@ bpf/wraith_xdp.skel.h: bpf/wraith_xdp.bpf.o
 libwgw_ports_a_SOURCES += gateway/xdp.c gateway/xdp.h gateway/xdp_internal.h \
 	gateway/xdp_inspect.c gateway/xdp_maps.c gateway/xdp_log.c \
 	gateway/xdp_capture.c \
-	bpf/wraith_shared.h
+	bpf/wraith_shared.h bpf/wraith_proto.h
 nodist_libwgw_ports_a_SOURCES = $(BPF_SKELS)
 # BUILT_SOURCES is honoured only by "make all/check/install": a target built
 # by name needs the edge itself.

@@ -13,9 +13,8 @@
 
 #include <linux/types.h>
 
-/* WRAITH protocol v1 outer header (architecture.md "WRAITH on the wire"). */
-#define WGW_XDP_WRAITH_MIN_PAYLOAD 24	/* bytes: 8-byte CID + 16-byte tag */
-#define WGW_XDP_WRAITH_CID_LEN 8	/* bytes, big-endian, cleartext */
+/* The WRAITH outer header's constants. */
+#include "bpf/wraith_proto.h"
 
 /* Sizes of the maps. */
 #define WGW_XDP_XSKMAP_SIZE 64		/* RX queues that can have a socket */

@@ -545,10 +545,10 @@ int wraith_xdp(struct xdp_md *ctx)
 	 * say: it reads the payload anyway. */
 	if (v6 && udp->check == 0)
 		return drop(ctx, cnt, WGW_XDP_CNT_VIP_DROP_UDP_CSUM0 + off2);
-	if (ulen - sizeof(*udp) < WGW_XDP_WRAITH_MIN_PAYLOAD)
+	if (ulen - sizeof(*udp) < WRAITH_MIN_PAYLOAD)
 		return drop(ctx, cnt, WGW_XDP_CNT_VIP_DROP_SHORT + off);
 	/* Implied by the checks above; spelled out for the verifier. */
-	if ((void *)(udp + 1) + WGW_XDP_WRAITH_CID_LEN > data_end)
+	if ((void *)(udp + 1) + WRAITH_CID_LEN > data_end)
 		return verdict(cnt, XDP_PASS, WGW_XDP_CNT_PASS_TRUNCATED);
 	__builtin_memcpy(&cid, udp + 1, sizeof(cid));
 	if (cid == 0)
@@ -557,7 +557,7 @@ int wraith_xdp(struct xdp_md *ctx)
 	/* Handshake flood protection, clients only (wraith_shared.h): an
 	 * IPv6 source is limited by its /64. */
 	if (role == WGW_XDP_ROLE_VIP &&
-	    (cid == 0xffffffffffffffffULL ||
+	    (cid == WRAITH_CID_HANDSHAKE ||
 	     ulen - sizeof(*udp) == WGW_XDP_NOISE_MSG1_LEN)) {
 		if (v6) {
 			src.w[2] = 0;

@@ -81,14 +81,14 @@ bool wgw_hslimit_enabled(const struct wgw_hslimit *hs)
 
 bool wgw_hslimit_is_handshake(const uint8_t *payload, uint32_t len)
 {
-	static const uint8_t hs_cid[WGW_XDP_WRAITH_CID_LEN] = {
+	static const uint8_t hs_cid[WRAITH_CID_LEN] = {
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 	};
 
 	if (len == WGW_XDP_NOISE_MSG1_LEN)
 		return true;
-	return len >= WGW_XDP_WRAITH_CID_LEN &&
-	       !memcmp(payload, hs_cid, WGW_XDP_WRAITH_CID_LEN);
+	return len >= WRAITH_CID_LEN &&
+	       !memcmp(payload, hs_cid, WRAITH_CID_LEN);
 }
 
 /* The source as the XDP program keys it: IPv4 as it is (IPv4-mapped),

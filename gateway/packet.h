@@ -19,13 +19,7 @@
 
 #include "gateway/addr.h"
 
-/* WRAITH protocol v1, outer header */
-#define WRAITH_CID_LEN 8	   /* bytes, cleartext, big-endian */
-#define WRAITH_MIN_PAYLOAD 24	   /* bytes: CID + Poly1305 tag */
-#define WRAITH_CID_INVALID 0x0000000000000000ULL
-#define WRAITH_CID_HANDSHAKE 0xFFFFFFFFFFFFFFFFULL
-#define WRAITH_CID_VERSION 0xFFFFFFFFFFFFFFFEULL
-#define WRAITH_CID_RESET 0xFFFFFFFFFFFFFFFDULL
+#include "bpf/wraith_proto.h"	/* the WRAITH outer header's constants */
 
 static inline bool wraith_cid_is_special(uint64_t cid)
 {

@@ -237,7 +237,7 @@ static const char *check_frame(const uint8_t *f, uint32_t len, const struct vip 
 		return "not to the vip address";
 	if (rd16(f + l4 + 2) < v->lo || rd16(f + l4 + 2) > v->hi)
 		return "not to the vip port";
-	if (ulen - 8 < WGW_XDP_WRAITH_MIN_PAYLOAD)
+	if (ulen - 8 < WRAITH_MIN_PAYLOAD)
 		return "payload < 24";
 	for (i = 0; i < 8; i++)
 		cid = cid << 8 | f[l4 + 8 + i];
