@@ -1,9 +1,11 @@
 # gateway/ engine: CID routing with NAT.  Tables (sessions.c), backend views
 # and the deterministic rendezvous hash (backends.c, hash.c), reclamation
-# (qsbr.c) and the per-packet path, admin and stats (engine.c).  No library
+# (qsbr.c), the per-packet path (engine.c), configuration and admin
+# (engine_admin.c), statistics and introspection (engine_info.c).  No library
 # beyond libc and pthreads: the tables are preallocated arrays with their own
 # lock-free readers (see sessions.h and qsbr.h for why not liburcu).
 libwgw_engine_a_SOURCES += gateway/engine.c gateway/engine.h \
+	gateway/engine_internal.h gateway/engine_admin.c gateway/engine_info.c \
 	gateway/sessions.c gateway/sessions.h \
 	gateway/backends.c gateway/backends.h \
 	gateway/hash.c gateway/hash.h \
