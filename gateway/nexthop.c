@@ -217,29 +217,9 @@ int wgw_nh_process(struct wgw_nh *nh, wgw_nh_resolve_fn fn, void *ctx, uint32_t 
 	return changed;
 }
 
-int wgw_nh_refresh(struct wgw_nh *nh, wgw_nh_resolve_fn fn, void *ctx, bool pending_only)
-{
-	struct wgw_nh_table *t = nh->table;
-	int changed = 0;
-
-	for (uint32_t i = 0; i <= t->mask; i++) {
-		struct wgw_nh_slot *s = &t->slots[i];
-		unsigned st = wgw_nh_val_state(atomic_load(&s->val));
-		union wgw_addr dst;
-
-		if (st == WGW_NH_EMPTY || (pending_only && st != WGW_NH_PENDING))
-			continue;
-		dst = s->dst;
-		if (nh_resolve_into(nh, s, &dst, fn, ctx,
-				    atomic_load_explicit(&s->last_used, memory_order_relaxed)) > 0)
-			changed++;
-	}
-	if (changed)
-		atomic_fetch_add(&nh->generation, 1);
-	return changed;
-}
-
-int wgw_nh_refresh_neigh(struct wgw_nh *nh, wgw_nh_resolve_fn fn, void *ctx,
+/* Resolve again every entry that is pending, or (all) every entry, or
+ * (addr) every entry through or to addr. */
+static int refresh_where(struct wgw_nh *nh, wgw_nh_resolve_fn fn, void *ctx, bool all,
 			 const union wgw_addr *addr)
 {
 	struct wgw_nh_table *t = nh->table;
@@ -252,8 +232,8 @@ int wgw_nh_refresh_neigh(struct wgw_nh *nh, wgw_nh_resolve_fn fn, void *ctx,
 
 		if (st == WGW_NH_EMPTY)
 			continue;
-		if (st != WGW_NH_PENDING && !wgw_addr_eq(&s->via, addr) &&
-		    !wgw_addr_eq(&s->dst, addr))
+		if (st != WGW_NH_PENDING && !all &&
+		    (!addr || (!wgw_addr_eq(&s->via, addr) && !wgw_addr_eq(&s->dst, addr))))
 			continue;
 		dst = s->dst;
 		if (nh_resolve_into(nh, s, &dst, fn, ctx,
@@ -263,6 +243,17 @@ int wgw_nh_refresh_neigh(struct wgw_nh *nh, wgw_nh_resolve_fn fn, void *ctx,
 	if (changed)
 		atomic_fetch_add(&nh->generation, 1);
 	return changed;
+}
+
+int wgw_nh_refresh(struct wgw_nh *nh, wgw_nh_resolve_fn fn, void *ctx, bool pending_only)
+{
+	return refresh_where(nh, fn, ctx, !pending_only, NULL);
+}
+
+int wgw_nh_refresh_neigh(struct wgw_nh *nh, wgw_nh_resolve_fn fn, void *ctx,
+			 const union wgw_addr *addr)
+{
+	return refresh_where(nh, fn, ctx, false, addr);
 }
 
 int wgw_nh_gc(struct wgw_nh *nh, uint32_t now, uint32_t idle_s)
