@@ -324,18 +324,7 @@ static int h_sessions(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw
 
 static void doc_backend(struct wgw_doc *doc, const struct wgw_backend_info *b)
 {
-	char ep[INET6_ADDRSTRLEN + 8];
-
-	wgw_stats_endpoint(&b->addr, b->port, ep, sizeof(ep));
-	wgw_doc_obj(doc, ep);
-	wgw_doc_str(doc, "backend", ep);
-	wgw_doc_i64(doc, "slot", b->slot);
-	wgw_doc_str(doc, "state", wgw_backend_state_name(b->state));
-	wgw_doc_u64(doc, "weight", b->weight);
-	wgw_doc_u64(doc, "sessions", b->cids);
-	wgw_doc_u64(doc, "mappings", b->mappings);
-	wgw_doc_u64(doc, "packets_to", b->pkts_to);
-	wgw_doc_u64(doc, "packets_from", b->pkts_from);
+	wgw_stats_doc_backend(doc, b, true);
 	wgw_doc_close(doc);
 }
 

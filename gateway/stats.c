@@ -24,6 +24,23 @@ const char *wgw_stats_endpoint(const union wgw_addr *a, uint16_t port, char *buf
 	return wgw_addr_port_str(a, port, port, buf, len);
 }
 
+void wgw_stats_doc_backend(struct wgw_doc *d, const struct wgw_backend_info *b, bool slot)
+{
+	char ep[INET6_ADDRSTRLEN + 8];
+
+	wgw_stats_endpoint(&b->addr, b->port, ep, sizeof(ep));
+	wgw_doc_obj(d, ep);
+	wgw_doc_str(d, "backend", ep);
+	if (slot)
+		wgw_doc_i64(d, "slot", b->slot);
+	wgw_doc_str(d, "state", wgw_backend_state_name(b->state));
+	wgw_doc_u64(d, "weight", b->weight);
+	wgw_doc_u64(d, "sessions", b->cids);
+	wgw_doc_u64(d, "mappings", b->mappings);
+	wgw_doc_u64(d, "packets_to", b->pkts_to);
+	wgw_doc_u64(d, "packets_from", b->pkts_from);
+}
+
 struct wgw_stats *wgw_stats_alloc(unsigned nworkers, unsigned nports)
 {
 	struct wgw_stats *st = calloc(1, sizeof(*st));
@@ -275,7 +292,7 @@ void wgw_stats_doc(struct wgw_doc *d, const struct wgw_stats *st,
 	static const struct wgw_engine_stats zero_eng;
 	const struct wgw_engine_stats *pe = prev ? &prev->eng : &zero_eng;
 	double secs;
-	char ep[INET6_ADDRSTRLEN + 8], label[64], kb[64];
+	char label[64], kb[64];
 
 	secs = prev ? (double)(st->mono_ns - prev->mono_ns) / 1e9 : (double)st->uptime_s;
 	wgw_doc_u64(d, "uptime_s", st->uptime_s);
@@ -325,15 +342,7 @@ void wgw_stats_doc(struct wgw_doc *d, const struct wgw_stats *st,
 		const struct wgw_backend_info *b = &st->be[i];
 		const struct wgw_backend_info *pb = prev_backend(prev, b);
 
-		wgw_stats_endpoint(&b->addr, b->port, ep, sizeof(ep));
-		wgw_doc_obj(d, ep);
-		wgw_doc_str(d, "backend", ep);
-		wgw_doc_str(d, "state", wgw_backend_state_name(b->state));
-		wgw_doc_u64(d, "weight", b->weight);
-		wgw_doc_u64(d, "sessions", b->cids);
-		wgw_doc_u64(d, "mappings", b->mappings);
-		wgw_doc_u64(d, "packets_to", b->pkts_to);
-		wgw_doc_u64(d, "packets_from", b->pkts_from);
+		wgw_stats_doc_backend(d, b, false);
 		wgw_doc_dbl(d, "to_pps", rate(b->pkts_to, pb ? pb->pkts_to : 0, secs));
 		wgw_doc_dbl(d, "from_pps", rate(b->pkts_from, pb ? pb->pkts_from : 0, secs));
 		wgw_doc_close(d);
