@@ -1,6 +1,9 @@
 # gateway/: capture (pcapng of what the workers receive, send and drop, and
 # of the XDP program's drops) and trace (one routing decision explained).
-libwgw_a_SOURCES += gateway/pcapng.c gateway/pcapng.h
+# The workers' side goes with the workers; the rest is the control plane's.
+libwgw_ports_a_SOURCES += gateway/capture_ring.c gateway/capture.h \
+	gateway/capture_internal.h
+libwgw_a_SOURCES += gateway/pcapng.c gateway/pcapng.h gateway/capture.c
 
 if ENABLE_TESTS
 check_PROGRAMS += tests/unit/test_pcapng

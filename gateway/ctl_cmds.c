@@ -209,32 +209,6 @@ static int list_cb(const struct wgw_session_info *s, void *arg)
 	return doc->sb->overflow ? 1 : 0;
 }
 
-static int parse_cid(const char *s, uint64_t *cid)
-{
-	uint64_t v = 0;
-	size_t n = 0;
-
-	if (!strncmp(s, "0x", 2) || !strncmp(s, "0X", 2))
-		s += 2;
-	for (; *s; s++, n++) {
-		unsigned dgt;
-
-		if (*s >= '0' && *s <= '9')
-			dgt = (unsigned)(*s - '0');
-		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
-			dgt = (unsigned)((*s | 0x20) - 'a' + 10);
-		else
-			return -EINVAL;
-		if (n == 16)
-			return -EINVAL;
-		v = v << 4 | dgt;
-	}
-	if (!n)
-		return -EINVAL;
-	*cid = v;
-	return 0;
-}
-
 static int h_sessions(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,
 		      char *why, size_t whylen)
 {
@@ -256,7 +230,7 @@ static int h_sessions(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw
 		uint64_t cid;
 		int err;
 
-		if (parse_cid(r->argv[1], &cid)) {
+		if (wgw_ctl_parse_cid(r->argv[1], &cid)) {
 			snprintf(why, whylen, "CID '%.40s': expected up to 16 hex digits", r->argv[1]);
 			return -EINVAL;
 		}

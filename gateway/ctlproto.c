@@ -479,3 +479,29 @@ int wgw_ctl_status_parse(const char *line, size_t *body_len, const char **msg)
 	i = (size_t)wgw_ctl_errno(code);
 	return i ? -(int)i : -EIO;
 }
+
+int wgw_ctl_parse_cid(const char *s, uint64_t *cid)
+{
+	uint64_t v = 0;
+	size_t n = 0;
+
+	if (!strncmp(s, "0x", 2) || !strncmp(s, "0X", 2))
+		s += 2;
+	for (; *s; s++, n++) {
+		unsigned dgt;
+
+		if (*s >= '0' && *s <= '9')
+			dgt = (unsigned)(*s - '0');
+		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
+			dgt = (unsigned)((*s | 0x20) - 'a' + 10);
+		else
+			return -EINVAL;
+		if (n == 16)
+			return -EINVAL;
+		v = v << 4 | dgt;
+	}
+	if (!n)
+		return -EINVAL;
+	*cid = v;
+	return 0;
+}

@@ -156,4 +156,8 @@ const char *wgw_ctl_errname(int err);
 /* The errno for a name; 0 if unknown. */
 int wgw_ctl_errno(const char *name);
 
+/* A CID as the commands take it: up to 16 hex digits, "0x" allowed.
+ * 0 or -EINVAL. */
+int wgw_ctl_parse_cid(const char *s, uint64_t *cid);
+
 #endif

@@ -238,5 +238,7 @@ int wgw_xdp_capture_set(struct wgw_xdp *x, bool on, uint32_t snaplen);
 /* The ring buffer map's descriptor (BPF_MAP_TYPE_RINGBUF of struct
  * wgw_xdp_cap_rec), owned by x. */
 int wgw_xdp_capture_ring_fd(const struct wgw_xdp *x);
+/* The flag map's descriptor (struct wgw_xdp_capture at key 0), owned by x. */
+int wgw_xdp_capture_flag_fd(const struct wgw_xdp *x);
 
 #endif

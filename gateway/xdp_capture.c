@@ -31,3 +31,8 @@ int wgw_xdp_capture_ring_fd(const struct wgw_xdp *x)
 {
 	return bpf_map__fd(x->skel->maps.wgw_cap_ring);
 }
+
+int wgw_xdp_capture_flag_fd(const struct wgw_xdp *x)
+{
+	return bpf_map__fd(x->skel->maps.wgw_capture);
+}
