@@ -395,7 +395,7 @@ static void sess_end(struct wgw_capture *c, struct cap_session *s, unsigned slot
 	p = out_chunk(s, WGW_CAPTURE_CHUNK_END, (size_t)n);
 	if (p)
 		memcpy(p, line, (size_t)n);
-	wgw_info("capture %u: %s", slot, line);
+	wgw_notice("capture %u: %s", slot, line);
 }
 
 static void sess_free(struct cap_session *s)
@@ -415,7 +415,7 @@ static void sess_gone(struct wgw_capture *c, struct cap_session *s, unsigned slo
 		if (!c->mask)
 			xdp_flags(c, false);
 	}
-	wgw_info("capture %u: the client went away after %" PRIu64 " packets", slot,
+	wgw_notice("capture %u: the client went away after %" PRIu64 " packets", slot,
 		 s->packets);
 	sess_free(s);
 }
@@ -584,7 +584,7 @@ static void *capture_main(void *arg)
 
 /* ------------------------------------------------------------ lifecycle */
 
-struct wgw_capture *wgw_capture_create(unsigned nworkers)
+struct wgw_capture *wgw_capture_create(unsigned nworkers, const char *wan, const char *lan)
 {
 	struct wgw_capture *c;
 
@@ -597,6 +597,8 @@ struct wgw_capture *wgw_capture_create(unsigned nworkers)
 		return NULL;
 	pthread_mutex_init(&c->lock, NULL);
 	c->nworkers = nworkers;
+	snprintf(wgw_capture_ifnames[0], sizeof(wgw_capture_ifnames[0]), "%s", wan);
+	snprintf(wgw_capture_ifnames[1], sizeof(wgw_capture_ifnames[1]), "%s", lan);
 	for (unsigned i = 0; i < WGW_CAPTURE_MAX; i++)
 		c->s[i].fd = -1;
 	return c;
@@ -709,7 +711,7 @@ int wgw_capture_open(struct wgw_capture *c, int fd, const char *const *argv, uns
 	publish_state(c);
 	s->start_epoch = c->epoch;
 	pthread_mutex_unlock(&c->lock);
-	wgw_info("capture %u: started", slot);
+	wgw_notice("capture %u: started", slot);
 	return 0;
 
 err_free:

@@ -88,8 +88,11 @@ void wgw_capture_burst_end(struct wgw_capture_ring *r);
 struct wgw_capture;
 struct wgw_xdp;
 
-/* For nworkers workers (ids 0..nworkers-1).  NULL and errno. */
-struct wgw_capture *wgw_capture_create(unsigned nworkers);
+/* For nworkers workers (ids 0..nworkers-1), the gateway's WAN and LAN
+ * interfaces named wan and lan (records are named by them, whatever port
+ * of that side carried the frame).  Before the workers start.  NULL and
+ * errno. */
+struct wgw_capture *wgw_capture_create(unsigned nworkers, const char *wan, const char *lan);
 /* Ends every capture (their clients get the summary) and frees the rings:
  * the workers must have stopped. */
 void wgw_capture_destroy(struct wgw_capture *c);

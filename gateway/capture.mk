@@ -3,7 +3,8 @@
 # The workers' side goes with the workers; the rest is the control plane's.
 libwgw_ports_a_SOURCES += gateway/capture_ring.c gateway/capture.h \
 	gateway/capture_internal.h
-libwgw_a_SOURCES += gateway/pcapng.c gateway/pcapng.h gateway/capture.c
+libwgw_a_SOURCES += gateway/pcapng.c gateway/pcapng.h gateway/capture.c \
+	gateway/ctl_capture.c
 
 if ENABLE_TESTS
 check_PROGRAMS += tests/unit/test_pcapng
@@ -12,3 +13,6 @@ tests_unit_test_pcapng_SOURCES = tests/unit/test_pcapng.c
 tests_unit_test_pcapng_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_pcapng_LDADD = $(LDADD) $(CHECK_LIBS)
 endif
+
+TESTS += tests/netns/capture.sh
+EXTRA_DIST += tests/netns/capture.sh

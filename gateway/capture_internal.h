@@ -40,6 +40,10 @@ _Static_assert(sizeof(struct cap_filter) % 8 == 0, "filter copied by words");
 
 extern _Atomic uint64_t wgw_capture_filters[WGW_CAPTURE_MAX][CAP_FILTER_WORDS];
 extern struct wgw_capture_ring *_Atomic wgw_capture_rings[];
+/* The gateway's interface of each side ([0] WAN, [1] LAN), set before the
+ * workers start: records are named by it whatever port carried the frame
+ * (the fallback path's VIP sockets and TUN device stand for them). */
+extern char wgw_capture_ifnames[2][16];
 #define CAP_RINGS_MAX 256	/* worker ids (WGW_ENGINE_MAX_THREADS) */
 
 enum cap_rec_kind {

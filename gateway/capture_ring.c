@@ -25,6 +25,15 @@ _Static_assert(WGW_CAPTURE_MAX <= 8, "slots are the low byte of the state");
 _Atomic uint64_t wgw_capture_state;
 _Atomic uint64_t wgw_capture_filters[WGW_CAPTURE_MAX][CAP_FILTER_WORDS];
 struct wgw_capture_ring *_Atomic wgw_capture_rings[CAP_RINGS_MAX];
+char wgw_capture_ifnames[2][16];
+
+/* The name records of side give their interface. */
+static const char *cap_ifname(unsigned side, const struct wgw_port *port)
+{
+	const char *n = wgw_capture_ifnames[side == WGW_SIDE_LAN];
+
+	return n[0] ? n : port->ifname;
+}
 
 static uint64_t rd_be64(const uint8_t *p)
 {
@@ -230,7 +239,7 @@ struct wgw_capture_ring *wgw_capture_burst_in(unsigned worker, uint64_t state,
 		rec->caplen = cap_len(r, bufs[k].len);
 		rec->side = (uint8_t)(in->sides == WGW_SIDE_LAN ? WGW_SIDE_LAN : WGW_SIDE_WAN);
 		rec->queue = (uint16_t)in->queue;
-		memcpy(rec->ifname, in->ifname, sizeof(rec->ifname));
+		memcpy(rec->ifname, cap_ifname(rec->side, in), sizeof(rec->ifname));
 		memcpy(rec + 1, bufs[k].data, rec->caplen);
 		r->in_off[k] = pos;
 	}
@@ -248,6 +257,7 @@ void wgw_capture_burst_fate(struct wgw_capture_ring *r, unsigned k, const struct
 	struct cap_view v = { 0 };
 	struct cap_rec *rec, *orec;
 	uint32_t mask = 0, omask = 0;
+	const char *oname;
 	bool have_out;
 	uint64_t pos;
 
@@ -279,6 +289,8 @@ void wgw_capture_burst_fate(struct wgw_capture_ring *r, unsigned k, const struct
 		}
 	}
 	rec->side = (uint8_t)(from_client ? WGW_SIDE_WAN : WGW_SIDE_LAN);
+	memcpy(rec->ifname, cap_ifname(rec->side, r->in), sizeof(rec->ifname));
+	oname = out ? cap_ifname(f->verdict == WGW_TO_LAN ? WGW_SIDE_LAN : WGW_SIDE_WAN, out) : "";
 	for (unsigned i = 0; i < r->nf; i++) {
 		const struct cap_filter *cf = &r->f[i];
 
@@ -286,7 +298,7 @@ void wgw_capture_burst_fate(struct wgw_capture_ring *r, unsigned k, const struct
 			if (wgw_cap_match(cf, &v, rec->ifname))
 				mask |= 1u << r->slot[i];
 		}
-		if (have_out && !(cf->flags & CAP_F_DROPS) && wgw_cap_match(cf, &v, out->ifname))
+		if (have_out && !(cf->flags & CAP_F_DROPS) && wgw_cap_match(cf, &v, oname))
 			omask |= 1u << r->slot[i];
 	}
 	rec->mask = mask;
@@ -313,7 +325,7 @@ void wgw_capture_burst_fate(struct wgw_capture_ring *r, unsigned k, const struct
 	orec->to = to.dst;
 	orec->to_port = to.dport;
 	orec->nat_port = f->verdict == WGW_TO_LAN ? to.sport : ti.dport;
-	memcpy(orec->ifname, out->ifname, sizeof(orec->ifname));
+	memcpy(orec->ifname, oname, sizeof(orec->ifname));
 	memcpy(orec + 1, b->data, orec->caplen);
 }
 

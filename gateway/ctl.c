@@ -73,6 +73,18 @@ static void serve_request(struct wgw_ctl *c, struct ctl_client *cl, size_t len)
 		free(req);
 		return;
 	}
+	if (req->cmd->id == WGW_CTL_CAPTURE) {
+		err = wgw_ctl_capture(c, cl->fd, req, why, sizeof(why));
+		free(req);
+		if (err) {
+			reply_err(cl, err, why);
+			return;
+		}
+		/* The capture writes the reply and closes the connection. */
+		cl->fd = -1;
+		cl->state = CL_FREE;
+		return;
+	}
 	wgw_strbuf_init(&cl->body, WGW_CTL_REPLY_MAX);
 	if (req->fmt != WGW_CTL_FMT_PROM)
 		wgw_doc_begin(&doc, &cl->body, req->fmt);

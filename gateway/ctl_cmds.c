@@ -442,6 +442,15 @@ static int h_help(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc
 	return 0;
 }
 
+/* Served by ctl.c itself (wgw_ctl_capture()): its reply is a stream. */
+static int h_capture(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,
+		     char *why, size_t whylen)
+{
+	(void)c, (void)r, (void)doc;
+	snprintf(why, whylen, "capture streams its reply");
+	return -EINVAL;
+}
+
 static const ctl_handler handlers[WGW_CTL_CMD_MAX] = {
 	[WGW_CTL_STATUS] = h_status,
 	[WGW_CTL_STATS] = h_stats,
@@ -450,6 +459,7 @@ static const ctl_handler handlers[WGW_CTL_CMD_MAX] = {
 	[WGW_CTL_RELOAD] = h_reload,
 	[WGW_CTL_PING] = h_ping,
 	[WGW_CTL_HELP] = h_help,
+	[WGW_CTL_CAPTURE] = h_capture,
 };
 
 int wgw_ctl_run(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,

@@ -80,4 +80,10 @@ void wgw_ctl_http_serve(struct wgw_ctl *c, struct ctl_client *cl);
 /* Answer with status and a one-line text body; cl is then CL_WRITE. */
 void wgw_ctl_http_text(struct ctl_client *cl, const char *status, const char *text);
 
+/* capture: hand fd to the capture module, which streams the reply
+ * (ctl_capture.c).  0 (the connection is no longer the server's), or a
+ * negative errno with the reason in why. */
+int wgw_ctl_capture(struct wgw_ctl *c, int fd, const struct wgw_ctl_req *r, char *why,
+		    size_t whylen);
+
 #endif

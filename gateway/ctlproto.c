@@ -28,6 +28,10 @@ const struct wgw_ctl_cmd wgw_ctl_cmds[] = {
 	  "read the configuration file again and apply it, or refuse it whole" },
 	{ "ping", WGW_CTL_PING, 0, 0, FMT_TJ, "", "check that the daemon answers" },
 	{ "help", WGW_CTL_HELP, 0, 0, FMT_TJ, "", "list the commands" },
+	{ "capture", WGW_CTL_CAPTURE, 0, 15, WGW_CTL_FMTF(WGW_CTL_FMT_TEXT),
+	  "[count=N] [snaplen=N] [duration=S] [drops=1] [cid CID | client ADDR[:PORT] |"
+	  " backend ADDR[:PORT] | iface NAME] [and ...]",
+	  "pcapng of the packets received, sent and dropped (wraith-gatewayctl capture)" },
 };
 const unsigned wgw_ctl_n_cmds = sizeof(wgw_ctl_cmds) / sizeof(wgw_ctl_cmds[0]);
 

@@ -34,7 +34,7 @@
 #include <stdint.h>
 
 #define WGW_CTL_REQ_MAX 1024		/* bytes, request line including LF */
-#define WGW_CTL_ARGS_MAX 8		/* arguments after the command */
+#define WGW_CTL_ARGS_MAX 16		/* arguments after the command */
 #define WGW_CTL_STATUS_MAX 512		/* bytes, reply status line including LF */
 #define WGW_CTL_REPLY_MAX (16u << 20)	/* bytes, largest reply body */
 #define WGW_CTL_TIMEOUT_MS 5000		/* a whole exchange, milliseconds */
@@ -54,6 +54,7 @@ enum wgw_ctl_cmd_id {
 	WGW_CTL_RELOAD,
 	WGW_CTL_PING,
 	WGW_CTL_HELP,
+	WGW_CTL_CAPTURE,	/* streams its reply (gateway/capture.h) */
 	WGW_CTL_CMD_MAX
 };
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "fallback/tun.h"
+#include "gateway/capture.h"
 #include "gateway/ctl.h"
 #include "gateway/daemon.h"
 #include "gateway/daemon_internal.h"
@@ -483,6 +484,10 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 		if (!d->ctl)	/* wgw_ctl_open() said why */
 			goto out_dp;
 	}
+	d->capture = wgw_capture_create(d->nworkers, d->ifs[0].name,
+					d->ifs[d->nifs == 2].name);
+	if (!d->capture)
+		wgw_warn("capture unavailable: %s", strerror(errno));
 	/* Workers inherit the reduced capability set. */
 	err = wgw_privs_drop(&d->cfg, wgw_dp_in_dispatcher(d));
 	if (err) {
@@ -506,6 +511,8 @@ out_ctl:
 	}
 out_dp:
 	wgw_workers_stop(d);
+	wgw_capture_destroy(d->capture);	/* the workers wrote its rings */
+	d->capture = NULL;
 	wgw_dp_down(d);
 out_claim:
 	wgw_nat_release(d);

@@ -21,6 +21,7 @@
 #include "netlink/rtnl.h"
 #include "netlink/sysctl.h"
 
+struct wgw_capture;
 struct wgw_ctl;
 struct wgw_dp_mem;
 struct wgw_engine;
@@ -75,6 +76,7 @@ struct wgw_daemon {
 	bool workers_running;
 	struct wgw_tun *tun;		/* owns the NAT address on the LAN side */
 	struct wgw_ctl *ctl;		/* control socket (and metrics listener) */
+	struct wgw_capture *capture;	/* NULL: capture unavailable */
 	int argc;			/* the command line, for reload */
 	char **argv;
 	int sigfd;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gateway/capture.h"
 #include "gateway/engine.h"
 #include "gateway/log.h"
 #include "gateway/nexthop.h"
@@ -280,7 +281,8 @@ static bool worker_held_for(const struct wgw_worker *w, const union wgw_addr *ds
 
 /*
  * Fill in the Ethernet addresses for a frame leaving by an AF_XDP port.
- * Returns 1 when the frame may be sent, 0 when it was held or dropped.
+ * Returns 1 when the frame may be sent, 0 when it was held, or minus its
+ * fate (enum wgw_capture_fate) when it was dropped.
  */
 static int worker_l2(struct wgw_worker *w, struct wgw_port *out, unsigned side,
 		     struct wgw_buf *b, const union wgw_addr *dst, bool from_hold)
@@ -289,6 +291,7 @@ static int worker_l2(struct wgw_worker *w, struct wgw_port *out, unsigned side,
 	struct wgw_nh_slot *s = wgw_nh_lookup(t, dst);
 	uint64_t v;
 	uint8_t mac[6];
+	int fate;
 
 	if (!s) {
 		/* One request per destination: packets already held for it
@@ -303,6 +306,7 @@ static int worker_l2(struct wgw_worker *w, struct wgw_port *out, unsigned side,
 	case WGW_NH_RESOLVED:
 		if (s->ifindex != out->ifindex) {
 			wc_inc(&w->st.nh_wrong_if);
+			fate = WGW_FATE_NH_WRONG_IF;
 			goto drop;
 		}
 		if (atomic_load_explicit(&s->last_used, memory_order_relaxed) != w->now_s)
@@ -315,6 +319,7 @@ static int worker_l2(struct wgw_worker *w, struct wgw_port *out, unsigned side,
 		goto hold;
 	default:
 		wc_inc(&w->st.nh_unreachable);
+		fate = WGW_FATE_NH_UNREACHABLE;
 		goto drop;
 	}
 hold:
@@ -322,6 +327,7 @@ hold:
 		return 0;
 	if (w->nheld == WGW_HOLD_MAX) {
 		wc_inc(&w->st.nh_hold_full);
+		fate = WGW_FATE_NH_HOLD_FULL;
 		goto drop;
 	}
 	w->held[w->nheld++] = (struct wgw_held){
@@ -332,7 +338,7 @@ hold:
 drop:
 	if (!from_hold)
 		worker_drop(w, b);
-	return -1;
+	return -fate;
 }
 
 static inline uint32_t worker_room(struct wgw_port *out)
@@ -376,12 +382,15 @@ static inline bool worker_too_big(struct wgw_port *out, const struct wgw_buf *b)
 }
 
 /* A frame the engine routed (f: its verdict and route); queue it for TX,
- * hold it, or drop it. */
-static void worker_dispatch(struct wgw_worker *w, struct wgw_port *in,
-			    struct wgw_buf *b, const struct wgw_frame *f)
+ * hold it, or drop it.  Returns what became of it, and (outp not NULL)
+ * the port it leaves by: for a capture. */
+static inline enum wgw_capture_fate
+worker_dispatch(struct wgw_worker *w, struct wgw_port *in, struct wgw_buf *b,
+		const struct wgw_frame *f, struct wgw_port **outp)
 {
 	struct wgw_port *out;
 	unsigned side;
+	int rc;
 
 	if (f->verdict == WGW_TO_LAN) {
 		side = WGW_SIDE_LAN;
@@ -396,24 +405,30 @@ static void worker_dispatch(struct wgw_worker *w, struct wgw_port *in,
 		else
 			wc_inc(&w->st.engine_drop);
 		worker_drop(w, b);
-		return;
+		return WGW_FATE_DROP_ENGINE;
 	}
+	if (outp)
+		*outp = out;
 	if (!out) {
 		wc_inc(&w->st.no_egress);
 		worker_drop(w, b);
-		return;
+		return WGW_FATE_NO_EGRESS;
 	}
 	if (out != in && frame_tagged(b->data))
 		worker_strip_vlan(w, b);
 	if (worker_too_big(out, b)) {
 		wc_inc(&w->st.tx_too_big);
 		worker_drop(w, b);
-		return;
+		return WGW_FATE_TOO_BIG;
 	}
-	if (out->needs_l2 && worker_l2(w, out, side, b, &f->route.nexthop, false) <= 0)
-		return;
+	if (out->needs_l2) {
+		rc = worker_l2(w, out, side, b, &f->route.nexthop, false);
+		if (rc <= 0)
+			return rc ? (enum wgw_capture_fate)-rc : WGW_FATE_HELD;
+	}
 	worker_queue_tx(w, side, b);
 	wc_inc(&w->st.forwarded);
+	return WGW_FATE_SENT;
 }
 
 /* Retry held frames when the next-hop table changed, drop the old ones. */
@@ -510,14 +525,29 @@ static void worker_handle_burst(struct wgw_worker *w, struct wgw_port *in,
 {
 	enum wgw_dir dir = in->sides == WGW_SIDE_WAN ? WGW_DIR_CLIENT :
 			   in->sides == WGW_SIDE_LAN ? WGW_DIR_BACKEND : WGW_DIR_ANY;
+	uint64_t cap = wgw_capture_poll();
+	struct wgw_capture_ring *cr = NULL;
 
 	for (unsigned k = 0; k < n; k++) {
 		frames[k].data = bufs[k].data;
 		frames[k].len = bufs[k].len;
 	}
+	/* A capture's only cost when none runs: this test, once a burst. */
+	if (cap & WGW_CAPTURE_ON_MASK)
+		cr = wgw_capture_burst_in(w->cfg.id, cap, in, bufs, n);
 	wgw_engine_route_batch(w->et, dir, frames, n, w->now_s);
-	for (unsigned k = 0; k < n; k++)
-		worker_dispatch(w, in, &bufs[k], &frames[k]);
+	if (!cr) {
+		for (unsigned k = 0; k < n; k++)
+			worker_dispatch(w, in, &bufs[k], &frames[k], NULL);
+		return;
+	}
+	for (unsigned k = 0; k < n; k++) {
+		struct wgw_port *out = NULL;
+		enum wgw_capture_fate fate = worker_dispatch(w, in, &bufs[k], &frames[k], &out);
+
+		wgw_capture_burst_fate(cr, k, &frames[k], &bufs[k], out, fate);
+	}
+	wgw_capture_burst_end(cr);
 }
 
 static void *worker_main(void *arg)

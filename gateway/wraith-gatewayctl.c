@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <getopt.h>
 #include <poll.h>
@@ -24,6 +25,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "gateway/capture.h"
 #include "gateway/ctlproto.h"
 
 #define DEFAULT_SOCKET "/run/wraith-gateway/control.sock"
@@ -45,8 +47,13 @@ static void usage(FILE *out)
 		"  -h, --help           this text\n"
 		"  -V, --version        print the version\n"
 		"\nCommands:\n", prog, DEFAULT_TIMEOUT_S);
+	fprintf(out, "  capture [-c COUNT] [-w FILE|-] [-s SNAPLEN] [--duration SECONDS] [--drops]"
+		" [FILTER]\n      pcapng of the packets received, sent and dropped; FILTER:"
+		" cid CID, client ADDR[:PORT],\n      backend ADDR[:PORT], iface NAME,"
+		" joined by 'and'\n");
 	for (unsigned i = 0; i < wgw_ctl_n_cmds; i++)
-		fprintf(out, "  %s %s\n      %s\n", wgw_ctl_cmds[i].name, wgw_ctl_cmds[i].usage,
+		if (wgw_ctl_cmds[i].id != WGW_CTL_CAPTURE)
+			fprintf(out, "  %s %s\n      %s\n", wgw_ctl_cmds[i].name, wgw_ctl_cmds[i].usage,
 			wgw_ctl_cmds[i].help);
 	fprintf(out, "\nSee wraith-gatewayctl(8).\n");
 }
@@ -156,6 +163,217 @@ static int raw_exchange(int fd, int timeout_s)
 	}
 }
 
+/* The reply's status line, byte by byte (it is short, and what follows
+ * must not be read into it), without its LF.  0, or -1 with a message. */
+static int read_status(int fd, char *status, size_t size)
+{
+	size_t got;
+
+	for (got = 0; got < size - 1; got++) {
+		ssize_t n = read(fd, status + got, 1);
+
+		if (n < 0 && errno == EINTR) {
+			got--;
+			continue;
+		}
+		if (n <= 0) {
+			fprintf(stderr, "%s: %s\n", prog, n < 0 ? strerror(errno) :
+				"the daemon closed the connection without a reply");
+			return -1;
+		}
+		if (status[got] == '\n')
+			break;
+	}
+	if (got == size - 1) {
+		fprintf(stderr, "%s: reply status line too long\n", prog);
+		return -1;
+	}
+	status[got] = '\0';
+	return 0;
+}
+
+/* ------------------------------------------------------------- capture */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* The index of the command word in argv (after the global options and
+ * their values), or argc. */
+static int command_index(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--"))
+			return i + 1;
+		if (a[0] != '-' || !a[1])
+			return i;
+		if (!strcmp(a, "-s") || !strcmp(a, "-t") || !strcmp(a, "--socket") ||
+		    !strcmp(a, "--timeout"))
+			i++;
+	}
+	return argc;
+}
+
+/* Parse capture's own options (argv[0] is "capture") into the request
+ * line req.  0, or 2 (usage) with a message. */
+static int capture_request(int argc, char **argv, char *req, size_t reqlen, size_t *len,
+			   const char **outpath)
+{
+	static const struct option opts[] = {
+		{ "count", required_argument, NULL, 'c' },
+		{ "write", required_argument, NULL, 'w' },
+		{ "snaplen", required_argument, NULL, 's' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "drops", no_argument, NULL, 'D' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*len = (size_t)snprintf(req, reqlen, "capture");
+	optind = 0;	/* glibc: start over */
+	while ((c = getopt_long(argc, argv, "+c:w:s:", opts, NULL)) != -1) {
+		const char *key = c == 'c' ? "count" : c == 's' ? "snaplen" : "duration";
+
+		switch (c) {
+		case 'c':
+		case 's':
+		case 'd':
+			/* The daemon checks the value and quotes it back. */
+			*len += (size_t)snprintf(req + *len, reqlen - *len, " %s=%s", key, optarg);
+			break;
+		case 'w':
+			*outpath = optarg;
+			break;
+		case 'D':
+			*len += (size_t)snprintf(req + *len, reqlen - *len, " drops=1");
+			break;
+		default:
+			fprintf(stderr, "%s: capture [-c COUNT] [-w FILE|-] [-s SNAPLEN] "
+				"[--duration SECONDS] [--drops] [FILTER]\n", prog);
+			return 2;
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		*len += (size_t)snprintf(req + *len, reqlen - *len, " %s", argv[i]);
+	if (*len + 1 >= WGW_CTL_REQ_MAX) {
+		fprintf(stderr, "%s: request too long\n", prog);
+		return 2;
+	}
+	req[(*len)++] = '\n';
+	return 0;
+}
+
+/*
+ * Copy the capture stream's pcapng to out until the daemon ends it (its
+ * summary goes to stderr), the user interrupts, or out is closed.
+ */
+static int capture_stream(int fd, int out)
+{
+	uint8_t hdr[WGW_CAPTURE_CHUNK_HDR];
+	static char buf[1 << 16];
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	size_t got;
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (!interrupted) {
+		uint32_t n;
+		int rc = read_full(fd, (char *)hdr, sizeof(hdr), &got);
+
+		if (rc || got != sizeof(hdr))
+			break;
+		n = (uint32_t)hdr[1] << 24 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 8 | hdr[4];
+		if (n > sizeof(buf)) {
+			fprintf(stderr, "%s: bad capture stream (chunk of %u bytes)\n", prog, n);
+			return 3;
+		}
+		rc = read_full(fd, buf, n, &got);
+		if (rc || got != n)
+			break;
+		if (hdr[0] == WGW_CAPTURE_CHUNK_END) {
+			fprintf(stderr, "%s: %.*s", prog, (int)n, buf);
+			return 0;
+		}
+		if (hdr[0] == WGW_CAPTURE_CHUNK_DATA && write_full(out, buf, n)) {
+			fprintf(stderr, "%s: writing the capture: %s\n", prog, strerror(errno));
+			return 3;
+		}
+	}
+	if (interrupted) {
+		fprintf(stderr, "%s: capture interrupted\n", prog);
+		return 0;
+	}
+	fprintf(stderr, "%s: the daemon ended the capture stream early\n", prog);
+	return 3;
+}
+
+static int capture_main(const char *path, struct timeval *tv, int argc, char **argv)
+{
+	char req[WGW_CTL_REQ_MAX + 64], status[WGW_CTL_STATUS_MAX];
+	const char *outpath = NULL, *msg;
+	struct timeval none = { 0 };
+	size_t len, body_len;
+	int fd, out, rc;
+
+	rc = capture_request(argc, argv, req, sizeof(req), &len, &outpath);
+	if (rc)
+		return rc;
+	if (!outpath && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "%s: capture writes pcapng: give -w FILE, or pipe it "
+			"(| tshark -r -)\n", prog);
+		return 2;
+	}
+	if (!outpath || !strcmp(outpath, "-")) {
+		out = STDOUT_FILENO;
+	} else {
+		out = open(outpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (out < 0) {
+			fprintf(stderr, "%s: %s: %s\n", prog, outpath, strerror(errno));
+			return 2;
+		}
+	}
+	fd = connect_to(path, tv);
+	if (fd < 0)
+		return 3;
+	if (write_full(fd, req, len)) {
+		fprintf(stderr, "%s: sending the request: %s\n", prog, strerror(errno));
+		close(fd);
+		return 3;
+	}
+	/* The status line, then a stream without a deadline. */
+	if (read_status(fd, status, sizeof(status))) {
+		close(fd);
+		return 3;
+	}
+	if (strncmp(status, WGW_CAPTURE_REPLY_OK, strlen(WGW_CAPTURE_REPLY_OK) - 1)) {
+		rc = wgw_ctl_status_parse(status, &body_len, &msg);
+		if (rc && rc != -EPROTO) {
+			const char *code = wgw_ctl_errname(rc);
+
+			fprintf(stderr, "%s: %s (%s)\n", prog, msg, code ? code : "EIO");
+			close(fd);
+			return 1;
+		}
+		fprintf(stderr, "%s: not a capture reply: '%.80s'\n", prog, status);
+		close(fd);
+		return 3;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+	rc = capture_stream(fd, out);
+	close(fd);
+	if (out != STDOUT_FILENO && close(out)) {
+		fprintf(stderr, "%s: %s: %s\n", prog, outpath, strerror(errno));
+		return 3;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -175,11 +393,15 @@ int main(int argc, char **argv)
 	size_t len = 0, body_len, got;
 	char *body;
 	bool raw = false;
-	int c, fd, rc;
+	int c, fd, rc, cmd, nopts;
 
 	/* A daemon that closed first is an answer, not a reason to die. */
 	signal(SIGPIPE, SIG_IGN);
-	while ((c = getopt_long(argc, argv, "s:jpt:hV", opts, NULL)) != -1) {
+	/* capture has options of its own (-s is its snap length): the global
+	 * ones stop at its name. */
+	cmd = command_index(argc, argv);
+	nopts = cmd < argc && !strcmp(argv[cmd], "capture") ? cmd : argc;
+	while ((c = getopt_long(nopts, argv, "s:jpt:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			path = optarg;
@@ -224,6 +446,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: socket path '%s' is too long\n", prog, path);
 		return 2;
 	}
+	if (!raw && nopts < argc)
+		return capture_main(path, &tv, argc - nopts, argv + nopts);
 	if (raw) {
 		fd = connect_to(path, &tv);
 		return fd < 0 ? 3 : raw_exchange(fd, (int)tv.tv_sec);
@@ -259,30 +483,10 @@ int main(int argc, char **argv)
 	}
 	shutdown(fd, SHUT_WR);
 
-	/* The status line, byte by byte: it is short, and the body that
-	 * follows must not be read into it. */
-	for (got = 0; got < sizeof(status) - 1; got++) {
-		ssize_t n = read(fd, status + got, 1);
-
-		if (n < 0 && errno == EINTR) {
-			got--;
-			continue;
-		}
-		if (n <= 0) {
-			fprintf(stderr, "%s: %s\n", prog, n < 0 ? strerror(errno) :
-				"the daemon closed the connection without a reply");
-			close(fd);
-			return 3;
-		}
-		if (status[got] == '\n')
-			break;
-	}
-	if (got == sizeof(status) - 1) {
-		fprintf(stderr, "%s: reply status line too long\n", prog);
+	if (read_status(fd, status, sizeof(status))) {
 		close(fd);
 		return 3;
 	}
-	status[got] = '\0';
 	rc = wgw_ctl_status_parse(status, &body_len, &msg);
 	if (rc == -EPROTO) {
 		fprintf(stderr, "%s: not a reply of wraith-gatewayd: '%.80s'\n", prog, status);

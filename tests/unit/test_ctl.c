@@ -190,7 +190,7 @@ START_TEST(test_req_bad)
 	ck_assert_int_eq(parse(&r, "stats format="), -EINVAL);
 	ck_assert_int_eq(parse(&r, "stats format=json format=json"), -EINVAL);
 	ck_assert_int_eq(parse(&r, "status format=prometheus"), -EINVAL);
-	ck_assert_int_eq(parse(&r, "backends a b c d e f g h i j"), -E2BIG);
+	ck_assert_int_eq(parse(&r, "backends a b c d e f g h i j k l m n o p q"), -E2BIG);
 	memset(line, 'a', sizeof(line));
 	line[WGW_CTL_REQ_MAX] = '\n';
 	ck_assert_int_eq(wgw_ctl_req_parse(&r, line, WGW_CTL_REQ_MAX + 1, why, sizeof(why)),

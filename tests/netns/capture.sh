@@ -1,0 +1,197 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# wraith-gatewayctl capture and trace, end to end, in both data paths:
+#  - a capture of all traffic holds every datagram of a client run twice
+#    (as it came in and as it left after the NAT), and tshark reads valid
+#    headers before and after the rewrite;
+#  - a capture of one CID holds that session's datagrams only;
+#  - a capture of drops holds the drops, each with its reason, including
+#    those made by the XDP program (CID 0, short datagrams);
+#  - a capture client that stops reading, or goes away, never stalls the
+#    daemon; several captures run at once;
+#  - trace says what the engine then does with the same packet.
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lab.sh"
+. "$(dirname "$0")/ctl_lib.sh"
+wgw_require_root
+wgw_require_cmd perl jq tshark
+
+# cap_start NAME ARGS...: a capture into $WGW_TMP/NAME.pcapng in the
+# background (its stderr in NAME.err), started once the daemon says so.
+cap_start()
+{
+	local name=$1 n
+	shift
+	n=$(grep -c 'capture [0-9]*: started' "$WGW_TMP/gatewayd.log")
+	wgw_bg gw "$WGW_TOP_BUILDDIR/wraith-gatewayctl" -s "$WGW_TMP/control.sock" \
+		capture -w "$WGW_TMP/$name.pcapng" "$@" 2>"$WGW_TMP/$name.err"
+	eval "CAP_PID_$name=\$WGW_BG_PID"
+	wgw_wait_for 10 cap__started "$n" || wgw_fail "capture $name did not start"
+}
+
+cap__started()
+{
+	[ "$(grep -c 'capture [0-9]*: started' "$WGW_TMP/gatewayd.log")" -gt "$1" ]
+}
+
+# cap_wait NAME: the capture ended by itself (count or duration) and said
+# what it captured.
+cap_wait()
+{
+	local pid
+	eval "pid=\$CAP_PID_$1"
+	wgw_wait_for 20 wgw__gone "$pid" || wgw_fail "capture $1 did not end"
+	wait "$pid" || { cat "$WGW_TMP/$1.err" >&2; wgw_fail "capture $1 failed"; }
+	grep -q 'packets captured' "$WGW_TMP/$1.err" || wgw_fail "capture $1: no summary"
+}
+
+# tsk NAME ARGS...: tshark on a capture.  A tshark that fails (a bad
+# file, a bad filter) prints a line of its own, so no count comes out
+# right by accident.
+tsk()
+{
+	local name=$1
+	shift
+	tshark -r "$WGW_TMP/$name.pcapng" "$@" 2>"$WGW_TMP/$name.tshark.err" ||
+		echo "tshark failed: $(head -c 300 "$WGW_TMP/$name.tshark.err")"
+}
+
+# udp ADDR PORT HEX_CID LEN COUNT: datagrams from the client to the VIP.
+udp()
+{
+	wgw_in cl perl -e '
+		use strict; use IO::Socket::IP;
+		my ($dst, $port, $cid, $len, $n) = @ARGV;
+		my $s = IO::Socket::IP->new(PeerHost => $dst, PeerPort => $port,
+			LocalPort => 40999, Proto => "udp", ReuseAddr => 1) or die "socket: $@\n";
+		my $p = pack("H16", $cid) . ("\x5a" x ($len - 8));
+		$p = substr($p, 0, $len);
+		$s->send($p) for 1 .. $n;
+	' "$WGW_LAB_VIP" "$WGW_LAB_PORT" "$1" "$2" "$3" || wgw_fail "udp $*"
+}
+
+# client_run NAME: 4 sessions, 40 data datagrams one at a time, no
+# handshake (every datagram carries its session's CID); the same CIDs
+# every run (seed).  Report in NAME.json, sessions in NAME.sessions.
+client_run()
+{
+	wgw_lab_client -n 4 --sockets 4 -c 40 --inflight 1 --seed 7 --no-handshake \
+		--expect-clean --json "$WGW_TMP/$1.json" --dump-sessions "$WGW_TMP/$1.sessions" \
+		>"$WGW_TMP/$1.txt" || { cat "$WGW_TMP/$1.txt"; wgw_fail "client run $1 failed"; }
+}
+
+t_capture()
+{
+	local fam=$1 mode=$2 tx rx n cid ctx crx ipf=ip
+	[ "$fam" = 6 ] && ipf=ipv6
+	wgw_lab_up "$fam"
+	# Complete checksums from the hosts (no CHECKSUM_PARTIAL over the
+	# veths), so tshark can check every header, before the NAT too.
+	wgw_in cl ethtool -K cl0 tx off >/dev/null || wgw_fail "ethtool cl0"
+	wgw_in be ethtool -K be0 tx off >/dev/null || wgw_fail "ethtool be0"
+	wgw_lab_backends
+	wgw_lab_gateway --mode "$mode"
+	client_run first
+	read -r _ cid _ _ _ ctx crx < <(head -n 1 "$WGW_TMP/first.sessions")
+
+	# Four captures at once: all traffic, one CID, drops, and one whose
+	# client never reads.
+	cap_start all --duration 4
+	cap_start one --duration 4 cid "$cid"
+	cap_start drops --duration 4 --drops
+	cap_start idle --duration 4 client 192.0.2.99	# no such client
+	client_run second
+	read -r _ cid _ _ _ ctx crx < <(grep " $cid " "$WGW_TMP/second.sessions")
+	udp 0000000000000000 48 3	# CID 0
+	udp 1122334455667788 10 2	# shorter than a WRAITH header
+	cap_wait all
+	cap_wait one
+	cap_wait drops
+	cap_wait idle
+	wgw_assert_eq 0 "$(tsk idle | wc -l)" "packets of a client that sent none"
+
+	tx=$(jq .tx_packets "$WGW_TMP/second.json")
+	rx=$(jq .rx_packets "$WGW_TMP/second.json")
+	n=$(tsk all -Y '!(frame.comment contains "drop:")' | wc -l)
+	wgw_log "client tx $tx rx $rx; captured $n; $(cat "$WGW_TMP/all.err")"
+	wgw_assert_eq $((2 * (tx + rx))) "$n" "forwarded packets in the capture of all traffic"
+	wgw_assert_eq "$tx" "$(tsk all -Y 'frame.comment matches "^in wan0"' | wc -l)" \
+		"WAN in records"
+	wgw_assert_eq "$tx" \
+		"$(tsk all -Y 'frame.comment matches "^out lan0 to" and frame.comment contains "NAT port"' | wc -l)" "LAN out records"
+	wgw_assert_eq "$rx" "$(tsk all -Y 'frame.comment matches "^in lan0"' | wc -l)" \
+		"LAN in records"
+	wgw_assert_eq "$rx" "$(tsk all -Y 'frame.comment matches "^out wan0 to"' | wc -l)" \
+		"WAN out records"
+	# Valid headers before and after the NAT.
+	wgw_assert_eq 0 "$(tsk all -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE \
+		-Y 'ip.checksum.status == "Bad" || udp.checksum.status == "Bad" || _ws.malformed || _ws.expert.severity >= "warning"' | wc -l)" \
+		"packets with bad or malformed headers"
+	# After the NAT: from the NAT address to a backend, and from the VIP
+	# to the client.
+	wgw_assert_eq "$tx" "$(tsk all -Y "frame.comment matches \"^out lan0\" && $ipf.src == $WGW_LAB_NAT && udp.srcport >= 20000" | wc -l)" \
+		"LAN out records from the NAT address"
+	wgw_assert_eq "$rx" "$(tsk all -Y "frame.comment matches \"^out wan0\" && $ipf.src == $WGW_LAB_VIP && udp.srcport == $WGW_LAB_PORT" | wc -l)" \
+		"WAN out records from the VIP"
+	wgw_assert_eq "$tx" "$(tsk all -Y "frame.comment matches \"^in wan0\" && $ipf.dst == $WGW_LAB_VIP && udp.dstport == $WGW_LAB_PORT" | wc -l)" \
+		"WAN in records to the VIP"
+
+	# One CID: that session only, both ways, before and after the NAT.
+	wgw_assert_eq $((2 * (ctx + crx))) "$(tsk one | wc -l)" "packets of CID $cid"
+	wgw_assert_eq "$cid" "$(tsk one -T fields -e udp.payload | cut -c1-16 | sort -u)" \
+		"CIDs in the capture of CID $cid"
+
+	# Drops: exactly the five, each with its reason; in the XDP path,
+	# the program's.
+	n=$(tsk drops | wc -l)
+	wgw_assert_eq 5 "$n" "packets in the capture of drops"
+	wgw_assert_eq 5 "$(tsk drops -Y 'frame.comment matches "^drop: [a-z0-9_-]+ \\("' | wc -l)" \
+		"drops with a reason"
+	if [ "$mode" = auto ]; then
+		wgw_assert_eq 5 "$(tsk drops -Y 'frame.comment contains "(xdp wan0"' | wc -l)" \
+			"drops made by the XDP program"
+	fi
+	wgw_assert_eq 5 "$(tsk all -Y 'frame.comment contains "drop:"' | wc -l)" \
+		"drops in the capture of all traffic"
+
+	# A client that asks for a capture and never reads stalls nothing:
+	# a closed-loop run through the gateway stays clean, the daemon
+	# answers, and the capture loses records (counted) instead of
+	# waiting; at its end the daemon gives up on it.
+	n=$(grep -c 'records lost' "$WGW_TMP/gatewayd.log")
+	wgw_bg gw perl -e '
+		use strict; use IO::Socket::UNIX;
+		my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "connect: $!\n";
+		$s->print("capture duration=5\n");
+		sleep 30;
+	' "$WGW_TMP/control.sock"
+	STUCK_PID=$WGW_BG_PID
+	wgw_lab_client -n 64 --sockets 64 -c 60000 --inflight 64 --seed 9 --no-handshake \
+		--expect-clean >"$WGW_TMP/busy.txt" ||
+		{ cat "$WGW_TMP/busy.txt"; wgw_fail "client run beside a stuck capture failed"; }
+	gwctl ping | grep -q '^pong' || wgw_fail "the daemon does not answer beside a stuck capture"
+	wgw_wait_for 15 stuck_ended "$n" || wgw_fail "the stuck capture never ended"
+	grep 'records lost' "$WGW_TMP/gatewayd.log" | tail -n 1 | grep -q ' [1-9][0-9]* (client too slow)' ||
+		wgw_fail "the stuck capture lost nothing: $(grep 'records lost' "$WGW_TMP/gatewayd.log" | tail -n 1)"
+	wgw_stop "$STUCK_PID" || true
+	wgw_alive "$WGW_LAB_GW_PID" || wgw_fail "the daemon died"
+	cap_start after -c 2
+	udp 0000000000000000 48 2
+	cap_wait after
+	wgw_assert_eq 2 "$(tsk after | wc -l)" "packets of a capture after the stuck one"
+}
+
+stuck_ended()
+{
+	[ "$(grep -c 'records lost' "$WGW_TMP/gatewayd.log")" -gt "$1" ]
+}
+
+[ "${WGW_TEST_QUICK:-0}" = 1 ] && : "${WGW_CAPTURE_FAMILIES:=4}"
+for fam in ${WGW_CAPTURE_FAMILIES:-4 6}; do
+	for mode in fallback auto; do
+		wgw_run "capture-ipv$fam-$mode" t_capture "$fam" "$mode"
+	done
+done
+wgw_done
