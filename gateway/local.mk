@@ -4,7 +4,7 @@ include gateway/codec.mk
 include gateway/engine.mk
 include gateway/config.mk
 
-libwgw_engine_a_SOURCES += gateway/log.c gateway/log.h
+libwgw_engine_a_SOURCES += gateway/log.c gateway/log.h gateway/doc.c gateway/doc.h
 
 # The ports layer (libwgw-ports.a): buffer pools, AF_XDP ports, the workers
 # and their next hops; the XDP loader (bpf/local.mk) and the fallback ports
