@@ -15,7 +15,7 @@ libwgw_netlink_a_SOURCES += \
 libwgw_netlink_a_SOURCES += \
 	netlink/sysctl.c netlink/sysctl.h \
 	netlink/ifprep.c netlink/ifprep.h \
-	netlink/probe.c netlink/probe.h
+	netlink/probe.c netlink/probe.h netlink/link.c netlink/link.h
 
 # The probe on its own (the daemon's --probe calls the same functions).
 noinst_PROGRAMS += netlink/wgw-probe

@@ -21,6 +21,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 
+#include "gateway/doc.h"
 #include "gateway/log.h"
 #include "netlink/probe.h"
 #include "netlink/rtnl.h"
@@ -50,161 +51,6 @@ int wgw_rung_parse(const char *s, enum wgw_rung *r)
 		}
 	}
 	return -EINVAL;
-}
-
-/* ---------------------------------------------------------- link query */
-
-struct nlmsghdr *wgw_rtnl_getlink_msg(void *buf, uint32_t seq,
-				      const char *ifname)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifi;
-
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	return nlh;
-}
-
-static int str_attr(const struct nlattr *a, char *dst, size_t len)
-{
-	if (!wgw_nl_attr_ok(a, MNL_TYPE_NUL_STRING))
-		return -EBADMSG;
-	snprintf(dst, len, "%s", mnl_attr_get_str(a));
-	return 0;
-}
-
-static int xdp_attr_cb(const struct nlattr *a, void *data)
-{
-	struct wgw_link_info *l = data;
-
-	switch (mnl_attr_get_type(a)) {
-	case IFLA_XDP_ATTACHED:
-		if (!wgw_nl_attr_ok(a, MNL_TYPE_U8))
-			return MNL_CB_ERROR;
-		l->xdp_attached = mnl_attr_get_u8(a);
-		break;
-	case IFLA_XDP_PROG_ID:
-		if (!wgw_nl_attr_ok(a, MNL_TYPE_U32))
-			return MNL_CB_ERROR;
-		l->xdp_prog_id = mnl_attr_get_u32(a);
-		break;
-	}
-	return MNL_CB_OK;
-}
-
-static int linkinfo_attr_cb(const struct nlattr *a, void *data)
-{
-	struct wgw_link_info *l = data;
-
-	if (mnl_attr_get_type(a) == IFLA_INFO_KIND &&
-	    str_attr(a, l->kind, sizeof(l->kind)))
-		return MNL_CB_ERROR;
-	return MNL_CB_OK;
-}
-
-static int link_attr_cb(const struct nlattr *a, void *data)
-{
-	struct wgw_link_info *l = data;
-	uint32_t *u32 = NULL;
-
-	switch (mnl_attr_get_type(a)) {
-	case IFLA_IFNAME:
-		return str_attr(a, l->name, sizeof(l->name)) ? MNL_CB_ERROR
-							     : MNL_CB_OK;
-	case IFLA_MTU:
-		u32 = &l->mtu;
-		break;
-	case IFLA_MAX_MTU:
-		u32 = &l->max_mtu;
-		break;
-	case IFLA_NUM_RX_QUEUES:
-		u32 = &l->num_rx_queues;
-		break;
-	case IFLA_NUM_TX_QUEUES:
-		u32 = &l->num_tx_queues;
-		break;
-	case IFLA_OPERSTATE:
-		if (!wgw_nl_attr_ok(a, MNL_TYPE_U8))
-			return MNL_CB_ERROR;
-		l->operstate = mnl_attr_get_u8(a);
-		return MNL_CB_OK;
-	case IFLA_XDP:
-		if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0 ||
-		    wgw_nl_parse_nested(a, xdp_attr_cb, l) < 0)
-			return MNL_CB_ERROR;
-		return MNL_CB_OK;
-	case IFLA_LINKINFO:
-		if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0 ||
-		    wgw_nl_parse_nested(a, linkinfo_attr_cb, l) < 0)
-			return MNL_CB_ERROR;
-		return MNL_CB_OK;
-	default:
-		return MNL_CB_OK;
-	}
-	if (!wgw_nl_attr_ok(a, MNL_TYPE_U32))
-		return MNL_CB_ERROR;
-	*u32 = mnl_attr_get_u32(a);
-	return MNL_CB_OK;
-}
-
-int wgw_rtnl_link_parse(const struct nlmsghdr *nlh, struct wgw_link_info *l)
-{
-	const struct ifinfomsg *ifi;
-
-	memset(l, 0, sizeof(*l));
-	if (nlh->nlmsg_type != RTM_NEWLINK ||
-	    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*ifi))
-		return -EBADMSG;
-	ifi = mnl_nlmsg_get_payload(nlh);
-	l->ifindex = ifi->ifi_index;
-	l->flags = ifi->ifi_flags;
-	l->arptype = ifi->ifi_type;
-	if (wgw_nl_parse(nlh, sizeof(*ifi), link_attr_cb, l) < 0 ||
-	    l->ifindex <= 0 || !l->name[0]) {
-		memset(l, 0, sizeof(*l));
-		return -EBADMSG;
-	}
-	return 0;
-}
-
-struct link_ctx {
-	struct wgw_link_info *l;
-	int err;
-	bool got;
-};
-
-static int link_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct link_ctx *c = data;
-
-	c->err = wgw_rtnl_link_parse(nlh, c->l);
-	c->got = true;
-	return MNL_CB_OK;
-}
-
-static int link_query(const char *ifname, struct wgw_link_info *l)
-{
-	struct wgw_nlsock s;
-	struct link_ctx c = { .l = l };
-	int err;
-
-	err = wgw_nlsock_open(&s, NETLINK_ROUTE);
-	if (err)
-		return err;
-	err = wgw_nlsock_request(&s, wgw_rtnl_getlink_msg(s.buf, ++s.seq,
-							  ifname),
-				 link_cb, &c);
-	wgw_nlsock_close(&s);
-	if (err)
-		return err;
-	if (!c.got)
-		return -EBADMSG;
-	return c.err;
 }
 
 /* ----------------------------------------------------- driver and NUMA */
@@ -308,7 +154,7 @@ int wgw_probe(const char *ifname, uint32_t frame_size, uint32_t frame_headroom,
 	p->numa_node = -1;
 	if (strlen(ifname) >= IF_NAMESIZE)
 		return -ENODEV;
-	err = link_query(ifname, &p->link);
+	err = wgw_rtnl_link_query(ifname, &p->link);
 	if (err)
 		return err == -ENODEV || err == -ENOENT ? -ENODEV : err;
 	driver_query(ifname, p);
@@ -366,45 +212,23 @@ static const char *const shown_features[] = {
 	NULL,
 };
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
-static void json_bits(FILE *f, uint64_t bits, const char *(*str)(uint64_t,
-								  char *,
-								  size_t))
+/* bits as an array of their names (str writes them space-separated). */
+static void doc_bits(struct wgw_doc *d, const char *key, uint64_t bits,
+		     const char *(*str)(uint64_t, char *, size_t))
 {
 	char buf[256], *tok, *save = NULL;
-	bool first = true;
 
-	fputc('[', f);
+	wgw_doc_arr(d, key);
 	if (bits) {
 		str(bits, buf, sizeof(buf));
-		for (tok = strtok_r(buf, " ", &save); tok;
-		     tok = strtok_r(NULL, " ", &save)) {
-			fputs(first ? "" : ",", f);
-			json_str(f, tok);
-			first = false;
-		}
+		for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+			wgw_doc_str(d, NULL, tok);
 	}
-	fputc(']', f);
+	wgw_doc_close(d);
 }
 
-/* The attributes of a simple message as JSON members or text words. */
-static void print_vals(FILE *f, enum wgw_ethnl_kind k,
-		       const struct wgw_ethnl_vals *v, bool json)
+/* The attributes of a simple message as text words. */
+static void print_vals(FILE *f, enum wgw_ethnl_kind k, const struct wgw_ethnl_vals *v)
 {
 	bool first = true;
 	unsigned a;
@@ -412,19 +236,16 @@ static void print_vals(FILE *f, enum wgw_ethnl_kind k,
 	for (a = 2; a <= WGW_ETHNL_MAX_ATTR; a++) {
 		if (!wgw_ethnl_has(v, a))
 			continue;
-		if (json)
-			fprintf(f, "%s\"%s\":%u", first ? "" : ",",
-				wgw_ethtool_attr_name(k, a), v->v[a]);
-		else
-			fprintf(f, "%s%s %u", first ? "" : ", ",
-				wgw_ethtool_attr_name(k, a), v->v[a]);
+		fprintf(f, "%s%s %u", first ? "" : ", ", wgw_ethtool_attr_name(k, a), v->v[a]);
 		first = false;
 	}
-	if (first && !json)
+	if (first)
 		fputs("(none reported)", f);
 }
 
-static void print_json(const struct wgw_probe *p, FILE *f)
+/* The probe as one JSON object on one line, through the document writer
+ * the control socket uses. */
+static int print_json(const struct wgw_probe *p, FILE *f)
 {
 	const struct wgw_ethnl_vals *sections[] = { &p->channels, &p->rings,
 						    &p->coalesce, &p->linkinfo };
@@ -435,79 +256,82 @@ static void print_json(const struct wgw_probe *p, FILE *f)
 					      WGW_ETHNL_RINGS,
 					      WGW_ETHNL_COALESCE,
 					      WGW_ETHNL_LINKINFO };
-	unsigned i;
-	int fi;
+	struct wgw_strbuf sb;
+	struct wgw_doc d;
+	int fi, err = 0;
 
-	fputs("{\"interface\":", f);
-	json_str(f, p->link.name);
-	fprintf(f, ",\"ifindex\":%d,\"driver\":", p->link.ifindex);
-	json_str(f, p->driver);
-	fputs(",\"kind\":", f);
-	json_str(f, p->link.kind);
-	fprintf(f, ",\"numa_node\":%d,\"up\":%s,\"carrier\":%s",
-		p->numa_node, (p->link.flags & IFF_UP) ? "true" : "false",
-		(p->link.flags & IFF_LOWER_UP) ? "true" : "false");
-	fprintf(f, ",\"mtu\":%u,\"frame_size\":%u,\"frame_headroom\":%u,\"xdp_max_mtu\":%u,"
-		"\"mtu_ok\":%s", p->link.mtu, p->frame_size, p->frame_headroom, p->xdp_max_mtu,
-		p->mtu_ok ? "true" : "false");
-	fprintf(f, ",\"queues\":{\"current\":%u,\"max\":%u}", p->queues,
-		p->queues_max);
-	for (i = 0; i < 4; i++) {
-		fprintf(f, ",\"%s\":{\"supported\":%s", names[i],
-			errs[i] ? "false" : "true");
+	wgw_strbuf_init(&sb, 1 << 16);
+	wgw_doc_begin(&d, &sb, WGW_CTL_FMT_JSON);
+	wgw_doc_str(&d, "interface", p->link.name);
+	wgw_doc_i64(&d, "ifindex", p->link.ifindex);
+	wgw_doc_str(&d, "driver", p->driver);
+	wgw_doc_str(&d, "kind", p->link.kind);
+	wgw_doc_i64(&d, "numa_node", p->numa_node);
+	wgw_doc_bool(&d, "up", p->link.flags & IFF_UP);
+	wgw_doc_bool(&d, "carrier", p->link.flags & IFF_LOWER_UP);
+	wgw_doc_u64(&d, "mtu", p->link.mtu);
+	wgw_doc_u64(&d, "frame_size", p->frame_size);
+	wgw_doc_u64(&d, "frame_headroom", p->frame_headroom);
+	wgw_doc_u64(&d, "xdp_max_mtu", p->xdp_max_mtu);
+	wgw_doc_bool(&d, "mtu_ok", p->mtu_ok);
+	wgw_doc_obj(&d, "queues");
+	wgw_doc_u64(&d, "current", p->queues);
+	wgw_doc_u64(&d, "max", p->queues_max);
+	wgw_doc_close(&d);
+	for (unsigned i = 0; i < 4; i++) {
+		wgw_doc_obj(&d, names[i]);
+		wgw_doc_bool(&d, "supported", !errs[i]);
 		if (errs[i]) {
-			fputs(",\"error\":", f);
-			json_str(f, strerror(-errs[i]));
+			wgw_doc_str(&d, "error", strerror(-errs[i]));
 		} else {
-			fputc(',', f);
-			print_vals(f, kinds[i], sections[i], true);
+			for (unsigned a = 2; a <= WGW_ETHNL_MAX_ATTR; a++)
+				if (wgw_ethnl_has(sections[i], a))
+					wgw_doc_u64(&d, wgw_ethtool_attr_name(kinds[i], a),
+						    sections[i]->v[a]);
 		}
-		fputc('}', f);
+		wgw_doc_close(&d);
 	}
-	fputs(",\"features\":{", f);
-	if (!p->features_err) {
-		bool first = true;
-
-		for (i = 0; shown_features[i]; i++) {
-			fi = wgw_features_index(&p->features, shown_features[i]);
-			if (fi < 0)
-				continue;
-			fprintf(f, "%s\"%s\":{\"on\":%s,\"fixed\":%s}",
-				first ? "" : ",", shown_features[i],
-				(p->features.active & (1ULL << fi)) ? "true"
-								    : "false",
-				(p->features.nochange & (1ULL << fi)) ? "true"
-								      : "false");
-			first = false;
-		}
+	wgw_doc_obj(&d, "features");
+	for (unsigned i = 0; !p->features_err && shown_features[i]; i++) {
+		fi = wgw_features_index(&p->features, shown_features[i]);
+		if (fi < 0)
+			continue;
+		wgw_doc_obj(&d, shown_features[i]);
+		wgw_doc_bool(&d, "on", p->features.active & (1ULL << fi));
+		wgw_doc_bool(&d, "fixed", p->features.nochange & (1ULL << fi));
+		wgw_doc_close(&d);
 	}
-	fputs("},\"xdp_features\":", f);
-	if (p->netdev_err) {
-		fputs("null", f);
-	} else {
-		json_bits(f, p->xdp.xdp_features, wgw_xdp_features_str);
-	}
-	fputs(",\"xdp_zc_max_segs\":", f);
+	wgw_doc_close(&d);
+	if (p->netdev_err)
+		wgw_doc_null(&d, "xdp_features");
+	else
+		doc_bits(&d, "xdp_features", p->xdp.xdp_features, wgw_xdp_features_str);
 	if (p->xdp.have & WGW_NETDEV_HAVE_ZC_MAX_SEGS)
-		fprintf(f, "%u", p->xdp.zc_max_segs);
+		wgw_doc_u64(&d, "xdp_zc_max_segs", p->xdp.zc_max_segs);
 	else
-		fputs("null", f);
-	fputs(",\"xsk_features\":", f);
+		wgw_doc_null(&d, "xdp_zc_max_segs");
 	if (p->xdp.have & WGW_NETDEV_HAVE_XSK_FEATURES)
-		json_bits(f, p->xdp.xsk_features, wgw_xsk_features_str);
+		doc_bits(&d, "xsk_features", p->xdp.xsk_features, wgw_xsk_features_str);
 	else
-		fputs("null", f);
-	fputs(",\"xdp_program\":", f);
-	if (p->link.xdp_prog_id)
-		fprintf(f, "{\"id\":%u,\"attach_mode\":%u}",
-			p->link.xdp_prog_id, p->link.xdp_attached);
-	else
-		fputs("null", f);
-	fprintf(f, ",\"zerocopy\":%s,\"rung\":", p->zerocopy ? "true" : "false");
-	json_str(f, wgw_rung_name(p->rung));
-	fputs(",\"reason\":", f);
-	json_str(f, p->reason);
-	fputs("}\n", f);
+		wgw_doc_null(&d, "xsk_features");
+	if (p->link.xdp_prog_id) {
+		wgw_doc_obj(&d, "xdp_program");
+		wgw_doc_u64(&d, "id", p->link.xdp_prog_id);
+		wgw_doc_u64(&d, "attach_mode", p->link.xdp_attached);
+		wgw_doc_close(&d);
+	} else {
+		wgw_doc_null(&d, "xdp_program");
+	}
+	wgw_doc_bool(&d, "zerocopy", p->zerocopy);
+	wgw_doc_str(&d, "rung", wgw_rung_name(p->rung));
+	wgw_doc_str(&d, "reason", p->reason);
+	wgw_doc_end(&d);
+	if (sb.overflow)
+		err = -ENOMEM;
+	else if (fwrite(sb.p, 1, sb.len, f) != sb.len)
+		err = -EIO;
+	wgw_strbuf_free(&sb);
+	return err;
 }
 
 static const char *xdp_mode_name(uint8_t m)
@@ -552,28 +376,28 @@ static void print_text(const struct wgw_probe *p, FILE *f)
 	if (p->channels_err)
 		fprintf(f, "not supported (%s)\n", strerror(-p->channels_err));
 	else {
-		print_vals(f, WGW_ETHNL_CHANNELS, &p->channels, false);
+		print_vals(f, WGW_ETHNL_CHANNELS, &p->channels);
 		fputc('\n', f);
 	}
 	fprintf(f, "rings:         ");
 	if (p->rings_err)
 		fprintf(f, "not supported (%s)\n", strerror(-p->rings_err));
 	else {
-		print_vals(f, WGW_ETHNL_RINGS, &p->rings, false);
+		print_vals(f, WGW_ETHNL_RINGS, &p->rings);
 		fputc('\n', f);
 	}
 	fprintf(f, "coalescing:    ");
 	if (p->coalesce_err)
 		fprintf(f, "not supported (%s)\n", strerror(-p->coalesce_err));
 	else {
-		print_vals(f, WGW_ETHNL_COALESCE, &p->coalesce, false);
+		print_vals(f, WGW_ETHNL_COALESCE, &p->coalesce);
 		fputc('\n', f);
 	}
 	fprintf(f, "link info:     ");
 	if (p->linkinfo_err)
 		fprintf(f, "not supported (%s)\n", strerror(-p->linkinfo_err));
 	else {
-		print_vals(f, WGW_ETHNL_LINKINFO, &p->linkinfo, false);
+		print_vals(f, WGW_ETHNL_LINKINFO, &p->linkinfo);
 		fputc('\n', f);
 	}
 	fprintf(f, "features:      ");
@@ -621,9 +445,11 @@ static void print_text(const struct wgw_probe *p, FILE *f)
 
 int wgw_probe_print(const struct wgw_probe *p, FILE *f, bool json)
 {
+	int err = 0;
+
 	if (json)
-		print_json(p, f);
+		err = print_json(p, f);
 	else
 		print_text(p, f);
-	return ferror(f) ? -EIO : 0;
+	return err ? err : ferror(f) ? -EIO : 0;
 }

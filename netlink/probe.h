@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "netlink/ethtool.h"
+#include "netlink/link.h"
 #include "netlink/netdev.h"
 
 enum wgw_rung {
@@ -27,21 +28,6 @@ enum wgw_rung {
 const char *wgw_rung_name(enum wgw_rung r);
 /* Parse a rung name: 0 or -EINVAL. */
 int wgw_rung_parse(const char *s, enum wgw_rung *r);
-
-/* What RTM_GETLINK says, parsed by wgw_rtnl_link_parse(). */
-struct wgw_link_info {
-	int ifindex;
-	char name[16];
-	char kind[16];			/* IFLA_INFO_KIND: "veth", "" for a NIC */
-	uint32_t flags;			/* IFF_* */
-	uint16_t arptype;		/* ARPHRD_* */
-	uint8_t operstate;		/* IF_OPER_* */
-	uint32_t mtu, max_mtu;
-	uint32_t num_rx_queues;		/* allocated, IFLA_NUM_RX_QUEUES */
-	uint32_t num_tx_queues;
-	uint8_t xdp_attached;		/* XDP_ATTACHED_* */
-	uint32_t xdp_prog_id;		/* 0: none */
-};
 
 struct wgw_probe {
 	struct wgw_link_info link;
@@ -97,10 +83,5 @@ enum wgw_rung wgw_probe_rung(const struct wgw_probe *p, uint32_t own_prog_id,
 
 /* Print for people (json false) or as one JSON object.  0 or -EIO. */
 int wgw_probe_print(const struct wgw_probe *p, FILE *f, bool json);
-
-/* Byte-level halves for the link query, for unit tests. */
-struct nlmsghdr *wgw_rtnl_getlink_msg(void *buf, uint32_t seq,
-				      const char *ifname);
-int wgw_rtnl_link_parse(const struct nlmsghdr *nlh, struct wgw_link_info *l);
 
 #endif
