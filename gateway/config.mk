@@ -4,7 +4,7 @@
 # (options_print.c) and the reload classes; gateway/config.c holds the value
 # parsers and the checks across options.
 
-libwgw_a_SOURCES += gateway/options.c gateway/options.h gateway/options_internal.h \
+libwgw_ctl_a_SOURCES += gateway/options.c gateway/options.h gateway/options_internal.h \
 	gateway/options_table.c gateway/options_file.c gateway/options_print.c \
 	gateway/config.c
 
@@ -21,5 +21,5 @@ TESTS += tests/unit/test_config
 tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_CPPFLAGS = $(AM_CPPFLAGS) -DWGW_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_test_config_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_config_LDADD = $(LDADD) $(CHECK_LIBS)
+tests_unit_test_config_LDADD = $(WGW_CTL_LIBS) $(CHECK_LIBS)
 endif

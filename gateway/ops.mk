@@ -3,18 +3,18 @@
 # privilege drop (libcap-ng), wraith-gatewayctl, the systemd unit, and their
 # tests.
 
-libwgw_a_SOURCES += gateway/ctlproto.c gateway/ctlproto.h \
-	gateway/ctl.c gateway/ctl.h gateway/ctl_internal.h \
+libwgw_ctl_a_SOURCES += gateway/ctlproto.c gateway/ctlproto.h
+
+libwgw_a_SOURCES += gateway/ctl.c gateway/ctl.h gateway/ctl_internal.h \
 	gateway/ctl_cmds.c gateway/ctl_http.c \
 	gateway/stats.c gateway/stats.h \
 	gateway/reload.c gateway/reload.h \
 	gateway/privs.c gateway/privs.h
 
-# The client needs only the protocol codec: it links libwgw.a, from which
-# the linker takes ctlproto.o alone.
+# The client needs only the protocol codec and the document writer.
 sbin_PROGRAMS += wraith-gatewayctl
 wraith_gatewayctl_SOURCES = gateway/wraith-gatewayctl.c
-wraith_gatewayctl_LDADD = libwgw.a
+wraith_gatewayctl_LDADD = $(WGW_CTL_LIBS)
 
 dist_man_MANS += gateway/wraith-gatewayctl.8
 

@@ -29,11 +29,13 @@ FUZZ_LINK = $(FUZZ_CC) $(FUZZ_FLAGS) -o $@
 FUZZ_CODEC_SRC = $(srcdir)/gateway/packet.c $(srcdir)/gateway/csum.c \
 	$(srcdir)/gateway/addr.c
 FUZZ_ENGINE_SRC = $(FUZZ_CODEC_SRC) $(srcdir)/gateway/engine.c \
+	$(srcdir)/gateway/engine_admin.c $(srcdir)/gateway/engine_info.c \
 	$(srcdir)/gateway/sessions.c $(srcdir)/gateway/backends.c \
 	$(srcdir)/gateway/hash.c $(srcdir)/gateway/qsbr.c
-FUZZ_CONFIG_SRC = $(srcdir)/gateway/options.c $(srcdir)/gateway/config.c \
-	$(srcdir)/gateway/addr.c
-FUZZ_CTL_SRC = $(srcdir)/gateway/ctlproto.c
+FUZZ_CONFIG_SRC = $(srcdir)/gateway/options.c $(srcdir)/gateway/options_table.c \
+	$(srcdir)/gateway/options_file.c $(srcdir)/gateway/options_print.c \
+	$(srcdir)/gateway/config.c $(srcdir)/gateway/addr.c
+FUZZ_CTL_SRC = $(srcdir)/gateway/ctlproto.c $(srcdir)/gateway/doc.c
 
 EXTRA_DIST += tests/fuzz/fuzz_common.h tests/fuzz/fuzz_packet.c \
 	tests/fuzz/fuzz_engine.c tests/fuzz/fuzz_config.c tests/fuzz/fuzz_ctl.c \
