@@ -460,6 +460,7 @@ static const ctl_handler handlers[WGW_CTL_CMD_MAX] = {
 	[WGW_CTL_PING] = h_ping,
 	[WGW_CTL_HELP] = h_help,
 	[WGW_CTL_CAPTURE] = h_capture,
+	[WGW_CTL_TRACE] = wgw_ctl_trace,
 };
 
 int wgw_ctl_run(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,

@@ -85,5 +85,8 @@ void wgw_ctl_http_text(struct ctl_client *cl, const char *status, const char *te
  * negative errno with the reason in why. */
 int wgw_ctl_capture(struct wgw_ctl *c, int fd, const struct wgw_ctl_req *r, char *why,
 		    size_t whylen);
+/* trace: the handler (ctl_trace.c). */
+int wgw_ctl_trace(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,
+		  char *why, size_t whylen);
 
 #endif

@@ -32,6 +32,9 @@ const struct wgw_ctl_cmd wgw_ctl_cmds[] = {
 	  "[count=N] [snaplen=N] [duration=S] [drops=1] [cid CID | client ADDR[:PORT] |"
 	  " backend ADDR[:PORT] | iface NAME] [and ...]",
 	  "pcapng of the packets received, sent and dropped (wraith-gatewayctl capture)" },
+	{ "trace", WGW_CTL_TRACE, 0, 6, FMT_TJ,
+	  "SRC_ADDR:PORT DST_ADDR:PORT [cid CID] [from wan|lan]",
+	  "what the engine would do with such a packet, changing nothing" },
 };
 const unsigned wgw_ctl_n_cmds = sizeof(wgw_ctl_cmds) / sizeof(wgw_ctl_cmds[0]);
 

@@ -80,24 +80,6 @@ static inline bool pkt_session_cid(const struct wgw_pkt *p, uint64_t *cid)
  * one's complement.  In [1, 0xffff], as wgw_csum_add16() needs. */
 #define TTL_DEC_CSUM ((uint16_t)~htons(0x0100))
 
-/* Sources never valid on a wire (RFC 1122 3.2.1.3, RFC 4291 2.4; Linux
- * ip_route_input_slow()'s martian source test), for a packet of family:
- * IPv4 0/8, 127/8, 224/4 multicast and 240/4 with the broadcast address;
- * IPv6 ::, ::1, ff00::/8, fe80::/10, and an IPv4-mapped address in an
- * IPv6 header (wgw_pkt_parse() refuses that already; a caller's own
- * struct wgw_pkt may not have been through it). */
-static bool src_martian(uint8_t family, const union wgw_addr *a)
-{
-	if (family == AF_INET) {
-		uint8_t b0 = a->b[12];
-
-		return b0 == 0 || b0 == 127 || b0 >= 224;
-	}
-	if (a->b[0] == 0xff || (a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80))
-		return true;
-	return wgw_addr_is_v4(a) || (a->q[0] == 0 && (a->q[1] == 0 || a->q[1] == htobe64(1)));
-}
-
 /* The rules after the addresses: WRAITH header (the XDP program's own
  * tests), TTL / hop limit, checksums (wgw_pkt_csum_verify()).  Returns
  * WGW_DROP_NONE, with *partial set for a CHECKSUM_PARTIAL datagram, or
@@ -378,7 +360,7 @@ static enum wgw_verdict client_route(struct wgw_engine_thread *t, struct wgw_pkt
 	/* before anything is looked up or created: a source no wire
 	 * carries, or one of ours (which the fallback's sockets would send
 	 * straight back in: a loop) */
-	if (src_martian(p->family, &src))
+	if (wgw_engine_src_martian(p->family, &src))
 		return drop(t, out, WGW_DROP_MARTIAN);
 	if (wgw_unlikely(wgw_view_is_own(v, &src))) {
 		char a[INET6_ADDRSTRLEN];

@@ -358,6 +358,55 @@ unsigned wgw_engine_list_sessions(struct wgw_engine *e, uint32_t now, unsigned l
 				  int (*cb)(const struct wgw_session_info *, void *),
 				  void *arg);
 
+/* ---- trace (wraith-gatewayctl trace) ------------------------------------ */
+
+struct wgw_trace_in {
+	enum wgw_dir dir;		/* ANY: by the destination, as a worker on
+					 * one link would */
+	union wgw_addr src, dst;
+	uint16_t sport, dport;		/* host order */
+	bool has_cid;			/* false: a payload without a session CID
+					 * (a bare handshake) */
+	uint64_t cid;
+};
+
+enum wgw_trace_map {
+	WGW_TRACE_MAP_NONE = 0,		/* dropped before a mapping was chosen */
+	WGW_TRACE_MAP_EXISTING,
+	WGW_TRACE_MAP_NEW,		/* would be created */
+};
+
+struct wgw_trace {
+	enum wgw_dir dir;		/* CLIENT or BACKEND */
+	enum wgw_verdict verdict;
+	enum wgw_drop_reason reason;	/* for WGW_DROP */
+	unsigned rule;			/* routing rule applied (engine.h), 0:
+					 * none (backend packets, drops) */
+	const char *why;		/* one line for an operator */
+	int backend;			/* slot, -1 if none */
+	union wgw_addr backend_addr;
+	uint16_t backend_port;
+	enum wgw_backend_state backend_state;
+	enum wgw_trace_map map;
+	uint16_t nat_port;		/* 0: none free (a new mapping) */
+	bool cid_known;			/* the CID is bound ... */
+	int cid_backend;		/* ... to this slot */
+	bool cid_learn;			/* the CID would be bound now (rule 3) */
+	union wgw_addr out_src, out_dst; /* the packet after the rewrite */
+	uint16_t out_sport, out_dport;
+};
+
+/*
+ * What the engine would do with a packet of in's addresses, ports and CID
+ * (the input rules on the packet's bytes aside: checksums, TTL, length),
+ * without changing any table or counter: which rule, which backend and
+ * why, the mapping and NAT port it would use or create, or the drop
+ * reason.  A new mapping's NAT port is the backend's next free one, which
+ * a worker may take first.  From the control thread.
+ */
+void wgw_engine_trace(struct wgw_engine *e, const struct wgw_trace_in *in,
+		      struct wgw_trace *out);
+
 /*
  * Cross-check every table, free list, NAT port pool and counter.  Exact only
  * while no worker routes (all detached or offline): for tests and a

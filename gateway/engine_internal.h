@@ -8,8 +8,10 @@
 #ifndef WGW_ENGINE_INTERNAL_H
 #define WGW_ENGINE_INTERNAL_H
 
+#include <endian.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/socket.h>
 
 #include "gateway/backends.h"
 #include "gateway/engine.h"
@@ -64,6 +66,24 @@ struct wgw_engine {
 	uint64_t src_key;
 	struct wgw_view *retired;	/* replaced views awaiting a grace period */
 };
+
+/* Sources never valid on a wire (RFC 1122 3.2.1.3, RFC 4291 2.4; Linux
+ * ip_route_input_slow()'s martian source test), for a packet of family:
+ * IPv4 0/8, 127/8, 224/4 multicast and 240/4 with the broadcast address;
+ * IPv6 ::, ::1, ff00::/8, fe80::/10, and an IPv4-mapped address in an
+ * IPv6 header (wgw_pkt_parse() refuses that already; a caller's own
+ * struct wgw_pkt may not have been through it).  Also for trace. */
+static inline bool wgw_engine_src_martian(uint8_t family, const union wgw_addr *a)
+{
+	if (family == AF_INET) {
+		uint8_t b0 = a->b[12];
+
+		return b0 == 0 || b0 == 127 || b0 >= 224;
+	}
+	if (a->b[0] == 0xff || (a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80))
+		return true;
+	return wgw_addr_is_v4(a) || (a->q[0] == 0 && (a->q[1] == 0 || a->q[1] == htobe64(1)));
+}
 
 /* Single-writer counters: a plain add, readable by the control thread. */
 static inline void cnt_add(_Atomic uint64_t *c, uint64_t n)

@@ -58,18 +58,57 @@ tsk()
 		echo "tshark failed: $(head -c 300 "$WGW_TMP/$name.tshark.err")"
 }
 
-# udp ADDR PORT HEX_CID LEN COUNT: datagrams from the client to the VIP.
+# udp HEX_CID LEN COUNT [SPORT]: datagrams from the client (source port
+# SPORT, default 40999) to the VIP.
 udp()
 {
 	wgw_in cl perl -e '
 		use strict; use IO::Socket::IP;
-		my ($dst, $port, $cid, $len, $n) = @ARGV;
+		my ($src, $dst, $port, $cid, $len, $n, $sport) = @ARGV;
 		my $s = IO::Socket::IP->new(PeerHost => $dst, PeerPort => $port,
-			LocalPort => 40999, Proto => "udp", ReuseAddr => 1) or die "socket: $@\n";
+			LocalHost => $src, LocalPort => $sport, Proto => "udp",
+			ReuseAddr => 1) or die "socket: $@\n";
 		my $p = pack("H16", $cid) . ("\x5a" x ($len - 8));
 		$p = substr($p, 0, $len);
 		$s->send($p) for 1 .. $n;
-	' "$WGW_LAB_VIP" "$WGW_LAB_PORT" "$1" "$2" "$3" || wgw_fail "udp $*"
+	' "$WGW_LAB_CLIENT" "$WGW_LAB_VIP" "$WGW_LAB_PORT" "$1" "$2" "$3" "${4:-40999}" ||
+		wgw_fail "udp $*"
+}
+
+# t_trace: trace says what the engine then does, and changes nothing.
+t_trace()
+{
+	local ep vip tr n0 got be
+	ep=$(wgw_lab_ep "$WGW_LAB_CLIENT" 41000)
+	vip=$(wgw_lab_ep "$WGW_LAB_VIP" "$WGW_LAB_PORT")
+	n0=$(gwctl -j sessions count | jq -c .)
+	tr=$(gwctl -j trace "$ep" "$vip" cid 00000000000000ab from wan) || wgw_fail "trace failed"
+	wgw_log "trace: $tr"
+	wgw_assert_eq "$n0" "$(gwctl -j sessions count | jq -c .)" "tables after a trace"
+	wgw_assert_eq to_lan "$(jq -r .verdict <<<"$tr")" "trace verdict"
+	wgw_assert_eq new "$(jq -r .mapping.state <<<"$tr")" "trace mapping"
+	wgw_assert_eq true "$(jq -r .cid.would_learn <<<"$tr")" "trace CID learning"
+	be=$(jq -r .backend.address <<<"$tr")
+	udp 00000000000000ab 48 1 41000
+	wgw_wait_for 5 gwctl sessions client "$ep" >/dev/null 2>&1 || wgw_fail "no mapping made"
+	got=$(gwctl -j sessions client "$ep")
+	wgw_log "then: $got"
+	wgw_assert_eq "$(jq -r .backend.address <<<"$tr")" "$(jq -r '.. | .backend? // empty' <<<"$got" | head -n 1)" \
+		"the backend trace named"
+	wgw_assert_eq "$(jq -r .mapping.nat_port <<<"$tr")" "$(jq -r '.. | .nat_port? // empty' <<<"$got" | head -n 1)" \
+		"the NAT port trace named"
+	wgw_assert_eq "$(jq -r .backend.address <<<"$tr")" \
+		"$(gwctl -j sessions cid 00000000000000ab | jq -r '.. | .backend? // empty' | head -n 1)" \
+		"the CID's backend"
+	# Again: now the existing mapping; from another port, the CID's
+	# backend (rule 2) on a new mapping.
+	tr=$(gwctl -j trace "$ep" "$vip" cid 00000000000000ab)
+	wgw_assert_eq existing "$(jq -r .mapping.state <<<"$tr")" "trace of a known endpoint"
+	tr=$(gwctl -j trace "$(wgw_lab_ep "$WGW_LAB_CLIENT" 41001)" "$vip" cid 00000000000000ab)
+	wgw_assert_eq 2 "$(jq -r .rule <<<"$tr")" "trace rule of a known CID from a new endpoint"
+	wgw_assert_eq "$be" "$(jq -r .backend.address <<<"$tr")" "trace backend of a known CID"
+	tr=$(gwctl trace "$ep" "$vip" cid 0)
+	grep -q '^drop_reason: cid-zero' <<<"$tr" || wgw_fail "trace of CID 0: $tr"
 }
 
 # client_run NAME: 4 sessions, 40 data datagrams one at a time, no
@@ -181,6 +220,7 @@ t_capture()
 	udp 0000000000000000 48 2
 	cap_wait after
 	wgw_assert_eq 2 "$(tsk after | wc -l)" "packets of a capture after the stuck one"
+	t_trace
 }
 
 stuck_ended()
