@@ -47,6 +47,7 @@
 #include <sys/resource.h>
 
 #include "gateway/addr.h"
+#include "gateway/capture.h"
 #include "gateway/engine.h"
 #include "gateway/packet.h"
 
@@ -114,7 +115,7 @@ static union wgw_addr vip, nat, backends[EB_BACKENDS];
 static uint32_t *nat_port_of;		/* [endpoints] P of each endpoint's mapping */
 static uint8_t *backend_of;		/* [endpoints] */
 static uint64_t *cids;			/* [sessions] */
-static uint64_t fwd, dropped;
+static uint64_t fwd, dropped, captured;
 static const uint8_t mac_gw[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t mac_nh[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 static const uint8_t macs_out[12] = { 0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01 };
@@ -208,6 +209,9 @@ __attribute__((noinline)) static void route_batch(struct eb_batch *b, unsigned n
 		f[i].data = b->frames[i];
 		f[i].len = b->len[i];
 	}
+	/* The worker's capture test, once a batch (no capture runs here). */
+	if (wgw_capture_poll() & WGW_CAPTURE_ON_MASK)
+		captured += n;
 	wgw_engine_route_batch(et, from_backend ? WGW_DIR_BACKEND : WGW_DIR_CLIENT, f, n, 1);
 	for (i = 0; i < n; i++)
 		handle(&f[i]);
