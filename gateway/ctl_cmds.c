@@ -18,6 +18,7 @@
 #include "gateway/ctl_internal.h"
 #include "gateway/daemon.h"
 #include "gateway/engine.h"
+#include "gateway/health.h"
 #include "gateway/log.h"
 #include "gateway/reload.h"
 #include "gateway/stats.h"
@@ -296,13 +297,28 @@ static int h_sessions(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw
 	return -EINVAL;
 }
 
-static void doc_backend(struct wgw_doc *doc, const struct wgw_backend_info *b)
+static void doc_backend(struct wgw_doc *doc, const struct wgw_backend_info *b,
+			const struct wgw_health *h)
 {
+	struct wgw_health_info hi;
+
 	wgw_stats_doc_backend(doc, b, true);
+	if (h && !wgw_health_get(h, &b->addr, b->port, &hi)) {
+		char since[32];
+		struct tm tm;
+
+		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&hi.since, &tm));
+		wgw_doc_str(doc, "health", wgw_health_state_name(hi.state));
+		wgw_doc_str(doc, "health_reason", wgw_health_reason_name(hi.reason));
+		wgw_doc_str(doc, "health_since", since);
+		wgw_doc_bool(doc, "health_forced", hi.forced);
+		wgw_doc_u64(doc, "health_probes", hi.probes);
+		wgw_doc_u64(doc, "health_failed_rounds", hi.probe_fails);
+	}
 	wgw_doc_close(doc);
 }
 
-static int backends_list(struct wgw_engine *e, struct wgw_doc *doc,
+static int backends_list(struct wgw_engine *e, const struct wgw_health *h, struct wgw_doc *doc,
 			 const union wgw_addr *only, uint16_t only_port)
 {
 	struct wgw_backend_info *bi = calloc(WGW_ENGINE_MAX_BACKENDS, sizeof(*bi));
@@ -316,7 +332,7 @@ static int backends_list(struct wgw_engine *e, struct wgw_doc *doc,
 	wgw_doc_arr(doc, "backends");
 	for (unsigned i = 0; i < n; i++)
 		if (!only || (bi[i].port == only_port && wgw_addr_eq(&bi[i].addr, only)))
-			doc_backend(doc, &bi[i]);
+			doc_backend(doc, &bi[i], h);
 	wgw_doc_close(doc);
 	free(bi);
 	return 0;
@@ -334,7 +350,7 @@ static int h_backends(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw
 	int err;
 
 	if (!strcmp(sub, "list") && r->argc <= 1)
-		return backends_list(e, doc, NULL, 0);
+		return backends_list(e, c->d->health, doc, NULL, 0);
 	if (r->argc < 2 || (strcmp(sub, "weight") ? r->argc != 2 : r->argc != 3)) {
 		snprintf(why, whylen, "usage: backends %s", r->cmd->usage);
 		return -EINVAL;
@@ -374,6 +390,10 @@ static int h_backends(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw
 		err = wgw_engine_backend_undrain(e, &b.addr, b.port);
 	} else if (!strcmp(sub, "weight")) {
 		err = wgw_engine_backend_set_weight(e, &b.addr, b.port, weight);
+	} else if (!strcmp(sub, "up") || !strcmp(sub, "down")) {
+		/* the health state, forced down until released with up */
+		err = c->d->health ? wgw_health_force(c->d->health, &b.addr, b.port,
+						      sub[0] == 'd') : -ENOENT;
 	} else {
 		snprintf(why, whylen, "usage: backends %s", r->cmd->usage);
 		return -EINVAL;
@@ -396,7 +416,7 @@ static int h_backends(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw
 		   weight ? r->argv[2] : "");
 	wgw_doc_strf(doc, "done", "%s %s", sub, ep);
 	if (strcmp(sub, "remove"))
-		return backends_list(e, doc, &b.addr, b.port);
+		return backends_list(e, c->d->health, doc, &b.addr, b.port);
 	return 0;
 }
 

@@ -22,7 +22,7 @@ const struct wgw_ctl_cmd wgw_ctl_cmds[] = {
 	  "session and NAT mapping tables" },
 	{ "backends", WGW_CTL_BACKENDS, 0, 3, FMT_TJ,
 	  "[list | add ADDR:PORT[@WEIGHT] | remove ADDR:PORT | drain ADDR:PORT |"
-	  " undrain ADDR:PORT | weight ADDR:PORT WEIGHT]",
+	  " undrain ADDR:PORT | weight ADDR:PORT WEIGHT | up ADDR:PORT | down ADDR:PORT]",
 	  "list or change the backends (until the next reload)" },
 	{ "reload", WGW_CTL_RELOAD, 0, 0, FMT_TJ, "",
 	  "read the configuration file again and apply it, or refuse it whole" },

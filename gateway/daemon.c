@@ -22,6 +22,7 @@
 #include "gateway/ctl.h"
 #include "gateway/daemon.h"
 #include "gateway/daemon_internal.h"
+#include "gateway/health.h"
 #include "gateway/stats.h"
 #include "gateway/privs.h"
 #include "gateway/reload.h"
@@ -272,7 +273,7 @@ static int control_loop(struct wgw_daemon *d)
 	uint64_t next_expire = now_ms, next_health = now_ms + DP_HEALTH_MS;
 	uint32_t next_gc = mono_s() + NH_GC_S;
 	uint32_t expire_budget;
-	struct pollfd fds[3 + WGW_CTL_MAX_POLLFDS];
+	struct pollfd fds[4 + WGW_CTL_MAX_POLLFDS];
 	int nctl = 0;
 	int rc = 0;
 
@@ -282,15 +283,17 @@ static int control_loop(struct wgw_daemon *d)
 	fds[0] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
 	fds[1] = (struct pollfd){ .fd = wgw_nl_watcher_fd(d->nl), .events = POLLIN };
 	fds[2] = (struct pollfd){ .fd = wgw_nh_wake_fd(&d->nh), .events = POLLIN };
+	fds[3] = (struct pollfd){ .fd = d->health ? wgw_health_fd(d->health) : -1,
+				  .events = POLLIN };
 	for (;;) {
 		if (d->ctl)
-			nctl = wgw_ctl_fill_pollfds(d->ctl, fds + 3, WGW_CTL_MAX_POLLFDS);
-		if (poll(fds, 3 + (nfds_t)nctl, CTL_TICK_MS) < 0) {
+			nctl = wgw_ctl_fill_pollfds(d->ctl, fds + 4, WGW_CTL_MAX_POLLFDS);
+		if (poll(fds, 4 + (nfds_t)nctl, CTL_TICK_MS) < 0) {
 			if (errno != EINTR) {
 				wgw_err("poll: %s", strerror(errno));
 				return -errno;
 			}
-			for (int i = 0; i < 3 + nctl; i++)
+			for (int i = 0; i < 4 + nctl; i++)
 				fds[i].revents = 0;
 		}
 		if (fds[0].revents & POLLIN) {
@@ -338,8 +341,9 @@ static int control_loop(struct wgw_daemon *d)
 				wgw_info("NAT address: proxy entry set again after link up");
 		}
 		if (d->ctl)
-			wgw_ctl_handle(d->ctl, fds + 3, nctl);
+			wgw_ctl_handle(d->ctl, fds + 4, nctl);
 		now_ms = mono_ms();
+		wgw_daemon_health_run(d, now_ms);
 		wgw_nh_process(&d->nh, nh_resolve, d, mono_s());
 		if (d->nh_dirty) {
 			d->nh_dirty = false;
@@ -479,6 +483,11 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 	/* Backends' next hops before the first packet needs them. */
 	for (unsigned i = 0; i < cfg->n_backends; i++)
 		wgw_nh_resolve_one(&d->nh, &cfg->backends[i].addr, nh_resolve, d, mono_s());
+	err = wgw_daemon_health_open(d);
+	if (err) {
+		wgw_err("backend health: %s", strerror(-err));
+		goto out_dp;
+	}
 	if (d->cfg.control_socket[0]) {
 		d->ctl = wgw_ctl_open(d, d->cfg.control_socket, d->cfg.control_mode);
 		if (!d->ctl)	/* wgw_ctl_open() said why */
@@ -510,6 +519,7 @@ out_ctl:
 		d->ctl = NULL;
 	}
 out_dp:
+	wgw_daemon_health_close(d);
 	wgw_workers_stop(d);
 	wgw_capture_destroy(d->capture);	/* the workers wrote its rings */
 	d->capture = NULL;

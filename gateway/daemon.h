@@ -25,6 +25,8 @@ struct wgw_capture;
 struct wgw_ctl;
 struct wgw_dp_mem;
 struct wgw_engine;
+struct wgw_health;
+struct wgw_backend_info;
 struct wgw_tun;
 struct wgw_worker;
 struct wgw_xdp;
@@ -64,6 +66,9 @@ struct wgw_daemon {
 	bool genl_open;
 	struct wgw_engine *engine;
 	struct wgw_hslimit *hs;		/* handshake limit of the VIP sockets */
+	struct wgw_health *health;	/* backend health (health_daemon.c) */
+	struct wgw_backend_info *health_be; /* its scratch list of backends */
+	uint64_t health_next_ms;
 	struct wgw_nh nh;
 	bool nh_init;
 	struct wgw_nl_claim claim;

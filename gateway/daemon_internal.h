@@ -75,4 +75,13 @@ void wgw_workers_stop(struct wgw_daemon *d);
 /* Tell every port the MTU of the interface its frames leave by. */
 void wgw_ports_follow_mtu(struct wgw_daemon *d);
 
+/* ---- health_daemon.c */
+
+/* Backend health on the LAN side (before privileges are dropped: its ICMP
+ * reader needs CAP_NET_RAW).  0 or -errno. */
+int wgw_daemon_health_open(struct wgw_daemon *d);
+void wgw_daemon_health_close(struct wgw_daemon *d);
+/* From the control loop, on every wake-up (monotonic ms). */
+void wgw_daemon_health_run(struct wgw_daemon *d, uint64_t now_ms);
+
 #endif

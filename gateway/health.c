@@ -12,9 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <netinet/icmp6.h>
+#include <net/ethernet.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
 #include <linux/errqueue.h>
 #include <linux/icmp.h>
 
@@ -159,10 +163,14 @@ enum wgw_health_reason wgw_health_parse_icmp(const uint8_t *buf, size_t len, boo
 	size_t off = 0, ihl;
 
 	if (v6) {
-		/* ICMPv6 header (8), the quoted IPv6 header (40), UDP ports */
-		if (len < 8 + 40 + 4 || buf[0] != ICMP6_DST_UNREACH)
+		/* the IPv6 header (40, no extension header before ICMPv6),
+		 * ICMPv6 (8), the quoted IPv6 header (40), UDP ports */
+		if (len < 40 + 8 + 40 + 4 || (buf[0] >> 4) != 6 || buf[6] != IPPROTO_ICMPV6)
 			return WGW_HREASON_NONE;
-		switch (buf[1]) {
+		off = 40;
+		if (buf[off] != ICMP6_DST_UNREACH)
+			return WGW_HREASON_NONE;
+		switch (buf[off + 1]) {
 		case ICMP6_DST_UNREACH_NOPORT:
 			r = WGW_HREASON_PORT_UNREACH;
 			break;
@@ -173,7 +181,7 @@ enum wgw_health_reason wgw_health_parse_icmp(const uint8_t *buf, size_t len, boo
 		default:
 			return WGW_HREASON_NONE;
 		}
-		off = 8;
+		off += 8;
 		if ((buf[off] >> 4) != 6 || buf[off + 6] != IPPROTO_UDP)
 			return WGW_HREASON_NONE;
 		memcpy(dst->b, buf + off + 24, 16);
@@ -252,17 +260,69 @@ struct wgw_health {
 	bool v6;
 	struct wgw_health_ops ops;
 	void *arg;
-	int icmp_fd;
+	int icmp_fd;			/* AF_PACKET on the LAN side, -1 none */
+	int ep;				/* epoll: icmp_fd and the probe sockets */
 	uint64_t now_ms;
 	bool failed_open;
 	struct wgw_health_stats st;
 	struct health_be be[HEALTH_MAX];
 };
 
-struct wgw_health *wgw_health_create(const struct wgw_health_cfg *cfg, bool v6,
+/*
+ * The ICMP errors that reach the LAN interface, whatever they are addressed
+ * to: the NAT address is answered by proxy ARP/NDP, not a local address, so
+ * a raw ICMP socket would never see the errors about the workers' traffic.
+ * A packet socket sees them in every mode: the XDP program passes ICMP to
+ * the kernel, and the fallback path receives through the kernel anyway.  A
+ * classic BPF filter keeps only destination unreachable messages.
+ */
+static int icmp_open(bool v6, int ifindex)
+{
+	static struct sock_filter f4[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),		/* protocol */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMP, 0, 3),
+		BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),		/* header length */
+		BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0),		/* ICMP type */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 3, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+		BPF_STMT(BPF_RET | BPF_K, 1500),
+	};
+	static struct sock_filter f6[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),		/* next header */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMPV6, 0, 2),
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 40),		/* ICMPv6 type */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP6_DST_UNREACH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+		BPF_STMT(BPF_RET | BPF_K, 1500),
+	};
+	struct sock_fprog prog = {
+		.len = v6 ? sizeof(f6) / sizeof(f6[0]) : sizeof(f4) / sizeof(f4[0]),
+		.filter = v6 ? f6 : f4,
+	};
+	uint16_t proto = htons(v6 ? ETH_P_IPV6 : ETH_P_IP);
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET, .sll_protocol = proto, .sll_ifindex = ifindex,
+	};
+	int fd, err;
+
+	/* the filter before any packet can be queued: created unbound */
+	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+struct wgw_health *wgw_health_create(const struct wgw_health_cfg *cfg, bool v6, int lan_ifindex,
 				     const struct wgw_health_ops *ops, void *arg)
 {
 	struct wgw_health *h = calloc(1, sizeof(*h));
+	int fd;
 
 	if (!h)
 		return NULL;
@@ -270,28 +330,24 @@ struct wgw_health *wgw_health_create(const struct wgw_health_cfg *cfg, bool v6,
 	h->v6 = v6;
 	h->ops = *ops;
 	h->arg = arg;
+	h->icmp_fd = -1;
 	for (unsigned i = 0; i < HEALTH_MAX; i++)
 		h->be[i].fd = -1;
-	/* ICMP errors about every backend, whatever sent the datagram (the
-	 * workers' NAT traffic too): needs CAP_NET_RAW, and without it the
-	 * other signals remain */
-	h->icmp_fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			    v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
-	if (h->icmp_fd < 0) {
-		wgw_warn("health: no ICMP reader (%s): probes and counters only",
-			 strerror(errno));
-	} else if (v6) {
-		struct icmp6_filter f;
-
-		ICMP6_FILTER_SETBLOCKALL(&f);
-		ICMP6_FILTER_SETPASS(ICMP6_DST_UNREACH, &f);
-		if (setsockopt(h->icmp_fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof(f)))
-			wgw_dbg("health: ICMP6_FILTER: %s", strerror(errno));
+	h->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (h->ep < 0) {
+		free(h);
+		return NULL;
+	}
+	/* needs CAP_NET_RAW: without it the other signals remain */
+	fd = lan_ifindex > 0 ? icmp_open(v6, lan_ifindex) : -ENODEV;
+	if (fd < 0) {
+		wgw_warn("health: no ICMP reader (%s): probes, neighbours and counters only",
+			 strerror(-fd));
 	} else {
-		struct icmp_filter f = { .data = ~(1U << ICMP_DEST_UNREACH) };
+		struct epoll_event ev = { .events = EPOLLIN };
 
-		if (setsockopt(h->icmp_fd, SOL_RAW, ICMP_FILTER, &f, sizeof(f)))
-			wgw_dbg("health: ICMP_FILTER: %s", strerror(errno));
+		h->icmp_fd = fd;
+		(void)epoll_ctl(h->ep, EPOLL_CTL_ADD, fd, &ev);
 	}
 	return h;
 }
@@ -311,6 +367,7 @@ void wgw_health_destroy(struct wgw_health *h)
 		be_close(&h->be[i]);
 	if (h->icmp_fd >= 0)
 		close(h->icmp_fd);
+	close(h->ep);
 	free(h);
 }
 
@@ -453,6 +510,11 @@ static int probe_open(struct wgw_health *h, struct health_be *b)
 
 		close(fd);
 		return err;
+	}
+	{
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLERR };
+
+		(void)epoll_ctl(h->ep, EPOLL_CTL_ADD, fd, &ev);
 	}
 	b->fd = fd;
 	return 0;
@@ -608,16 +670,9 @@ uint32_t wgw_health_tick(struct wgw_health *h, uint64_t now_ms)
 	return next == UINT64_MAX ? 1000 : (uint32_t)(next - now_ms);
 }
 
-unsigned wgw_health_fill_pollfds(struct wgw_health *h, int *fds, unsigned max)
+int wgw_health_fd(const struct wgw_health *h)
 {
-	unsigned n = 0;
-
-	if (h->icmp_fd >= 0 && n < max)
-		fds[n++] = h->icmp_fd;
-	for (unsigned i = 0; i < HEALTH_MAX && n < max; i++)
-		if (h->be[i].in_use && h->be[i].fd >= 0)
-			fds[n++] = h->be[i].fd;
-	return n;
+	return h->ep;
 }
 
 static void icmp_drain(struct wgw_health *h)
@@ -633,9 +688,15 @@ static void icmp_drain(struct wgw_health *h)
 		union wgw_addr dst;
 		uint16_t dport;
 
-		n = recv(h->icmp_fd, buf, sizeof(buf), MSG_DONTWAIT);
+		struct sockaddr_ll from;
+		socklen_t fl = sizeof(from);
+
+		n = recvfrom(h->icmp_fd, buf, sizeof(buf), MSG_DONTWAIT,
+			     (struct sockaddr *)&from, &fl);
 		if (n < 0)
 			break;
+		if (from.sll_pkttype == PACKET_OUTGOING)
+			continue;
 		r = wgw_health_parse_icmp(buf, (size_t)n, h->v6, &dst, &dport);
 		if (r == WGW_HREASON_NONE)
 			continue;
@@ -649,6 +710,10 @@ static void icmp_drain(struct wgw_health *h)
 
 void wgw_health_process(struct wgw_health *h)
 {
+	struct epoll_event ev[16];
+
+	/* level-triggered: draining below clears them all */
+	(void)epoll_wait(h->ep, ev, 16, 0);
 	icmp_drain(h);
 	for (unsigned i = 0; i < HEALTH_MAX; i++) {
 		struct health_be *b = &h->be[i];

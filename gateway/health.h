@@ -16,7 +16,7 @@
  *  - passive: the workers' per-backend packet counters (which exist anyway):
  *    traffic sent for passive_timeout seconds without one packet back;
  *  - ICMP destination unreachable (port, host, net) quoting a datagram to the
- *    backend's address:port, read from a raw ICMP / ICMPv6 socket;
+ *    backend's address:port, read from a packet socket on the LAN side;
  *  - the kernel's neighbour state of the backend's next hop (FAILED);
  *  - with check = udp, a probe datagram per round from a connected UDP
  *    socket: an ICMP error (ECONNREFUSED, EHOSTUNREACH, ...) fails, silence
@@ -106,9 +106,8 @@ bool wgw_health_sm_force(struct wgw_health_sm *sm, bool down, time_t now);
 
 /* ---- ICMP errors ------------------------------------------------------ */
 
-/* Parse an ICMP destination unreachable about a UDP datagram: buf is what
- * a raw IPPROTO_ICMP socket reads (IPv4 header first) or, with v6, what a
- * raw IPPROTO_ICMPV6 socket reads (ICMPv6 header first).  On success fills
+/* Parse an ICMP destination unreachable about a UDP datagram: buf is the IP
+ * packet (IPv4, or with v6 IPv6, header first).  On success fills
  * the quoted datagram's destination and destination port (host order) and
  * returns the reason (port or host unreachable); WGW_HREASON_NONE for
  * anything else (other types, truncated, not UDP). */
@@ -140,8 +139,11 @@ struct wgw_health_info {
 	uint64_t probes, probe_fails;	/* probes sent, rounds that failed */
 };
 
-/* NULL and errno on failure.  v6: the family of the backends (engine). */
-struct wgw_health *wgw_health_create(const struct wgw_health_cfg *cfg, bool v6,
+/* NULL and errno on failure.  v6: the family of the backends (engine);
+ * lan_ifindex: where ICMP errors about them arrive (0: read none).  Needs
+ * CAP_NET_RAW for the ICMP reader (created here, before privileges are
+ * dropped); without it, probes, neighbours and counters remain. */
+struct wgw_health *wgw_health_create(const struct wgw_health_cfg *cfg, bool v6, int lan_ifindex,
 				     const struct wgw_health_ops *ops, void *arg);
 void wgw_health_destroy(struct wgw_health *h);
 /* Reload: takes effect at each backend's next round. */
@@ -156,8 +158,8 @@ void wgw_health_seen(struct wgw_health *h, const union wgw_addr *a, uint16_t por
 /* Rounds due by now (monotonic ms); returns the ms until the next one. */
 uint32_t wgw_health_tick(struct wgw_health *h, uint64_t now_ms);
 
-/* poll(2): up to max fds to watch for POLLIN; returns how many. */
-unsigned wgw_health_fill_pollfds(struct wgw_health *h, int *fds, unsigned max);
+/* One fd for poll(2) (POLLIN): readable when a socket of the set is. */
+int wgw_health_fd(const struct wgw_health *h);
 /* Drain every readable socket (ICMP reader, probe errors). */
 void wgw_health_process(struct wgw_health *h);
 

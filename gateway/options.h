@@ -125,6 +125,10 @@ struct wgw_config {
 	uint32_t handshake_burst;	/* handshakes */
 	uint32_t max_mappings_per_source; /* per source (IPv6: /64), 0 = off */
 	uint32_t max_cids_per_source;	/* per source (IPv6: /64), 0 = off */
+	unsigned int health_check;	/* enum wgw_health_check */
+	uint32_t health_interval_s;	/* seconds */
+	uint32_t health_fall, health_rise; /* consecutive results */
+	uint32_t health_passive_timeout_s; /* seconds, 0 = off */
 
 	/* AF_XDP and UMEM. */
 	uint32_t frame_size;		/* bytes */

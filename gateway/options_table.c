@@ -22,6 +22,7 @@ static const char *const xdp_attach_names[] = {
 	"auto", "exclusive", "shared", NULL,
 };
 static const char *const coalesce_names[] = { WGW_COALESCE_PROFILE_NAME_LIST, NULL };
+static const char *const health_check_names[] = { "udp", "none", NULL }; /* health.h */
 
 #define NAMES_COUNT(a) (sizeof(a) / sizeof((a)[0]) - 1)	/* less the NULL */
 
@@ -64,6 +65,7 @@ const char *wgw_coalesce_name(enum wgw_coalesce coalesce)
 #define G_SERVICE	"Service"
 #define G_PATH		"Data path"
 #define G_ENGINE	"Sessions and NAT mappings"
+#define G_HEALTH	"Backend health"
 #define G_XDP		"AF_XDP sockets and UMEM"
 #define G_NIC		"NIC preparation"
 #define G_CONTROL	"Control, logging and process"
@@ -167,6 +169,30 @@ const struct wgw_option wgw_options[] = {
 	  .help = "connection IDs one source address (IPv6: one /64) may "
 		  "have learned; beyond that they are routed, not learned; "
 		  "0 = no limit" },
+
+	/* Backend health (gateway/health.h) */
+	{ .name = "health-check", .reload = WGW_RELOAD_LIVE,
+	  .type = WGW_OPT_ENUM, FIELD(health_check),
+	  .names = health_check_names, .def = "udp", .group = G_HEALTH,
+	  .help = "active check of every backend each --health-interval: a "
+		  "probe datagram a WRAITH node drops (udp), or none" },
+	{ .name = "health-interval", .reload = WGW_RELOAD_LIVE,
+	  .type = WGW_OPT_UINT, FIELD(health_interval_s),
+	  .min = 1, .max = 3600, .def = "2", .metavar = "SECONDS",
+	  .group = G_HEALTH, .help = "one health round per backend this often" },
+	{ .name = "health-fall", .reload = WGW_RELOAD_LIVE,
+	  .type = WGW_OPT_UINT, FIELD(health_fall),
+	  .min = 1, .max = 100, .def = "2", .metavar = "N", .group = G_HEALTH,
+	  .help = "failed rounds in a row that make a backend down" },
+	{ .name = "health-rise", .reload = WGW_RELOAD_LIVE,
+	  .type = WGW_OPT_UINT, FIELD(health_rise),
+	  .min = 1, .max = 100, .def = "2", .metavar = "N", .group = G_HEALTH,
+	  .help = "passed rounds in a row that make a down backend healthy" },
+	{ .name = "health-passive-timeout", .reload = WGW_RELOAD_LIVE,
+	  .type = WGW_OPT_UINT, FIELD(health_passive_timeout_s),
+	  .min = 0, .max = 3600, .def = "3", .metavar = "SECONDS", .group = G_HEALTH,
+	  .help = "traffic sent to a backend this long without one packet "
+		  "back fails its round; 0 = off" },
 
 	/* AF_XDP and UMEM: defaults from the WRAITH AF_XDP transport design */
 	{ .name = "frame-size", .reload = WGW_RELOAD_RESTART,

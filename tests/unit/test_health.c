@@ -154,11 +154,13 @@ END_TEST
 
 START_TEST(parse_v6)
 {
-	uint8_t p[64] = { 0 };
+	uint8_t b[128] = { 0 }, *p = b + 40;
 	union wgw_addr a, want;
 	uint16_t port = 0;
 
 	ck_assert_int_eq(wgw_addr_parse(&want, "fd00::2:1"), 0);
+	b[0] = 0x60;
+	b[6] = IPPROTO_ICMPV6;
 	p[0] = 1;	/* destination unreachable */
 	p[1] = 4;	/* port */
 	p[8] = 0x60;
@@ -166,17 +168,20 @@ START_TEST(parse_v6)
 	memcpy(p + 8 + 24, want.b, 16);
 	p[48 + 2] = 8420 >> 8;
 	p[48 + 3] = 8420 & 0xff;
-	ck_assert_int_eq(wgw_health_parse_icmp(p, 56, true, &a, &port), WGW_HREASON_PORT_UNREACH);
+	ck_assert_int_eq(wgw_health_parse_icmp(b, 96, true, &a, &port), WGW_HREASON_PORT_UNREACH);
 	ck_assert(wgw_addr_eq(&a, &want));
 	ck_assert_uint_eq(port, 8420);
 	p[1] = 3;
-	ck_assert_int_eq(wgw_health_parse_icmp(p, 56, true, &a, &port), WGW_HREASON_HOST_UNREACH);
+	ck_assert_int_eq(wgw_health_parse_icmp(b, 96, true, &a, &port), WGW_HREASON_HOST_UNREACH);
 	p[1] = 1;	/* administratively prohibited: says nothing */
-	ck_assert_int_eq(wgw_health_parse_icmp(p, 56, true, &a, &port), WGW_HREASON_NONE);
+	ck_assert_int_eq(wgw_health_parse_icmp(b, 96, true, &a, &port), WGW_HREASON_NONE);
 	p[1] = 4;
-	ck_assert_int_eq(wgw_health_parse_icmp(p, 51, true, &a, &port), WGW_HREASON_NONE);
+	ck_assert_int_eq(wgw_health_parse_icmp(b, 91, true, &a, &port), WGW_HREASON_NONE);
+	b[6] = IPPROTO_UDP;
+	ck_assert_int_eq(wgw_health_parse_icmp(b, 96, true, &a, &port), WGW_HREASON_NONE);
+	b[6] = IPPROTO_ICMPV6;
 	p[8 + 6] = IPPROTO_TCP;
-	ck_assert_int_eq(wgw_health_parse_icmp(p, 56, true, &a, &port), WGW_HREASON_NONE);
+	ck_assert_int_eq(wgw_health_parse_icmp(b, 96, true, &a, &port), WGW_HREASON_NONE);
 }
 END_TEST
 
@@ -240,13 +245,9 @@ static void run(struct wgw_health *h, const union wgw_addr *a, uint16_t port,
 	uint64_t end = now_ms() + ms;
 
 	while (now_ms() < end) {
-		int fds[8];
-		struct pollfd pfd[8];
-		unsigned n = wgw_health_fill_pollfds(h, fds, 8);
+		struct pollfd pfd = { .fd = wgw_health_fd(h), .events = POLLIN };
 
-		for (unsigned i = 0; i < n; i++)
-			pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
-		poll(pfd, n, 5);
+		poll(&pfd, 1, 5);
 		wgw_health_process(h);
 		wgw_health_begin(h);
 		if (sending)
@@ -272,7 +273,7 @@ START_TEST(set_probe)
 	c.interval_ms = 50;
 	wgw_addr_from_v4(&lo, htonl(INADDR_LOOPBACK));
 	node = udp_bound(&port);
-	h = wgw_health_create(&c, false, &ops, &ap);
+	h = wgw_health_create(&c, false, 0, &ops, &ap);
 	ck_assert_ptr_nonnull(h);
 
 	/* a live node: silence, healthy, probed each round */
@@ -379,7 +380,7 @@ START_TEST(set_neigh)
 	c.check = WGW_HEALTH_CHECK_NONE;
 	wgw_addr_from_v4(&lo, htonl(INADDR_LOOPBACK));
 	node = udp_bound(&port);
-	h = wgw_health_create(&c, false, &ops, &rc);
+	h = wgw_health_create(&c, false, 0, &ops, &rc);
 	ck_assert_ptr_nonnull(h);
 	/* a resolution that never completes is a failure */
 	run(h, &lo, port, &to, 0, false, 300);
