@@ -327,6 +327,22 @@ struct wgw_backend_info {
 /* Up to max backends (in slot order); returns how many exist. */
 unsigned wgw_engine_backends(struct wgw_engine *e, struct wgw_backend_info *out, unsigned max);
 
+/* ---- state across restarts (state.h) ------------------------------------- */
+
+struct wgw_state;
+struct wgw_state_result;
+/* A snapshot of the backends, mappings and CIDs, with their idle clocks
+ * relative to now (the engine's seconds).  Control thread, while the
+ * workers route.  0 or -ENOMEM; free st with wgw_state_free(). */
+int wgw_engine_state_save(struct wgw_engine *e, uint32_t now, struct wgw_state *st);
+/* Put st's mappings (with their NAT ports) and CIDs into the engine, each
+ * on the backend of the same address and port if there is one, older by
+ * downtime_s; what is idle past its timeout, has no backend or does not
+ * fit is counted in res and left out.  Before any worker runs.  0 or
+ * -ENOMEM. */
+int wgw_engine_state_restore(struct wgw_engine *e, uint32_t now, uint32_t downtime_s,
+			     const struct wgw_state *st, struct wgw_state_result *res);
+
 /* ---- introspection (control socket) -------------------------------------- */
 
 struct wgw_session_info {

@@ -6,6 +6,7 @@
 # lock-free readers (see sessions.h and qsbr.h for why not liburcu).
 libwgw_engine_a_SOURCES += gateway/engine.c gateway/engine.h \
 	gateway/engine_internal.h gateway/engine_admin.c gateway/engine_info.c \
+	gateway/engine_state.c gateway/state.h gateway/statefile.c \
 	gateway/sessions.c gateway/sessions.h \
 	gateway/backends.c gateway/backends.h \
 	gateway/hash.c gateway/hash.h \
@@ -13,9 +14,9 @@ libwgw_engine_a_SOURCES += gateway/engine.c gateway/engine.h \
 
 if ENABLE_TESTS
 check_PROGRAMS += tests/unit/test_sessions tests/unit/test_engine \
-	tests/unit/test_engine_stress tests/unit/test_quota
+	tests/unit/test_engine_stress tests/unit/test_quota tests/unit/test_state
 TESTS += tests/unit/test_sessions tests/unit/test_engine \
-	tests/unit/test_engine_stress tests/unit/test_quota
+	tests/unit/test_engine_stress tests/unit/test_quota tests/unit/test_state
 
 tests_unit_test_sessions_SOURCES = tests/unit/test_sessions.c
 tests_unit_test_sessions_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
@@ -24,6 +25,10 @@ tests_unit_test_sessions_LDADD = $(WGW_ENGINE_LIBS) $(CHECK_LIBS)
 tests_unit_test_engine_SOURCES = tests/unit/test_engine.c tests/unit/test_engine_util.h
 tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_engine_LDADD = $(WGW_ENGINE_LIBS) $(CHECK_LIBS)
+
+tests_unit_test_state_SOURCES = tests/unit/test_state.c tests/unit/test_engine_util.h
+tests_unit_test_state_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_state_LDADD = $(WGW_ENGINE_LIBS) $(CHECK_LIBS)
 
 tests_unit_test_quota_SOURCES = tests/unit/test_quota.c tests/unit/test_engine_util.h
 tests_unit_test_quota_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)

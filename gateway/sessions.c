@@ -440,6 +440,88 @@ err_unquota:
 	return err;
 }
 
+/* ---- restore (control thread, no worker running) ------------------------ */
+
+int wgw_map_restore(struct wgw_sessions *s, uint64_t h,
+		    const union wgw_addr *client, uint16_t cport,
+		    const union wgw_addr *vip, uint16_t vport, unsigned backend,
+		    uint16_t nat_port, uint32_t last_seen, uint32_t created, uint32_t *idx)
+{
+	struct wgw_port_pool *pp = &s->pools[backend];
+	uint32_t b = wgw_map_bucket(s, h), i, pi;
+	_Atomic uint32_t *quota = &s->src[wgw_src_slot(s, client)].maps;
+	struct wgw_map_ent *m;
+	int err;
+
+	if (!pp->next)
+		return -ENOENT;
+	if (nat_port < s->port_lo || (uint32_t)(nat_port - s->port_lo) >= s->n_ports)
+		return -ERANGE;
+	pi = (uint32_t)(nat_port - s->port_lo) + 1;
+	if (atomic_load_explicit(&pp->rev[pi], memory_order_relaxed) ||
+	    wgw_map_find(s, h, client, cport, vip, vport, (int)backend, NULL))
+		return -EEXIST;
+	if (!src_take(quota, &s->quota_maps))
+		return -EDQUOT;
+	if (!count_take(&s->n_maps, &s->lim_maps)) {
+		err = -ENOSPC;
+		goto err_unquota;
+	}
+	i = stk_pop(&s->map_free, MAP_LINKS(s));
+	if (!i) {
+		err = -ENOSPC;
+		goto err_uncount;
+	}
+	m = &s->maps[i];
+	m->client = *client;
+	m->vip = *vip;
+	m->cport = cport;
+	m->vport = vport;
+	m->nat_port = nat_port;
+	m->backend = (uint8_t)backend;
+	m->nat_port_be = htons(nat_port);
+	map_csums(s, m, &m->nat_csum_ip, &m->nat_csum_udp, &m->pseudo_csum);
+	s->map_cold[i].created = created;
+	atomic_store_explicit(&m->last_cid, 0, memory_order_relaxed);
+	atomic_store_explicit(&m->last_seen, last_seen, memory_order_relaxed);
+	atomic_store_explicit(&m->next,
+			      atomic_load_explicit(&s->map_tab.bucket[b], memory_order_relaxed),
+			      memory_order_relaxed);
+	atomic_store_explicit(&m->state, WGW_ENT_LIVE, memory_order_release);
+	/* The port is still on the free stack: wgw_sessions_pool_rebuild()
+	 * takes it off once every mapping is restored. */
+	atomic_store_explicit(&pp->rev[pi], i, memory_order_release);
+	atomic_store_explicit(&s->map_tab.bucket[b], i, memory_order_release);
+	atomic_fetch_add_explicit(&s->be_maps[backend], 1, memory_order_relaxed);
+	*idx = i;
+	return 0;
+
+err_uncount:
+	atomic_fetch_sub_explicit(&s->n_maps, 1, memory_order_relaxed);
+err_unquota:
+	src_put(quota);
+	return err;
+}
+
+void wgw_sessions_pool_rebuild(struct wgw_sessions *s, unsigned slot)
+{
+	struct wgw_port_pool *pp = &s->pools[slot];
+	uint32_t top = 0;
+
+	if (!pp->next)
+		return;
+	/* Descending, so that the lowest free port is handed out first, as
+	 * after wgw_sessions_slot_init(). */
+	for (uint32_t pi = s->n_ports; pi >= 1; pi--) {
+		if (atomic_load_explicit(&pp->rev[pi], memory_order_relaxed))
+			continue;
+		atomic_store_explicit(&pp->next[pi], top, memory_order_relaxed);
+		top = pi;
+	}
+	atomic_store_explicit(&pp->head, ((atomic_load(&pp->head) >> 32) + 1) << 32 | top,
+			      memory_order_release);
+}
+
 /* ---- unlink (control thread) ------------------------------------------ */
 
 /* Unlink entry i from the chain at bucket b (lock held).  The entry keeps

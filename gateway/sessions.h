@@ -392,6 +392,23 @@ int wgw_map_create(struct wgw_sessions *s, uint64_t h,
 		   const union wgw_addr *vip, uint16_t vport, unsigned backend,
 		   uint32_t now, uint32_t *idx);
 
+/* ---- restore: control thread, before any worker runs ------------------- */
+
+/*
+ * Make the mapping (client, vip) -> backend slot with the given NAT port
+ * and clocks, as a state file had it.  0 (*idx set); -ERANGE: the port is
+ * outside the pool; -EEXIST: port or mapping taken; -EDQUOT, -ENOSPC,
+ * -ENOENT as wgw_map_create().  The port stays on the slot's free stack
+ * until wgw_sessions_pool_rebuild(slot), which must follow before a
+ * worker runs.
+ */
+int wgw_map_restore(struct wgw_sessions *s, uint64_t h,
+		    const union wgw_addr *client, uint16_t cport,
+		    const union wgw_addr *vip, uint16_t vport, unsigned backend,
+		    uint16_t nat_port, uint32_t last_seen, uint32_t created, uint32_t *idx);
+/* Rebuild slot's stack of free NAT ports from its reverse index. */
+void wgw_sessions_pool_rebuild(struct wgw_sessions *s, unsigned slot);
+
 /* ---- control thread only ---------------------------------------------- */
 
 /* Per-source quotas (0: no limit), at once for new entries.  Lowering one
