@@ -13,9 +13,10 @@
 # inputs go to tests/fuzz/corpus/NAME/ in the build tree, crashes to
 # tests/fuzz/crash/NAME-*.
 
-FUZZ_NAMES = packet engine config ctl xdp
+FUZZ_NAMES = packet engine config ctl xdp state
 FUZZ_TARGETS = tests/fuzz/fuzz_packet tests/fuzz/fuzz_engine \
-	tests/fuzz/fuzz_config tests/fuzz/fuzz_ctl tests/fuzz/fuzz_xdp
+	tests/fuzz/fuzz_config tests/fuzz/fuzz_ctl tests/fuzz/fuzz_xdp \
+	tests/fuzz/fuzz_state
 FUZZ_SMOKE_S = 20
 
 FUZZ_CC = $(CLANG)
@@ -30,6 +31,7 @@ FUZZ_CODEC_SRC = $(srcdir)/gateway/packet.c $(srcdir)/gateway/csum.c \
 	$(srcdir)/gateway/addr.c
 FUZZ_ENGINE_SRC = $(FUZZ_CODEC_SRC) $(srcdir)/gateway/engine.c \
 	$(srcdir)/gateway/engine_admin.c $(srcdir)/gateway/engine_info.c \
+	$(srcdir)/gateway/engine_state.c $(srcdir)/gateway/statefile.c \
 	$(srcdir)/gateway/sessions.c $(srcdir)/gateway/backends.c \
 	$(srcdir)/gateway/hash.c $(srcdir)/gateway/qsbr.c
 FUZZ_CONFIG_SRC = $(srcdir)/gateway/options.c $(srcdir)/gateway/options_table.c \
@@ -39,6 +41,7 @@ FUZZ_CTL_SRC = $(srcdir)/gateway/ctlproto.c $(srcdir)/gateway/doc.c
 
 EXTRA_DIST += tests/fuzz/fuzz_common.h tests/fuzz/fuzz_packet.c \
 	tests/fuzz/fuzz_engine.c tests/fuzz/fuzz_config.c tests/fuzz/fuzz_ctl.c \
+	tests/fuzz/fuzz_state.c \
 	tests/fuzz/fuzz_xdp.c tests/fuzz/run.sh tests/fuzz/seeds tests/fuzz/README \
 	tests/fuzz/config.dict tests/fuzz/make_seeds.py
 CLEANFILES += $(FUZZ_TARGETS)
@@ -58,6 +61,12 @@ tests/fuzz/fuzz_config: $(srcdir)/tests/fuzz/fuzz_config.c \
 		$(srcdir)/tests/fuzz/fuzz_common.h $(FUZZ_CONFIG_SRC) $(WGW_LIB_FILES)
 	@$(MKDIR_P) tests/fuzz
 	$(AM_V_CCLD)$(FUZZ_LINK) $(srcdir)/tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) \
+		$(LDADD)
+
+tests/fuzz/fuzz_state: $(srcdir)/tests/fuzz/fuzz_state.c \
+		$(srcdir)/tests/fuzz/fuzz_common.h $(FUZZ_ENGINE_SRC) $(WGW_LIB_FILES)
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CCLD)$(FUZZ_LINK) $(srcdir)/tests/fuzz/fuzz_state.c $(FUZZ_ENGINE_SRC) \
 		$(LDADD)
 
 tests/fuzz/fuzz_ctl: $(srcdir)/tests/fuzz/fuzz_ctl.c \
