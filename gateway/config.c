@@ -534,6 +534,10 @@ int wgw_config_validate(const struct wgw_config *cfg, char *err,
 		return wgw_opt_fail(err, errlen,
 			    "--pidfile '%s': expected an absolute path (or empty for none)",
 			    cfg->pidfile);
+	if (strcmp(cfg->state_file, "none") && cfg->state_file[0] != '/')
+		return wgw_opt_fail(err, errlen,
+			    "--state-file '%s': expected an absolute path or none",
+			    cfg->state_file);
 	if (cfg->metrics_listen.set && cfg->metrics_listen.port == 0)
 		return wgw_opt_fail(err, errlen,
 			    "--metrics-listen: port must be 1-65535");

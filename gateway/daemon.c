@@ -357,6 +357,7 @@ static int control_loop(struct wgw_daemon *d)
 			wgw_engine_expire(d->engine, mono_s(), expire_budget);
 			next_expire = now_ms + 100;
 		}
+		wgw_daemon_state_tick(d, mono_s());
 		if (mono_s() >= next_gc) {
 			wgw_nh_gc(&d->nh, mono_s(), NH_IDLE_S);
 			next_gc = mono_s() + NH_GC_S;
@@ -466,6 +467,8 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 	}
 	if (engine_up(d))
 		goto out_engine;
+	/* Sessions of the previous run, before a worker can route. */
+	wgw_daemon_state_load(d, mono_s());
 	err = wgw_nh_init(&d->nh, cfg->max_mappings + cfg->n_backends + 64, d->nworkers);
 	if (err) {
 		wgw_err("next-hop table: %s", strerror(-err));
@@ -505,6 +508,8 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 	}
 	if (wgw_workers_start(d))
 		goto out_ctl;
+	d->state.running = true;
+	d->state.next_save = mono_s() + d->cfg.state_interval_s;
 	wgw_notice("running: %u worker%s, %u VIP%s, %u backend%s", d->nworkers,
 		   d->nworkers == 1 ? "" : "s", cfg->n_vips, cfg->n_vips == 1 ? "" : "s",
 		   cfg->n_backends, cfg->n_backends == 1 ? "" : "s");
@@ -521,6 +526,10 @@ out_ctl:
 out_dp:
 	wgw_daemon_health_close(d);
 	wgw_workers_stop(d);
+	/* The last word on the sessions, with the tables at rest.  Not after
+	 * a failed start: that would replace a good file with nothing. */
+	if (d->state.running)
+		wgw_daemon_state_save(d, mono_s());
 	wgw_capture_destroy(d->capture);	/* the workers wrote its rings */
 	d->capture = NULL;
 	wgw_dp_down(d);

@@ -15,6 +15,7 @@
 
 #include "gateway/nexthop.h"
 #include "gateway/options.h"
+#include "gateway/state.h"
 #include "netlink/genl.h"
 #include "netlink/ifprep.h"
 #include "netlink/probe.h"
@@ -57,8 +58,25 @@ struct wgw_iface {
 	char degraded_why[256];
 };
 
+/* The state file's side of the daemon (daemon_state.c). */
+struct wgw_daemon_state {
+	bool restored;			/* a file was read and restored at start */
+	uint32_t age_s;			/* how old it was then */
+	struct wgw_state_result res;	/* what the restore kept and left out */
+	unsigned backends_added, backends_gone;
+	char summary[320];		/* for status */
+	bool running;			/* the workers ran: a stop writes the file */
+	uint32_t next_save;		/* engine seconds */
+	uint32_t written_mono;		/* engine seconds of the last write */
+	uint64_t writes, write_errors;
+	int last_err;			/* of the last write, 0 or -errno */
+	uint64_t snapshot_us, write_us; /* the last write's snapshot, and in all */
+	uint32_t last_sessions, last_maps;
+};
+
 struct wgw_daemon {
 	struct wgw_config cfg;
+	struct wgw_daemon_state state;
 	struct wgw_iface ifs[2];	/* [0] WAN (or both), [1] LAN if distinct */
 	unsigned nifs;
 	struct wgw_nl_watcher *nl;
@@ -104,6 +122,9 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv);
  * From the control thread.  0 or -errno.
  */
 int wgw_daemon_reloaded(struct wgw_daemon *d, bool vips_changed);
+
+/* Whether a state file is kept (--state-file is not "none"). */
+bool wgw_daemon_state_on(const struct wgw_daemon *d);
 
 /* Human name of a side set: "wan", "lan", "wan+lan". */
 const char *wgw_sides_name(unsigned sides);

@@ -84,4 +84,11 @@ void wgw_daemon_health_close(struct wgw_daemon *d);
 /* From the control loop, on every wake-up (monotonic ms). */
 void wgw_daemon_health_run(struct wgw_daemon *d, uint64_t now_ms);
 
+/* daemon_state.c: the state file.  Load: after the engine and its
+ * configured backends are up, before any worker runs.  Save: the control
+ * thread (tick: when the interval is up), 0 or -errno (logged, counted). */
+void wgw_daemon_state_load(struct wgw_daemon *d, uint32_t now);
+int wgw_daemon_state_save(struct wgw_daemon *d, uint32_t now);
+void wgw_daemon_state_tick(struct wgw_daemon *d, uint32_t now);
+
 #endif

@@ -151,6 +151,8 @@ struct wgw_config {
 	char control_socket[WGW_SUN_PATH_LEN];
 	uint32_t control_mode;		/* permission bits of the socket */
 	char pidfile[WGW_PATH_LEN];	/* "" = none */
+	char state_file[WGW_PATH_LEN];	/* "none" = none */
+	uint32_t state_interval_s;
 	bool syslog;
 	struct wgw_endpoint metrics_listen;	/* !set = off */
 	bool foreground;

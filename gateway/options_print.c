@@ -80,8 +80,10 @@ void wgw_config_usage(FILE *out, const char *progname)
 		wrap(out, o->help, false, HELP_COL, &at);
 		if (o->def && o->def[0] && o->type != WGW_OPT_BOOL &&
 		    o->type != WGW_OPT_COUNT) {
+			/* "(default: X)" stays on one line where it fits; a long
+			 * path goes to the next line after "(default:". */
 			snprintf(def, sizeof(def), "(default: %s)", o->def);
-			wrap(out, def, true, HELP_COL, &at);
+			wrap(out, def, HELP_COL + (int)strlen(def) <= HELP_WIDTH, HELP_COL, &at);
 		}
 		fputc('\n', out);
 	}

@@ -296,6 +296,17 @@ const struct wgw_option wgw_options[] = {
 	  FIELD(pidfile), .def = WGW_RUNDIR "/wraith-gatewayd.pid",
 	  .metavar = "PATH", .group = G_CONTROL,
 	  .help = "PID file; empty = none" },
+	{ .name = "state-file", .reload = WGW_RELOAD_RESTART,
+	  .type = WGW_OPT_STRING, FIELD(state_file),
+	  .def = WGW_STATEDIR "/wraith-gateway/sessions.state",
+	  .metavar = "PATH|none", .group = G_CONTROL,
+	  .help = "sessions, NAT mappings and backend changes kept across a "
+		  "restart: read at start, written every --state-interval and "
+		  "at stop; none = keep nothing" },
+	{ .name = "state-interval", .reload = WGW_RELOAD_LIVE,
+	  .type = WGW_OPT_UINT, FIELD(state_interval_s), .min = 1,
+	  .max = 3600, .def = "5", .metavar = "SECONDS", .group = G_CONTROL,
+	  .help = "how often the state file is written" },
 	{ .name = "syslog", .reload = WGW_RELOAD_RESTART,
 	  .type = WGW_OPT_BOOL, FIELD(syslog), .def = "no",
 	  .group = G_CONTROL,

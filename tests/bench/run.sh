@@ -184,7 +184,7 @@ sys_up()
 		local mode=xdp-copy
 		[ "$1" = fallback ] && mode=fallback
 		( wgw_lab_gateway --mode "$mode" --max-sessions $((BIG + 2 * SESS + 65536)) \
-			--max-mappings 262144 ) || return 1
+			--max-mappings 262144 --state-file none ) || return 1
 		WGW_LAB_GW_PID=$(cat "$WGW_TMP/gatewayd.pid" 2>/dev/null) || return 1
 		wgw__reg pid "$WGW_LAB_GW_PID"
 		SUT_PIDS=("$WGW_LAB_GW_PID")

@@ -95,6 +95,7 @@ ctl_lab_conf()
 		echo "nat = $WGW_LAB_NAT"
 		echo "pidfile = $WGW_TMP/gatewayd.pid"
 		echo "control-socket = $WGW_TMP/control.sock"
+		echo "state-file = $WGW_TMP/sessions.state"
 		for a in "$@"; do
 			echo "backend = $a"
 		done

@@ -106,7 +106,9 @@ wgw_lab_backends()
 	wgw_wait_udp be $WGW_LAB_PORT
 }
 
-# The gateway's arguments for this lab (before any extra ones).
+# The gateway's arguments for this lab (before any extra ones).  The state
+# file is the test's own: a restart within a test restores its sessions,
+# and nothing is read from or written to the host's default path.
 wgw_lab_gateway_args()
 {
 	local a
@@ -114,7 +116,8 @@ wgw_lab_gateway_args()
 		--vip "$(wgw_lab_ep "$WGW_LAB_VIP" $WGW_LAB_PORT)" \
 		--nat "$WGW_LAB_NAT" \
 		--pidfile "$WGW_TMP/gatewayd.pid" \
-		--control-socket "$WGW_TMP/control.sock"
+		--control-socket "$WGW_TMP/control.sock" \
+		--state-file "$WGW_TMP/sessions.state"
 	for a in "${WGW_LAB_BACKENDS[@]}"; do
 		printf '%s\n' --backend "$(wgw_lab_ep "$a" $WGW_LAB_PORT)"
 	done
