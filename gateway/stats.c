@@ -171,6 +171,13 @@ struct wgw_stats *wgw_stats_collect(struct wgw_daemon *d)
 	st->nbackends = wgw_engine_backends(d->engine, st->be, WGW_ENGINE_MAX_BACKENDS);
 	if (st->nbackends > WGW_ENGINE_MAX_BACKENDS)
 		st->nbackends = WGW_ENGINE_MAX_BACKENDS;
+	if (d->health) {
+		st->health_on = true;
+		wgw_health_get_stats(d->health, &st->health);
+		for (unsigned i = 0; i < st->nbackends; i++)
+			st->be_health_known[i] = !wgw_health_get(d->health, &st->be[i].addr,
+								 st->be[i].port, &st->be_health[i]);
+	}
 	st->nifs = d->nifs < 2 ? d->nifs : 2;
 	for (unsigned i = 0; i < st->nifs; i++) {
 		const struct wgw_iface *ifc = &d->ifs[i];
@@ -544,6 +551,51 @@ static void m_backend_state(const struct wgw_metric *m, const struct wgw_stats *
 	}
 }
 
+/* Per backend, 1 for its health state, 0 for the others. */
+static void m_backend_health(const struct wgw_metric *m, const struct wgw_stats *st,
+			     struct wgw_metric_sink *s)
+{
+	char ep[INET6_ADDRSTRLEN + 8];
+
+	for (unsigned i = 0; i < st->nbackends; i++) {
+		if (!st->be_health_known[i])
+			continue;
+		wgw_stats_endpoint(&st->be[i].addr, st->be[i].port, ep, sizeof(ep));
+		for (int k = WGW_HEALTH_HEALTHY; k <= WGW_HEALTH_DOWN; k++)
+			put(s, m, L("backend", ep, "health",
+				    wgw_health_state_name((enum wgw_health_state)k)),
+			    st->be_health[i].state == (enum wgw_health_state)k);
+	}
+}
+
+/* A per-backend uint64_t of struct wgw_health_info (m->arg: its offset). */
+static void m_backend_hctr(const struct wgw_metric *m, const struct wgw_stats *st,
+			   struct wgw_metric_sink *s)
+{
+	char ep[INET6_ADDRSTRLEN + 8];
+	uint64_t v;
+
+	for (unsigned i = 0; i < st->nbackends; i++) {
+		if (!st->be_health_known[i])
+			continue;
+		wgw_stats_endpoint(&st->be[i].addr, st->be[i].port, ep, sizeof(ep));
+		memcpy(&v, (const char *)&st->be_health[i] + m->arg, sizeof(v));
+		put(s, m, L("backend", ep), (double)v);
+	}
+}
+
+/* A uint64_t of struct wgw_health_stats (m->arg: its offset). */
+static void m_health(const struct wgw_metric *m, const struct wgw_stats *st,
+		     struct wgw_metric_sink *s)
+{
+	uint64_t v;
+
+	if (!st->health_on)
+		return;
+	memcpy(&v, (const char *)&st->health + m->arg, sizeof(v));
+	put(s, m, NULL, (double)v);
+}
+
 /* A per-backend figure of struct wgw_backend_info (m->arg: offset of an
  * unsigned or, with m->wide, of a uint64_t; with m->wide == 2 the packets
  * to and from the backend). */
@@ -775,6 +827,24 @@ static const struct wgw_metric metrics[] = {
 	{ NS "backend_packets_total", "counter", "packets", "backend,direction",
 	  "Packets forwarded to (direction=to) and from the backend.", .fn = m_backend,
 	  .wide = 1 },
+	{ NS "backend_health", "gauge", "", "backend,health",
+	  "1 for the backend's health state (healthy, suspect, down), 0 for the others.",
+	  .fn = m_backend_health },
+	{ NS "backend_health_transitions_total", "counter", "", "backend",
+	  "Changes of the backend's health state.", .fn = m_backend_hctr,
+	  .arg = offsetof(struct wgw_health_info, transitions) },
+	{ NS "backend_health_probes_total", "counter", "", "backend",
+	  "Probe datagrams sent to the backend (health-check udp).", .fn = m_backend_hctr,
+	  .arg = offsetof(struct wgw_health_info, probes) },
+	{ NS "backend_health_failed_rounds_total", "counter", "", "backend",
+	  "Health rounds of the backend that failed (ICMP error, neighbour, no replies).",
+	  .fn = m_backend_hctr, .arg = offsetof(struct wgw_health_info, probe_fails) },
+	{ NS "health_icmp_errors_total", "counter", "", "",
+	  "ICMP destination-unreachable errors about a backend seen on the LAN side.",
+	  .fn = m_health, .arg = offsetof(struct wgw_health_stats, icmp_errors) },
+	{ NS "health_fail_open_total", "counter", "", "",
+	  "Times every up backend was down and the gateway failed open.",
+	  .fn = m_health, .arg = offsetof(struct wgw_health_stats, fail_open) },
 
 	{ NS "xdp_packets_total", "counter", "packets", "interface,verdict",
 	  "Packets seen by the XDP program, by verdict (pass to the kernel, drop, redirect "

@@ -24,6 +24,7 @@
 #include "bpf/wraith_shared.h"
 #include "gateway/ctlproto.h"
 #include "gateway/engine.h"
+#include "gateway/health.h"
 #include "gateway/port.h"
 
 struct wgw_daemon;
@@ -66,6 +67,10 @@ struct wgw_stats {
 	struct wgw_engine_stats eng;
 	unsigned nbackends;
 	struct wgw_backend_info be[WGW_ENGINE_MAX_BACKENDS];
+	bool health_on;			/* the daemon judges health */
+	bool be_health_known[WGW_ENGINE_MAX_BACKENDS];
+	struct wgw_health_info be_health[WGW_ENGINE_MAX_BACKENDS]; /* [i]: be[i]'s */
+	struct wgw_health_stats health;
 	unsigned nifs;
 	struct wgw_stats_iface ifs[2];
 	unsigned nworkers, nworker_ctrs;

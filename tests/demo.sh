@@ -35,6 +35,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 export WGW_TOP_BUILDDIR="$top/build" WGW_NO_SUMMARY=1
 . "$top/tests/netns/lib.sh"
 . "$top/tests/netns/lab.sh"
+. "$top/tests/netns/ctl_lib.sh"
 wgw_require_root
 
 echo "== wraith-gateway demo: $SESSIONS sessions, IPv$FAM, mode $MODE"
@@ -48,6 +49,29 @@ wgw_lab_client -n "$SESSIONS" --sockets 200 -d "$SECONDS_" --inflight 512 \
 rc=$?
 kill -USR1 "$WGW_LAB_GW_PID"
 sleep 0.5
+
+# A node dies: the gateway takes it out by itself, and new clients only
+# meet the live ones.
+echo "   killing backend 3's node process; new clients meanwhile..."
+dead_ep=$(wgw_lab_ep "${WGW_LAB_BACKENDS[2]}" $WGW_LAB_PORT)
+dead_t0=$(date +%s.%N)
+wgw_stop "$WGW_LAB_BE_PID3" >/dev/null 2>&1	# gone before the new clients start
+rd="$WGW_TMP/client-dead.txt"
+wgw_bg cl "$(wgw_tool wraith-client)" -n 200 --sockets 200 -d 1 --pps 2000 \
+	--hs-timeout 500 --hs-retries 30 --bind "$WGW_LAB_CLIENT2" \
+	"$(wgw_lab_ep "$WGW_LAB_VIP" $WGW_LAB_PORT)" >"$rd" 2>/dev/null
+dead_cl=$WGW_BG_PID
+dead_s="?" dead_why="?"
+for _ in $(seq 200); do
+	gwctl backends >"$WGW_TMP/be.txt" 2>/dev/null
+	if [ "$(ctl_get "$WGW_TMP/be.txt" "backends/$dead_ep/health")" = down ]; then
+		dead_why=$(ctl_get "$WGW_TMP/be.txt" "backends/$dead_ep/health_reason")
+		dead_s=$(awk -v a="$dead_t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+		break
+	fi
+	sleep 0.05
+done
+wait "$dead_cl"
 
 log="$WGW_TMP/gatewayd.log"
 kv() { wgw_kv "$r" "$1" 2>/dev/null || echo "?"; }
@@ -68,9 +92,15 @@ done
 printf '   migration to a new client address: %s of %s sessions kept their backend (%s%%)\n' \
 	"$(kv migration_kept)" "$(kv sessions)" "$(kv migration_kept_pct)"
 printf '   replies with a wrong CID or source: %s / %s\n' "$(kv wrong_cid)" "$(kv wrong_source)"
+kvd() { wgw_kv "$rd" "$1" 2>/dev/null || echo 0; }
+printf '   dead backend 3: health down %s s after its node was killed (%s); %s new sessions then:\n' \
+	"$dead_s" "$dead_why" "$(kvd sessions)"
+printf '     handshakes ok %s (failed %s), answered by backend 1 / 2 / 3: %s / %s / %s\n' \
+	"$(kvd handshakes_ok)" "$(kvd handshakes_failed)" "$(kvd backend.1.sessions)" \
+	"$(kvd backend.2.sessions)" "$(kvd backend.3.sessions)"
 echo "   gateway counters:"
 awk '/notice: engine: /{n=NR} {l[NR]=$0} END{for(i=n;i<=NR;i++) print l[i]}' "$log" |
-	sed -n 's/^notice: /     /p' | grep -vE 'worker_(loops|idle_polls)_total'
+	sed -n 's/^notice: /     /p' | grep -vE 'worker_(loops|idle_polls)_total|: health '
 echo
 [ $rc -eq 0 ] || { echo "demo: the client reported an error (status $rc)"; cat "$WGW_TMP/client.err"; }
 wgw_stop "$WGW_LAB_GW_PID" 10 && grep -q 'stopped cleanly' "$log" &&

@@ -121,6 +121,12 @@ t_health()
 	wgw_assert_eq port-unreachable "$(ctl_get "$s" "backends/$b1/health_reason")" \
 		"reason node 1 is down"
 	wgw_assert_eq 0 "$(ctl_get "$s" "backends/$b1/mappings")" "mappings left on node 1"
+	gwctl stats --prometheus >"$s" || wgw_fail "stats --prometheus"
+	grep -qF "wraith_gateway_backend_health{backend=\"$b1\",health=\"down\"} 1" "$s" ||
+		wgw_fail "no health gauge for $b1: $(grep backend_health "$s" | head -n 6)"
+	awk -v k="wraith_gateway_backend_health_transitions_total{backend=\"$b1\"}" \
+		'index($0, k " ") == 1 { v = $2 } END { exit !(v >= 2) }' "$s" ||
+		wgw_fail "no transitions counted for $b1"
 
 	# 2. node 2's address removed under traffic: no ARP, no ICMP.
 	wgw_bg cl "$cl" -n 60 --sockets 30 -d 14 --pps 3000 --dump-sessions "$d" \
