@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "fallback/tun.h"
@@ -305,6 +307,7 @@ static int control_loop(struct wgw_daemon *d)
 				case SIGINT:
 					wgw_notice("%s: shutting down",
 						   si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+					sd_notify(0, "STOPPING=1");
 					return rc;
 				case SIGUSR1:
 					log_counters(d);
@@ -513,6 +516,10 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 	wgw_notice("running: %u worker%s, %u VIP%s, %u backend%s", d->nworkers,
 		   d->nworkers == 1 ? "" : "s", cfg->n_vips, cfg->n_vips == 1 ? "" : "s",
 		   cfg->n_backends, cfg->n_backends == 1 ? "" : "s");
+	/* Type=notify: the unit is started once the workers serve.  Outside
+	 * systemd ($NOTIFY_SOCKET unset) this does nothing. */
+	sd_notifyf(0, "READY=1\nSTATUS=serving: %u workers, %u backends", d->nworkers,
+		   cfg->n_backends);
 
 	if (!control_loop(d))
 		ret = 0;
@@ -524,12 +531,13 @@ out_ctl:
 		d->ctl = NULL;
 	}
 out_dp:
-	wgw_daemon_health_close(d);
 	wgw_workers_stop(d);
-	/* The last word on the sessions, with the tables at rest.  Not after
-	 * a failed start: that would replace a good file with nothing. */
+	/* The last word on the sessions, with the tables at rest (and the
+	 * health checker's forced states).  Not after a failed start: that
+	 * would replace a good file with nothing. */
 	if (d->state.running)
 		wgw_daemon_state_save(d, mono_s());
+	wgw_daemon_health_close(d);
 	wgw_capture_destroy(d->capture);	/* the workers wrote its rings */
 	d->capture = NULL;
 	wgw_dp_down(d);
@@ -558,6 +566,7 @@ out_signals:
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 out_free:
+	wgw_daemon_state_free(d);
 	free(d);
 	if (ret == 0)
 		wgw_notice("stopped cleanly");

@@ -72,6 +72,11 @@ struct wgw_daemon_state {
 	int last_err;			/* of the last write, 0 or -errno */
 	uint64_t snapshot_us, write_us; /* the last write's snapshot, and in all */
 	uint32_t last_sessions, last_maps;
+	/* Backends the file had forced down: forced again once the health
+	 * checker follows them (its first rounds), or given up. */
+	struct wgw_state_backend *forced;
+	unsigned n_forced;
+	uint32_t forced_until;		/* engine seconds */
 };
 
 struct wgw_daemon {

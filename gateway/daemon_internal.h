@@ -90,5 +90,6 @@ void wgw_daemon_health_run(struct wgw_daemon *d, uint64_t now_ms);
 void wgw_daemon_state_load(struct wgw_daemon *d, uint32_t now);
 int wgw_daemon_state_save(struct wgw_daemon *d, uint32_t now);
 void wgw_daemon_state_tick(struct wgw_daemon *d, uint32_t now);
+void wgw_daemon_state_free(struct wgw_daemon *d);
 
 #endif

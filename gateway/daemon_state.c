@@ -13,12 +13,14 @@
 #include <libgen.h>
 #include <sys/stat.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "gateway/daemon.h"
 #include "gateway/daemon_internal.h"
 #include "gateway/engine.h"
+#include "gateway/health.h"
 #include "gateway/log.h"
 #include "gateway/state.h"
 #include "gateway/stats.h"
@@ -98,6 +100,15 @@ static unsigned backends_restore(struct wgw_daemon *d, const struct wgw_state *s
 		}
 		if (!err && (b->flags & WGW_STATE_BE_DRAIN))
 			err = wgw_engine_backend_drain(d->engine, &b->addr, b->port);
+		if (b->flags & WGW_STATE_BE_FORCED) {
+			struct wgw_state_backend *f;
+
+			f = realloc(ds->forced, (ds->n_forced + 1) * sizeof(*f));
+			if (f) {
+				ds->forced = f;
+				f[ds->n_forced++] = *b;
+			}
+		}
 		if (err)
 			wgw_warn("state: backend %s: %s", ep, strerror(-err));
 	}
@@ -175,10 +186,15 @@ int wgw_daemon_state_save(struct wgw_daemon *d, uint32_t now)
 			struct wgw_state_backend *b = &st.backends[i];
 			const struct wgw_backend *cb = cfg_backend(&d->cfg, &b->addr, b->port);
 
+			struct wgw_health_info hi;
+
 			if (!cb)
 				b->flags |= WGW_STATE_BE_RUNTIME;
 			else if (cb->weight != b->weight)
 				b->flags |= WGW_STATE_BE_WEIGHT;
+			if (d->health && !wgw_health_get(d->health, &b->addr, b->port, &hi) &&
+			    hi.forced)
+				b->flags |= WGW_STATE_BE_FORCED;
 		}
 		ds->snapshot_us = (now_ns(CLOCK_MONOTONIC) - t0) / 1000;
 		err = wgw_state_write(d->cfg.state_file, &st);
@@ -205,8 +221,43 @@ int wgw_daemon_state_save(struct wgw_daemon *d, uint32_t now)
 	return err;
 }
 
+/* Force down again what the file had forced, as soon as the health
+ * checker knows the backend; after FORCED_WAIT_S, give up on the rest. */
+#define FORCED_WAIT_S 10
+static void forced_apply(struct wgw_daemon *d, uint32_t now)
+{
+	struct wgw_daemon_state *ds = &d->state;
+	char ep[INET6_ADDRSTRLEN + 8];
+	unsigned keep = 0;
+
+	if (!ds->forced_until)
+		ds->forced_until = now + FORCED_WAIT_S;
+	for (unsigned i = 0; i < ds->n_forced; i++) {
+		const struct wgw_state_backend *b = &ds->forced[i];
+
+		wgw_stats_endpoint(&b->addr, b->port, ep, sizeof(ep));
+		if (d->health && !wgw_health_force(d->health, &b->addr, b->port, true))
+			wgw_notice("state: backend %s forced down again, as before the restart", ep);
+		else if (d->health && now < ds->forced_until)
+			ds->forced[keep++] = *b;
+		else
+			wgw_warn("state: backend %s was forced down; not restored (no health "
+				 "checker follows it)", ep);
+	}
+	ds->n_forced = keep;
+}
+
+void wgw_daemon_state_free(struct wgw_daemon *d)
+{
+	free(d->state.forced);
+	d->state.forced = NULL;
+	d->state.n_forced = 0;
+}
+
 void wgw_daemon_state_tick(struct wgw_daemon *d, uint32_t now)
 {
+	if (d->state.n_forced)
+		forced_apply(d, now);
 	if (!wgw_daemon_state_on(d) || now < d->state.next_save)
 		return;
 	d->state.next_save = now + d->cfg.state_interval_s;

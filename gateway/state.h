@@ -30,6 +30,7 @@
 #define WGW_STATE_BE_RUNTIME	(1u << 0) /* added with "backends add" */
 #define WGW_STATE_BE_DRAIN	(1u << 1) /* drained */
 #define WGW_STATE_BE_WEIGHT	(1u << 2) /* weight changed from the config's */
+#define WGW_STATE_BE_FORCED	(1u << 3) /* forced down ("backends down") */
 
 struct wgw_state_backend {
 	union wgw_addr addr;

@@ -231,7 +231,8 @@ static int decode_records(struct rd *r, struct wgw_state *st, bool v4, char *why
 		b->weight = get32(r);
 		if (!addr_ok(&b->addr, v4) || !b->port)
 			return bad(why, whylen, "backend %u: bad address or port", i);
-		if (b->flags & ~(WGW_STATE_BE_RUNTIME | WGW_STATE_BE_DRAIN | WGW_STATE_BE_WEIGHT))
+		if (b->flags & ~(WGW_STATE_BE_RUNTIME | WGW_STATE_BE_DRAIN | WGW_STATE_BE_WEIGHT |
+				 WGW_STATE_BE_FORCED))
 			return bad(why, whylen, "backend %u: unknown flags 0x%x", i, b->flags);
 		if (!b->weight || b->weight > MAX_WEIGHT)
 			return bad(why, whylen, "backend %u: weight %u", i, b->weight);

@@ -148,12 +148,18 @@ t_without_state()
 	wgw_stop "$WGW_LAB_GW_PID" 10 || true
 }
 
+b2_forced()
+{
+	gwctl backends >"$WGW_TMP/b2.txt"
+	[ "$(ctl_get "$WGW_TMP/b2.txt" "backends/$b2/health_forced")" = yes ]
+}
+
 t_backend_changes()
 {
-	local conf="$WGW_TMP/gw.conf" s="$WGW_TMP/backends.txt" b1 b2 b3
+	local conf="$WGW_TMP/gw.conf" s="$WGW_TMP/backends.txt" b1 b3 k n2
 	wgw_lab_up 4
 	b1=${WGW_LAB_BACKENDS[0]}:$WGW_LAB_PORT
-	b2=${WGW_LAB_BACKENDS[1]}:$WGW_LAB_PORT
+	b2=${WGW_LAB_BACKENDS[1]}:$WGW_LAB_PORT	# global: b2_forced reads it
 	b3=${WGW_LAB_BACKENDS[2]}:$WGW_LAB_PORT
 	rm -f "$WGW_TMP/sessions.state"
 	wgw_lab_backends
@@ -164,16 +170,24 @@ t_backend_changes()
 	gwctl backends drain "$b1" >/dev/null || wgw_fail "drain $b1"
 	gwctl backends weight "$b2" 300 >/dev/null || wgw_fail "weight $b2"
 	clients a
+	# Forced down last: the sessions above stay where they were.
+	gwctl backends down "$b2" >/dev/null || wgw_fail "force $b2 down"
 	wgw_stop "$WGW_LAB_GW_PID" 10 || wgw_fail "daemon exit status"
 	ctl_start_conf "$conf"
 	ctl_up
+	wgw_wait_for 15 b2_forced || wgw_fail "$b2 not forced down again after the restart"
 	gwctl backends >"$s"
 	wgw_assert_eq 50 "$(ctl_get "$s" "backends/$b3/weight")" "weight of $b3, added at run time"
 	wgw_assert_eq up "$(ctl_get "$s" "backends/$b3/state")" "state of $b3"
 	wgw_assert_eq drain "$(ctl_get "$s" "backends/$b1/state")" "state of $b1"
 	wgw_assert_eq 300 "$(ctl_get "$s" "backends/$b2/weight")" "weight of $b2"
+	gwctl backends up "$b2" >/dev/null || wgw_fail "release $b2"
 	clients b
-	same a b "after a restart with backend changes"
+	# b2's sessions were released when it was forced down: the others
+	# must all be where they were.
+	k=$(join <(backends_of a) <(backends_of b) | awk '$2 != 2 && $2 == $3 { n++ } END { print n + 0 }')
+	n2=$(backends_of a | awk '$2 == 2 { n++ } END { print n + 0 }')
+	wgw_assert_eq $((N - n2)) "$k" "sessions not on $b2 kept their backend"
 	# A reload makes the backends those of the file, as before.
 	gwctl reload >/dev/null || wgw_fail "reload"
 	gwctl backends >"$s"
@@ -211,6 +225,43 @@ t_refused()
 	wgw_stop "$WGW_LAB_GW_PID" 10 || wgw_fail "daemon exit status"
 }
 
+# notify_ready: READY=1 reached the notify socket.
+notify_ready()
+{
+	grep -q '^READY=1$' "$WGW_TMP/notify.txt" 2>/dev/null
+}
+
+# Under systemd (Type=notify) the daemon says READY=1 once its workers
+# serve, and STOPPING=1 at SIGTERM: a listener on $NOTIFY_SOCKET sees both.
+t_notify()
+{
+	local gwd args
+	lab 4
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as f:
+    while True:
+        m = s.recv(4096).decode()
+        f.write(m + "\n")
+        f.flush()
+' "$WGW_TMP/notify.sock" "$WGW_TMP/notify.txt" &
+	wgw__reg pid $!
+	wgw_wait_for 5 test -S "$WGW_TMP/notify.sock" || wgw_fail "no notify listener"
+	gwd="$WGW_TOP_BUILDDIR/wraith-gatewayd"
+	mapfile -t args < <(wgw_lab_gateway_args)
+	echo "--- start: $gwd ${args[*]}" >>"$WGW_TMP/gatewayd.log"
+	wgw_bg gw env NOTIFY_SOCKET="$WGW_TMP/notify.sock" "$gwd" "${args[@]}" \
+		>>"$WGW_TMP/gatewayd.log" 2>&1
+	WGW_LAB_GW_PID=$WGW_BG_PID
+	wgw_wait_for 20 notify_ready || wgw_fail "no READY=1"
+	last_log | grep -q '^notice: running' || wgw_fail "READY=1 before the daemon ran"
+	clients a
+	wgw_stop "$WGW_LAB_GW_PID" 10 || wgw_fail "daemon exit status"
+	grep -q '^STOPPING=1$' "$WGW_TMP/notify.txt" || wgw_fail "no STOPPING=1"
+}
+
 wgw_run "restart, fallback, IPv4" t_restart 4 --mode fallback
 wgw_run "restart, auto, IPv4" t_restart 4
 wgw_run "restart, fallback, IPv6" t_restart 6 --mode fallback
@@ -218,4 +269,5 @@ wgw_run "restart, auto, IPv6" t_restart 6
 wgw_run "restart without a state file" t_without_state
 wgw_run "backend changes survive" t_backend_changes
 wgw_run "truncated and foreign files refused" t_refused
+wgw_run "readiness over sd_notify" t_notify
 wgw_done
