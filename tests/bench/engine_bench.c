@@ -50,6 +50,7 @@
 #include "gateway/capture.h"
 #include "gateway/engine.h"
 #include "gateway/packet.h"
+#include "gateway/state.h"
 
 #if defined(__has_include)
 #if __has_include(<valgrind/callgrind.h>)
@@ -343,6 +344,33 @@ static void measure(struct eb_batch *b, const struct eb_set *s, uint32_t packets
 	fflush(stdout);
 }
 
+/* What the daemon's state file costs at this size: the snapshot the
+ * control thread takes (the workers go on routing meanwhile) and the
+ * encoding, each timed once, and the file's size. */
+static void state_snapshot(void)
+{
+	struct wgw_state st;
+	uint64_t t0, t1, t2;
+	uint8_t *buf;
+	size_t len;
+
+	t0 = now_ns();
+	if (wgw_engine_state_save(eng, 1000, &st)) {
+		fprintf(stderr, "engine_bench: state snapshot: out of memory\n");
+		return;
+	}
+	t1 = now_ns();
+	if (wgw_state_encode(&st, &buf, &len)) {
+		wgw_state_free(&st);
+		return;
+	}
+	t2 = now_ns();
+	printf("state cids=%u mappings=%u snapshot_ms=%.1f encode_ms=%.1f file_bytes=%zu\n",
+	       st.n_cids, st.n_maps, (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6, len);
+	free(buf);
+	wgw_state_free(&st);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -550,6 +578,7 @@ int main(int argc, char **argv)
 	wgw_engine_get_stats(eng, &st);
 	printf("final cids=%u mappings=%u table_bytes=%zu rss_kib=%ld\n",
 	       st.n_cids, st.n_mappings, st.mem_bytes, rss_kib());
+	state_snapshot();
 	wgw_engine_thread_detach(et);
 	wgw_engine_destroy(eng);
 	free(known.tmpl);
