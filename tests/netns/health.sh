@@ -213,6 +213,29 @@ t_health()
 	wait "$WGW_LAB_GW_PID" || wgw_fail "the daemon did not stop cleanly"
 }
 
+# The health keys follow a reload: a dead node nobody sends to is not
+# noticed without probes, and is once a reload turns them on.
+t_reload()
+{
+	local conf="$WGW_TMP/gw.conf" b1 a s="$WGW_TMP/s.txt"
+
+	wgw_lab_up 4
+	b1=$(wgw_lab_ep "${WGW_LAB_BACKENDS[0]}" $WGW_LAB_PORT)
+	wgw_lab_backends
+	ctl_lab_conf "$conf" $(for a in "${WGW_LAB_BACKENDS[@]}"; do wgw_lab_ep "$a" $WGW_LAB_PORT; done)
+	printf '%s\n' "health-check = none" "health-interval = 1" >>"$conf"
+	ctl_start_conf "$conf"
+	ctl_up
+	backend_kill 1
+	sleep 4
+	wgw_assert_eq healthy "$(health "$b1")" "idle dead node without probes"
+	sed -i 's/^health-check = none/health-check = udp/' "$conf"
+	gwctl reload >"$s" || { cat "$s"; wgw_fail "reload"; }
+	wgw_wait_for 4 health__is "$b1" down ||
+		wgw_fail "$b1 not down after probes were turned on (health: $(health "$b1"))"
+}
+
+[ -n "${WGW_HEALTH_ONLY:-}" ] && [ "$WGW_HEALTH_ONLY" != reload ] || wgw_run reload t_reload
 for t in xdp-ipv4 xdp-ipv6 fallback-ipv4 fallback-ipv6; do
 	# WGW_HEALTH_ONLY=NAME: that sub-test alone
 	[ -z "${WGW_HEALTH_ONLY:-}" ] || [ "$WGW_HEALTH_ONLY" = "$t" ] || continue
