@@ -27,7 +27,7 @@ static void view_own_add(struct wgw_view *v, const union wgw_addr *a)
 struct wgw_view *wgw_view_build(const struct wgw_backend_slot *slots,
 				const _Atomic uint8_t *state,
 				const struct wgw_vip *vips, unsigned n_vips,
-				const union wgw_addr *nat_addr, uint64_t src_key)
+				const union wgw_addr *nat, unsigned n_nat, uint64_t src_key)
 {
 	bool fail_open = true;
 	struct wgw_view *v;
@@ -48,7 +48,8 @@ struct wgw_view *wgw_view_build(const struct wgw_backend_slot *slots,
 		v->vips4[i].span = (uint16_t)(vips[i].port_hi - vips[i].port_lo);
 		view_own_add(v, &vips[i].addr);
 	}
-	view_own_add(v, nat_addr);
+	for (unsigned k = 0; k < n_nat; k++)
+		view_own_add(v, &nat[k]);
 
 	for (unsigned s = 0; s < WGW_ENGINE_MAX_BACKENDS && fail_open; s++)
 		if (slots[s].in_use && slots[s].weight && !slots[s].health_down &&

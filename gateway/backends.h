@@ -26,8 +26,8 @@
 
 #define WGW_BSRC_BUCKETS 512 /* 2x the slots: linear probing stays short */
 /* The gateway's own addresses: every VIP, the NAT address, every backend */
-#define WGW_OWN_MAX (WGW_ENGINE_MAX_BACKENDS + WGW_ENGINE_MAX_VIPS + 1)
-#define WGW_OWN_BUCKETS 1024 /* over 3x WGW_OWN_MAX */
+#define WGW_OWN_MAX (WGW_ENGINE_MAX_BACKENDS + WGW_ENGINE_MAX_VIPS + WGW_ENGINE_MAX_NAT)
+#define WGW_OWN_BUCKETS 1024 /* load under 0.6 */
 
 struct wgw_backend_slot {
 	union wgw_addr addr;
@@ -91,13 +91,13 @@ struct wgw_view {
 };
 
 /* Build a view of the in-use slots whose state is not DOWN, with n_vips >= 1
- * VIPs and the NAT address (NULL, ENOMEM or EINVAL).  Slots marked
+ * VIPs and the n_nat NAT addresses (NULL, ENOMEM or EINVAL).  Slots marked
  * health_down get no new endpoints, unless every UP one is: then all of
  * them do (fail open: trying beats dropping every new client). */
 struct wgw_view *wgw_view_build(const struct wgw_backend_slot *slots,
 				const _Atomic uint8_t *state,
 				const struct wgw_vip *vips, unsigned n_vips,
-				const union wgw_addr *nat_addr, uint64_t src_key);
+				const union wgw_addr *nat, unsigned n_nat, uint64_t src_key);
 
 /* The rendezvous choice for a client endpoint among the view's UP
  * backends: a slot, or -1 when none is up. */

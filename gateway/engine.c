@@ -256,6 +256,16 @@ static inline bool map_ports_match(const struct wgw_map_ent *m, const uint8_t *u
 	return mp == pp;
 }
 
+/* The LAN rewrite's addresses (wgw_addrs4_word()) for a mapping on NAT
+ * address k of backend slot bs: the slot's own word for address 0. */
+static inline uint64_t lan_addrs4(const struct wgw_engine *e, const struct wgw_backend_slot *bs,
+				  unsigned k)
+{
+	if (wgw_likely(!k))
+		return bs->lan_addrs4;
+	return wgw_addrs4_word(wgw_addr_v4(&e->s.nat[k]), wgw_addr_v4(&bs->addr));
+}
+
 /* The WAN rewrite's ports, vport -> cport, as the UDP header holds them. */
 static inline uint32_t map_wan_ports(const struct wgw_map_ent *m)
 {
@@ -426,10 +436,11 @@ rewrite:
 	if (e->fast4) {
 		struct pkt4 k = pkt4_of(p);
 
-		nat4(t, &k, partial, bs->lan_addrs4, wgw_ports_word(m->nat_port_be, 0) | bs->lan_dport4,
+		nat4(t, &k, partial, lan_addrs4(e, bs, m->nat_k),
+		     wgw_ports_word(m->nat_port_be, 0) | bs->lan_dport4,
 		     m->nat_csum_ip, m->nat_csum_udp);
 	} else {
-		if (wgw_pkt_nat(p, &e->nat_addr, m->nat_port, &bs->addr, bs->port) > 0)
+		if (wgw_pkt_nat(p, &s->nat[m->nat_k], wgw_map_nat_port(m), &bs->addr, bs->port) > 0)
 			CTR(t, CSUM_FULL);
 		wgw_pkt_dec_ttl(p);	/* above 1: pkt_input_check() */
 	}
@@ -454,14 +465,15 @@ static enum wgw_verdict backend_route(struct wgw_engine_thread *t, struct wgw_pk
 	bool partial = false;
 	uint64_t cid = 0;
 	uint32_t mi, ci;
-	int b;
+	int b, nk;
 
 	if (p->l4_proto != IPPROTO_UDP)
 		return drop(t, out, WGW_DROP_NOT_UDP);
 	if (p->family != e->family)
 		return drop(t, out, WGW_DROP_FAMILY);
 	pkt_endpoints(p, &src, &sport, &dst, &dport);
-	if (dport < e->nat_port_lo || dport > e->nat_port_hi || !wgw_addr_eq(&dst, &e->nat_addr))
+	if (dport < e->nat_port_lo || dport > e->nat_port_hi ||
+	    (nk = wgw_engine_nat_find(e, &dst)) < 0)
 		return drop(t, out, WGW_DROP_NOT_NAT);
 	b = wgw_view_by_src(v, e->slots, &src, sport);
 	if (b < 0) {
@@ -472,7 +484,7 @@ static enum wgw_verdict backend_route(struct wgw_engine_thread *t, struct wgw_pk
 	r = pkt_input_check(p, &partial);
 	if (r != WGW_DROP_NONE)
 		return drop(t, out, r);
-	mi = wgw_map_rev(s, (unsigned)b, dport);
+	mi = wgw_map_rev(s, (unsigned)b, (unsigned)nk, dport);
 	if (!mi)
 		return drop(t, out, WGW_DROP_NO_MAPPING);
 	m = &s->maps[mi];
@@ -601,7 +613,7 @@ backend_general(struct wgw_engine_thread *t, struct wgw_pkt *p, uint8_t *data, u
 
 static inline __attribute__((always_inline)) enum wgw_verdict
 client_known4(struct wgw_engine_thread *t, const struct wgw_view *v, const struct pkt4 *k,
-	      uint64_t cid, uint32_t now, struct wgw_route *out)
+	      uint64_t cid, uint32_t now, struct wgw_route *out, bool pool)
 {
 	struct wgw_engine *e = t->e;
 	struct wgw_sessions *s = &e->s;
@@ -657,8 +669,9 @@ client_known4(struct wgw_engine_thread *t, const struct wgw_view *v, const struc
 	out->backend = (int)b;
 	out->reason = WGW_DROP_NONE;
 	cnt_add(&t->be_to[b], 1);
-	nat4(t, k, partial, bs->lan_addrs4, wgw_ports_word(m->nat_port_be, 0) | bs->lan_dport4,
-	     m->nat_csum_ip, m->nat_csum_udp);
+	/* without a pool every mapping is on NAT address 0 */
+	nat4(t, k, partial, pool ? lan_addrs4(e, bs, m->nat_k) : bs->lan_addrs4,
+	     wgw_ports_word(m->nat_port_be, 0) | bs->lan_dport4, m->nat_csum_ip, m->nat_csum_udp);
 	return WGW_TO_LAN;
 general:
 	return client_general(t, k->p, k->data, k->len, now, out, CID_NOT_LOOKED_UP);
@@ -672,13 +685,15 @@ backend_known4(struct wgw_engine_thread *t, const struct wgw_view *v, const stru
 	struct wgw_sessions *s = &e->s;
 	uint8_t *ip = k->ip, *udp = k->udp;
 	uint32_t saddr = wgw_ld32(ip + 12), daddr = wgw_ld32(ip + 16);
-	uint16_t sport = ntohs(wgw_ld16(udp)), dport = ntohs(wgw_ld16(udp + 2));
+	uint16_t dport_be = wgw_ld16(udp + 2);
+	uint16_t sport = ntohs(wgw_ld16(udp)), dport = ntohs(dport_be);
 	struct wgw_map_ent *m;
 	uint64_t cid;
 	uint32_t mi;
 	unsigned b;
 	int slot, partial;
 
+	/* replies to the pool's other addresses take the general path */
 	if (wgw_unlikely((uint16_t)(dport - e->nat_port_lo) > e->nat_port_span ||
 			 daddr != e->nat_addr.w[3]))
 		goto general;
@@ -686,7 +701,7 @@ backend_known4(struct wgw_engine_thread *t, const struct wgw_view *v, const stru
 	if (wgw_unlikely(slot < 0))
 		goto general;
 	b = (unsigned)slot;
-	mi = wgw_map_rev_fast(s, b, dport);
+	mi = wgw_map_rev_fast(s, b, dport, dport_be);
 	if (wgw_unlikely(!mi))
 		goto general;
 	m = &s->maps[mi];
@@ -736,7 +751,8 @@ enum wgw_verdict wgw_engine_from_client(struct wgw_engine_thread *t, struct wgw_
 		uint64_t cid = be64toh(wgw_ld64(p->data + p->payload_off));
 
 		if (wgw_likely(!wraith_cid_is_special(cid)))
-			return client_known4(t, engine_view(t->e), &k, cid, now, out);
+			return client_known4(t, engine_view(t->e), &k, cid, now, out,
+					     t->e->pool);
 	}
 	return from_client_slow(t, p, now, out, CID_NOT_LOOKED_UP);
 }
@@ -750,6 +766,15 @@ enum wgw_verdict wgw_engine_from_backend(struct wgw_engine_thread *t, struct wgw
 		return backend_known4(t, engine_view(t->e), &k, now, out);
 	}
 	return from_backend_slow(t, p, now, out);
+}
+
+/* Whether daddr (IPv4, network order) is a NAT address of the pool. */
+static __attribute__((noinline)) bool nat_other4(const struct wgw_engine *e, uint32_t daddr)
+{
+	union wgw_addr a;
+
+	wgw_addr_from_v4(&a, daddr);
+	return wgw_engine_nat_find(e, &a) >= 0;
 }
 
 /* Every frame the frame path below does not take itself. */
@@ -767,7 +792,7 @@ route_frame_general(struct wgw_engine_thread *t, enum wgw_dir dir, uint8_t *data
 	}
 	if (dir == WGW_DIR_ANY) {
 		wgw_pkt_get_daddr(&p, &dst);
-		dir = wgw_addr_eq(&dst, &t->e->nat_addr) ? WGW_DIR_BACKEND : WGW_DIR_CLIENT;
+		dir = wgw_engine_nat_find(t->e, &dst) >= 0 ? WGW_DIR_BACKEND : WGW_DIR_CLIENT;
 	}
 	if (dir == WGW_DIR_BACKEND)
 		return wgw_engine_from_backend(t, &p, now, out);
@@ -785,7 +810,8 @@ route_frame_general(struct wgw_engine_thread *t, enum wgw_dir dir, uint8_t *data
  */
 static inline __attribute__((always_inline)) enum wgw_verdict
 route_frame(struct wgw_engine_thread *t, const struct wgw_view *v, enum wgw_dir dir,
-	    uint8_t *data, uint32_t len, uint32_t now, struct wgw_route *out, bool fast4)
+	    uint8_t *data, uint32_t len, uint32_t now, struct wgw_route *out, bool fast4,
+	    bool pool)
 {
 	/* UDP payload bytes this path needs: a client packet without a CID is
 	 * the general path's anyway */
@@ -817,10 +843,13 @@ route_frame(struct wgw_engine_thread *t, const struct wgw_view *v, enum wgw_dir 
 		if (dir == WGW_DIR_BACKEND ||
 		    (dir == WGW_DIR_ANY && wgw_ld32(ip + 16) == t->e->nat_addr.w[3]))
 			return backend_known4(t, v, &k, now, out);
+		/* to another address of the pool: a reply, the general path's */
+		if (pool && dir == WGW_DIR_ANY && nat_other4(t->e, wgw_ld32(ip + 16)))
+			goto general;
 		if (wgw_likely(dir == WGW_DIR_CLIENT || k.plen >= WRAITH_MIN_PAYLOAD)) {
 			cid = be64toh(wgw_ld64(udp + 8));
 			if (wgw_likely(!wraith_cid_is_special(cid)))
-				return client_known4(t, v, &k, cid, now, out);
+				return client_known4(t, v, &k, cid, now, out, pool);
 		}
 		return client_general(t, NULL, data, len, now, out, CID_NOT_LOOKED_UP);
 	}
@@ -832,7 +861,7 @@ enum wgw_verdict wgw_engine_route_frame(struct wgw_engine_thread *t, enum wgw_di
 					uint8_t *data, uint32_t len, uint32_t now,
 					struct wgw_route *out)
 {
-	return route_frame(t, engine_view(t->e), dir, data, len, now, out, t->e->fast4);
+	return route_frame(t, engine_view(t->e), dir, data, len, now, out, t->e->fast4, t->e->pool);
 }
 
 /* One loop per direction, the direction and the fast path's switch
@@ -841,10 +870,10 @@ enum wgw_verdict wgw_engine_route_frame(struct wgw_engine_thread *t, enum wgw_di
  * is paid.  One view for the batch: the caller passes no quiescent state
  * inside it, so it stays valid, and a batch sees a VIP or backend change
  * at its start or not at all. */
-#define ROUTE_LOOP(t, v, dir, f, end, now, fast4)                                      \
+#define ROUTE_LOOP(t, v, dir, f, end, now, fast4, pool)                                \
 	for (; (f) < (end); (f)++)                                                     \
 		(f)->verdict = (uint8_t)route_frame(t, v, dir, (f)->data, (f)->len, now, \
-						    &(f)->route, fast4)
+						    &(f)->route, fast4, pool)
 
 /*
  * Client frames of a batch with their table reads started early: with
@@ -864,8 +893,9 @@ enum wgw_verdict wgw_engine_route_frame(struct wgw_engine_thread *t, enum wgw_di
  */
 #define PF_CHUNK 32		/* frames per prefetch round */
 
-static void route_batch_client(struct wgw_engine_thread *t, const struct wgw_view *v,
-			       struct wgw_frame *f, unsigned n, uint32_t now)
+static inline __attribute__((always_inline)) void
+route_batch_client(struct wgw_engine_thread *t, const struct wgw_view *v, struct wgw_frame *f,
+		   unsigned n, uint32_t now, bool pool)
 {
 	const struct wgw_sessions *s = &t->e->s;
 	const _Atomic uint32_t *bucket = s->cid_tab.bucket;
@@ -893,10 +923,36 @@ static void route_batch_client(struct wgw_engine_thread *t, const struct wgw_vie
 								      memory_order_relaxed)]);
 		for (i = 0; i < m; i++)
 			f[i].verdict = (uint8_t)route_frame(t, v, WGW_DIR_CLIENT, f[i].data, f[i].len,
-							    now, &f[i].route, true);
+							    now, &f[i].route, true, pool);
 		f += m;
 		n -= m;
 	}
+}
+
+/* The known-session loops of wgw_engine_route_batch(), pool a constant. */
+static inline __attribute__((always_inline)) void
+route_batch_fast(struct wgw_engine_thread *t, const struct wgw_view *v, enum wgw_dir dir,
+		 struct wgw_frame *f, unsigned n, uint32_t now, bool pool)
+{
+	struct wgw_frame *end = f + n;
+
+	if (dir == WGW_DIR_CLIENT && t->e->prefetch)
+		route_batch_client(t, v, f, n, now, pool);
+	else if (dir == WGW_DIR_CLIENT)
+		ROUTE_LOOP(t, v, WGW_DIR_CLIENT, f, end, now, true, pool);
+	else if (dir == WGW_DIR_BACKEND)
+		ROUTE_LOOP(t, v, WGW_DIR_BACKEND, f, end, now, true, pool);
+	else
+		ROUTE_LOOP(t, v, WGW_DIR_ANY, f, end, now, true, pool);
+}
+
+/* With more than one NAT address: out of line, the one-address loops stay
+ * as they were. */
+static __attribute__((noinline)) void
+route_batch_pool(struct wgw_engine_thread *t, const struct wgw_view *v, enum wgw_dir dir,
+		 struct wgw_frame *f, unsigned n, uint32_t now)
+{
+	route_batch_fast(t, v, dir, f, n, now, true);
 }
 
 void wgw_engine_route_batch(struct wgw_engine_thread *t, enum wgw_dir dir, struct wgw_frame *f,
@@ -905,14 +961,12 @@ void wgw_engine_route_batch(struct wgw_engine_thread *t, enum wgw_dir dir, struc
 	const struct wgw_view *v = engine_view(t->e);
 	struct wgw_frame *end = f + n;
 
+	/* a NAT pool is a constant of each loop too, so that one address
+	 * costs nothing for it */
 	if (!t->e->fast4)
-		ROUTE_LOOP(t, v, dir, f, end, now, false);
-	else if (dir == WGW_DIR_CLIENT && t->e->prefetch)
-		route_batch_client(t, v, f, n, now);
-	else if (dir == WGW_DIR_CLIENT)
-		ROUTE_LOOP(t, v, WGW_DIR_CLIENT, f, end, now, true);
-	else if (dir == WGW_DIR_BACKEND)
-		ROUTE_LOOP(t, v, WGW_DIR_BACKEND, f, end, now, true);
+		ROUTE_LOOP(t, v, dir, f, end, now, false, false);
+	else if (t->e->pool)
+		route_batch_pool(t, v, dir, f, n, now);
 	else
-		ROUTE_LOOP(t, v, WGW_DIR_ANY, f, end, now, true);
+		route_batch_fast(t, v, dir, f, n, now, false);
 }

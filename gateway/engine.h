@@ -72,6 +72,7 @@
 
 #define WGW_ENGINE_MAX_BACKENDS 256	/* backend slots */
 #define WGW_ENGINE_MAX_VIPS 64
+#define WGW_ENGINE_MAX_NAT 256		/* NAT addresses in the pool */
 #define WGW_ENGINE_MAX_THREADS 256
 #define WGW_ENGINE_MAX_ENTRIES (1U << 26) /* per table */
 #define WGW_ENGINE_MAX_WEIGHT 65535
@@ -89,6 +90,10 @@ struct wgw_engine_cfg {
 	const struct wgw_vip *vips;
 	unsigned n_vips;
 	union wgw_addr nat_addr;	/* G, on the LAN */
+	const union wgw_addr *nat_pool;	/* more NAT addresses: the pool is
+					 * nat_addr then these, a mapping
+					 * takes a free (address, port) */
+	unsigned n_nat_pool;		/* < WGW_ENGINE_MAX_NAT */
 	uint16_t nat_port_lo, nat_port_hi; /* host order, inclusive */
 	unsigned n_threads;		/* workers that will attach */
 	uint32_t max_cids, max_mappings; /* capacity, fixed for the engine's life */
@@ -322,6 +327,9 @@ struct wgw_backend_info {
 	enum wgw_backend_state state;
 	uint32_t weight;
 	uint32_t mappings, cids;	/* live */
+	uint32_t nat_capacity;		/* NAT (address, port) pairs: addresses
+					 * x ports; each live mapping holds one */
+	uint64_t nat_exhausted;		/* new mappings refused: none free */
 	uint64_t pkts_to, pkts_from;	/* summed over threads */
 };
 /* Up to max backends (in slot order); returns how many exist. */
@@ -346,7 +354,7 @@ int wgw_engine_state_restore(struct wgw_engine *e, uint32_t now, uint32_t downti
 /* ---- introspection (control socket) -------------------------------------- */
 
 struct wgw_session_info {
-	union wgw_addr client, vip, backend;
+	union wgw_addr client, vip, backend, nat; /* nat: the mapping's G */
 	uint16_t cport, vport, backend_port, nat_port;
 	int slot;
 	uint32_t idle_s, age_s;
@@ -405,6 +413,7 @@ struct wgw_trace {
 	enum wgw_backend_state backend_state;
 	enum wgw_trace_map map;
 	uint16_t nat_port;		/* 0: none free (a new mapping) */
+	union wgw_addr nat_addr;	/* the mapping's NAT address */
 	bool cid_known;			/* the CID is bound ... */
 	int cid_backend;		/* ... to this slot */
 	bool cid_learn;			/* the CID would be bound now (rule 3) */

@@ -14,9 +14,11 @@ libwgw_engine_a_SOURCES += gateway/engine.c gateway/engine.h \
 
 if ENABLE_TESTS
 check_PROGRAMS += tests/unit/test_sessions tests/unit/test_engine \
-	tests/unit/test_engine_stress tests/unit/test_quota tests/unit/test_state
+	tests/unit/test_engine_stress tests/unit/test_quota tests/unit/test_state \
+	tests/unit/test_natpool
 TESTS += tests/unit/test_sessions tests/unit/test_engine \
-	tests/unit/test_engine_stress tests/unit/test_quota tests/unit/test_state
+	tests/unit/test_engine_stress tests/unit/test_quota tests/unit/test_state \
+	tests/unit/test_natpool
 
 tests_unit_test_sessions_SOURCES = tests/unit/test_sessions.c
 tests_unit_test_sessions_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
@@ -33,6 +35,10 @@ tests_unit_test_state_LDADD = $(WGW_ENGINE_LIBS) $(CHECK_LIBS)
 tests_unit_test_quota_SOURCES = tests/unit/test_quota.c tests/unit/test_engine_util.h
 tests_unit_test_quota_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_quota_LDADD = $(WGW_ENGINE_LIBS) $(CHECK_LIBS)
+
+tests_unit_test_natpool_SOURCES = tests/unit/test_natpool.c tests/unit/test_engine_util.h
+tests_unit_test_natpool_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_natpool_LDADD = $(WGW_ENGINE_LIBS) $(CHECK_LIBS)
 
 tests_unit_test_engine_stress_SOURCES = tests/unit/test_engine_stress.c tests/unit/test_engine_util.h
 tests_unit_test_engine_stress_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)

@@ -100,8 +100,58 @@ int wgw_engine_cfg_validate(const struct wgw_engine_cfg *cfg, char *err, size_t 
 		snprintf(err, errlen, "idle timeouts must be below %d s", INT32_MAX);
 		return -EINVAL;
 	}
+	if (cfg->n_nat_pool >= WGW_ENGINE_MAX_NAT || (cfg->n_nat_pool && !cfg->nat_pool)) {
+		snprintf(err, errlen, "%u NAT addresses: at most %u", cfg->n_nat_pool + 1,
+			 WGW_ENGINE_MAX_NAT);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < cfg->n_nat_pool; i++) {
+		const union wgw_addr *a = &cfg->nat_pool[i];
+		char s[INET6_ADDRSTRLEN];
+
+		wgw_addr_str(a, s, sizeof(s));
+		if (addr_unspec(a) || wgw_addr_is_v4(a) != wgw_addr_is_v4(&cfg->nat_addr)) {
+			snprintf(err, errlen, "NAT address %s: the pool's addresses must be set and of one family",
+				 s);
+			return -EINVAL;
+		}
+		if (wgw_addr_eq(a, &cfg->nat_addr)) {
+			snprintf(err, errlen, "NAT address %s given twice", s);
+			return -EINVAL;
+		}
+		for (unsigned j = 0; j < i; j++)
+			if (wgw_addr_eq(a, &cfg->nat_pool[j])) {
+				snprintf(err, errlen, "NAT address %s given twice", s);
+				return -EINVAL;
+			}
+		for (unsigned j = 0; j < cfg->n_vips; j++)
+			if (wgw_addr_eq(a, &cfg->vips[j].addr)) {
+				snprintf(err, errlen, "NAT address %s is also a VIP", s);
+				return -EINVAL;
+			}
+	}
 	return vips_validate(cfg->vips, cfg->n_vips, &cfg->nat_addr, cfg->nat_port_lo,
 			     cfg->nat_port_hi, err, errlen);
+}
+
+/* The pool, nat_addr first, into the session store's configuration and
+ * the engine's lookup by address. */
+static void engine_nat_pool(struct wgw_engine *e, const struct wgw_engine_cfg *cfg,
+			    union wgw_addr *pool, struct wgw_sessions_cfg *scfg)
+{
+	pool[0] = cfg->nat_addr;
+	if (cfg->n_nat_pool)
+		memcpy(pool + 1, cfg->nat_pool, cfg->n_nat_pool * sizeof(*pool));
+	scfg->nat = pool;
+	scfg->n_nat = cfg->n_nat_pool + 1;
+	for (unsigned k = 0; k < scfg->n_nat; k++) {
+		uint32_t b = wgw_nat_hash(&pool[k]);
+
+		while (e->nat_by[b])
+			b = (b + 1) & (WGW_NAT_BUCKETS - 1);
+		e->nat_by[b] = (uint16_t)(k + 1);
+	}
+	e->pool = cfg->n_nat_pool > 0;
 }
 
 /* ---- creation and threads ------------------------------------------------- */
@@ -117,6 +167,7 @@ struct wgw_engine *wgw_engine_create(const struct wgw_engine_cfg *cfg)
 		.nat_port_hi = cfg->nat_port_hi,
 		.key = cfg->hash_key,
 	};
+	union wgw_addr pool[WGW_ENGINE_MAX_NAT];
 	struct wgw_engine *e;
 	struct wgw_view *v;
 	char msg[256];
@@ -141,6 +192,7 @@ struct wgw_engine *wgw_engine_create(const struct wgw_engine_cfg *cfg)
 	e->family = wgw_addr_is_v4(&cfg->nat_addr) ? AF_INET : AF_INET6;
 	e->fast4 = e->family == AF_INET && !cfg->general_path_only;
 	e->prefetch = !cfg->no_prefetch;
+	engine_nat_pool(e, cfg, pool, &scfg);
 	atomic_init(&e->cid_idle_s, cfg->cid_idle_s ? cfg->cid_idle_s : WGW_CID_IDLE_S_DEFAULT);
 	atomic_init(&e->map_idle_s, cfg->map_idle_s ? cfg->map_idle_s : WGW_MAP_IDLE_S_DEFAULT);
 	memcpy(e->vips, cfg->vips, cfg->n_vips * sizeof(*cfg->vips));
@@ -169,7 +221,8 @@ struct wgw_engine *wgw_engine_create(const struct wgw_engine_cfg *cfg)
 	}
 	wgw_qsbr_init(&e->q, e->readers, e->n_threads);
 
-	v = wgw_view_build(e->slots, e->be_state, e->vips, e->n_vips, &e->nat_addr, e->src_key);
+	v = wgw_view_build(e->slots, e->be_state, e->vips, e->n_vips, e->s.nat, e->s.n_nat,
+			   e->src_key);
 	if (!v) {
 		err = -ENOMEM;
 		goto err_free_threads;
@@ -295,7 +348,7 @@ static void views_reap(struct wgw_engine *e)
 static int view_publish(struct wgw_engine *e)
 {
 	struct wgw_view *v = wgw_view_build(e->slots, e->be_state, e->vips, e->n_vips,
-					    &e->nat_addr, e->src_key);
+					    e->s.nat, e->s.n_nat, e->src_key);
 
 	if (!v)
 		return -ENOMEM;

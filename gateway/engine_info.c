@@ -166,6 +166,8 @@ unsigned wgw_engine_backends(struct wgw_engine *e, struct wgw_backend_info *out,
 		bi->weight = e->slots[i].weight;
 		bi->mappings = atomic_load(&e->s.be_maps[i]);
 		bi->cids = atomic_load(&e->s.be_cids[i]);
+		bi->nat_capacity = e->s.n_slots;
+		bi->nat_exhausted = atomic_load(&e->s.be_full[i]);
 		wgw_engine_slot_pkts(e, i, &bi->pkts_to, &bi->pkts_from);
 		bi->pkts_to -= e->slots[i].base_to;
 		bi->pkts_from -= e->slots[i].base_from;
@@ -197,7 +199,8 @@ static void session_info(struct wgw_engine *e, uint32_t i, uint32_t now,
 	si->slot = m->backend;
 	si->backend = e->slots[m->backend].addr;
 	si->backend_port = e->slots[m->backend].port;
-	si->nat_port = m->nat_port;
+	si->nat_port = wgw_map_nat_port(m);
+	si->nat = e->s.nat[m->nat_k];
 	si->idle_s = idle(now, &m->last_seen);
 	si->age_s = (int32_t)(now - e->s.map_cold[i].created) > 0 ? now - e->s.map_cold[i].created : 0;
 }

@@ -20,6 +20,9 @@
 
 _Static_assert(WGW_ENGINE_MAX_BACKENDS == WGW_MAX_BACKENDS, "backend slots");
 _Static_assert(WGW_ENGINE_MAX_ENTRIES == WGW_SESS_MAX_ENTRIES, "table capacity");
+_Static_assert(WGW_ENGINE_MAX_NAT == WGW_NAT_MAX, "NAT pool");
+
+#define WGW_NAT_BUCKETS 1024		/* pool lookup, over 3x WGW_NAT_MAX */
 
 /*
  * Everything a worker writes: its own cache lines only.  A forwarded
@@ -46,6 +49,7 @@ struct wgw_engine {
 	uint16_t nat_port_span;		/* hi - lo: one range test */
 	uint8_t family;
 	bool fast4;			/* IPv4, known-session paths on */
+	bool pool;			/* more than one NAT address */
 	bool prefetch;			/* client batches prefetch table reads */
 	_Atomic uint8_t be_state[WGW_ENGINE_MAX_BACKENDS]; /* enum wgw_backend_state */
 	_Atomic uint8_t be_live[WGW_ENGINE_MAX_BACKENDS];  /* state != DOWN */
@@ -65,7 +69,33 @@ struct wgw_engine {
 	unsigned n_vips;
 	uint64_t src_key;
 	struct wgw_view *retired;	/* replaced views awaiting a grace period */
+
+	/* the NAT addresses, s.nat[], by address: k + 1, open addressing */
+	uint16_t nat_by[WGW_NAT_BUCKETS];
 };
+
+static inline uint32_t wgw_nat_hash(const union wgw_addr *a)
+{
+	uint64_t h = (a->q[0] ^ a->q[1]) * 0x9e3779b97f4a7c15ULL;
+
+	return (uint32_t)(h >> 54);	/* 10 bits: WGW_NAT_BUCKETS */
+}
+
+/* k of NAT address a (e->s.nat[k]), or -1 when a is none of them. */
+static inline int wgw_engine_nat_find(const struct wgw_engine *e, const union wgw_addr *a)
+{
+	uint32_t b = wgw_nat_hash(a);
+	unsigned i;
+
+	if (__builtin_expect(wgw_addr_eq(a, &e->nat_addr), 1))
+		return 0;
+	while ((i = e->nat_by[b]) != 0) {
+		if (wgw_addr_eq(&e->s.nat[i - 1], a))
+			return (int)i - 1;
+		b = (b + 1) & (WGW_NAT_BUCKETS - 1);
+	}
+	return -1;
+}
 
 /* Sources never valid on a wire (RFC 1122 3.2.1.3, RFC 4291 2.4; Linux
  * ip_route_input_slow()'s martian source test), for a packet of family:

@@ -76,14 +76,17 @@ int wgw_engine_state_save(struct wgw_engine *e, uint32_t now, struct wgw_state *
 		const struct wgw_map_ent *m = &s->maps[i];
 		struct wgw_state_map *sm = &st->maps[st->n_maps];
 
+		/* The state file names one NAT address: a mapping on another
+		 * address of the pool is not kept (its CID is: the client's
+		 * next packet makes it again). */
 		if (atomic_load_explicit(&m->state, memory_order_acquire) != WGW_ENT_LIVE ||
-		    slot_idx[m->backend] < 0)
+		    slot_idx[m->backend] < 0 || m->nat_k)
 			continue;
 		sm->client = m->client;
 		sm->vip = m->vip;
 		sm->cport = m->cport;
 		sm->vport = m->vport;
-		sm->nat_port = m->nat_port;
+		sm->nat_port = wgw_map_nat_port(m);
 		sm->backend = (uint32_t)slot_idx[m->backend];
 		sm->idle_s = age(now, atomic_load_explicit(&m->last_seen, memory_order_relaxed));
 		sm->age_s = age(now, s->map_cold[i].created);
@@ -160,7 +163,7 @@ int wgw_engine_state_restore(struct wgw_engine *e, uint32_t now, uint32_t downti
 			res->maps_no_backend++;
 		} else if (wgw_map_restore(s, wgw_map_hash(s, &m->client, m->cport, &m->vip, m->vport),
 					   &m->client, m->cport, &m->vip, m->vport, (unsigned)b,
-					   m->nat_port, before(now, idle),
+					   0, m->nat_port, before(now, idle),
 					   before(now, (uint64_t)m->age_s + downtime_s), &idx[i + 1])) {
 			res->maps_refused++;
 		} else {

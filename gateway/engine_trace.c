@@ -27,13 +27,21 @@ static void trace_backend(struct wgw_engine *e, struct wgw_trace *t, int b)
 		atomic_load_explicit(&e->be_state[b], memory_order_relaxed);
 }
 
-/* The NAT port a new mapping on slot b would take: the top of its free
- * stack (sessions.c), 0 when none is free. */
-static uint16_t next_nat_port(const struct wgw_sessions *s, int b)
+/* The NAT address and port a new mapping on slot b would take: the top of
+ * its free stack (sessions.c); port 0 when none is free. */
+static void next_nat(const struct wgw_sessions *s, int b, struct wgw_trace *t)
 {
 	uint32_t idx = (uint32_t)atomic_load_explicit(&s->pools[b].head, memory_order_acquire);
 
-	return idx ? (uint16_t)(s->port_lo + idx - 1) : 0;
+	t->nat_port = idx ? (uint16_t)(s->port_lo + (idx - 1) % s->n_ports) : 0;
+	t->nat_addr = s->nat[idx ? (idx - 1) / s->n_ports : 0];
+}
+
+/* An existing mapping's NAT address and port. */
+static void map_nat(const struct wgw_sessions *s, uint32_t mi, struct wgw_trace *t)
+{
+	t->nat_port = wgw_map_nat_port(&s->maps[mi]);
+	t->nat_addr = s->nat[s->maps[mi].nat_k];
 }
 
 static void trace_new_map(struct wgw_engine *e, struct wgw_trace *t, int b)
@@ -41,7 +49,7 @@ static void trace_new_map(struct wgw_engine *e, struct wgw_trace *t, int b)
 	const struct wgw_sessions *s = &e->s;
 
 	t->map = WGW_TRACE_MAP_NEW;
-	t->nat_port = next_nat_port(s, b);
+	next_nat(s, b, t);
 	if (atomic_load_explicit(&s->n_maps, memory_order_relaxed) >=
 	    atomic_load_explicit(&s->lim_maps, memory_order_relaxed))
 		trace_drop(t, WGW_DROP_MAP_FULL, "the mapping table is full: a new session is refused");
@@ -81,7 +89,7 @@ static void trace_client(struct wgw_engine *e, const struct wgw_view *v,
 			mi = wgw_map_find(s, h, &in->src, in->sport, &in->dst, in->dport, b, NULL);
 			if (mi) {
 				t->map = WGW_TRACE_MAP_EXISTING;
-				t->nat_port = s->maps[mi].nat_port;
+				map_nat(s, mi, t);
 			} else {
 				t->why = "the CID is known, from a new endpoint: a new mapping on its "
 					 "backend (migration)";
@@ -97,7 +105,7 @@ static void trace_client(struct wgw_engine *e, const struct wgw_view *v,
 		t->why = session_cid ? "a CID not known yet: the endpoint's mapping" :
 			 "no session CID: the endpoint's mapping";
 		t->map = WGW_TRACE_MAP_EXISTING;
-		t->nat_port = s->maps[mi].nat_port;
+		map_nat(s, mi, t);
 		trace_backend(e, t, s->maps[mi].backend);
 	} else {
 		b = wgw_view_choose(v, &in->src, in->sport);
@@ -118,24 +126,24 @@ static void trace_from_backend(struct wgw_engine *e, const struct wgw_view *v,
 	struct wgw_sessions *s = &e->s;
 	struct wgw_map_ent *m;
 	uint32_t mi, ci;
-	int b;
+	int b, nk;
 
 	if (in->dport < e->nat_port_lo || in->dport > e->nat_port_hi ||
-	    !wgw_addr_eq(&in->dst, &e->nat_addr))
-		return trace_drop(t, WGW_DROP_NOT_NAT, "not to the NAT address within its port range");
+	    (nk = wgw_engine_nat_find(e, &in->dst)) < 0)
+		return trace_drop(t, WGW_DROP_NOT_NAT, "not to a NAT address within its port range");
 	b = wgw_view_by_src(v, e->slots, &in->src, in->sport);
 	if (b < 0)
 		return trace_drop(t, WGW_DROP_BAD_SOURCE, "not from a backend");
 	trace_backend(e, t, b);
 	if (in->has_cid && in->cid == WRAITH_CID_INVALID)
 		return trace_drop(t, WGW_DROP_CID0, "CID 0 is invalid in WRAITH");
-	mi = wgw_map_rev(s, (unsigned)b, in->dport);
+	mi = wgw_map_rev(s, (unsigned)b, (unsigned)nk, in->dport);
 	if (!mi)
 		return trace_drop(t, WGW_DROP_NO_MAPPING, "no mapping owns this backend and NAT port");
 	m = &s->maps[mi];
 	t->why = "the mapping that owns this backend and NAT port: back to its client";
 	t->map = WGW_TRACE_MAP_EXISTING;
-	t->nat_port = m->nat_port;
+	map_nat(s, mi, t);
 	t->out_src = m->vip;
 	t->out_sport = m->vport;
 	t->out_dst = m->client;
@@ -157,7 +165,7 @@ void wgw_engine_trace(struct wgw_engine *e, const struct wgw_trace_in *in, struc
 	t->cid_backend = -1;
 	t->dir = in->dir;
 	if (t->dir == WGW_DIR_ANY)
-		t->dir = wgw_addr_eq(&in->dst, &e->nat_addr) ? WGW_DIR_BACKEND : WGW_DIR_CLIENT;
+		t->dir = wgw_engine_nat_find(e, &in->dst) >= 0 ? WGW_DIR_BACKEND : WGW_DIR_CLIENT;
 	pthread_mutex_lock(&e->ctl);
 	v = atomic_load_explicit(&e->view, memory_order_acquire);
 	if (wgw_addr_is_v4(&in->src) != (e->family == AF_INET) ||
@@ -172,7 +180,7 @@ void wgw_engine_trace(struct wgw_engine *e, const struct wgw_trace_in *in, struc
 		return;
 	if (t->dir == WGW_DIR_CLIENT) {
 		t->verdict = WGW_TO_LAN;
-		t->out_src = e->nat_addr;
+		t->out_src = t->nat_addr;
 		t->out_sport = t->nat_port;
 		t->out_dst = t->backend_addr;
 		t->out_dport = t->backend_port;

@@ -138,7 +138,8 @@ int wgw_sessions_init(struct wgw_sessions *s, const struct wgw_sessions_cfg *cfg
 	if (!cfg->max_cids || !cfg->max_mappings ||
 	    cfg->max_cids > WGW_SESS_MAX_ENTRIES ||
 	    cfg->max_mappings > WGW_SESS_MAX_ENTRIES ||
-	    !cfg->nat_port_lo || cfg->nat_port_lo > cfg->nat_port_hi)
+	    !cfg->nat_port_lo || cfg->nat_port_lo > cfg->nat_port_hi ||
+	    cfg->n_nat > WGW_NAT_MAX || (cfg->n_nat && !cfg->nat))
 		return -EINVAL;
 
 	memset(s, 0, sizeof(*s));
@@ -161,6 +162,10 @@ int wgw_sessions_init(struct wgw_sessions *s, const struct wgw_sessions_cfg *cfg
 	atomic_init(&s->quota_cids, cfg->cids_per_src);
 	s->port_lo = cfg->nat_port_lo;
 	s->n_ports = (uint32_t)cfg->nat_port_hi - cfg->nat_port_lo + 1;
+	s->n_nat = cfg->n_nat ? cfg->n_nat : 1;
+	s->n_slots = s->n_nat * s->n_ports;
+	if (cfg->n_nat)
+		memcpy(s->nat, cfg->nat, cfg->n_nat * sizeof(*s->nat));
 
 	/* index 0 is "none": one spare entry in front */
 	s->cids = alloc_zeroed(s->cap_cids + 1, sizeof(*s->cids), &s->mem_bytes);
@@ -338,6 +343,18 @@ err_unquota:
 	return err;
 }
 
+/*
+ * The pool index handed out j-th by a fresh slot: port_lo on every NAT
+ * address in turn, then port_lo + 1 on every address, and so on.  New
+ * mappings spread over the addresses, and no address fills while another
+ * is empty: LIFO reuse keeps the mix, since what is freed went out
+ * interleaved.  With one address, the ports in ascending order.
+ */
+static inline uint32_t slot_order(const struct wgw_sessions *s, uint32_t j)
+{
+	return wgw_nat_idx(s, j % s->n_nat, (uint16_t)(s->port_lo + j / s->n_nat));
+}
+
 /* struct wgw_map_ent nat_csum_* and pseudo_csum of m on its slot.  The
  * sums are never 0 (the new words are added in full, a NAT address is
  * never 0, the protocol is not), so the folds are in [1, 0xffff]. */
@@ -347,8 +364,10 @@ static void map_csums(const struct wgw_sessions *s, const struct wgw_map_ent *m,
 	const struct wgw_slot_nat *sn = &s->slot_nat[m->backend];
 	uint64_t a = wgw_csum_sub16b(wgw_csum_sub16b(sn->addr_sum, m->client.b), m->vip.b);
 
+	if (m->nat_k)	/* addr_sum has address 0 */
+		a = wgw_csum_add16b(wgw_csum_sub16b(a, s->nat[0].b), s->nat[m->nat_k].b);
 	*ip = wgw_fold64(a);
-	a += wgw_ports_word(htons(m->nat_port), sn->port_be);
+	a += wgw_ports_word(m->nat_port_be, sn->port_be);
 	*udp = wgw_fold64(wgw_csum_sub32(a, wgw_ports_word(htons(m->cport), htons(m->vport))));
 	*pseudo = wgw_fold64(wgw_csum_add16b(wgw_csum_add16b(htons(IPPROTO_UDP), m->client.b),
 					     m->vip.b));
@@ -389,6 +408,7 @@ int wgw_map_create(struct wgw_sessions *s, uint64_t h,
 	}
 	pi = stk_pop(&pp->head, PORT_LINKS(pp));
 	if (!pi) {
+		atomic_fetch_add_explicit(&s->be_full[backend], 1, memory_order_relaxed);
 		err = -EADDRNOTAVAIL;
 		goto err_free_ent;
 	}
@@ -398,9 +418,9 @@ int wgw_map_create(struct wgw_sessions *s, uint64_t h,
 	m->vip = *vip;
 	m->cport = cport;
 	m->vport = vport;
-	m->nat_port = (uint16_t)(s->port_lo + pi - 1);
+	m->nat_k = (uint16_t)((pi - 1) / s->n_ports);
 	m->backend = (uint8_t)backend;
-	m->nat_port_be = htons(m->nat_port);
+	m->nat_port_be = htons((uint16_t)(s->port_lo + (pi - 1) % s->n_ports));
 	map_csums(s, m, &m->nat_csum_ip, &m->nat_csum_udp, &m->pseudo_csum);
 	s->map_cold[i].created = now;
 	atomic_store_explicit(&m->last_cid, 0, memory_order_relaxed);
@@ -445,7 +465,8 @@ err_unquota:
 int wgw_map_restore(struct wgw_sessions *s, uint64_t h,
 		    const union wgw_addr *client, uint16_t cport,
 		    const union wgw_addr *vip, uint16_t vport, unsigned backend,
-		    uint16_t nat_port, uint32_t last_seen, uint32_t created, uint32_t *idx)
+		    unsigned nat_k, uint16_t nat_port, uint32_t last_seen, uint32_t created,
+		    uint32_t *idx)
 {
 	struct wgw_port_pool *pp = &s->pools[backend];
 	uint32_t b = wgw_map_bucket(s, h), i, pi;
@@ -455,9 +476,10 @@ int wgw_map_restore(struct wgw_sessions *s, uint64_t h,
 
 	if (!pp->next)
 		return -ENOENT;
-	if (nat_port < s->port_lo || (uint32_t)(nat_port - s->port_lo) >= s->n_ports)
+	if (nat_port < s->port_lo || (uint32_t)(nat_port - s->port_lo) >= s->n_ports ||
+	    nat_k >= s->n_nat)
 		return -ERANGE;
-	pi = (uint32_t)(nat_port - s->port_lo) + 1;
+	pi = wgw_nat_idx(s, nat_k, nat_port);
 	if (atomic_load_explicit(&pp->rev[pi], memory_order_relaxed) ||
 	    wgw_map_find(s, h, client, cport, vip, vport, (int)backend, NULL))
 		return -EEXIST;
@@ -477,7 +499,7 @@ int wgw_map_restore(struct wgw_sessions *s, uint64_t h,
 	m->vip = *vip;
 	m->cport = cport;
 	m->vport = vport;
-	m->nat_port = nat_port;
+	m->nat_k = (uint16_t)nat_k;
 	m->backend = (uint8_t)backend;
 	m->nat_port_be = htons(nat_port);
 	map_csums(s, m, &m->nat_csum_ip, &m->nat_csum_udp, &m->pseudo_csum);
@@ -510,9 +532,11 @@ void wgw_sessions_pool_rebuild(struct wgw_sessions *s, unsigned slot)
 
 	if (!pp->next)
 		return;
-	/* Descending, so that the lowest free port is handed out first, as
-	 * after wgw_sessions_slot_init(). */
-	for (uint32_t pi = s->n_ports; pi >= 1; pi--) {
+	/* Backwards through the order of wgw_sessions_slot_init(), so that
+	 * free pairs are handed out in that order. */
+	for (uint32_t j = s->n_slots; j >= 1; j--) {
+		uint32_t pi = slot_order(s, j - 1);
+
 		if (atomic_load_explicit(&pp->rev[pi], memory_order_relaxed))
 			continue;
 		atomic_store_explicit(&pp->next[pi], top, memory_order_relaxed);
@@ -569,7 +593,7 @@ static void map_unlink(struct wgw_sessions *s, uint32_t i)
 {
 	struct wgw_map_ent *m = &s->maps[i];
 	struct wgw_port_pool *pp = &s->pools[m->backend];
-	uint32_t pi = (uint32_t)(m->nat_port - s->port_lo) + 1, expect = i;
+	uint32_t pi = wgw_nat_idx(s, m->nat_k, wgw_map_nat_port(m)), expect = i;
 	uint32_t b = wgw_map_bucket(s, wgw_map_hash(s, &m->client, m->cport, &m->vip, m->vport));
 	_Atomic uint32_t *lock = stripe(&s->map_tab, b);
 
@@ -619,7 +643,7 @@ static void limbo_free(struct wgw_sessions *s, struct wgw_limbo *l,
 
 		n = atomic_load_explicit(&s->map_cold[i].free_next, memory_order_relaxed);
 		atomic_store_explicit(&m->state, WGW_ENT_FREE, memory_order_relaxed);
-		stk_push(&pp->head, PORT_LINKS(pp), (uint32_t)(m->nat_port - s->port_lo) + 1);
+		stk_push(&pp->head, PORT_LINKS(pp), wgw_nat_idx(s, m->nat_k, wgw_map_nat_port(m)));
 		stk_push(&s->map_free, MAP_LINKS(s), i);
 		if (res)
 			res->freed_maps++;
@@ -685,7 +709,7 @@ void wgw_sessions_expire(struct wgw_sessions *s, struct wgw_qsbr *q, uint32_t no
 int wgw_sessions_slot_init(struct wgw_sessions *s, unsigned slot)
 {
 	struct wgw_port_pool *pp = &s->pools[slot];
-	uint32_t n = s->n_ports;
+	uint32_t n = s->n_slots;
 
 	if (!pp->next) {
 		size_t acct = 0;
@@ -700,13 +724,17 @@ int wgw_sessions_slot_init(struct wgw_sessions *s, unsigned slot)
 		}
 		s->mem_bytes += acct;
 	}
-	/* ascending ports: port_lo is handed out first */
-	for (uint32_t pi = 1; pi <= n; pi++) {
-		atomic_store_explicit(&pp->next[pi], pi < n ? pi + 1 : 0, memory_order_relaxed);
+	atomic_store_explicit(&s->be_full[slot], 0, memory_order_relaxed);
+	/* ascending ports, each on every address in turn (slot_order()) */
+	for (uint32_t j = 0; j < n; j++) {
+		uint32_t pi = slot_order(s, j);
+
+		atomic_store_explicit(&pp->next[pi], j + 1 < n ? slot_order(s, j + 1) : 0,
+				      memory_order_relaxed);
 		atomic_store_explicit(&pp->rev[pi], 0, memory_order_relaxed);
 	}
 	atomic_store_explicit(&pp->head,
-			      ((atomic_load(&pp->head) >> 32) + 1) << 32 | 1,
+			      ((atomic_load(&pp->head) >> 32) + 1) << 32 | slot_order(s, 0),
 			      memory_order_release);
 	return 0;
 }
@@ -755,7 +783,7 @@ int wgw_sessions_check(struct wgw_sessions *s, const bool *slot_in_use, char *er
 	uint32_t cap = s->cap_cids > s->cap_maps ? s->cap_cids : s->cap_maps;
 	uint32_t be_maps[WGW_MAX_BACKENDS] = { 0 }, be_cids[WGW_MAX_BACKENDS] = { 0 };
 	uint32_t live, limbo, n, i;
-	uint8_t *mark = calloc((size_t)(cap > s->n_ports ? cap : s->n_ports) + 1, 1);
+	uint8_t *mark = calloc((size_t)(cap > s->n_slots ? cap : s->n_slots) + 1, 1);
 	struct { uint32_t maps, cids; } *src = calloc(WGW_SRC_SLOTS, sizeof(*src));
 	int err_ret = 0;
 
@@ -828,12 +856,12 @@ int wgw_sessions_check(struct wgw_sessions *s, const bool *slot_in_use, char *er
 		CHECK(wgw_map_find(s, h, &m->client, m->cport, &m->vip, m->vport, m->backend,
 				   NULL) == i, "live mapping %u not found by its key", i);
 		CHECK(slot_in_use[m->backend], "mapping %u on free slot %u", i, m->backend);
-		CHECK(wgw_map_rev(s, m->backend, m->nat_port) == i,
-		      "mapping %u: NAT port %u of slot %u points elsewhere", i, m->nat_port,
-		      m->backend);
+		CHECK(wgw_map_rev(s, m->backend, m->nat_k, wgw_map_nat_port(m)) == i,
+		      "mapping %u: NAT address %u port %u of slot %u points elsewhere", i,
+		      m->nat_k, wgw_map_nat_port(m), m->backend);
 		map_csums(s, m, &csum_ip, &csum_udp, &pseudo);
 		CHECK(m->nat_csum_ip == csum_ip && m->nat_csum_udp == csum_udp &&
-		      m->pseudo_csum == pseudo && m->nat_port_be == htons(m->nat_port),
+		      m->pseudo_csum == pseudo,
 		      "mapping %u: checksums %04x/%04x/%04x, expected %04x/%04x/%04x", i,
 		      m->nat_csum_ip, m->nat_csum_udp, m->pseudo_csum, csum_ip, csum_udp, pseudo);
 		be_maps[m->backend]++;
@@ -871,8 +899,8 @@ int wgw_sessions_check(struct wgw_sessions *s, const bool *slot_in_use, char *er
 		      atomic_load(&s->be_cids[b]));
 		if (!pp->next || !slot_in_use[b])
 			continue;
-		memset(mark, 0, (size_t)s->n_ports + 1);
-		n = stk_walk(&pp->head, PORT_LINKS(pp), mark, s->n_ports, 1);
+		memset(mark, 0, (size_t)s->n_slots + 1);
+		n = stk_walk(&pp->head, PORT_LINKS(pp), mark, s->n_slots, 1);
 		CHECK(n != UINT32_MAX, "slot %u: NAT port free list is corrupt", b);
 		for (i = 1; i <= s->cap_maps; i++) {
 			struct wgw_map_ent *m = &s->maps[i];
@@ -881,24 +909,26 @@ int wgw_sessions_check(struct wgw_sessions *s, const bool *slot_in_use, char *er
 
 			if ((st != WGW_ENT_LIVE && st != WGW_ENT_DEAD) || m->backend != b)
 				continue;
-			pi = (uint32_t)(m->nat_port - s->port_lo) + 1;
-			CHECK(pi <= s->n_ports, "mapping %u: NAT port %u out of range", i,
-			      m->nat_port);
-			CHECK(!mark[pi], "slot %u: NAT port %u used twice or also free", b,
-			      m->nat_port);
+			CHECK((uint32_t)(wgw_map_nat_port(m) - s->port_lo) < s->n_ports &&
+			      m->nat_k < s->n_nat, "mapping %u: NAT address %u port %u out of range",
+			      i, m->nat_k, wgw_map_nat_port(m));
+			pi = wgw_nat_idx(s, m->nat_k, wgw_map_nat_port(m));
+			CHECK(!mark[pi], "slot %u: NAT address %u port %u used twice or also free", b,
+			      m->nat_k, wgw_map_nat_port(m));
 			mark[pi] = 2;
 			used++;
 		}
-		CHECK(n + used == s->n_ports, "slot %u: %u free + %u used NAT ports != %u", b, n,
-		      used, s->n_ports);
-		for (uint32_t pi = 1; pi <= s->n_ports; pi++) {
+		CHECK(n + used == s->n_slots, "slot %u: %u free + %u used NAT ports != %u", b, n,
+		      used, s->n_slots);
+		for (uint32_t pi = 1; pi <= s->n_slots; pi++) {
 			uint32_t mi = atomic_load(&pp->rev[pi]);
 
 			CHECK(!mi || (atomic_load(&s->maps[mi].state) == WGW_ENT_LIVE &&
 				      s->maps[mi].backend == b &&
-				      s->maps[mi].nat_port == s->port_lo + pi - 1),
-			      "slot %u: NAT port %u names mapping %u which does not own it", b,
-			      s->port_lo + pi - 1, mi);
+				      wgw_nat_idx(s, s->maps[mi].nat_k,
+						  wgw_map_nat_port(&s->maps[mi])) == pi),
+			      "slot %u: NAT pool index %u names mapping %u which does not own it",
+			      b, pi, mi);
 		}
 	}
 out:

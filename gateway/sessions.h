@@ -46,6 +46,7 @@
 #define WGW_BACKEND_ANY (-1)		/* wgw_map_find(): any live backend */
 #define WGW_SRC_SLOTS (1U << 16)	/* per-source quota counters, see
 					 * wgw_src_slot(); a slot is a uint16_t */
+#define WGW_NAT_MAX 256			/* NAT addresses in the pool */
 
 enum wgw_ent_state {
 	WGW_ENT_FREE = 0,	/* on the free list */
@@ -76,7 +77,7 @@ struct wgw_map_ent {
 	union wgw_addr client;	     /* client endpoint */
 	union wgw_addr vip;	     /* the VIP endpoint it used */
 	uint16_t cport, vport;	     /* host order */
-	uint16_t nat_port;	     /* P, host order */
+	uint16_t nat_k;		     /* its NAT address: s->nat[nat_k] */
 	uint8_t backend;	     /* slot */
 	_Atomic uint8_t state;	     /* enum wgw_ent_state */
 	_Atomic uint32_t next;	     /* hash chain */
@@ -95,7 +96,7 @@ struct wgw_map_ent {
 	 * in [1, 0xffff], which a CHECKSUM_PARTIAL datagram of this mapping
 	 * carries with its length added (wgw_csum_apply16()). */
 	uint16_t pseudo_csum;
-	uint16_t nat_port_be;	     /* P, network order */
+	uint16_t nat_port_be;	     /* P, network order (wgw_map_nat_port()) */
 	_Atomic uint64_t last_cid;   /* CID of the last reply handled in full
 				      * (0: none), see wgw_engine_from_backend */
 } __attribute__((aligned(WGW_CACHELINE)));
@@ -113,12 +114,13 @@ struct wgw_htab {
 	_Atomic uint32_t locks[WGW_HTAB_LOCKS] __attribute__((aligned(WGW_CACHELINE)));
 };
 
-/* NAT ports of one backend slot: a lock-free stack of free port indices
- * (index = P - port_lo + 1) and the reverse index.  The stack head, written
- * at every set-up, is kept off the line every reply packet reads. */
+/* NAT (address, port) pairs of one backend slot: a lock-free stack of
+ * free pair indices (wgw_nat_idx(): address k's ports follow address
+ * k - 1's) and the reverse index.  The stack head, written at every
+ * set-up, is kept off the line every reply packet reads. */
 struct wgw_port_pool {
-	_Atomic uint32_t *next;	     /* [n_ports + 1] */
-	_Atomic uint32_t *rev;	     /* [n_ports + 1]: mapping index or 0 */
+	_Atomic uint32_t *next;	     /* [n_slots + 1] */
+	_Atomic uint32_t *rev;	     /* [n_slots + 1]: mapping index or 0 */
 	_Atomic uint64_t head __attribute__((aligned(WGW_CACHELINE)));
 };
 
@@ -157,6 +159,8 @@ struct wgw_sessions_cfg {
 	uint32_t max_cids, max_mappings;    /* capacity */
 	uint32_t maps_per_src, cids_per_src; /* quotas, 0: no limit */
 	uint16_t nat_port_lo, nat_port_hi;  /* host order, inclusive */
+	const union wgw_addr *nat;	    /* the NAT addresses, [n_nat] */
+	unsigned n_nat;			    /* <= WGW_NAT_MAX; 0: one, nat unused */
 	const uint64_t *key;		    /* 6 random words, or NULL: getrandom() */
 };
 
@@ -173,7 +177,9 @@ struct wgw_sessions {
 	struct wgw_map_ent *maps;
 	uint32_t cap_cids, cap_maps;
 	uint16_t port_lo;
-	uint32_t n_ports;
+	uint32_t n_ports;	     /* per NAT address */
+	unsigned n_nat;		     /* NAT addresses, >= 1 */
+	uint32_t n_slots;	     /* (address, port) pairs: n_nat * n_ports */
 	uint64_t key[6];
 	uint64_t src_key[2];	     /* wgw_src_slot(), derived from key */
 	struct wgw_htab cid_tab, map_tab;
@@ -181,12 +187,17 @@ struct wgw_sessions {
 				      * and unlink only */
 
 	struct wgw_map_cold *map_cold; /* [cap_maps + 1] */
-	/* set by the owner of the slots before wgw_sessions_slot_init() */
+	/* set by the owner of the slots before wgw_sessions_slot_init();
+	 * addr_sum with nat[0] */
 	struct wgw_slot_nat slot_nat[WGW_MAX_BACKENDS];
+	union wgw_addr nat[WGW_NAT_MAX]; /* [n_nat]; only nat_csum_* read it */
 
 	struct wgw_port_pool pools[WGW_MAX_BACKENDS];
 	_Atomic uint32_t be_maps[WGW_MAX_BACKENDS]; /* live mappings per slot */
 	_Atomic uint32_t be_cids[WGW_MAX_BACKENDS]; /* live CIDs per slot */
+	_Atomic uint64_t be_full[WGW_MAX_BACKENDS]; /* new mappings refused:
+						     * the slot's pool was
+						     * exhausted */
 
 	/* control thread only */
 	uint32_t cid_cursor, map_cursor;
@@ -323,39 +334,56 @@ static inline uint32_t wgw_map_hint(const struct wgw_sessions *s, uint32_t hint,
 	return hint;
 }
 
-/* The live mapping owning NAT port `port` of backend slot `backend`, or 0. */
+/* P of mapping m, host order. */
+static inline uint16_t wgw_map_nat_port(const struct wgw_map_ent *m)
+{
+	return ntohs(m->nat_port_be);
+}
+
+/* The pool index of NAT address k's port `port` (in the range), >= 1.
+ * Address k's ports follow address k - 1's, so that with one address the
+ * index is the port's alone. */
+static inline uint32_t wgw_nat_idx(const struct wgw_sessions *s, unsigned k, uint16_t port)
+{
+	return (uint32_t)k * s->n_ports + (uint16_t)(port - s->port_lo) + 1;
+}
+
+/* The live mapping owning port `port` of NAT address k on backend slot
+ * `backend`, or 0. */
 static inline uint32_t wgw_map_rev(const struct wgw_sessions *s, unsigned backend,
-				   uint16_t port)
+				   unsigned k, uint16_t port)
 {
 	const struct wgw_port_pool *pp = &s->pools[backend];
-	uint32_t pi = (uint32_t)(uint16_t)(port - s->port_lo) + 1, i;
+	uint32_t i;
 	const struct wgw_map_ent *m;
 
-	if (pi > s->n_ports || !pp->rev)
+	if ((uint32_t)(uint16_t)(port - s->port_lo) >= s->n_ports || k >= s->n_nat || !pp->rev)
 		return 0;
-	i = atomic_load_explicit(&pp->rev[pi], memory_order_acquire);
+	i = atomic_load_explicit(&pp->rev[wgw_nat_idx(s, k, port)], memory_order_acquire);
 	if (!i)
 		return 0;
 	m = &s->maps[i];
 	if (atomic_load_explicit(&m->state, memory_order_relaxed) != WGW_ENT_LIVE ||
-	    m->backend != backend || m->nat_port != port)
+	    m->backend != backend || m->nat_k != k || m->nat_port_be != htons(port))
 		return 0;
 	return i;
 }
 
-/* wgw_map_rev() for a port known to be in the NAT range and a slot of the
- * current view (whose port arrays exist: a slot gets them before it is
- * first published and keeps them). */
+/* wgw_map_rev() for NAT address 0, a port known to be in the NAT range
+ * (port_be: the same in network order) and a slot of the current view
+ * (whose port arrays exist: a slot gets them before it is first published
+ * and keeps them). */
 static inline uint32_t wgw_map_rev_fast(const struct wgw_sessions *s, unsigned backend,
-					uint16_t port)
+					uint16_t port, uint16_t port_be)
 {
 	uint32_t i = atomic_load_explicit(&s->pools[backend].rev[(uint16_t)(port - s->port_lo) + 1],
 					  memory_order_acquire);
 	const struct wgw_map_ent *m = &s->maps[i];
 
-	/* entry 0 is never live: no test of i */
+	/* entry 0 is never live: no test of i; a mapping on address 0 has
+	 * an index <= n_ports, so nat_k needs no test either */
 	if (atomic_load_explicit(&m->state, memory_order_relaxed) != WGW_ENT_LIVE ||
-	    m->backend != backend || m->nat_port != port)
+	    m->backend != backend || m->nat_port_be != port_be)
 		return 0;
 	return i;
 }
@@ -396,8 +424,8 @@ int wgw_map_create(struct wgw_sessions *s, uint64_t h,
 
 /*
  * Make the mapping (client, vip) -> backend slot with the given NAT port
- * and clocks, as a state file had it.  0 (*idx set); -ERANGE: the port is
- * outside the pool; -EEXIST: port or mapping taken; -EDQUOT, -ENOSPC,
+ * and clocks, as a state file had it.  0 (*idx set); -ERANGE: the port or
+ * address is outside the pool; -EEXIST: port or mapping taken; -EDQUOT, -ENOSPC,
  * -ENOENT as wgw_map_create().  The port stays on the slot's free stack
  * until wgw_sessions_pool_rebuild(slot), which must follow before a
  * worker runs.
@@ -405,7 +433,7 @@ int wgw_map_create(struct wgw_sessions *s, uint64_t h,
 int wgw_map_restore(struct wgw_sessions *s, uint64_t h,
 		    const union wgw_addr *client, uint16_t cport,
 		    const union wgw_addr *vip, uint16_t vport, unsigned backend,
-		    uint16_t nat_port, uint32_t last_seen, uint32_t created, uint32_t *idx);
+		    unsigned nat_k, uint16_t nat_port, uint32_t last_seen, uint32_t created, uint32_t *idx);
 /* Rebuild slot's stack of free NAT ports from its reverse index. */
 void wgw_sessions_pool_rebuild(struct wgw_sessions *s, unsigned slot);
 

@@ -6,8 +6,8 @@
  * (gateway/worker.c: wgw_engine_route_batch(), which parses, routes and
  * NAT-rewrites, then per frame the Ethernet addresses) over in-memory batches of frames, with the engine
  * holding a realistic table: N sessions (CIDs, default 1M) spread over E
- * client endpoints (NAT mappings, default 65536; the NAT port range bounds
- * them at 3 x 40000).  What a zero-copy NIC leaves of a packet's cost is
+ * client endpoints (NAT mappings, default 65536; the NAT pool bounds them
+ * at 3 backends x 40000 ports x --nat-addrs addresses).  What a zero-copy NIC leaves of a packet's cost is
  * exactly this, since the kernel's copy into the UMEM disappears.
  *
  * Scenarios (one line each in the report):
@@ -115,6 +115,9 @@ static struct wgw_engine_thread *et;
 static union wgw_addr vip, nat, backends[EB_BACKENDS];
 static uint32_t *nat_port_of;		/* [endpoints] P of each endpoint's mapping */
 static uint8_t *backend_of;		/* [endpoints] */
+static uint8_t *nat_of;			/* [endpoints] the NAT address (pool[k]) */
+static union wgw_addr pool[WGW_ENGINE_MAX_NAT]; /* pool[0] = nat */
+static unsigned n_pool = 1;
 static uint64_t *cids;			/* [sessions] */
 static uint64_t fwd, dropped, captured;
 static const uint8_t mac_gw[6] = { 0x02, 0, 0, 0, 0, 0x01 };
@@ -284,7 +287,7 @@ static void set_add(struct eb_set *s, uint32_t i, const union wgw_addr *sa, uint
 /* Route one client frame now (table set-up); returns the verdict and the
  * NAT source port / backend it was given. */
 static enum wgw_verdict route_now(const union wgw_addr *sa, uint16_t sp, uint64_t cid,
-				  uint16_t *nat_port, int *backend)
+				  uint16_t *nat_port, int *backend, uint8_t *nat_k)
 {
 	uint8_t buf[EB_FRAME];
 	struct wgw_route r;
@@ -296,8 +299,15 @@ static enum wgw_verdict route_now(const union wgw_addr *sa, uint16_t sp, uint64_
 		return WGW_DROP;
 	v = wgw_engine_from_client(et, &p, 1, &r);
 	if (v == WGW_TO_LAN) {
+		union wgw_addr src;
+
 		*nat_port = wgw_pkt_sport(&p);
 		*backend = r.backend;
+		wgw_pkt_get_saddr(&p, &src);
+		*nat_k = 0;
+		for (unsigned k = 0; k < n_pool; k++)
+			if (wgw_addr_eq(&src, &pool[k]))
+				*nat_k = (uint8_t)k;
 	}
 	return v;
 }
@@ -381,6 +391,7 @@ static void usage(FILE *f)
 		"  -n, --sessions N        CIDs in the table (default 1048576)\n"
 		"  -e, --endpoints N       client endpoints / NAT mappings (default 65536)\n"
 		"      --new-endpoints N   endpoints created by the new-endpoint scenario (default 32768)\n"
+		"      --nat-addrs N       NAT addresses in the pool (default 1, at most 256)\n"
 		"  -p, --packets N         packets per scenario and repetition (default 1048576)\n"
 		"  -r, --reps N            timed repetitions, the median is reported (default 5)\n"
 		"  -s, --size BYTES        UDP payload size (default 64)\n"
@@ -410,6 +421,7 @@ int main(int argc, char **argv)
 		{ "sessions", required_argument, NULL, 'n' },
 		{ "endpoints", required_argument, NULL, 'e' },
 		{ "new-endpoints", required_argument, NULL, 'E' },
+		{ "nat-addrs", required_argument, NULL, 'N' },
 		{ "packets", required_argument, NULL, 'p' },
 		{ "reps", required_argument, NULL, 'r' },
 		{ "size", required_argument, NULL, 's' },
@@ -426,6 +438,7 @@ int main(int argc, char **argv)
 	struct eb_batch b;
 	union wgw_addr ca;
 	uint16_t cp, np;
+	uint8_t nk;
 	uint32_t i, e, max_ep;
 	uint64_t t0;
 	long rss0;
@@ -435,8 +448,9 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "n:e:p:r:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': cfg.sessions = arg_u32(optarg, 1, 1U << 24, "--sessions"); break;
-		case 'e': cfg.endpoints = arg_u32(optarg, 1, 100000, "--endpoints"); break;
-		case 'E': cfg.new_endpoints = arg_u32(optarg, 1, 100000, "--new-endpoints"); break;
+		case 'e': cfg.endpoints = arg_u32(optarg, 1, 1U << 22, "--endpoints"); break;
+		case 'E': cfg.new_endpoints = arg_u32(optarg, 1, 1U << 20, "--new-endpoints"); break;
+		case 'N': n_pool = arg_u32(optarg, 1, WGW_ENGINE_MAX_NAT, "--nat-addrs"); break;
 		case 'p': cfg.packets = arg_u32(optarg, 1, 1U << 30, "--packets"); break;
 		case 'r': cfg.reps = arg_u32(optarg, 1, 64, "--reps"); break;
 		case 's': cfg.size = (uint16_t)arg_u32(optarg, WRAITH_MIN_PAYLOAD, 1472, "--size"); break;
@@ -449,15 +463,18 @@ int main(int argc, char **argv)
 	}
 	if (cfg.endpoints > cfg.sessions)
 		cfg.endpoints = cfg.sessions;
-	max_ep = EB_BACKENDS * (EB_NAT_HI - EB_NAT_LO + 1);
+	max_ep = EB_BACKENDS * (EB_NAT_HI - EB_NAT_LO + 1) * n_pool;
 	if (cfg.endpoints + cfg.new_endpoints > max_ep) {
-		fprintf(stderr, "engine_bench: endpoints + new endpoints exceed the %u NAT ports\n",
-			max_ep);
+		fprintf(stderr, "engine_bench: endpoints + new endpoints exceed the %u NAT "
+			"(address, port) pairs\n", max_ep);
 		return 2;
 	}
 
 	wgw_addr_parse(&vip, "203.0.113.10");
 	wgw_addr_parse(&nat, "10.0.0.100");
+	pool[0] = nat;
+	for (i = 1; i < n_pool; i++)	/* 10.0.1.1 ... */
+		wgw_addr_from_v4(&pool[i], htonl(0x0a000100U + i));
 	wgw_addr_parse(&backends[0], "10.0.0.11");
 	wgw_addr_parse(&backends[1], "10.0.0.12");
 	wgw_addr_parse(&backends[2], "10.0.0.13");
@@ -466,6 +483,8 @@ int main(int argc, char **argv)
 	ecfg.vips = &v;
 	ecfg.n_vips = 1;
 	ecfg.nat_addr = nat;
+	ecfg.nat_pool = pool + 1;
+	ecfg.n_nat_pool = n_pool - 1;
 	ecfg.nat_port_lo = EB_NAT_LO;
 	ecfg.nat_port_hi = EB_NAT_HI;
 	ecfg.n_threads = 1;
@@ -473,6 +492,9 @@ int main(int argc, char **argv)
 	/* Capacity as the daemon sizes it: room above the load. */
 	ecfg.max_cids = cfg.sessions + cfg.endpoints + cfg.new_endpoints + 1024;
 	ecfg.max_mappings = max_ep;
+	/* a pool holds more pairs than the run needs: room above the load */
+	if (ecfg.max_mappings > cfg.endpoints + cfg.new_endpoints + 65536)
+		ecfg.max_mappings = cfg.endpoints + cfg.new_endpoints + 65536;
 	if (wgw_engine_cfg_validate(&ecfg, err, sizeof(err))) {
 		fprintf(stderr, "engine_bench: %s\n", err);
 		return 1;
@@ -497,9 +519,10 @@ int main(int argc, char **argv)
 
 	nat_port_of = calloc(cfg.endpoints, sizeof(*nat_port_of));
 	backend_of = calloc(cfg.endpoints, 1);
+	nat_of = calloc(cfg.endpoints, 1);
 	cids = calloc(cfg.sessions, sizeof(*cids));
 	b.frames = aligned_alloc(4096, (size_t)EB_BATCH * EB_FRAME);
-	if (!nat_port_of || !backend_of || !cids || !b.frames) {
+	if (!nat_port_of || !backend_of || !nat_of || !cids || !b.frames) {
 		perror("calloc");
 		return 1;
 	}
@@ -515,22 +538,23 @@ int main(int argc, char **argv)
 		while (wraith_cid_is_special(cids[i]));
 		e = i % cfg.endpoints;
 		client_ep(e, &ca, &cp);
-		if (route_now(&ca, cp, cids[i], &np, &be) != WGW_TO_LAN) {
+		if (route_now(&ca, cp, cids[i], &np, &be, &nk) != WGW_TO_LAN) {
 			fprintf(stderr, "engine_bench: set-up packet %u dropped\n", i);
 			return 1;
 		}
 		if (i < cfg.endpoints) {
 			nat_port_of[e] = np;
 			backend_of[e] = (uint8_t)be;
+			nat_of[e] = nk;
 		}
 		if ((i & 4095) == 4095)
 			wgw_engine_quiescent(et);
 	}
 	wgw_engine_quiescent(et);
 	wgw_engine_get_stats(eng, &st);
-	printf("setup sessions=%u endpoints=%u cids=%u mappings=%u table_bytes=%zu "
+	printf("setup sessions=%u endpoints=%u nat_addrs=%u cids=%u mappings=%u table_bytes=%zu "
 	       "bytes_per_session=%.1f rss_kib=%ld setup_ns_per_session=%.0f\n",
-	       cfg.sessions, cfg.endpoints, st.n_cids, st.n_mappings, st.mem_bytes,
+	       cfg.sessions, cfg.endpoints, n_pool, st.n_cids, st.n_mappings, st.mem_bytes,
 	       (double)st.mem_bytes / cfg.sessions, rss_kib() - rss0,
 	       (double)(now_ns() - t0) / cfg.sessions);
 	if (st.n_cids != cfg.sessions || st.n_mappings != cfg.endpoints) {
@@ -551,7 +575,8 @@ int main(int argc, char **argv)
 		client_ep(e, &ca, &cp);
 		set_add(&known, i, &ca, cp, &vip, EB_PORT, cids[s]);
 		bea = backends[backend_of[e]];
-		set_add(&reply, i, &bea, EB_PORT, &nat, (uint16_t)nat_port_of[e], cids[s]);
+		set_add(&reply, i, &bea, EB_PORT, &pool[nat_of[e]], (uint16_t)nat_port_of[e],
+			cids[s]);
 		set_add(&hs, i, &ca, cp, &vip, EB_PORT, WRAITH_CID_HANDSHAKE);
 	}
 	/* Set-up scenarios consume what they create: each packet once. */
@@ -589,6 +614,7 @@ int main(int argc, char **argv)
 	free(b.frames);
 	free(cids);
 	free(backend_of);
+	free(nat_of);
 	free(nat_port_of);
 	return 0;
 }

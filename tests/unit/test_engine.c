@@ -855,7 +855,7 @@ START_TEST(test_hash_weighted_balance)
 		sprintf(buf, "10.1.0.%u", i + 1);
 		hs_add(&h, i * 5, buf, w[i]); /* sparse slots */
 	}
-	v = wgw_view_build(h.slots, h.state, vv, vn, &h.nat, 0);
+	v = wgw_view_build(h.slots, h.state, vv, vn, &h.nat, 1, 0);
 	for (unsigned i = 0; i < HASH_N; i++) {
 		union wgw_addr a;
 		uint16_t port;
@@ -893,7 +893,7 @@ START_TEST(test_hash_minimal_disruption)
 		sprintf(buf, "10.2.0.%u", i + 1);
 		hs_add(&h, i, buf, 1);
 	}
-	v = wgw_view_build(h.slots, h.state, vv, vn, &h.nat, 0);
+	v = wgw_view_build(h.slots, h.state, vv, vn, &h.nat, 1, 0);
 	for (unsigned i = 0; i < HASH_N; i++) {
 		union wgw_addr a;
 		uint16_t port;
@@ -905,7 +905,7 @@ START_TEST(test_hash_minimal_disruption)
 
 	/* add a sixth: about 1/6 move, all of them to the new one */
 	hs_add(&h, 5, "10.2.0.6", 1);
-	v = wgw_view_build(h.slots, h.state, vv, vn, &h.nat, 0);
+	v = wgw_view_build(h.slots, h.state, vv, vn, &h.nat, 1, 0);
 	for (unsigned i = 0; i < HASH_N; i++) {
 		union wgw_addr a;
 		uint16_t port;
@@ -925,7 +925,7 @@ START_TEST(test_hash_minimal_disruption)
 
 	/* drain slot 2: only its endpoints move */
 	h.state[2] = WGW_BACKEND_DRAIN;
-	v = wgw_view_build(h.slots, h.state, vv, vn, &h.nat, 0);
+	v = wgw_view_build(h.slots, h.state, vv, vn, &h.nat, 1, 0);
 	moved = 0;
 	for (unsigned i = 0; i < HASH_N; i++) {
 		union wgw_addr a;

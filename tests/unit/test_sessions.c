@@ -266,7 +266,7 @@ START_TEST(test_random_vs_reference)
 			err = wgw_map_create(s, h, &c, cport, &v, vport, backend, now, &idx);
 			if (r >= 0) {
 				ck_assert_int_eq(err, -EEXIST);
-				ck_assert_uint_eq(s->maps[idx].nat_port, rm[r].port);
+				ck_assert_uint_eq(wgw_map_nat_port(&s->maps[idx]), rm[r].port);
 			} else if (qm && ref_src_maps(&c) >= qm) {
 				ck_assert_int_eq(err, -EDQUOT);
 				n_dquot++;
@@ -277,13 +277,13 @@ START_TEST(test_random_vs_reference)
 			} else {
 				ck_assert_int_eq(err, 0);
 				/* the port is in range and not used on that backend */
-				ck_assert_uint_ge(s->maps[idx].nat_port, R_PORT_LO);
-				ck_assert_uint_le(s->maps[idx].nat_port, R_PORT_HI);
+				ck_assert_uint_ge(wgw_map_nat_port(&s->maps[idx]), R_PORT_LO);
+				ck_assert_uint_le(wgw_map_nat_port(&s->maps[idx]), R_PORT_HI);
 				for (unsigned i = 0; i < n_rm; i++)
 					ck_assert(!(rm[i].live && rm[i].backend == backend &&
-						    rm[i].port == s->maps[idx].nat_port));
+						    rm[i].port == wgw_map_nat_port(&s->maps[idx])));
 				rm[n_rm++] = (struct ref_map){ true, c, v, cport, vport,
-					s->maps[idx].nat_port, backend, now, ++seq };
+					wgw_map_nat_port(&s->maps[idx]), backend, now, ++seq };
 			}
 		} else if (op < 75) { /* find, one backend or any */
 			uint64_t h = wgw_map_hash(s, &c, cport, &v, vport);
@@ -294,7 +294,7 @@ START_TEST(test_random_vs_reference)
 			ck_assert_int_eq(idx != 0, r >= 0);
 			if (idx) {
 				ck_assert_uint_eq(s->maps[idx].backend, rm[r].backend);
-				ck_assert_uint_eq(s->maps[idx].nat_port, rm[r].port);
+				ck_assert_uint_eq(wgw_map_nat_port(&s->maps[idx]), rm[r].port);
 				if (rndn(2)) {
 					wgw_touch(&s->maps[idx].last_seen, now);
 					rm[r].last = now;
@@ -307,7 +307,7 @@ START_TEST(test_random_vs_reference)
 			for (unsigned i = 0; i < n_rm; i++)
 				if (rm[i].live && rm[i].backend == backend && rm[i].port == port)
 					found = (int)i;
-			idx = wgw_map_rev(s, backend, port);
+			idx = wgw_map_rev(s, backend, 0, port);
 			ck_assert_int_eq(idx != 0, found >= 0);
 			if (idx)
 				ck_assert(wgw_map_key_eq(&s->maps[idx], &rm[found].client,
@@ -400,7 +400,7 @@ START_TEST(test_deferred_reclaim)
 	mk_addr(&v, 2);
 	h = wgw_map_hash(s, &c, 1, &v, 2);
 	ck_assert_int_eq(wgw_map_create(s, h, &c, 1, &v, 2, 0, 100, &idx), 0);
-	ck_assert_uint_eq(s->maps[idx].nat_port, 5000);
+	ck_assert_uint_eq(wgw_map_nat_port(&s->maps[idx]), 5000);
 	/* the only port is taken */
 	mk_addr(&c, 9);
 	h = wgw_map_hash(s, &c, 1, &v, 2);
@@ -410,7 +410,7 @@ START_TEST(test_deferred_reclaim)
 	ck_assert_uint_eq(res.maps, 1);
 	ck_assert_uint_eq(res.freed_maps, 0);
 	/* unlinked: invisible to lookups, but its port is not reusable yet */
-	ck_assert_uint_eq(wgw_map_rev(s, 0, 5000), 0);
+	ck_assert_uint_eq(wgw_map_rev(s, 0, 0, 5000), 0);
 	ck_assert_int_eq(wgw_map_create(s, h, &c, 1, &v, 2, 0, 500, &idx2), -EADDRNOTAVAIL);
 	/* the reader has not passed a quiescent state: still held */
 	wgw_sessions_expire(s, &q, 501, 10, 60, 60, &res);
@@ -419,7 +419,7 @@ START_TEST(test_deferred_reclaim)
 	wgw_sessions_expire(s, &q, 502, 10, 60, 60, &res);
 	ck_assert_uint_eq(res.freed_maps, 1);
 	ck_assert_int_eq(wgw_map_create(s, h, &c, 1, &v, 2, 0, 502, &idx2), 0);
-	ck_assert_uint_eq(s->maps[idx2].nat_port, 5000);
+	ck_assert_uint_eq(wgw_map_nat_port(&s->maps[idx2]), 5000);
 	/* an offline reader holds nothing */
 	wgw_qsbr_offline(&rd[0]);
 	wgw_sessions_expire(s, &q, 1000, 10, 60, 60, &res);
@@ -510,11 +510,11 @@ START_TEST(test_concurrent_setup)
 	/* the NAT ports handed out are distinct, and the rest are still free */
 	seen = calloc(60001, 1);
 	for (i = 1; i <= RACE_KEYS; i++) {
-		uint16_t p = race_s->maps[i].nat_port;
+		uint16_t p = wgw_map_nat_port(&race_s->maps[i]);
 
 		ck_assert(!seen[p]);
 		seen[p] = true;
-		ck_assert_uint_eq(wgw_map_rev(race_s, 0, p), i);
+		ck_assert_uint_eq(wgw_map_rev(race_s, 0, 0, p), i);
 	}
 	n = 0;
 	for (i = (uint32_t)atomic_load(&race_s->pools[0].head); i;
