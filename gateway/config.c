@@ -510,6 +510,24 @@ static int validate_xdp(const struct wgw_config *cfg, char *err,
 	return 0;
 }
 
+/* A worker pinned to a CPU the daemon may not run on would only warn at
+ * start and then run anywhere: refuse the list before that. */
+static int validate_cpus(const struct wgw_config *cfg, char *err,
+			 size_t errlen)
+{
+	cpu_set_t allowed;
+
+	if (!cfg->n_cpus || sched_getaffinity(0, sizeof(allowed), &allowed))
+		return 0;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &cfg->cpus) && !CPU_ISSET(c, &allowed))
+			return wgw_opt_fail(err, errlen,
+				    "--cpus: CPU %d is not available (this process may use %d CPU%s)",
+				    c, CPU_COUNT(&allowed),
+				    CPU_COUNT(&allowed) == 1 ? "" : "s");
+	return 0;
+}
+
 int wgw_config_validate(const struct wgw_config *cfg, char *err,
 			size_t errlen)
 {
@@ -541,7 +559,7 @@ int wgw_config_validate(const struct wgw_config *cfg, char *err,
 	if (cfg->metrics_listen.set && cfg->metrics_listen.port == 0)
 		return wgw_opt_fail(err, errlen,
 			    "--metrics-listen: port must be 1-65535");
-	return 0;
+	return validate_cpus(cfg, err, errlen);
 }
 
 /* ---- Reading the file ---- */

@@ -563,7 +563,7 @@ START_TEST(test_file_basic)
 		"keep-offloads = yes\n"
 		"syslog = off\n"
 		"verbose = 2\n"
-		"cpus = 0-1\n"
+		"cpus = 0\n"
 		"pidfile =\n"
 		"control-socket = /run/x#y.sock\n"), 0);
 	ck_assert_str_eq(c.wan, "eth0");
@@ -577,7 +577,7 @@ START_TEST(test_file_basic)
 	ck_assert_int_eq(c.mode, WGW_MODE_XDP_COPY);
 	ck_assert(c.keep_offloads && !c.syslog);
 	ck_assert_uint_eq(c.verbose, 2);
-	ck_assert_uint_eq(c.n_cpus, 2);
+	ck_assert_uint_eq(c.n_cpus, 1);
 	ck_assert_str_eq(c.pidfile, "");
 	/* '#' not after whitespace is part of the value */
 	ck_assert_str_eq(c.control_socket, "/run/x#y.sock");
@@ -833,6 +833,21 @@ START_TEST(test_validate_good)
 	/* A VIP on the NAT address is fine outside the NAT ports. */
 	ck_assert_int_eq(ARGS(&c, GOOD_V4, "--vip", "10.0.0.2:8420"), 0);
 	ck_assert_int_eq(wgw_config_validate(&c, err, sizeof(err)), 0);
+	/* CPU 0 is always there; CPU 1023 is not (no test box has 1024). */
+	ck_assert_int_eq(ARGS(&c, GOOD_V4, "--cpus", "0"), 0);
+	ck_assert_int_eq(wgw_config_validate(&c, err, sizeof(err)), 0);
+}
+END_TEST
+
+/* cpus = 5 on a 2-CPU machine used to pass --check-config and only warn
+ * when the worker failed to pin itself. */
+START_TEST(test_validate_cpus)
+{
+	struct wgw_config c;
+
+	ck_assert_int_eq(ARGS(&c, GOOD_V4, "--cpus", "0,1023"), 0);
+	ck_assert_int_eq(wgw_config_validate(&c, err, sizeof(err)), -EINVAL);
+	assert_err_has("--cpus: CPU 1023 is not available");
 }
 END_TEST
 
@@ -1061,7 +1076,7 @@ START_TEST(test_print_roundtrip)
 			      "[fd00::11]:8420@3", "--backend", "[fd00::12]:8420",
 			      "--nat", "fd00::2", "--nat-ports", "1024-1999",
 			      "--mode", "xdp-copy", "--lan-mode", "fallback",
-			      "--queues", "2", "--cpus", "0-1,3",
+			      "--queues", "2", "--cpus", "0",
 			      "--max-sessions", "4096", "--wait", "spin",
 			      "--coalesce", "high-throughput",
 			      "--keep-offloads", "--control-mode", "0640",
@@ -1070,7 +1085,7 @@ START_TEST(test_print_roundtrip)
 	pa = print_config(&a);
 	ck_assert(strstr(pa, "\nvip = [2001:db8::10]:40000-50000\n"));
 	ck_assert(strstr(pa, "\nbackend = [fd00::11]:8420@3\n"));
-	ck_assert(strstr(pa, "\ncpus = 0-1,3\n"));
+	ck_assert(strstr(pa, "\ncpus = 0\n"));
 	ck_assert(strstr(pa, "\ncontrol-mode = 0640\n"));
 	ck_assert(strstr(pa, "\nwan-mode =\n"));
 	ck_assert(!strstr(pa, "probe"));	/* command-line only */
@@ -1411,6 +1426,7 @@ static Suite *config_suite(void)
 
 	tc = tcase_create("validate");
 	tcase_add_test(tc, test_validate_good);
+	tcase_add_test(tc, test_validate_cpus);
 	tcase_add_test(tc, test_validate_bad);
 	tcase_add_test(tc, test_validate_struct);
 	suite_add_tcase(s, tc);
