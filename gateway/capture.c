@@ -555,6 +555,7 @@ static void *capture_main(void *arg)
 {
 	struct wgw_capture *c = arg;
 
+	pthread_setname_np(pthread_self(), "wgw-capture");
 	while (!atomic_load(&c->stop)) {
 		struct pollfd fds[WGW_CAPTURE_MAX];
 		int slot_of[WGW_CAPTURE_MAX], n = 0;

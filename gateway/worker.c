@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -556,7 +557,11 @@ static void *worker_main(void *arg)
 	struct wgw_buf bufs[WGW_BATCH_MAX];
 	struct wgw_frame frames[WGW_BATCH_MAX];
 	unsigned idle = 0;
+	char name[16];
 
+	/* Named for top -H and ps -L (15 characters at most). */
+	snprintf(name, sizeof(name), "wgw-worker/%u", w->cfg.id);
+	pthread_setname_np(pthread_self(), name);
 	if (w->cfg.cpu >= 0) {
 		cpu_set_t set;
 

@@ -26,6 +26,11 @@ ctl__logged()
 	[ "$(grep -c -- "$1" "$WGW_TMP/gatewayd.log")" -gt "$2" ]
 }
 
+ctl__thread()
+{
+	grep -qx -- "$1" /proc/"$WGW_LAB_GW_PID"/task/*/comm
+}
+
 check_config()
 {
 	"$WGW_TOP_BUILDDIR/wraith-gatewayd" -c "$1" --check-config >/dev/null 2>&1
@@ -46,6 +51,9 @@ t_reload()
 	check_config "$conf" || wgw_fail "--check-config refused a valid file"
 	ctl_start_conf "$conf"
 	ctl_up
+	# Threads named for top -H: the workers by number.
+	wgw_wait_for 5 ctl__thread wgw-worker/0 ||
+		wgw_fail "no thread named wgw-worker/0: $(cat /proc/"$WGW_LAB_GW_PID"/task/*/comm)"
 
 	cl=$(wgw_tool wraith-client) || exit 1
 	wgw_bg cl "$cl" -n 40 --sockets 20 -d 6 --pps 2000 --expect-clean \
@@ -62,6 +70,8 @@ t_reload()
 	case $out in *"1 added, 0 removed, 1 reweighted"*) ;;
 	*) wgw_fail "reload summary: $out" ;;
 	esac
+	grep 'control: reloaded: ' "$WGW_TMP/gatewayd.log" | tail -n 1 |
+		grep -q "1 added" || wgw_fail "the control-socket reload is not in the log"
 	gwctl backends >"$s"
 	wgw_assert_eq up "$(ctl_get "$s" "backends/$b3/state")" "state of the new $b3"
 	wgw_assert_eq 300 "$(ctl_get "$s" "backends/$b2/weight")" "reloaded weight of $b2"
