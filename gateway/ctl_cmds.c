@@ -374,6 +374,35 @@ static int backends_list(struct wgw_engine *e, const struct wgw_health *h, struc
 	return 0;
 }
 
+/* -EBUSY with the reason when the backend has live sessions or mappings. */
+static int backend_busy(struct wgw_engine *e, const union wgw_addr *a, uint16_t port,
+			char *why, size_t whylen)
+{
+	struct wgw_backend_info *bi = calloc(WGW_ENGINE_MAX_BACKENDS, sizeof(*bi));
+	char ep[INET6_ADDRSTRLEN + 8];
+	unsigned n;
+	int err = 0;
+
+	if (!bi)
+		return -ENOMEM;
+	n = wgw_engine_backends(e, bi, WGW_ENGINE_MAX_BACKENDS);
+	if (n > WGW_ENGINE_MAX_BACKENDS)
+		n = WGW_ENGINE_MAX_BACKENDS;
+	for (unsigned i = 0; i < n; i++) {
+		if (bi[i].port != port || !wgw_addr_eq(&bi[i].addr, a) ||
+		    (!bi[i].cids && !bi[i].mappings))
+			continue;
+		wgw_stats_endpoint(a, port, ep, sizeof(ep));
+		snprintf(why, whylen, "backends remove %s: %u sessions and %u mappings "
+			 "live, removing drops them: drain it first (backends drain %s), "
+			 "or add 'force'", ep, bi[i].cids, bi[i].mappings, ep);
+		wgw_warn("control: %s", why);
+		err = -EBUSY;
+	}
+	free(bi);
+	return err;
+}
+
 static int h_backends(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,
 		      char *why, size_t whylen)
 {
@@ -383,11 +412,15 @@ static int h_backends(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw
 	struct wgw_backend b = { .weight = WGW_BACKEND_WEIGHT_DEFAULT };
 	uint16_t hi;
 	uint32_t weight = 0;
+	bool force;
 	int err;
 
 	if (!strcmp(sub, "list") && r->argc <= 1)
 		return backends_list(e, c->d->health, doc, NULL, 0);
-	if (r->argc < 2 || (strcmp(sub, "weight") ? r->argc != 2 : r->argc != 3)) {
+	force = !strcmp(sub, "remove") && r->argc == 3 &&
+		(!strcmp(r->argv[2], "force") || !strcmp(r->argv[2], "--force"));
+	if (r->argc < 2 ||
+	    (strcmp(sub, "weight") ? r->argc != 2u + force : r->argc != 3)) {
 		snprintf(why, whylen, "usage: backends %s", r->cmd->usage);
 		return -EINVAL;
 	}
@@ -419,6 +452,11 @@ static int h_backends(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw
 		if (err > 0)
 			err = 0;
 	} else if (!strcmp(sub, "remove")) {
+		/* Removing purges the backend's sessions at once: the README
+		 * says drain first, so the command asks for it too. */
+		err = force ? 0 : backend_busy(e, &b.addr, b.port, why, whylen);
+		if (err)
+			return err;
 		err = wgw_engine_backend_remove(e, &b.addr, b.port);
 	} else if (!strcmp(sub, "drain")) {
 		err = wgw_engine_backend_drain(e, &b.addr, b.port);

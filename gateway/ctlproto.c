@@ -21,7 +21,7 @@ const struct wgw_ctl_cmd wgw_ctl_cmds[] = {
 	  "[count | cid CID | client ADDR:PORT | list [LIMIT]]",
 	  "session and NAT mapping tables" },
 	{ "backends", WGW_CTL_BACKENDS, 0, 3, FMT_TJ,
-	  "[list | add ADDR:PORT[@WEIGHT] | remove ADDR:PORT | drain ADDR:PORT |"
+	  "[list | add ADDR:PORT[@WEIGHT] | remove ADDR:PORT [force] | drain ADDR:PORT |"
 	  " undrain ADDR:PORT | weight ADDR:PORT WEIGHT | up ADDR:PORT | down ADDR:PORT]",
 	  "list or change the backends (until the next reload)" },
 	{ "reload", WGW_CTL_RELOAD, 0, 0, FMT_TJ, "",

@@ -33,6 +33,15 @@
 
 static const char *prog = "wraith-gatewayctl";
 
+/* A usage error: one line saying what, one saying where to look; 2. */
+static int usage_error(const char *what)
+{
+	if (what)
+		fprintf(stderr, "%s: %s\n", prog, what);
+	fprintf(stderr, "Try '%s --help'.\n", prog);
+	return 2;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -42,6 +51,7 @@ static void usage(FILE *out)
 		"  -j, --json           JSON output\n"
 		"  -p, --prometheus     Prometheus text format (stats)\n"
 		"  -t, --timeout SECS   give up after SECS seconds (default %d)\n"
+		"      --force          backends remove: even with live sessions\n"
 		"      --raw            send standard input as the request, as it is,\n"
 		"                       and print the reply, status line included\n"
 		"  -h, --help           this text\n"
@@ -384,6 +394,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "raw", no_argument, NULL, 'R' },
+		{ "force", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sockaddr_un sun;
@@ -392,7 +403,7 @@ int main(int argc, char **argv)
 	struct timeval tv = { .tv_sec = DEFAULT_TIMEOUT_S };
 	size_t len = 0, body_len, got;
 	char *body;
-	bool raw = false;
+	bool raw = false, force = false;
 	int c, fd, rc, cmd, nopts;
 
 	/* A daemon that closed first is an answer, not a reason to die. */
@@ -433,15 +444,19 @@ int main(int argc, char **argv)
 		case 'R':
 			raw = true;
 			break;
+		case 'F':
+			/* backends remove ... --force: the daemon's word for
+			 * it is "force", last on the line. */
+			force = true;
+			break;
 		default:
-			usage(stderr);
-			return 2;
+			/* getopt said what was wrong: one line more, not
+			 * the whole help. */
+			return usage_error(NULL);
 		}
 	}
-	if (raw ? optind != argc : optind >= argc) {
-		usage(stderr);
-		return 2;
-	}
+	if (raw ? optind != argc : optind >= argc)
+		return usage_error(raw ? "--raw takes no command" : "no command given");
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		fprintf(stderr, "%s: socket path '%s' is too long\n", prog, path);
 		return 2;
@@ -468,22 +483,37 @@ int main(int argc, char **argv)
 		len += (size_t)snprintf(req + len, sizeof(req) - len, "%s%s",
 					i > optind ? " " : "", argv[i]);
 	}
+	if (force)
+		len += (size_t)snprintf(req + len, sizeof(req) - len, " force");
 	if (fmt)
 		len += (size_t)snprintf(req + len, sizeof(req) - len, " format=%s", fmt);
 	req[len++] = '\n';
+	{
+		/* The daemon's own parser, before connecting: an unknown
+		 * command or a wrong argument count is bad usage (2), not a
+		 * refusal by the daemon (1). */
+		struct wgw_ctl_req pr;
+		char why[256];
+
+		if (wgw_ctl_req_parse(&pr, req, len, why, sizeof(why))) {
+			fprintf(stderr, "%s: %s\n", prog, why);
+			return 2;
+		}
+	}
 
 	fd = connect_to(path, &tv);
 	if (fd < 0)
 		return 3;
+	/* A daemon with all its control slots taken says EBUSY and closes
+	 * without reading: its status line is the answer, a broken pipe
+	 * only the consequence. */
 	rc = write_full(fd, req, len);
-	if (rc) {
-		fprintf(stderr, "%s: sending the request: %s\n", prog, strerror(-rc));
-		close(fd);
-		return 3;
-	}
-	shutdown(fd, SHUT_WR);
-
+	if (!rc)
+		shutdown(fd, SHUT_WR);
 	if (read_status(fd, status, sizeof(status))) {
+		if (rc)
+			fprintf(stderr, "%s: sending the request: %s\n", prog,
+				strerror(-rc));
 		close(fd);
 		return 3;
 	}

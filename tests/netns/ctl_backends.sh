@@ -80,6 +80,22 @@ t_under_traffic()
 	wgw_assert_eq "$before" "$(ctl_get "$s" "backends/$b1/packets_to")" \
 		"packets to drained $b1 from new endpoints"
 	wgw_assert_eq 0 "$(wgw_kv "$r2" sessions_unanswered)" "second client: unanswered"
+
+	# A backend with live sessions is not removed silently: refused
+	# (EBUSY, exit 1) with the advice to drain, unless forced.
+	local rc
+	gwctl backends remove "$b2" >/dev/null 2>"$s"; rc=$?
+	wgw_assert_eq 1 "$rc" "exit status of removing $b2 with live sessions"
+	grep -q "sessions and .* mappings live.*drain.*(EBUSY)" "$s" ||
+		wgw_fail "removal refused without the reason: $(cat "$s")"
+	grep -q "control: backends remove $b2: .* sessions" "$WGW_TMP/gatewayd.log" ||
+		wgw_fail "the refused removal is not in the log"
+	gwctl backends >"$s"
+	wgw_assert_eq up "$(ctl_get "$s" "backends/$b2/state")" "$b2 after a refused removal"
+	gwctl backends remove "$b2" --force >/dev/null || wgw_fail "forced removal of $b2"
+	gwctl backends >"$s"
+	ctl_get "$s" "backends/$b2/state" >/dev/null && wgw_fail "$b2 still listed after --force"
+	true
 }
 
 # t_invalid FAMILY: "backends add" refuses what the configuration file

@@ -183,8 +183,19 @@ t_bad_and_concurrent()
 	grep -q '^ERR ' "$r" || wgw_fail "random bytes: no error reply"
 	: | gwctl --raw >"$r"
 	[ ! -s "$r" ] || wgw_fail "an empty request got a reply: $(cat "$r")"
-	gwctl bogus 2>"$r" && wgw_fail "wraith-gatewayctl bogus succeeded"
+	# The man page's exit codes: 2 for bad usage, one line and a pointer
+	# to --help, not the whole help; 1 for a refusal by the daemon.
+	local rc
+	gwctl bogus 2>"$r"; rc=$?
+	wgw_assert_eq 2 "$rc" "exit status of 'wraith-gatewayctl bogus'"
 	grep -q 'unknown command' "$r" || wgw_fail "client error text: $(cat "$r")"
+	gwctl sessions cid 1 2 3 2>"$r"; rc=$?
+	wgw_assert_eq 2 "$rc" "exit status for a wrong argument count"
+	gwctl --bogus ping 2>"$r"; rc=$?
+	wgw_assert_eq 2 "$rc" "exit status for a bad option"
+	wgw_assert_le "$(wc -l <"$r")" 2 "lines printed for a bad option"
+	gwctl backends add 10.0.0.1:99999 2>"$r"; rc=$?
+	wgw_assert_eq 1 "$rc" "exit status for a backend the daemon refuses"
 	gwctl ping >/dev/null || wgw_fail "the daemon stopped answering after bad requests"
 
 	# 40 clients at once (more than the slots): all served, each reply whole.
@@ -231,9 +242,13 @@ t_bad_and_concurrent()
 	wgw_alive "$WGW_LAB_GW_PID" || wgw_fail "the daemon died"
 }
 
+# Told, with EBUSY and exit status 1: not a broken pipe (3).
 ctl__busy()
 {
-	gwctl ping 2>&1 | grep -q 'too many control clients'
+	local out rc
+	out=$(gwctl ping 2>&1); rc=$?
+	case $out in *'too many control clients (EBUSY)'*) ;; *) return 1 ;; esac
+	[ "$rc" -eq 1 ] || wgw_fail "EBUSY reported with exit status $rc: $out"
 }
 
 # Idle TCP connections to the metrics port, more than every control slot
