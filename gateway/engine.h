@@ -4,7 +4,7 @@
  * no sockets, no netlink and no XDP.  Every data path (AF_XDP workers, the
  * TUN/UDP fallback) feeds the same engine.
  *
- * Routing (architecture.md "Routing semantics"):
+ * Routing:
  *  client -> VIP, CID c (WRAITH outer header; none when the payload is
  *  shorter than WRAITH_MIN_PAYLOAD):
  *   1. c special or unknown (or bound to a removed backend): the client

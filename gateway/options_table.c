@@ -123,7 +123,7 @@ const struct wgw_option wgw_options[] = {
 	{ .name = "cpus", .reload = WGW_RELOAD_RESTART,
 	  .type = WGW_OPT_CPULIST, .flags = WGW_OPTF_EMPTY,
 	  FIELD(cpus), .metavar = "LIST", .group = G_PATH,
-	  .help = "CPUs to pin the workers to, e.g. 0-3,6" },
+	  .help = "CPUs to pin the workers to, e.g. 0-3,6 (default: the NIC's NUMA node)" },
 
 	/* Engine */
 	{ .name = "max-sessions", .reload = WGW_RELOAD_LIVE,
@@ -319,11 +319,11 @@ const struct wgw_option wgw_options[] = {
 	{ .name = "foreground", .reload = WGW_RELOAD_RESTART,
 	  .short_name = 'f', .type = WGW_OPT_BOOL,
 	  FIELD(foreground), .def = "no", .group = G_CONTROL,
-	  .help = "do not detach; log to stderr" },
+	  .help = "accepted; the daemon never detaches" },
 	{ .name = "verbose", .reload = WGW_RELOAD_LIVE,
 	  .short_name = 'v', .type = WGW_OPT_COUNT,
 	  FIELD(verbose), .min = 0, .max = 4, .def = "0", .group = G_CONTROL,
-	  .help = "more log detail; repeat for more (file: a level 0-4)" },
+	  .help = "more log detail: -v info, -vv debug (file: a level 0-4)" },
 
 	/* Actions */
 	{ .name = "config", .reload = WGW_RELOAD_ACTION,
