@@ -1335,8 +1335,9 @@ START_TEST(test_man_conf)
 END_TEST
 
 /*
- * The sample: every key is shown (commented out), each example value is
- * valid, and with the examples switched on the whole file validates.
+ * The sample: valid as shipped, every key is shown (commented out but the
+ * required ones), each example value is valid, and with the examples
+ * switched on the whole file validates.
  */
 START_TEST(test_sample)
 {
@@ -1347,8 +1348,12 @@ START_TEST(test_sample)
 	size_t i;
 
 	ck_assert_ptr_nonnull(on);
-	/* As shipped: valid, and sets nothing a default does not. */
+	/* As shipped: the README's "copy it, then --check-config" works,
+	 * the required keys set to examples marked EDIT. */
 	ck_assert_msg(load(&c, sample) == 0, "sample: %s", err);
+	ck_assert_msg(wgw_config_validate(&c, err, sizeof(err)) == 0,
+		      "sample as shipped: %s", err);
+	ck_assert(strstr(sample, "\nwan = eth0 ") && strstr(sample, "# EDIT\n"));
 
 	for (line = strtok_r(sample, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
