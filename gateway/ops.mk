@@ -18,6 +18,11 @@ wraith_gatewayctl_LDADD = $(WGW_CTL_LIBS)
 
 dist_man_MANS += gateway/wraith-gatewayctl.8
 
+# bash completion: options and commands from the programs' --help, the
+# backends from the running daemon.
+bashcompletiondir = $(datadir)/bash-completion/completions
+dist_bashcompletion_DATA = completion/wraith-gatewayd completion/wraith-gatewayctl
+
 # The unit names the installed paths, so it is made by make (not by
 # configure) and made again whenever they differ from what it holds: "make
 # install prefix=/usr" after a build for /usr/local installs a unit that
