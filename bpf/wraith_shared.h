@@ -18,7 +18,8 @@
 
 /* Sizes of the maps. */
 #define WGW_XDP_XSKMAP_SIZE 64		/* RX queues that can have a socket */
-#define WGW_XDP_MAX_DESTS 64		/* distinct VIP / NAT addresses */
+#define WGW_XDP_MAX_DESTS 320		/* distinct VIP / NAT addresses: 64 VIPs
+					 * and a pool of 256 */
 #define WGW_XDP_MAX_RANGES 16		/* port ranges per address */
 
 /*
@@ -215,8 +216,9 @@ struct wgw_xdp_counters {
  * loader; read per packet steered, so changes apply to the next one.
  * hs_interval_ns == 0: no handshake limit.
  */
-#define WGW_XDP_OWN_FILTER_BITS 1024	/* 64 addresses: <= 1 in 16 sources
-					 * pays the exact lookup */
+#define WGW_XDP_OWN_FILTER_BITS 4096	/* 64 addresses: <= 1 in 64 sources
+					 * pays the exact lookup, 320: <= 1 in
+					 * 13 */
 
 /* The own_filter bit of an address: Fibonacci hashing of the XOR of its
  * words as loaded (program and loader run on the same host, so the byte
@@ -226,7 +228,7 @@ wgw_xdp_own_hash(const struct wgw_xdp_dest_key *k)
 {
 	__u32 h = k->w[0] ^ k->w[1] ^ k->w[2] ^ k->w[3];
 
-	return (__u32)(h * 0x9e3779b1u) >> 22;	/* 10 bits: 1024 */
+	return (__u32)(h * 0x9e3779b1u) >> 20;	/* 12 bits: 4096 */
 }
 struct wgw_xdp_cfg {
 	__u64 hs_interval_ns;	/* ns between handshakes of one source */

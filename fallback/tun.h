@@ -38,7 +38,7 @@
 
 #define WGW_TUN_MAX_QUEUES 256	/* the kernel's MAX_TAP_QUEUES */
 #define WGW_TUN_VNET_HDR_LEN 10	/* bytes, struct virtio_net_hdr */
-#define WGW_TUN_MAX_NAT 4	/* NAT addresses a port accepts (v4 + v6 + spares) */
+#define WGW_TUN_MAX_NAT 256	/* NAT addresses a port accepts (a pool) */
 #define WGW_TUN_TXQUEUELEN 4096	/* packets queued per TUN queue for the worker */
 
 struct wgw_tun;

@@ -333,6 +333,10 @@ int wgw_backend_check(const struct wgw_config *cfg, const union wgw_addr *addr,
 	if (cfg->nat_set && wgw_addr_eq(addr, &cfg->nat))
 		return wgw_opt_fail(why, whylen,
 			    "the NAT address: the gateway owns that address");
+	for (i = 0; i < cfg->n_nat_pool; i++)
+		if (wgw_addr_eq(addr, &cfg->nat_pool[i]))
+			return wgw_opt_fail(why, whylen,
+				    "a NAT address: the gateway owns that address");
 	for (i = 0; i < cfg->n_vips; i++)
 		if (wgw_addr_eq(addr, &cfg->vips[i].addr))
 			return wgw_opt_fail(why, whylen,
@@ -409,6 +413,22 @@ static int validate_service(const struct wgw_config *cfg, char *err,
 	if (cfg->nat_port_lo > cfg->nat_port_hi)
 		return wgw_opt_fail(err, errlen, "--nat-ports %u-%u: range is reversed",
 			    cfg->nat_port_lo, cfg->nat_port_hi);
+	for (i = 0; i < cfg->n_nat_pool; i++) {
+		const union wgw_addr *x = &cfg->nat_pool[i];
+
+		wgw_addr_str(x, b, sizeof(b));
+		if (addr_unspecified(x) || addr_not_unicast(x))
+			return wgw_opt_fail(err, errlen,
+				    "--nat '%s': expected a unicast address", b);
+		if (wgw_addr_is_v4(x) != wgw_addr_is_v4(&cfg->nat))
+			return wgw_opt_fail(err, errlen,
+				    "mixed address families: --nat %s is %s but --nat %s is %s; the NAT pool must be of one family",
+				    a, family(&cfg->nat), b, family(x));
+		for (j = 0; j < cfg->n_vips; j++)
+			if (wgw_addr_eq(x, &cfg->vips[j].addr))
+				return wgw_opt_fail(err, errlen,
+					    "--nat '%s' is also a --vip address: the pool's addresses take replies on every port", b);
+	}
 
 	for (i = 0; i < cfg->n_vips; i++) {
 		const struct wgw_vip *v = &cfg->vips[i];

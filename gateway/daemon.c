@@ -203,6 +203,8 @@ static int engine_up(struct wgw_daemon *d)
 	ec.vips = vips;
 	ec.n_vips = d->cfg.n_vips;
 	ec.nat_addr = d->cfg.nat;
+	ec.nat_pool = d->cfg.nat_pool;
+	ec.n_nat_pool = d->cfg.n_nat_pool;
 	ec.nat_port_lo = d->cfg.nat_port_lo;
 	ec.nat_port_hi = d->cfg.nat_port_hi;
 	ec.n_threads = d->nworkers;
@@ -333,8 +335,7 @@ static int control_loop(struct wgw_daemon *d)
 		if (fds[2].revents & POLLIN)
 			wgw_nh_wake_clear(&d->nh);
 		if (d->reclaim && d->claimed) {
-			int err = wgw_nl_claim(d->nl, &d->claim, &d->cfg.nat,
-					       d->claim.route_ifindex, d->claim.proxy_ifindex);
+			int err = wgw_nat_reproxy(d);
 
 			d->reclaim = false;
 			if (err)

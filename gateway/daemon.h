@@ -94,9 +94,11 @@ struct wgw_daemon {
 	uint64_t health_next_ms;
 	struct wgw_nh nh;
 	bool nh_init;
-	struct wgw_nl_claim claim;
+	struct wgw_nl_claim claim;	/* the NAT address (the first of a pool) */
 	bool claimed;
-	struct wgw_nl_confine confine;	/* LAN forwarding only to the NAT address */
+	struct wgw_nl_claim pool_claim[WGW_MAX_NAT - 1]; /* the pool's others */
+	unsigned n_pool_claimed;	/* pool_claim[0..n) are claimed */
+	struct wgw_nl_confine confine;	/* LAN forwarding only to the NAT addresses */
 	struct wgw_sysctls sysctls;
 	struct wgw_worker *workers;
 	struct wgw_dp_mem *mem;		/* per worker: its buffer pools */

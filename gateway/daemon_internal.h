@@ -39,6 +39,9 @@ void wgw_nat_release(struct wgw_daemon *d);
 /* The LAN device was created again: claim the address on it again.
  * 0 or -errno (not logged). */
 int wgw_nat_reclaim(struct wgw_daemon *d);
+/* The LAN came up: its proxy entries (every NAT address's) again.  0 or
+ * -errno. */
+int wgw_nat_reproxy(struct wgw_daemon *d);
 
 /* ---- datapath.c */
 

@@ -178,6 +178,14 @@ static void why_add(struct wgw_iface *ifc, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The NAT addresses, the pool's first one first, in nat[]. */
+static const union wgw_addr *dp_nat_pool(const struct wgw_daemon *d, union wgw_addr *nat)
+{
+	nat[0] = d->cfg.nat;
+	memcpy(nat + 1, d->cfg.nat_pool, d->cfg.n_nat_pool * sizeof(*nat));
+	return nat;
+}
+
 static int dp_attach(struct wgw_daemon *d, struct wgw_iface *ifc)
 {
 	enum wgw_xdp_mode mode = ifc->rung == WGW_RUNG_XDP_GENERIC ?
@@ -220,8 +228,14 @@ static int dp_attach(struct wgw_daemon *d, struct wgw_iface *ifc)
 		}
 	}
 	if (ifc->sides & WGW_SIDE_LAN) {
-		err = wgw_xdp_set_nat(ifc->xdp, &d->cfg.nat, d->cfg.nat_port_lo,
-				      d->cfg.nat_port_hi);
+		struct wgw_xdp_dst nat[WGW_MAX_NAT];
+		union wgw_addr a[WGW_MAX_NAT];
+
+		dp_nat_pool(d, a);
+		for (unsigned i = 0; i <= d->cfg.n_nat_pool; i++)
+			nat[i] = (struct wgw_xdp_dst){ .addr = a[i], .port_lo = d->cfg.nat_port_lo,
+						       .port_hi = d->cfg.nat_port_hi };
+		err = wgw_xdp_set_dsts(ifc->xdp, WGW_XDP_ROLE_NAT, nat, d->cfg.n_nat_pool + 1);
 		if (err)
 			return err;
 	}
@@ -282,6 +296,7 @@ static struct wgw_udp_cfg vip_socket_cfg(struct wgw_daemon *d)
 
 static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 {
+	union wgw_addr nat[WGW_MAX_NAT];
 	struct wgw_xsk_cfg xc = {
 		.fill_size = d->cfg.fill_ring,
 		.comp_size = d->cfg.comp_ring,
@@ -382,7 +397,7 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 		if (err)
 			return err;
 		port = wgw_tun_port_create(d->tun, wi, &m->pools[shared ? 0 : d->nifs - 1],
-					   &d->cfg.nat, 1);
+					   dp_nat_pool(d, nat), d->cfg.n_nat_pool + 1);
 		if (!port) {
 			err = -errno;
 			wgw_err("worker %u: TUN queue: %s", wi, strerror(errno));

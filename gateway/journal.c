@@ -79,7 +79,7 @@ void wgw_pidfile_close(struct wgw_daemon *d)
  * old one is gone) puts everything back first.  The XDP program needs no
  * entry: a bpf_link dies with its process.
  */
-#define JOURNAL_MAGIC 0x57474a31u /* "WGJ1" */
+#define JOURNAL_MAGIC 0x57474a32u /* "WGJ2": with the NAT pool */
 
 struct journal {
 	uint32_t magic;
@@ -87,6 +87,8 @@ struct journal {
 	struct wgw_sysctls sysctls;
 	struct wgw_nl_claim claim;
 	uint32_t claimed;
+	struct wgw_nl_claim pool_claim[WGW_MAX_NAT - 1];
+	uint32_t n_pool_claimed;
 	struct wgw_nl_confine confine;
 	uint32_t nprep;
 	struct wgw_ifprep prep[2];
@@ -113,6 +115,8 @@ void wgw_journal_write(struct wgw_daemon *d)
 	j->sysctls = d->sysctls;
 	j->claim = d->claim;
 	j->claimed = d->claimed;
+	memcpy(j->pool_claim, d->pool_claim, sizeof(j->pool_claim));
+	j->n_pool_claimed = d->n_pool_claimed;
 	j->confine = d->confine;
 	for (unsigned i = 0; i < d->nifs; i++)
 		if (d->ifs[i].prep_applied)
@@ -157,15 +161,19 @@ void wgw_journal_recover(struct wgw_daemon *d)
 	n = j ? read(fd, j, sizeof(*j)) : -1;
 	close(fd);
 	if (!j || n != (ssize_t)sizeof(*j) || j->magic != JOURNAL_MAGIC ||
-	    j->size != sizeof(*j) || j->nprep > 2 || j->sysctls.n > WGW_SYSCTL_MAX) {
+	    j->size != sizeof(*j) || j->nprep > 2 || j->sysctls.n > WGW_SYSCTL_MAX ||
+	    j->n_pool_claimed > WGW_MAX_NAT - 1) {
 		wgw_warn("undo journal %s is not one this version wrote: ignored", path);
 		free(j);
 		unlink(path);
 		return;
 	}
 	wgw_notice("a previous gateway did not stop cleanly: undoing what it left "
-		   "(%u sysctls, %s, %u interface settings)", j->sysctls.n,
-		   j->claimed ? "the NAT address" : "no NAT address", j->nprep);
+		   "(%u sysctls, %s, %u more NAT addresses, %u interface settings)",
+		   j->sysctls.n, j->claimed ? "the NAT address" : "no NAT address",
+		   j->n_pool_claimed, j->nprep);
+	for (unsigned i = j->n_pool_claimed; i-- > 0;)
+		wgw_nl_release(d->nl, &j->pool_claim[i]);
 	if (j->claimed)
 		wgw_nl_release(d->nl, &j->claim);
 	wgw_sysctl_restore(&j->sysctls);

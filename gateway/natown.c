@@ -4,7 +4,9 @@
  * device that holds it, a host route that keeps it off the LAN itself, a
  * proxy neighbour entry so backends' ARP/NDP for it is answered, and the
  * per-interface sysctls and forwarding rules that make the kernel answer
- * for it and for nothing else.
+ * for it and for nothing else.  A pool of NAT addresses (--nat given a
+ * range or repeated): each is owned the same way, through the same TUN
+ * device and rules.
  */
 #include "config.h"
 
@@ -77,13 +79,41 @@ static int nat_confine(struct wgw_daemon *d, const char *lan, bool v4)
 		return 0;
 	}
 	err = wgw_nl_confine(d->nl, &d->confine, lan, &d->cfg.nat);
+	for (unsigned i = 0; !err && i < d->cfg.n_nat_pool; i++)
+		err = wgw_nl_confine_add(d->nl, &d->confine, &d->cfg.nat_pool[i]);
 	if (err) {
 		wgw_err("NAT address: cannot confine forwarding on %s to it: %s", lan,
 			strerror(-err));
+		wgw_nl_unconfine(d->nl, &d->confine);
 		return err;
 	}
 	wgw_journal_write(d);
 	return 0;
+}
+
+/* The pool's addresses after the first: claimed as it is, each. */
+static int nat_claim_pool(struct wgw_daemon *d, int route_ifindex, int proxy_ifindex)
+{
+	char a[INET6_ADDRSTRLEN];
+	int err;
+
+	for (unsigned i = d->n_pool_claimed; i < d->cfg.n_nat_pool; i++) {
+		err = wgw_nl_claim(d->nl, &d->pool_claim[i], &d->cfg.nat_pool[i], route_ifindex,
+				   proxy_ifindex);
+		if (err) {
+			wgw_err("NAT address %s: %s",
+				wgw_addr_str(&d->cfg.nat_pool[i], a, sizeof(a)), strerror(-err));
+			return err;
+		}
+		d->n_pool_claimed = i + 1;
+	}
+	return 0;
+}
+
+static void nat_release_pool(struct wgw_daemon *d)
+{
+	while (d->n_pool_claimed)
+		wgw_nl_release(d->nl, &d->pool_claim[--d->n_pool_claimed]);
 }
 
 int wgw_nat_claim(struct wgw_daemon *d)
@@ -125,11 +155,14 @@ int wgw_nat_claim(struct wgw_daemon *d)
 		return err;
 	}
 	d->claimed = true;
-	return 0;
+	err = nat_claim_pool(d, wgw_tun_ifindex(d->tun), lan->ifindex);
+	wgw_journal_write(d);
+	return err;
 }
 
 void wgw_nat_release(struct wgw_daemon *d)
 {
+	nat_release_pool(d);
 	if (d->claimed) {
 		wgw_nl_release(d->nl, &d->claim);
 		d->claimed = false;
@@ -156,6 +189,7 @@ int wgw_nat_reclaim(struct wgw_daemon *d)
 	err = nat_proxy_sysctls(d, lan->name, v4);
 	if (err)
 		return err;
+	nat_release_pool(d);
 	if (d->claimed) {
 		wgw_nl_release(d->nl, &d->claim);
 		d->claimed = false;
@@ -166,6 +200,19 @@ int wgw_nat_reclaim(struct wgw_daemon *d)
 	if (err)
 		return err;
 	d->claimed = true;
+	err = nat_claim_pool(d, wgw_tun_ifindex(d->tun), lan->ifindex);
 	wgw_journal_write(d);
-	return 0;
+	return err;
+}
+
+/* The LAN came up again: its proxy entries went down with it. */
+int wgw_nat_reproxy(struct wgw_daemon *d)
+{
+	int err = wgw_nl_claim(d->nl, &d->claim, &d->cfg.nat, d->claim.route_ifindex,
+			       d->claim.proxy_ifindex);
+
+	for (unsigned i = 0; !err && i < d->n_pool_claimed; i++)
+		err = wgw_nl_claim(d->nl, &d->pool_claim[i], &d->cfg.nat_pool[i],
+				   d->pool_claim[i].route_ifindex, d->pool_claim[i].proxy_ifindex);
+	return err;
 }

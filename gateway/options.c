@@ -128,6 +128,71 @@ static int append_vip(struct wgw_config *cfg, const char *val, char *why,
 	return 0;
 }
 
+static void nat_clear(struct wgw_config *cfg)
+{
+	memset(&cfg->nat, 0, sizeof(cfg->nat));
+	cfg->nat_set = false;
+	memset(cfg->nat_pool, 0, sizeof(cfg->nat_pool));
+	cfg->n_nat_pool = 0;
+}
+
+/* a + 1 within its family; false past the last address. */
+static bool addr_next(union wgw_addr *a)
+{
+	for (int i = 15; i >= (wgw_addr_is_v4(a) ? 12 : 0); i--)
+		if (++a->b[i])
+			return true;
+	return false;
+}
+
+/* Compare a and b as numbers (same family). */
+static int addr_cmp(const union wgw_addr *a, const union wgw_addr *b)
+{
+	return memcmp(a->b, b->b, sizeof(a->b));
+}
+
+/* --nat ADDR or ADDR-ADDR (inclusive, low to high), appended to the pool:
+ * the first address given is cfg->nat. */
+static int append_nat(struct wgw_config *cfg, const char *val, char *why, size_t whylen)
+{
+	const char *dash = strchr(val, '-');
+	char lo_s[INET6_ADDRSTRLEN];
+	union wgw_addr lo, hi, a;
+	unsigned int n;
+
+	if (dash && (size_t)(dash - val) < sizeof(lo_s)) {
+		memcpy(lo_s, val, (size_t)(dash - val));
+		lo_s[dash - val] = '\0';
+	} else {
+		snprintf(lo_s, sizeof(lo_s), "%s", val);
+	}
+	if (wgw_addr_parse(&lo, lo_s) < 0 || (dash && wgw_addr_parse(&hi, dash + 1) < 0))
+		return wgw_opt_fail(why, whylen,
+			    "expected an IPv4 or IPv6 address or a range ADDR-ADDR (no port, no brackets)");
+	if (!dash)
+		hi = lo;
+	if (wgw_addr_is_v4(&lo) != wgw_addr_is_v4(&hi) || addr_cmp(&lo, &hi) > 0)
+		return wgw_opt_fail(why, whylen,
+			    "expected a range from low to high in one address family");
+	n = cfg->nat_set ? cfg->n_nat_pool + 1 : 0;
+	for (a = lo;;) {
+		if (n >= WGW_MAX_NAT)
+			return wgw_opt_fail(why, whylen, "at most %d NAT addresses", WGW_MAX_NAT);
+		for (unsigned int i = 0; i < n; i++)
+			if (wgw_addr_eq(&a, i ? &cfg->nat_pool[i - 1] : &cfg->nat))
+				return wgw_opt_fail(why, whylen,
+					    "a NAT address given before it again");
+		if (n++)
+			cfg->nat_pool[cfg->n_nat_pool++] = a;
+		else
+			cfg->nat = a;
+		cfg->nat_set = true;
+		if (!addr_cmp(&a, &hi) || !addr_next(&a))
+			break;
+	}
+	return 0;
+}
+
 static int append_backend(struct wgw_config *cfg, const char *val, char *why,
 			  size_t whylen)
 {
@@ -184,8 +249,7 @@ int wgw_opt_set(const struct wgw_option *o, struct wgw_config *cfg,
 			store_enum(cfg, o, wgw_opt_enum_count(o));
 			return 0;
 		case WGW_OPT_ADDR:
-			memset(&cfg->nat, 0, sizeof(cfg->nat));
-			cfg->nat_set = false;
+			nat_clear(cfg);
 			return 0;
 		case WGW_OPT_ENDPOINT:
 			memset(&cfg->metrics_listen, 0,
@@ -277,16 +341,8 @@ int wgw_opt_set(const struct wgw_option *o, struct wgw_config *cfg,
 				    "expected an interface name without control characters and not starting with '#' or ';'");
 		}
 		return 0;
-	case WGW_OPT_ADDR: {
-		union wgw_addr a;
-
-		if (wgw_addr_parse(&a, val) < 0)
-			return wgw_opt_fail(why, whylen,
-				    "expected an IPv4 or IPv6 address (no port, no brackets)");
-		cfg->nat = a;
-		cfg->nat_set = true;
-		return 0;
-	}
+	case WGW_OPT_ADDR:
+		return append_nat(cfg, val, why, whylen);
 	case WGW_OPT_ENDPOINT: {
 		struct wgw_endpoint ep = { .set = true };
 
@@ -327,6 +383,8 @@ static void opt_clear(const struct wgw_option *o, struct wgw_config *cfg)
 	} else if (o->type == WGW_OPT_BACKEND) {
 		memset(cfg->backends, 0, sizeof(cfg->backends));
 		cfg->n_backends = 0;
+	} else if (o->type == WGW_OPT_ADDR) {
+		nat_clear(cfg);
 	} else if (o->type == WGW_OPT_COUNT) {
 		*(unsigned int *)wgw_opt_field(cfg, o) = 0;
 	}
@@ -379,8 +437,8 @@ int wgw_opt_table_check(void)
 		if (o->reload == WGW_RELOAD_UNSET ||
 		    (o->reload == WGW_RELOAD_ACTION) != !!(o->flags & WGW_OPTF_CLI))
 			return -EINVAL;
-		if ((o->type == WGW_OPT_VIP || o->type == WGW_OPT_BACKEND) !=
-		    !!(o->flags & WGW_OPTF_REPEAT))
+		if ((o->type == WGW_OPT_VIP || o->type == WGW_OPT_BACKEND ||
+		     o->type == WGW_OPT_ADDR) != !!(o->flags & WGW_OPTF_REPEAT))
 			return -EINVAL;
 		for (j = 0; j < i; j++)
 			if (!strcmp(o->name, wgw_options[j].name) ||

@@ -40,6 +40,7 @@
 
 #define WGW_MAX_VIPS 16
 #define WGW_MAX_BACKENDS 256
+#define WGW_MAX_NAT 256		/* NAT addresses (--nat) */
 #define WGW_MAX_QUEUES 1024
 #define WGW_CONFIG_ERRLEN 512		/* bytes, for the err buffers below */
 #define WGW_PATH_LEN 4096		/* bytes incl. NUL, = PATH_MAX */
@@ -104,8 +105,10 @@ struct wgw_config {
 	unsigned int n_vips;
 	struct wgw_backend backends[WGW_MAX_BACKENDS];
 	unsigned int n_backends;
-	union wgw_addr nat;
+	union wgw_addr nat;		/* the first --nat address */
 	bool nat_set;
+	union wgw_addr nat_pool[WGW_MAX_NAT - 1]; /* the pool's others, in order */
+	unsigned int n_nat_pool;
 	uint16_t nat_port_lo, nat_port_hi;
 
 	/* Data path. */

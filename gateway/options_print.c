@@ -109,6 +109,8 @@ static unsigned int value_count(const struct wgw_config *cfg,
 		return cfg->n_vips;
 	case WGW_OPT_BACKEND:
 		return cfg->n_backends;
+	case WGW_OPT_ADDR:
+		return cfg->nat_set ? cfg->n_nat_pool + 1 : 1;
 	case WGW_OPT_HELP:
 	case WGW_OPT_VERSION:
 		return 0;
@@ -151,7 +153,7 @@ static const char *value_str(const struct wgw_config *cfg,
 		return wgw_opt_cfield(cfg, o);
 	case WGW_OPT_ADDR:
 		if (cfg->nat_set)
-			wgw_addr_str(&cfg->nat, buf, len);
+			wgw_addr_str(i ? &cfg->nat_pool[i - 1] : &cfg->nat, buf, len);
 		break;
 	case WGW_OPT_ENDPOINT:
 		if (cfg->metrics_listen.set)

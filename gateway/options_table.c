@@ -92,14 +92,15 @@ const struct wgw_option wgw_options[] = {
 	  .help = "backend WRAITH node, weight W 1-65535 (default 100); "
 		  "repeatable (at least one)" },
 	{ .name = "nat", .reload = WGW_RELOAD_RESTART,
-	  .type = WGW_OPT_ADDR, .flags = WGW_OPTF_EMPTY,
-	  FIELD(nat), .metavar = "ADDR", .group = G_SERVICE,
+	  .type = WGW_OPT_ADDR, .flags = WGW_OPTF_EMPTY | WGW_OPTF_REPEAT,
+	  FIELD(nat), .metavar = "ADDR[-ADDR]", .group = G_SERVICE,
 	  .help = "inside address the gateway owns for NAT, answered by "
-		  "proxy ARP/NDP (required)" },
+		  "proxy ARP/NDP (required); a range or repeated: a pool, "
+		  "each backend gets addresses x ports mappings" },
 	{ .name = "nat-ports", .reload = WGW_RELOAD_RESTART,
 	  .type = WGW_OPT_PORT_RANGE, FIELD(nat_port_lo),
 	  .def = "20000-59999", .metavar = "LO-HI", .group = G_SERVICE,
-	  .help = "source ports on the NAT address for NAT mappings" },
+	  .help = "source ports on each NAT address for NAT mappings" },
 
 	/* Data path */
 	{ .name = "mode", .reload = WGW_RELOAD_RESTART,

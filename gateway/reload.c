@@ -259,6 +259,8 @@ int wgw_daemon_reload_args(struct wgw_daemon *d, int argc, char **argv, char *ms
 	ec.vips = n->vips;
 	ec.n_vips = n->n_vips;
 	ec.nat_addr = n->nat;
+	ec.nat_pool = n->nat_pool;
+	ec.n_nat_pool = n->n_nat_pool;
 	ec.nat_port_lo = n->nat_port_lo;
 	ec.nat_port_hi = n->nat_port_hi;
 	ec.n_threads = d->nworkers ? d->nworkers : 1;

@@ -38,7 +38,7 @@ _Static_assert(WGW_XDP_CNT_NAT_DROP_SPOOFED == WGW_XDP_CNT_VIP_DROP_SPOOFED + NA
 _Static_assert(WGW_XDP_CNT_NAT_DROP_UDP_CSUM0 == WGW_XDP_CNT_VIP_DROP_UDP_CSUM0 + NAT_OFF2,
 	       "layout");
 _Static_assert(sizeof(struct wgw_xdp_dest_key) == sizeof(union wgw_addr), "key is an address");
-_Static_assert(WGW_XDP_OWN_FILTER_BITS == 1u << 10, "wgw_xdp_own_hash() gives 10 bits");
+_Static_assert(WGW_XDP_OWN_FILTER_BITS == 1u << 12, "wgw_xdp_own_hash() gives 12 bits");
 _Static_assert((WGW_XDP_MAX_IFS & (WGW_XDP_MAX_IFS - 1)) == 0, "slots: a power of two");
 
 static const char *const counter_names[WGW_XDP_CNT_MAX] = {

@@ -36,7 +36,9 @@
 
 /* Where the gateway's rules go when the local table's rule is not found. */
 #define CONFINE_PRIO_DEFAULT 1
-#define CONFINE_DEL_MAX 64	/* leftover rules removed per call, at most */
+#define CONFINE_DEL_MAX 1024	/* leftover rules removed per call, at most:
+				 * a pass rule per NAT address and the
+				 * blackhole, with room */
 
 static int family_of(const union wgw_addr *a)
 {
@@ -197,6 +199,25 @@ out:
 		rtnl_rule_put(pass);
 	if (hole)
 		rtnl_rule_put(hole);
+	return err;
+}
+
+int wgw_nl_confine_add(struct wgw_nl_watcher *w, struct wgw_nl_confine *c,
+		       const union wgw_addr *addr)
+{
+	struct rtnl_rule *pass;
+	char what[96], a[INET6_ADDRSTRLEN];
+	int err;
+
+	if (!c->added || family_of(addr) != family_of(&c->addr))
+		return -EINVAL;
+	pass = confine_rule(family_of(addr), c->ifname, addr, c->prio);
+	if (!pass)
+		return -ENOMEM;
+	snprintf(what, sizeof(what), "rule %u: iif %s to %s lookup main", c->prio, c->ifname,
+		 wgw_nl_addr_str(addr, a, sizeof(a)));
+	err = rule_op(w, pass, true, what);
+	rtnl_rule_put(pass);
 	return err;
 }
 

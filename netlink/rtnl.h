@@ -244,7 +244,13 @@ struct wgw_nl_confine {
  * 0 or -errno (extended ACK logged); on failure nothing stays behind. */
 int wgw_nl_confine(struct wgw_nl_watcher *w, struct wgw_nl_confine *c,
 		   const char *ifname, const union wgw_addr *addr);
-/* Remove what wgw_nl_confine() added.  0 or -errno. */
+/* One more address forwarding from c's interface may go to (a pool of NAT
+ * addresses): a pass rule beside c's.  Removed with the others by
+ * wgw_nl_unconfine().  0 or -errno (extended ACK logged). */
+int wgw_nl_confine_add(struct wgw_nl_watcher *w, struct wgw_nl_confine *c,
+		       const union wgw_addr *addr);
+/* Remove what wgw_nl_confine() and wgw_nl_confine_add() added.  0 or
+ * -errno. */
 int wgw_nl_unconfine(struct wgw_nl_watcher *w, struct wgw_nl_confine *c);
 /* Remove every rule with the gateway's protocol on ifname (family AF_INET
  * or AF_INET6), logged when there were any.  0 or -errno. */

@@ -1469,6 +1469,7 @@ START_TEST(test_config_validation)
 	/* Fill the addresses (5 used by setup + 1 above). */
 	for (i = 0, err = 0; i < WGW_XDP_MAX_DESTS && !err; i++) {
 		addr(&b, "2001:db8:1::");
+		b.b[14] = (uint8_t)(i >> 8);
 		b.b[15] = (uint8_t)i;
 		err = wgw_xdp_add_vip(x, &b, 1, 1);
 	}

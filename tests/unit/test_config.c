@@ -326,6 +326,26 @@ START_TEST(test_addr)
 	bad1("--nat", "10.0.0.256", "expected an IPv4 or IPv6 address");
 	bad1("--nat", "gateway.example", "expected an IPv4 or IPv6 address");
 
+	/* a pool: ranges, repeated, the first address first */
+	ck_assert_int_eq(ARGS(&c, "--nat", "10.0.0.100-10.0.0.103"), 0);
+	ck_assert(c.nat_set && addr_is(&c.nat, "10.0.0.100"));
+	ck_assert_uint_eq(c.n_nat_pool, 3);
+	ck_assert(addr_is(&c.nat_pool[2], "10.0.0.103"));
+	ck_assert_int_eq(ARGS(&c, "--nat", "10.0.0.2", "--nat", "10.0.0.255-10.0.1.0"), 0);
+	ck_assert(addr_is(&c.nat, "10.0.0.2"));
+	ck_assert_uint_eq(c.n_nat_pool, 2);
+	ck_assert(addr_is(&c.nat_pool[1], "10.0.1.0"));
+	ck_assert_int_eq(ARGS(&c, "--nat", "fd00::ff-fd00::101"), 0);
+	ck_assert(addr_is(&c.nat, "fd00::ff"));
+	ck_assert_uint_eq(c.n_nat_pool, 2);
+	ck_assert(addr_is(&c.nat_pool[1], "fd00::101"));
+	bad1("--nat", "10.0.0.5-10.0.0.4", "from low to high");
+	bad1("--nat", "10.0.0.5-fd00::4", "in one address family");
+	bad1("--nat", "10.0.0.5-", "expected an IPv4 or IPv6 address or a range");
+	bad1("--nat", "10.0.0.0-10.0.1.0", "at most 256 NAT addresses");
+	ck_assert_int_eq(ARGS(&c, "--nat", "10.0.0.2", "--nat", "10.0.0.1-10.0.0.3"), -EINVAL);
+	assert_err_has("a NAT address given before it again");
+
 	ck_assert_int_eq(ARGS(&c, "--metrics-listen", "[::1]:9100"), 0);
 	ck_assert(c.metrics_listen.set);
 	ck_assert(addr_is(&c.metrics_listen.addr, "::1"));
@@ -891,7 +911,13 @@ START_TEST(test_validate_bad)
 	BAD("mixed address families: --nat 10.0.0.2 is IPv4 but --vip [2001:db8::1]:80 is IPv6",
 	    GOOD_V4, "--vip", "[2001:db8::1]:80");
 	BAD("mixed address families: --nat fd00::2 is IPv6 but --vip 203.0.113.10:8420 is IPv4",
+	    "--wan", "e0", "--vip", "203.0.113.10:8420", "--backend", "10.0.0.11:8420",
+	    "--nat", "fd00::2");
+	BAD("mixed address families: --nat 10.0.0.2 is IPv4 but --nat fd00::2 is IPv6; the NAT pool must be of one family",
 	    GOOD_V4, "--nat", "fd00::2");
+	BAD("--backend '10.0.0.5:8420': a NAT address", GOOD_V4, "--nat", "10.0.0.4-10.0.0.6",
+	    "--backend", "10.0.0.5:8420");
+	BAD("--nat '203.0.113.10' is also a --vip address", GOOD_V4, "--nat", "203.0.113.10");
 
 	/* Ports */
 	BAD("--vip '10.0.0.2:30000' overlaps --nat-ports 20000-59999",
