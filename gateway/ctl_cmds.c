@@ -58,6 +58,12 @@ static void doc_service(struct wgw_doc *doc, const struct wgw_config *cfg)
 	wgw_doc_close(doc);
 	wgw_doc_str(doc, "nat", wgw_addr_str(&cfg->nat, a, sizeof(a)) ? a : "?");
 	wgw_doc_strf(doc, "nat_ports", "%u-%u", cfg->nat_port_lo, cfg->nat_port_hi);
+	/* the pool: every NAT address, the first one first */
+	wgw_doc_arr(doc, "nat_addresses");
+	for (unsigned i = 0; i <= cfg->n_nat_pool; i++)
+		wgw_doc_str(doc, NULL, wgw_addr_str(i ? &cfg->nat_pool[i - 1] : &cfg->nat, a,
+						    sizeof(a)) ? a : "?");
+	wgw_doc_close(doc);
 }
 
 /* One interface: its rung on the mode ladder and why, what the kernel
@@ -224,6 +230,7 @@ static int h_stats(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_do
 static void doc_session(struct wgw_doc *doc, const struct wgw_session_info *s)
 {
 	char cl[INET6_ADDRSTRLEN + 8], vip[INET6_ADDRSTRLEN + 8], be[INET6_ADDRSTRLEN + 8];
+	char nat[INET6_ADDRSTRLEN];
 
 	wgw_stats_endpoint(&s->client, s->cport, cl, sizeof(cl));
 	wgw_stats_endpoint(&s->vip, s->vport, vip, sizeof(vip));
@@ -232,6 +239,7 @@ static void doc_session(struct wgw_doc *doc, const struct wgw_session_info *s)
 	wgw_doc_str(doc, "client", cl);
 	wgw_doc_str(doc, "vip", vip);
 	wgw_doc_str(doc, "backend", be);
+	wgw_doc_str(doc, "nat", wgw_addr_str(&s->nat, nat, sizeof(nat)) ? nat : "?");
 	wgw_doc_u64(doc, "nat_port", s->nat_port);
 	wgw_doc_u64(doc, "idle_s", s->idle_s);
 	wgw_doc_u64(doc, "age_s", s->age_s);

@@ -105,8 +105,12 @@ int wgw_ctl_trace(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc
 	}
 	wgw_doc_obj(doc, "mapping");
 	wgw_doc_str(doc, "state", maps[t.map]);
-	if (t.map != WGW_TRACE_MAP_NONE)
+	if (t.map != WGW_TRACE_MAP_NONE) {
+		char nat[INET6_ADDRSTRLEN];
+
+		wgw_doc_str(doc, "nat", wgw_addr_str(&t.nat_addr, nat, sizeof(nat)) ? nat : "?");
 		wgw_doc_u64(doc, "nat_port", t.nat_port);
+	}
 	wgw_doc_close(doc);
 	if (in.has_cid) {
 		wgw_doc_obj(doc, "cid");

@@ -44,3 +44,11 @@ tests_unit_test_engine_stress_SOURCES = tests/unit/test_engine_stress.c tests/un
 tests_unit_test_engine_stress_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_engine_stress_LDADD = $(WGW_ENGINE_LIBS) $(CHECK_LIBS)
 endif
+
+# End to end in network namespaces: a pool of NAT addresses with a small
+# port range, more client endpoints than one address has ports; both
+# modes, both families.
+if ENABLE_TESTS
+TESTS += tests/netns/natpool.sh
+endif
+EXTRA_DIST += tests/netns/natpool.sh

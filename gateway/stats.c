@@ -37,6 +37,11 @@ void wgw_stats_doc_backend(struct wgw_doc *d, const struct wgw_backend_info *b, 
 	wgw_doc_u64(d, "weight", b->weight);
 	wgw_doc_u64(d, "sessions", b->cids);
 	wgw_doc_u64(d, "mappings", b->mappings);
+	/* the NAT pool of the backend: each mapping holds one (address,
+	 * port) pair of addresses x ports */
+	wgw_doc_u64(d, "nat_in_use", b->mappings);
+	wgw_doc_u64(d, "nat_capacity", b->nat_capacity);
+	wgw_doc_u64(d, "nat_exhausted", b->nat_exhausted);
 	wgw_doc_u64(d, "packets_to", b->pkts_to);
 	wgw_doc_u64(d, "packets_from", b->pkts_from);
 }
@@ -597,8 +602,8 @@ static void m_health(const struct wgw_metric *m, const struct wgw_stats *st,
 }
 
 /* A per-backend figure of struct wgw_backend_info (m->arg: offset of an
- * unsigned or, with m->wide, of a uint64_t; with m->wide == 2 the packets
- * to and from the backend). */
+ * unsigned or, with m->wide == 2, of a uint64_t; with m->wide == 1 the
+ * packets to and from the backend). */
 static void m_backend(const struct wgw_metric *m, const struct wgw_stats *st,
 		      struct wgw_metric_sink *s)
 {
@@ -609,6 +614,13 @@ static void m_backend(const struct wgw_metric *m, const struct wgw_stats *st,
 		unsigned v;
 
 		wgw_stats_endpoint(&b->addr, b->port, ep, sizeof(ep));
+		if (m->wide == 2) {
+			uint64_t w;
+
+			memcpy(&w, (const char *)b + m->arg, sizeof(w));
+			put(s, m, L("backend", ep), (double)w);
+			continue;
+		}
 		if (m->wide) {
 			put(s, m, L("backend", ep, "direction", "to"), (double)b->pkts_to);
 			put(s, m, L("backend", ep, "direction", "from"), (double)b->pkts_from);
@@ -822,8 +834,14 @@ static const struct wgw_metric metrics[] = {
 	  BE(weight) },
 	{ NS "backend_sessions", "gauge", "sessions", "backend", "CIDs bound to the backend.",
 	  BE(cids) },
-	{ NS "backend_mappings", "gauge", "mappings", "backend", "NAT mappings on the backend.",
+	{ NS "backend_mappings", "gauge", "mappings", "backend",
+	  "NAT mappings on the backend: the (address, port) pairs of its NAT pool in use.",
 	  BE(mappings) },
+	{ NS "backend_nat_capacity", "gauge", "mappings", "backend",
+	  "The backend's NAT pool: NAT addresses x NAT ports.", BE(nat_capacity) },
+	{ NS "backend_nat_exhausted_total", "counter", "mappings", "backend",
+	  "New mappings refused because the backend's NAT pool was exhausted.",
+	  BE(nat_exhausted), .wide = 2 },
 	{ NS "backend_packets_total", "counter", "packets", "backend,direction",
 	  "Packets forwarded to (direction=to) and from the backend.", .fn = m_backend,
 	  .wide = 1 },
