@@ -260,6 +260,31 @@ static int sess_iface(struct cap_session *s, const char *ifname, uint8_t side)
 	return (int)s->nifs++;
 }
 
+/* A comment being built: appends that stop at the end (the capture
+ * thread writes hundreds of thousands a second; printf would be its
+ * largest cost). */
+struct cbuf {
+	char *p, *end;
+};
+
+static void cb_str(struct cbuf *b, const char *s, size_t max)
+{
+	while (*s && max-- && b->p < b->end)
+		*b->p++ = *s++;
+}
+
+static void cb_u(struct cbuf *b, unsigned v)
+{
+	char d[10];
+	size_t n = 0;
+
+	do
+		d[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	while (n && b->p < b->end)
+		*b->p++ = d[--n];
+}
+
 static void rec_comment(const struct cap_rec *r, char *c, size_t len)
 {
 	static const char *const fate_names[WGW_FATE_MAX] = {
@@ -272,35 +297,60 @@ static void rec_comment(const struct cap_rec *r, char *c, size_t len)
 		[WGW_FATE_NH_WRONG_IF] = "nh_wrong_if",
 		[WGW_FATE_NH_HOLD_FULL] = "nh_hold_full",
 	};
+	struct cbuf b = { c, c + len - 1 };
 	char a[INET6_ADDRSTRLEN];
+	const char *why;
+	bool v4;
 
 	switch (r->kind) {
-	case CAP_REC_IN:
-		snprintf(c, len, "in %.16s q%u", r->ifname, r->queue);
+	case CAP_REC_IN:	/* in wan0 q1 */
+		cb_str(&b, "in ", 3);
 		break;
-	case CAP_REC_OUT:
-		wgw_addr_str(&r->to, a, sizeof(a));
-		snprintf(c, len, "out %.16s to %s%s%s:%u NAT port %u%s", r->ifname,
-			 wgw_addr_is_v4(&r->to) ? "" : "[", a, wgw_addr_is_v4(&r->to) ? "" : "]",
-			 r->to_port, r->nat_port,
-			 r->fate == WGW_FATE_HELD ? " (held for its next hop)" : "");
-		break;
-	case CAP_REC_DROP:
-		snprintf(c, len, "drop: %s (in %.16s q%u)",
-			 r->fate == WGW_FATE_DROP_ENGINE ?
-			 wgw_drop_reason_name((enum wgw_drop_reason)r->reason) :
-			 r->fate < WGW_FATE_MAX ? fate_names[r->fate] : "?",
-			 r->ifname, r->queue);
-		break;
-	case CAP_REC_XDP_DROP:
-		snprintf(c, len, "drop: %s (xdp %.16s q%u)",
-			 wgw_xdp_counter_name(r->reason) ? wgw_xdp_counter_name(r->reason) : "?",
-			 r->ifname, r->queue);
+	case CAP_REC_OUT:	/* out lan0 to 10.0.0.12:8420 NAT port 20011 */
+		v4 = wgw_addr_is_v4(&r->to);
+		cb_str(&b, "out ", 4);
+		cb_str(&b, r->ifname, sizeof(r->ifname));
+		cb_str(&b, v4 ? " to " : " to [", 5);
+		if (v4) {	/* glibc's inet_ntop() prints each byte with sprintf */
+			for (unsigned i = 12; i < 16; i++) {
+				cb_u(&b, r->to.b[i]);
+				cb_str(&b, i < 15 ? "." : ":", 1);
+			}
+		} else {
+			wgw_addr_str(&r->to, a, sizeof(a));
+			cb_str(&b, a, sizeof(a));
+			cb_str(&b, "]:", 2);
+		}
+		cb_u(&b, r->to_port);
+		cb_str(&b, " NAT port ", 10);
+		cb_u(&b, r->nat_port);
+		if (r->fate == WGW_FATE_HELD)
+			cb_str(&b, " (held for its next hop)", 32);
+		*b.p = '\0';
+		return;
+	case CAP_REC_DROP:	/* drop: cid-zero (in wan0 q0) */
+	case CAP_REC_XDP_DROP:	/* drop: vip_drop_short (xdp wan0 q0) */
+		if (r->kind == CAP_REC_XDP_DROP)
+			why = wgw_xdp_counter_name(r->reason);
+		else if (r->fate == WGW_FATE_DROP_ENGINE)
+			why = wgw_drop_reason_name((enum wgw_drop_reason)r->reason);
+		else
+			why = r->fate < WGW_FATE_MAX ? fate_names[r->fate] : NULL;
+		cb_str(&b, "drop: ", 6);
+		cb_str(&b, why ? why : "?", 64);
+		cb_str(&b, r->kind == CAP_REC_XDP_DROP ? " (xdp " : " (in ", 6);
 		break;
 	default:
-		snprintf(c, len, "?");
-		break;
+		cb_str(&b, "?", 1);
+		*b.p = '\0';
+		return;
 	}
+	cb_str(&b, r->ifname, sizeof(r->ifname));
+	cb_str(&b, " q", 2);
+	cb_u(&b, r->queue);
+	if (r->kind != CAP_REC_IN)
+		cb_str(&b, ")", 1);
+	*b.p = '\0';
 }
 
 /* One record into s's output as an EPB (and its IDB, first time). */

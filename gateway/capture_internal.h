@@ -74,6 +74,14 @@ struct cap_rec {
 	char ifname[16];
 };
 
+/* The addresses, ports and CID of a frame, read leniently (a truncated
+ * copy still has its headers).  False when it is not UDP over IP. */
+struct cap_tuple {
+	union wgw_addr src, dst;
+	uint16_t sport, dport;
+	bool has_cid;
+	uint64_t cid;
+};
 struct wgw_capture_ring {
 	_Atomic uint64_t head;	/* published by the worker */
 	char pad0[56];
@@ -90,6 +98,8 @@ struct wgw_capture_ring {
 	uint64_t ts_ns;
 	const struct wgw_port *in;
 	uint64_t in_off[256];	/* WGW_BATCH_MAX: record of frame k, or CAP_NONE */
+	struct cap_tuple in_t[256]; /* frame k as it came in (has_cid false and
+				     * ports 0 when it was not UDP) */
 	uint8_t data[];		/* WGW_CAPTURE_RING_BYTES */
 };
 #define CAP_NONE UINT64_MAX
@@ -102,14 +112,6 @@ struct cap_view {
 	uint16_t client_port, backend_port;
 };
 
-/* The addresses, ports and CID of a frame, read leniently (a truncated
- * copy still has its headers).  False when it is not UDP over IP. */
-struct cap_tuple {
-	union wgw_addr src, dst;
-	uint16_t sport, dport;
-	bool has_cid;
-	uint64_t cid;
-};
 bool wgw_cap_peek(const uint8_t *d, uint32_t len, struct cap_tuple *t);
 
 /* Whether f takes a record on interface ifname of a frame seen as v

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <endian.h>
 #include <string.h>
 #include <time.h>
 
@@ -37,11 +38,10 @@ static const char *cap_ifname(unsigned side, const struct wgw_port *port)
 
 static uint64_t rd_be64(const uint8_t *p)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	for (unsigned i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
+	memcpy(&v, p, 8);
+	return be64toh(v);
 }
 
 bool wgw_cap_peek(const uint8_t *d, uint32_t len, struct cap_tuple *t)
@@ -207,24 +207,26 @@ struct wgw_capture_ring *wgw_capture_burst_in(unsigned worker, uint64_t state,
 	r->ts_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	r->in = in;
 	for (unsigned k = 0; k < n; k++) {
-		struct cap_tuple t;
+		struct cap_tuple *t = &r->in_t[k];
 		struct cap_view v = { 0 };
 		struct cap_rec *rec;
 		bool want = false;
 		uint64_t pos;
 
 		r->in_off[k] = CAP_NONE;
-		if (wgw_cap_peek(bufs[k].data, bufs[k].len, &t)) {
-			v.has_cid = t.has_cid;
-			v.cid = t.cid;
+		if (!wgw_cap_peek(bufs[k].data, bufs[k].len, t)) {
+			memset(t, 0, sizeof(*t));
+		} else {
+			v.has_cid = t->has_cid;
+			v.cid = t->cid;
 			if (in->sides == WGW_SIDE_WAN) {
 				v.has_client = true;
-				v.client = t.src;
-				v.client_port = t.sport;
+				v.client = t->src;
+				v.client_port = t->sport;
 			} else if (in->sides == WGW_SIDE_LAN) {
 				v.has_backend = true;
-				v.backend = t.src;
-				v.backend_port = t.sport;
+				v.backend = t->src;
+				v.backend_port = t->sport;
 			}
 		}
 		for (unsigned i = 0; i < r->nf && !want; i++)
@@ -253,7 +255,8 @@ void wgw_capture_burst_fate(struct wgw_capture_ring *r, unsigned k, const struct
 	bool dropped = fate >= WGW_FATE_DROP_ENGINE;
 	bool from_client = r->in->sides == WGW_SIDE_WAN ||
 			   (r->in->sides != WGW_SIDE_LAN && f->verdict != WGW_TO_WAN);
-	struct cap_tuple ti, to;
+	const struct cap_tuple *tin = &r->in_t[k];
+	struct cap_tuple to;
 	struct cap_view v = { 0 };
 	struct cap_rec *rec, *orec;
 	uint32_t mask = 0, omask = 0;
@@ -264,15 +267,13 @@ void wgw_capture_burst_fate(struct wgw_capture_ring *r, unsigned k, const struct
 	if (r->in_off[k] == CAP_NONE)
 		return;
 	rec = ring_at(r, r->in_off[k]);
-	if (!wgw_cap_peek((const uint8_t *)(rec + 1), rec->caplen, &ti))
-		memset(&ti, 0, sizeof(ti));
 	have_out = !dropped && out && wgw_cap_peek(b->data, b->len, &to);
-	v.has_cid = ti.has_cid;
-	v.cid = ti.cid;
+	v.has_cid = tin->has_cid;
+	v.cid = tin->cid;
 	if (from_client) {
 		v.has_client = true;
-		v.client = ti.src;
-		v.client_port = ti.sport;
+		v.client = tin->src;
+		v.client_port = tin->sport;
 		if (have_out && f->verdict == WGW_TO_LAN) {
 			v.has_backend = true;
 			v.backend = to.dst;
@@ -280,8 +281,8 @@ void wgw_capture_burst_fate(struct wgw_capture_ring *r, unsigned k, const struct
 		}
 	} else {
 		v.has_backend = true;
-		v.backend = ti.src;
-		v.backend_port = ti.sport;
+		v.backend = tin->src;
+		v.backend_port = tin->sport;
 		if (have_out && f->verdict == WGW_TO_WAN) {
 			v.has_client = true;
 			v.client = to.dst;
@@ -324,7 +325,7 @@ void wgw_capture_burst_fate(struct wgw_capture_ring *r, unsigned k, const struct
 	orec->queue = (uint16_t)out->queue;
 	orec->to = to.dst;
 	orec->to_port = to.dport;
-	orec->nat_port = f->verdict == WGW_TO_LAN ? to.sport : ti.dport;
+	orec->nat_port = f->verdict == WGW_TO_LAN ? to.sport : tin->dport;
 	memcpy(orec->ifname, oname, sizeof(orec->ifname));
 	memcpy(orec + 1, b->data, orec->caplen);
 }

@@ -283,37 +283,65 @@ static int capture_request(int argc, char **argv, char *req, size_t reqlen, size
  * Copy the capture stream's pcapng to out until the daemon ends it (its
  * summary goes to stderr), the user interrupts, or out is closed.
  */
+static int capture_flush(int out, const uint8_t *buf, size_t *len)
+{
+	if (*len && write_full(out, (const char *)buf, *len)) {
+		fprintf(stderr, "%s: writing the capture: %s\n", prog, strerror(errno));
+		return -1;
+	}
+	*len = 0;
+	return 0;
+}
+
 static int capture_stream(int fd, int out)
 {
-	uint8_t hdr[WGW_CAPTURE_CHUNK_HDR];
-	static char buf[1 << 16];
+	/* Large reads, and one write of the pcapng of every chunk a read
+	 * brought: a few system calls for thousands of packets. */
+	static uint8_t in[1 << 20], ob[1 << 20];
 	struct sigaction sa = { .sa_handler = on_interrupt };
-	size_t got;
+	size_t have = 0, olen = 0;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	while (!interrupted) {
-		uint32_t n;
-		int rc = read_full(fd, (char *)hdr, sizeof(hdr), &got);
+		ssize_t r = read(fd, in + have, sizeof(in) - have);
+		size_t off = 0;
 
-		if (rc || got != sizeof(hdr))
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
 			break;
-		n = (uint32_t)hdr[1] << 24 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 8 | hdr[4];
-		if (n > sizeof(buf)) {
-			fprintf(stderr, "%s: bad capture stream (chunk of %u bytes)\n", prog, n);
+		have += (size_t)r;
+		while (have - off >= WGW_CAPTURE_CHUNK_HDR) {
+			const uint8_t *h = in + off, *p = h + WGW_CAPTURE_CHUNK_HDR;
+			uint32_t n = (uint32_t)h[1] << 24 | (uint32_t)h[2] << 16 |
+				     (uint32_t)h[3] << 8 | h[4];
+
+			if (n > sizeof(in) - WGW_CAPTURE_CHUNK_HDR || n > sizeof(ob)) {
+				fprintf(stderr, "%s: bad capture stream (chunk of %u bytes)\n",
+					prog, n);
+				return 3;
+			}
+			if (have - off - WGW_CAPTURE_CHUNK_HDR < n)
+				break;
+			off += WGW_CAPTURE_CHUNK_HDR + n;
+			if (h[0] == WGW_CAPTURE_CHUNK_END) {
+				if (capture_flush(out, ob, &olen))
+					return 3;
+				fprintf(stderr, "%s: %.*s", prog, (int)n, (const char *)p);
+				return 0;
+			}
+			if (h[0] != WGW_CAPTURE_CHUNK_DATA)
+				continue;
+			if (olen + n > sizeof(ob) && capture_flush(out, ob, &olen))
+				return 3;
+			memcpy(ob + olen, p, n);
+			olen += n;
+		}
+		memmove(in, in + off, have - off);
+		have -= off;
+		if (capture_flush(out, ob, &olen))
 			return 3;
-		}
-		rc = read_full(fd, buf, n, &got);
-		if (rc || got != n)
-			break;
-		if (hdr[0] == WGW_CAPTURE_CHUNK_END) {
-			fprintf(stderr, "%s: %.*s", prog, (int)n, buf);
-			return 0;
-		}
-		if (hdr[0] == WGW_CAPTURE_CHUNK_DATA && write_full(out, buf, n)) {
-			fprintf(stderr, "%s: writing the capture: %s\n", prog, strerror(errno));
-			return 3;
-		}
 	}
 	if (interrupted) {
 		fprintf(stderr, "%s: capture interrupted\n", prog);

@@ -216,11 +216,27 @@ t_capture()
 		wgw_fail "the stuck capture lost nothing: $(grep 'records lost' "$WGW_TMP/gatewayd.log" | tail -n 1)"
 	wgw_stop "$STUCK_PID" || true
 	wgw_alive "$WGW_LAB_GW_PID" || wgw_fail "the daemon died"
+
+	# A client that goes away in the middle of a capture ends it.
+	n=$(grep -c 'the client went away' "$WGW_TMP/gatewayd.log")
+	wgw_in gw perl -e '
+		use strict; use IO::Socket::UNIX;
+		my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "connect: $!\n";
+		$s->print("capture\n");
+		$s->read(my $buf, 64) or die "no reply\n";
+		$buf =~ /^OK stream\n/ or die "reply: $buf\n";
+	' "$WGW_TMP/control.sock" || wgw_fail "capture client"
+	wgw_wait_for 10 went_away "$n" || wgw_fail "a capture outlived its client"
 	cap_start after -c 2
 	udp 0000000000000000 48 2
 	cap_wait after
 	wgw_assert_eq 2 "$(tsk after | wc -l)" "packets of a capture after the stuck one"
 	t_trace
+}
+
+went_away()
+{
+	[ "$(grep -c 'the client went away' "$WGW_TMP/gatewayd.log")" -gt "$1" ]
 }
 
 stuck_ended()
