@@ -126,6 +126,8 @@ t_capture()
 	local fam=$1 mode=$2 tx rx n cid ctx crx ipf=ip
 	[ "$fam" = 6 ] && ipf=ipv6
 	wgw_lab_up "$fam"
+	# A fresh gateway: no sessions left by the previous subtest's.
+	rm -f "$WGW_TMP/sessions.state"
 	# Complete checksums from the hosts (no CHECKSUM_PARTIAL over the
 	# veths), so tshark can check every header, before the NAT too.
 	wgw_in cl ethtool -K cl0 tx off >/dev/null || wgw_fail "ethtool cl0"
