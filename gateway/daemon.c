@@ -362,6 +362,8 @@ static int control_loop(struct wgw_daemon *d)
 			next_expire = now_ms + 100;
 		}
 		wgw_daemon_state_tick(d, mono_s());
+		/* A flood that stopped still says how much it hid. */
+		wgw_ratelimit_flush();
 		if (mono_s() >= next_gc) {
 			wgw_nh_gc(&d->nh, mono_s(), NH_IDLE_S);
 			next_gc = mono_s() + NH_GC_S;

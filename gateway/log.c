@@ -57,6 +57,9 @@ void wgw_log(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Every call site that ever suppressed a message (for the flush). */
+static struct wgw_ratelimit *_Atomic rl_sites;
+
 uint32_t wgw_ratelimit_ok(struct wgw_ratelimit *rl)
 {
 	struct timespec ts;
@@ -71,5 +74,36 @@ uint32_t wgw_ratelimit_ok(struct wgw_ratelimit *rl)
 	if (atomic_fetch_add(&rl->count, 1) < WGW_RL_BURST)
 		return atomic_exchange(&rl->missed, 0) + 1;
 	atomic_fetch_add(&rl->missed, 1);
+	if (!atomic_exchange(&rl->listed, 1)) {
+		/* Pushed once, never removed: the call sites are static. */
+		struct wgw_ratelimit *head = atomic_load(&rl_sites);
+
+		do
+			rl->next = head;
+		while (!atomic_compare_exchange_weak(&rl_sites, &head, rl));
+	}
 	return 0;
+}
+
+unsigned wgw_ratelimit_flush(void)
+{
+	struct timespec ts;
+	unsigned lines = 0;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	for (struct wgw_ratelimit *rl = atomic_load(&rl_sites); rl; rl = rl->next) {
+		uint64_t win = atomic_load_explicit(&rl->window, memory_order_relaxed);
+		uint32_t n;
+
+		if ((uint64_t)ts.tv_sec - win < WGW_RL_INTERVAL_S ||
+		    !atomic_load_explicit(&rl->missed, memory_order_relaxed))
+			continue;
+		n = atomic_exchange(&rl->missed, 0);
+		if (!n)
+			continue;
+		wgw_log(rl->site_level, "%u similar to \"%s\" suppressed", n,
+			rl->site_fmt ? rl->site_fmt : "?");
+		lines++;
+	}
+	return lines;
 }

@@ -30,7 +30,9 @@ void wgw_vlog(int level, const char *fmt, va_list ap)
 /*
  * Rate limit for messages from the data path: at most WGW_RL_BURST messages
  * per WGW_RL_INTERVAL_S seconds per call site; the number suppressed is
- * reported with the next message that gets through.  Safe from any thread.
+ * reported with the next message that gets through, or by
+ * wgw_ratelimit_flush() once the window has passed without one (a flood
+ * that stopped).  Safe from any thread.
  */
 #define WGW_RL_INTERVAL_S 5 /* seconds */
 #define WGW_RL_BURST 10	    /* messages */
@@ -39,14 +41,25 @@ struct wgw_ratelimit {
 	_Atomic uint64_t window; /* start of the current window, seconds */
 	_Atomic uint32_t count;	 /* messages in the window */
 	_Atomic uint32_t missed; /* suppressed since the last one printed */
+	/* For the flush: the call site, listed once it first suppresses. */
+	int site_level;
+	const char *site_fmt;
+	_Atomic int listed;
+	struct wgw_ratelimit *next;
 };
 
 /* Returns the number suppressed before this one + 1, or 0 to suppress. */
 uint32_t wgw_ratelimit_ok(struct wgw_ratelimit *rl);
 
+/* Log "N similar suppressed" for every call site whose window passed with
+ * suppressed messages not yet reported; for a thread that runs anyway
+ * (the daemon's control loop).  Returns how many lines it logged. */
+unsigned wgw_ratelimit_flush(void);
+
 #define wgw_log_ratelimited(level, fmt, ...)                                   \
 	do {                                                                   \
-		static struct wgw_ratelimit _wgw_rl;                           \
+		static struct wgw_ratelimit _wgw_rl = {                        \
+			.site_level = (level), .site_fmt = (fmt) };            \
 		uint32_t _n;                                                   \
 		if (wgw_log_enabled(level) &&                                  \
 		    (_n = wgw_ratelimit_ok(&_wgw_rl)) != 0) {                  \

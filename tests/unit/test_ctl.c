@@ -32,6 +32,7 @@
 #include "gateway/ctlproto.h"
 #include "gateway/daemon.h"
 #include "gateway/engine.h"
+#include "gateway/log.h"
 #include "gateway/privs.h"
 #include "gateway/reload.h"
 #include "gateway/stats.h"
@@ -1500,6 +1501,43 @@ START_TEST(test_privs_drop)
 }
 END_TEST
 
+/* A flood that stops still says how many messages it hid: the flush
+ * reports them once the window has passed, not only with the next one. */
+START_TEST(test_ratelimit_flush)
+{
+	static struct wgw_ratelimit rl = { .site_level = LOG_WARNING,
+					   .site_fmt = "test flood %d" };
+	char path[] = "/tmp/wgw-test-log-XXXXXX", buf[4096];
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO), n = 0;
+	ssize_t len;
+
+	ck_assert_int_ge(fd, 0);
+	wgw_log_init("test_ctl", 0, LOG_NOTICE);
+	for (int i = 0; i < WGW_RL_BURST + 5; i++)
+		n += wgw_ratelimit_ok(&rl) != 0;
+	ck_assert_int_eq(n, WGW_RL_BURST);
+	ck_assert_uint_eq(atomic_load(&rl.missed), 5);
+
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	wgw_ratelimit_flush();		/* the window has not passed */
+	ck_assert_uint_eq(atomic_load(&rl.missed), 5);
+	atomic_fetch_sub(&rl.window, WGW_RL_INTERVAL_S);
+	wgw_ratelimit_flush();
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	ck_assert_uint_eq(atomic_load(&rl.missed), 0);
+	len = pread(fd, buf, sizeof(buf) - 1, 0);
+	ck_assert_int_gt(len, 0);
+	buf[len] = '\0';
+	ck_assert_msg(strstr(buf, "warning: 5 similar to \"test flood %d\" suppressed\n"),
+		      "flushed: %s", buf);
+	close(fd);
+	unlink(path);
+}
+END_TEST
+
 static Suite *ctl_suite(void)
 {
 	Suite *s = suite_create("ctl");
@@ -1518,6 +1556,7 @@ static Suite *ctl_suite(void)
 	tcase_add_test(tc, test_metrics_model);
 	tcase_add_test(tc, test_reload_check_keys);
 	tcase_add_test(tc, test_reload_classes);
+	tcase_add_test(tc, test_ratelimit_flush);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("server");
