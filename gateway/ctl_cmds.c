@@ -521,6 +521,77 @@ static int h_reload(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_d
 	return 0;
 }
 
+/* The configuration in force: the daemon's, with the backends as the
+ * engine has them now (backends add/remove/weight change them until the
+ * next reload).  Text is the file's own syntax, ready for -c. */
+static int h_config(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,
+		    char *why, size_t whylen)
+{
+	struct wgw_backend_info *bi = calloc(WGW_ENGINE_MAX_BACKENDS, sizeof(*bi));
+	struct wgw_config *cfg = malloc(sizeof(*cfg));
+	char buf[512];
+	unsigned n;
+
+	(void)r;
+	if (!bi || !cfg) {
+		free(bi);
+		free(cfg);
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	*cfg = c->d->cfg;
+	n = wgw_engine_backends(c->d->engine, bi, WGW_ENGINE_MAX_BACKENDS);
+	if (n > WGW_ENGINE_MAX_BACKENDS)
+		n = WGW_ENGINE_MAX_BACKENDS;
+	if (n > WGW_MAX_BACKENDS)
+		n = WGW_MAX_BACKENDS;
+	cfg->n_backends = n;
+	for (unsigned i = 0; i < n; i++) {
+		cfg->backends[i].addr = bi[i].addr;
+		cfg->backends[i].port = bi[i].port;
+		cfg->backends[i].weight = (uint16_t)(bi[i].weight > 65535 ? 65535 : bi[i].weight);
+	}
+	free(bi);
+	if (doc->fmt == WGW_CTL_FMT_TEXT) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		if (!f) {
+			free(cfg);
+			snprintf(why, whylen, "out of memory");
+			return -ENOMEM;
+		}
+		wgw_config_print(cfg, f);
+		fclose(f);
+		wgw_strbuf_add(doc->sb, text, len);
+		free(text);
+		free(cfg);
+		return 0;
+	}
+	wgw_doc_str(doc, "config_file", cfg->config_file);
+	wgw_doc_obj(doc, "config");
+	for (size_t i = 0; i < wgw_n_options; i++) {
+		const struct wgw_option *o = &wgw_options[i];
+		unsigned nv = wgw_option_nvalues(cfg, o);
+
+		if (o->flags & WGW_OPTF_CLI)
+			continue;
+		if (o->type == WGW_OPT_VIP || o->type == WGW_OPT_BACKEND) {
+			wgw_doc_arr(doc, o->name);
+			for (unsigned k = 0; k < nv; k++)
+				wgw_doc_str(doc, NULL, wgw_option_value_at(cfg, o, k, buf,
+									  sizeof(buf)));
+			wgw_doc_close(doc);
+		} else if (nv) {
+			wgw_doc_str(doc, o->name, wgw_option_value_at(cfg, o, 0, buf, sizeof(buf)));
+		}
+	}
+	wgw_doc_close(doc);
+	free(cfg);
+	return 0;
+}
+
 static int h_ping(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,
 		  char *why, size_t whylen)
 {
@@ -563,6 +634,7 @@ static const ctl_handler handlers[WGW_CTL_CMD_MAX] = {
 	[WGW_CTL_HELP] = h_help,
 	[WGW_CTL_CAPTURE] = h_capture,
 	[WGW_CTL_TRACE] = wgw_ctl_trace,
+	[WGW_CTL_CONFIG] = h_config,
 };
 
 int wgw_ctl_run(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,

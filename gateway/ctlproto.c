@@ -35,6 +35,9 @@ const struct wgw_ctl_cmd wgw_ctl_cmds[] = {
 	{ "trace", WGW_CTL_TRACE, 0, 6, FMT_TJ,
 	  "SRC_ADDR:PORT DST_ADDR:PORT [cid CID] [from wan|lan]",
 	  "what the engine would do with such a packet, changing nothing" },
+	{ "config", WGW_CTL_CONFIG, 0, 0, FMT_TJ, "",
+	  "the running configuration (after reloads and backends changes), in the "
+	  "file's syntax or as JSON" },
 };
 const unsigned wgw_ctl_n_cmds = sizeof(wgw_ctl_cmds) / sizeof(wgw_ctl_cmds[0]);
 

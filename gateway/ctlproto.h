@@ -52,6 +52,7 @@ enum wgw_ctl_cmd_id {
 	WGW_CTL_HELP,
 	WGW_CTL_CAPTURE,	/* streams its reply (gateway/capture.h) */
 	WGW_CTL_TRACE,
+	WGW_CTL_CONFIG,
 	WGW_CTL_CMD_MAX
 };
 

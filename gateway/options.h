@@ -248,6 +248,14 @@ struct wgw_option;
 const char *wgw_option_value(const struct wgw_config *cfg,
 			     const struct wgw_option *o, char *buf, size_t len);
 
+/* How many values option o has in cfg (repeatable options: one per
+ * entry), and value i of them as the file writes it, in buf. */
+unsigned int wgw_option_nvalues(const struct wgw_config *cfg,
+				const struct wgw_option *o);
+const char *wgw_option_value_at(const struct wgw_config *cfg,
+				const struct wgw_option *o, unsigned int i,
+				char *buf, size_t len);
+
 /* The option named name, or NULL. */
 const struct wgw_option *wgw_option_find(const char *name);
 

@@ -181,6 +181,19 @@ static const char *value_str(const struct wgw_config *cfg,
 	return buf;
 }
 
+unsigned int wgw_option_nvalues(const struct wgw_config *cfg,
+				const struct wgw_option *o)
+{
+	return value_count(cfg, o);
+}
+
+const char *wgw_option_value_at(const struct wgw_config *cfg,
+				const struct wgw_option *o, unsigned int i,
+				char *buf, size_t len)
+{
+	return value_str(cfg, o, i, buf, len);
+}
+
 const char *wgw_option_value(const struct wgw_config *cfg,
 			     const struct wgw_option *o, char *buf, size_t len)
 {

@@ -77,6 +77,22 @@ t_reload()
 	wgw_assert_eq 300 "$(ctl_get "$s" "backends/$b2/weight")" "reloaded weight of $b2"
 	gwctl status | grep -q "^  - $vip2\$" || wgw_fail "the new VIP is not in force"
 
+	# The running configuration: what the reload applied, plus a backend
+	# changed at run time, in the file's syntax (which -c reads back) and
+	# as JSON.
+	gwctl backends weight "$b1" 77 >/dev/null || wgw_fail "weight $b1"
+	gwctl config >"$WGW_TMP/running.conf" || wgw_fail "config failed"
+	for want in "session-timeout = 900" "vip = $vip2" "backend = $b3@100" "backend = $b1@77"; do
+		grep -qxF "$want" "$WGW_TMP/running.conf" ||
+			wgw_fail "config lacks '$want': $(cat "$WGW_TMP/running.conf")"
+	done
+	check_config "$WGW_TMP/running.conf" || wgw_fail "the running configuration does not validate"
+	gwctl -j config >"$WGW_TMP/running.json" || wgw_fail "config --json failed"
+	ctl_json_ok "$WGW_TMP/running.json"
+	jq -e --arg b "$b1@77" '.config["session-timeout"] == "900" and
+		(.config.backend | index($b)) != null and (.config.vip | length) == 2' \
+		"$WGW_TMP/running.json" >/dev/null || wgw_fail "config JSON: $(cat "$WGW_TMP/running.json")"
+
 	# Invalid: refused whole, with the reason; nothing changes.
 	ctl_lab_conf "$conf" "$b1" "${WGW_LAB_BACKENDS[1]}:70000"
 	check_config "$conf" && wgw_fail "--check-config accepted port 70000"
