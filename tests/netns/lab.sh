@@ -29,6 +29,9 @@ wgw_lab_up()
 	local fam=$1 q=${2:-1} i
 
 	WGW_LAB_FAM=$fam
+	# A new lab starts without sessions: an earlier sub-test's state file
+	# (same $WGW_TMP) is not this one's.
+	rm -f "$WGW_TMP/sessions.state"
 	wgw_ns_add cl
 	wgw_ns_add gw
 	wgw_ns_add be

@@ -60,11 +60,10 @@ last_log()
 		"$WGW_TMP/gatewayd.log"
 }
 
-# lab FAMILY: the lab, its backends, and no state file of an earlier
-# sub-test.
+# lab FAMILY: the lab (without an earlier sub-test's state file) and its
+# backends.
 lab()
 {
-	rm -f "$WGW_TMP/sessions.state"
 	wgw_lab_up "$1"
 	wgw_lab_backends
 }
