@@ -128,11 +128,15 @@ static void nl_changed(const struct wgw_nl_change *c, void *arg)
 			if (c->action == WGW_NL_REMOVED) {
 				wgw_warn("interface %s went away", ifc->name);
 				ifc->gone = true;
+				if (ifc->sides & WGW_SIDE_LAN)
+					wgw_daemon_health_lan(d, false);
 			} else if (c->link_changed & (WGW_NL_LINK_UP_CHANGED |
 						       WGW_NL_LINK_CARRIER_CHANGED)) {
 				wgw_notice("interface %s is %s%s", ifc->name,
 					   c->up ? "up" : "down",
 					   c->up && !c->carrier ? " (no carrier)" : "");
+				if (ifc->sides & WGW_SIDE_LAN)
+					wgw_daemon_health_lan(d, c->up && c->carrier);
 				/* Taking a link down flushes its proxy
 				 * neighbour entries with the rest. */
 				if ((ifc->sides & WGW_SIDE_LAN) && c->up &&

@@ -86,6 +86,9 @@ int wgw_daemon_health_open(struct wgw_daemon *d);
 void wgw_daemon_health_close(struct wgw_daemon *d);
 /* From the control loop, on every wake-up (monotonic ms). */
 void wgw_daemon_health_run(struct wgw_daemon *d, uint64_t now_ms);
+/* The LAN interface went down (up false) or came back up with a carrier:
+ * the backends are not judged meanwhile, nor for a grace period after. */
+void wgw_daemon_health_lan(struct wgw_daemon *d, bool up);
 
 /* daemon_state.c: the state file.  Load: after the engine and its
  * configured backends are up, before any worker runs.  Save: the control

@@ -614,6 +614,8 @@ static int iface_take_back(struct wgw_daemon *d, struct wgw_iface *ifc)
 	memcpy(ifc->mac, l.mac, 6);
 	ifc->gone = ifc->back = false;
 	if (ifc->sides & WGW_SIDE_LAN) {
+		/* the backends were held unjudged while it was away */
+		wgw_daemon_health_lan(d, true);
 		err = wgw_nat_reclaim(d);
 		if (err)
 			wgw_err("interface %s: NAT address: %s (retrying)", ifc->name,

@@ -263,6 +263,7 @@ struct wgw_health {
 	int icmp_fd;			/* AF_PACKET on the LAN side, -1 none */
 	int ep;				/* epoll: icmp_fd and the probe sockets */
 	uint64_t now_ms;
+	uint64_t hold_until_ms;		/* no verdicts before (wgw_health_hold) */
 	bool failed_open;
 	struct wgw_health_stats st;
 	struct health_be be[HEALTH_MAX];
@@ -645,8 +646,15 @@ uint32_t wgw_health_tick(struct wgw_health *h, uint64_t now_ms)
 			b->in_use = false;
 			continue;
 		}
-		if (now_ms >= b->round_end_ms)
+		if (now_ms < h->hold_until_ms) {
+			/* held: what fails now says nothing about the backend;
+			 * its first round starts afresh when the hold ends */
+			b->unanswered_ms = 0;
+			b->round_fail = WGW_HREASON_NONE;
+			b->round_end_ms = h->hold_until_ms;
+		} else if (now_ms >= b->round_end_ms) {
 			be_round(h, b);
+		}
 		if (b->round_end_ms < next)
 			next = b->round_end_ms;
 		if (b->admin_up) {
@@ -704,7 +712,8 @@ static void icmp_drain(struct wgw_health *h)
 		if (!b)
 			continue;
 		h->st.icmp_errors++;
-		be_fail(h, b, r);
+		if (h->now_ms >= h->hold_until_ms)
+			be_fail(h, b, r);
 	}
 }
 
@@ -722,9 +731,14 @@ void wgw_health_process(struct wgw_health *h)
 		if (!b->in_use || b->fd < 0)
 			continue;
 		r = probe_drain(b);
-		if (r != WGW_HREASON_NONE)
+		if (r != WGW_HREASON_NONE && h->now_ms >= h->hold_until_ms)
 			be_fail(h, b, r);
 	}
+}
+
+void wgw_health_hold(struct wgw_health *h, uint64_t until_ms)
+{
+	h->hold_until_ms = until_ms;
 }
 
 int wgw_health_force(struct wgw_health *h, const union wgw_addr *a, uint16_t port, bool down)

@@ -163,6 +163,12 @@ int wgw_health_fd(const struct wgw_health *h);
 /* Drain every readable socket (ICMP reader, probe errors). */
 void wgw_health_process(struct wgw_health *h);
 
+/* No verdict before until_ms (monotonic ms; UINT64_MAX: until called
+ * again): the gateway's own LAN link is down or just came back, so failed
+ * probes and silence say nothing about the backends.  Rounds start afresh
+ * when the hold ends; states (and forced states) are kept. */
+void wgw_health_hold(struct wgw_health *h, uint64_t until_ms);
+
 /* Force (down) / release (!down) a backend: 0, -ENOENT. */
 int wgw_health_force(struct wgw_health *h, const union wgw_addr *a, uint16_t port, bool down);
 /* 0 and *out, or -ENOENT. */

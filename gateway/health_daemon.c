@@ -101,3 +101,22 @@ void wgw_daemon_health_run(struct wgw_daemon *d, uint64_t now_ms)
 	}
 	wgw_health_tick(d->health, now_ms);
 }
+
+void wgw_daemon_health_lan(struct wgw_daemon *d, bool up)
+{
+	const struct wgw_config *c = &d->cfg;
+	struct timespec ts;
+	uint64_t now_ms;
+
+	if (!d->health)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	/* While the gateway's own LAN link is down nothing can be judged;
+	 * once it is back, the next hops resolve again and the traffic that
+	 * went unanswered meanwhile is no one's fault: one interval and the
+	 * passive timeout of grace. */
+	wgw_health_hold(d->health, up ? now_ms + 1000ull * (c->health_interval_s +
+							   c->health_passive_timeout_s)
+				      : UINT64_MAX);
+}
