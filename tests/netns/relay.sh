@@ -255,6 +255,7 @@ t_relay()
 	# ...and everything the gateway sent went where it may.
 	bad=$({ flows wan | sed 's/^/wan /'; flows lan | sed 's/^/lan /'; } | awk \
 		-v g="$WGW_LAB_NAT" -v vip="$WGW_LAB_VIP" -v vp=$WGW_LAB_PORT \
+		-v lanaddr="$([ "$WGW_LAB_FAM" = 4 ] && echo 10.0.0.1 || echo 2001:db8:b::1)" \
 		-v bes="${WGW_LAB_BACKENDS[*]}" -v stranger="$stranger" \
 		-v cls="$WGW_LAB_CLIENT $WGW_LAB_CLIENT2 $victim" '
 		BEGIN {
@@ -276,6 +277,9 @@ t_relay()
 			for (k in sent) {
 				split(sent[k], f, " ")
 				if (f[2] == g && (f[4] in be) && f[5] == vp) continue
+				# probes of the health checker, from the LAN address
+				# of the gateway itself to the port of a backend
+				if (f[1] == "lan" && f[2] == lanaddr && (f[4] in be) && f[5] == vp) continue
 				if (f[2] == vip && f[3] == vp && ((f[4] " " f[5]) in client)) continue
 				print sent[k]
 			}
