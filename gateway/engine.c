@@ -677,9 +677,18 @@ general:
 	return client_general(t, k->p, k->data, k->len, now, out, CID_NOT_LOOKED_UP);
 }
 
+/* k of the NAT address daddr (IPv4, network order) in the pool, or -1. */
+static __attribute__((noinline)) int nat_other4(const struct wgw_engine *e, uint32_t daddr)
+{
+	union wgw_addr a;
+
+	wgw_addr_from_v4(&a, daddr);
+	return wgw_engine_nat_find(e, &a);
+}
+
 static inline __attribute__((always_inline)) enum wgw_verdict
 backend_known4(struct wgw_engine_thread *t, const struct wgw_view *v, const struct pkt4 *k,
-	       uint32_t now, struct wgw_route *out)
+	       uint32_t now, struct wgw_route *out, bool pool)
 {
 	struct wgw_engine *e = t->e;
 	struct wgw_sessions *s = &e->s;
@@ -691,17 +700,24 @@ backend_known4(struct wgw_engine_thread *t, const struct wgw_view *v, const stru
 	uint64_t cid;
 	uint32_t mi;
 	unsigned b;
-	int slot, partial;
+	int slot, partial, nk = 0;
 
-	/* replies to the pool's other addresses take the general path */
-	if (wgw_unlikely((uint16_t)(dport - e->nat_port_lo) > e->nat_port_span ||
-			 daddr != e->nat_addr.w[3]))
+	if (wgw_unlikely((uint16_t)(dport - e->nat_port_lo) > e->nat_port_span))
 		goto general;
+	/* to another address of a pool: which one, out of line */
+	if (wgw_unlikely(daddr != e->nat_addr.w[3])) {
+		if (!pool)
+			goto general;
+		nk = nat_other4(e, daddr);
+		if (nk <= 0)
+			goto general;
+	}
 	slot = wgw_view_by_src4(v, saddr, sport);
 	if (wgw_unlikely(slot < 0))
 		goto general;
 	b = (unsigned)slot;
-	mi = wgw_map_rev_fast(s, b, dport, dport_be);
+	mi = pool && nk ? wgw_map_rev(s, b, (unsigned)nk, dport) :
+			  wgw_map_rev_fast(s, b, dport, dport_be);
 	if (wgw_unlikely(!mi))
 		goto general;
 	m = &s->maps[mi];
@@ -709,7 +725,11 @@ backend_known4(struct wgw_engine_thread *t, const struct wgw_view *v, const stru
 	if (wgw_unlikely(k->plen < WRAITH_MIN_PAYLOAD || ip[IP4_OFF_TTL] <= 1 ||
 			 !ip4_hdr_ok(ip)))
 		goto general;
-	partial = udp4_csum_check(k, e->slots[b].wan_pseudo);
+	/* the slot's pseudo-header has address 0: the other's instead */
+	partial = udp4_csum_check(k, pool && nk ?
+				  wgw_fold64(wgw_csum_sub32(e->slots[b].wan_pseudo,
+							    e->nat_addr.w[3]) + daddr) :
+				  e->slots[b].wan_pseudo);
 	if (wgw_unlikely(partial < 0))
 		goto general;
 	cid = be64toh(wgw_ld64(udp + 8));
@@ -763,18 +783,9 @@ enum wgw_verdict wgw_engine_from_backend(struct wgw_engine_thread *t, struct wgw
 	if (wgw_likely(t->e->fast4 && p->family == AF_INET && p->l4_proto == IPPROTO_UDP)) {
 		struct pkt4 k = pkt4_of(p);
 
-		return backend_known4(t, engine_view(t->e), &k, now, out);
+		return backend_known4(t, engine_view(t->e), &k, now, out, t->e->pool);
 	}
 	return from_backend_slow(t, p, now, out);
-}
-
-/* Whether daddr (IPv4, network order) is a NAT address of the pool. */
-static __attribute__((noinline)) bool nat_other4(const struct wgw_engine *e, uint32_t daddr)
-{
-	union wgw_addr a;
-
-	wgw_addr_from_v4(&a, daddr);
-	return wgw_engine_nat_find(e, &a) >= 0;
 }
 
 /* Every frame the frame path below does not take itself. */
@@ -842,10 +853,10 @@ route_frame(struct wgw_engine_thread *t, const struct wgw_view *v, enum wgw_dir 
 
 		if (dir == WGW_DIR_BACKEND ||
 		    (dir == WGW_DIR_ANY && wgw_ld32(ip + 16) == t->e->nat_addr.w[3]))
-			return backend_known4(t, v, &k, now, out);
-		/* to another address of the pool: a reply, the general path's */
-		if (pool && dir == WGW_DIR_ANY && nat_other4(t->e, wgw_ld32(ip + 16)))
-			goto general;
+			return backend_known4(t, v, &k, now, out, pool);
+		/* to another address of the pool: a reply */
+		if (pool && dir == WGW_DIR_ANY && nat_other4(t->e, wgw_ld32(ip + 16)) > 0)
+			return backend_known4(t, v, &k, now, out, pool);
 		if (wgw_likely(dir == WGW_DIR_CLIENT || k.plen >= WRAITH_MIN_PAYLOAD)) {
 			cid = be64toh(wgw_ld64(udp + 8));
 			if (wgw_likely(!wraith_cid_is_special(cid)))
