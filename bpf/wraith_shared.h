@@ -253,8 +253,8 @@ struct wgw_xdp_hs_bucket {
  * wgw_capture's one entry (BPF_MAP_TYPE_ARRAY, key 0) has on != 0, every
  * packet the program drops is copied, up to snaplen and
  * WGW_XDP_CAP_SNAP bytes, into the ring buffer wgw_cap_ring with its
- * reason; a full ring loses the record (counted in lost, per CPU entry
- * 0 of nothing: the ring's reserve fails and the program goes on).
+ * reason; a full ring loses the record, counted in lost, and the
+ * program goes on.
  * Only dropping pays the flag's lookup: steered and passed packets pay
  * nothing, so a program without a capture running costs what it did.
  */
@@ -264,6 +264,8 @@ struct wgw_xdp_hs_bucket {
 struct wgw_xdp_capture {
 	__u32 on;		/* 0: no capture runs */
 	__u32 snaplen;		/* bytes wanted, <= WGW_XDP_CAP_SNAP */
+	__u64 lost;		/* records lost to a full ring (the program
+				 * adds; writers of on keep it) */
 };
 
 struct wgw_xdp_cap_rec {

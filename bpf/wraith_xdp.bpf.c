@@ -162,8 +162,8 @@ static __always_inline int verdict(struct wgw_xdp_counters *cnt, int act,
 /*
  * A copy of a frame being dropped, with its reason, for a capture
  * (wraith_shared.h wgw_capture).  A global function: verified once, not
- * at each of the drop sites.  Returns 0 (nothing to report: a full ring
- * only loses the record).
+ * at each of the drop sites.  Returns 1 when the ring was full (the
+ * record is lost), 0 otherwise.
  */
 __noinline int wgw_capture_drop(struct xdp_md *ctx, __u32 reason, __u32 snaplen)
 {
@@ -174,7 +174,7 @@ __noinline int wgw_capture_drop(struct xdp_md *ctx, __u32 reason, __u32 snaplen)
 		return 0;
 	r = bpf_ringbuf_reserve(&wgw_cap_ring, sizeof(*r), 0);
 	if (!r)
-		return 0;
+		return 1;
 	len = (__u32)bpf_xdp_get_buff_len(ctx);
 	caplen = len < snaplen ? len : snaplen;
 	if (caplen > WGW_XDP_CAP_SNAP)
@@ -206,10 +206,10 @@ static __always_inline int drop(struct xdp_md *ctx, struct wgw_xdp_counters *cnt
 				unsigned int reason)
 {
 	__u32 zero = 0;
-	const struct wgw_xdp_capture *cap = bpf_map_lookup_elem(&wgw_capture, &zero);
+	struct wgw_xdp_capture *cap = bpf_map_lookup_elem(&wgw_capture, &zero);
 
-	if (cap && cap->on)
-		wgw_capture_drop(ctx, reason, cap->snaplen);
+	if (cap && cap->on && wgw_capture_drop(ctx, reason, cap->snaplen))
+		__sync_fetch_and_add(&cap->lost, 1);
 	return verdict(cnt, XDP_DROP, reason);
 }
 

@@ -57,6 +57,7 @@ struct cap_session {
 	uint64_t packets;
 	uint64_t lost_slow;	/* no room in out: the client reads too slowly */
 	uint64_t ring_lost0;	/* the rings' lost count at the start */
+	uint64_t xdp_lost0;	/* the XDP programs' */
 	const char *why_end;
 	uint8_t *out;
 	size_t len, off;	/* bytes in out, bytes of them written */
@@ -402,15 +403,28 @@ static uint64_t rings_lost(const struct wgw_capture *c)
 	return n;
 }
 
+/* Turn the XDP programs' copies on or off. */
 static void xdp_flags(struct wgw_capture *c, bool on)
 {
-	struct wgw_xdp_capture v = { .on = on, .snaplen = WGW_XDP_CAP_SNAP };
+	for (unsigned i = 0; i < c->nxdp; i++) {
+		int err = wgw_xdp_capture_flag(c->xdp_flag_fd[i], on, WGW_XDP_CAP_SNAP, NULL);
+
+		if (err)
+			wgw_log_ratelimited(LOG_WARNING, "capture: XDP flag: %s", strerror(-err));
+	}
+}
+
+/* The records the XDP programs lost to a full ring so far. */
+static uint64_t xdp_lost(const struct wgw_capture *c)
+{
+	struct wgw_xdp_capture v;
+	uint64_t sum = 0;
 	uint32_t key = 0;
 
 	for (unsigned i = 0; i < c->nxdp; i++)
-		if (bpf_map_update_elem(c->xdp_flag_fd[i], &key, &v, BPF_ANY))
-			wgw_log_ratelimited(LOG_WARNING, "capture: XDP flag: %s",
-					    strerror(errno));
+		if (!bpf_map_lookup_elem(c->xdp_flag_fd[i], &key, &v))
+			sum += v.lost;
+	return sum;
 }
 
 static void xdp_release(struct wgw_capture *c)
@@ -429,6 +443,7 @@ static void xdp_release(struct wgw_capture *c)
 static void sess_end(struct wgw_capture *c, struct cap_session *s, unsigned slot)
 {
 	uint64_t ring_lost = rings_lost(c) - s->ring_lost0;
+	uint64_t xlost = xdp_lost(c) - s->xdp_lost0;
 	char line[256];
 	uint8_t *p;
 	int n;
@@ -438,8 +453,9 @@ static void sess_end(struct wgw_capture *c, struct cap_session *s, unsigned slot
 	if (!c->mask)
 		xdp_flags(c, false);
 	n = snprintf(line, sizeof(line), "%" PRIu64 " packets captured (%s); records lost: "
-		     "%" PRIu64 " (worker rings full), %" PRIu64 " (client too slow)\n",
-		     s->packets, s->why_end ? s->why_end : "ended", ring_lost, s->lost_slow);
+		     "%" PRIu64 " (worker rings full), %" PRIu64 " (client too slow), %" PRIu64
+		     " (XDP ring full)\n",
+		     s->packets, s->why_end ? s->why_end : "ended", ring_lost, s->lost_slow, xlost);
 	s->st = SESS_CLOSING;
 	s->close_ms = now_ms() + CAP_CLOSE_MS;
 	p = out_chunk(s, WGW_CAPTURE_CHUNK_END, (size_t)n);
@@ -747,6 +763,7 @@ int wgw_capture_open(struct wgw_capture *c, int fd, const char *const *argv, uns
 	s->fd = fd;
 	s->st = SESS_RUN;
 	s->ring_lost0 = rings_lost(c);
+	s->xdp_lost0 = xdp_lost(c);
 	memcpy(s->out, WGW_CAPTURE_REPLY_OK, strlen(WGW_CAPTURE_REPLY_OK));
 	s->len = strlen(WGW_CAPTURE_REPLY_OK);
 	p = out_chunk(s, WGW_CAPTURE_CHUNK_DATA, 64);

@@ -240,5 +240,9 @@ int wgw_xdp_capture_set(struct wgw_xdp *x, bool on, uint32_t snaplen);
 int wgw_xdp_capture_ring_fd(const struct wgw_xdp *x);
 /* The flag map's descriptor (struct wgw_xdp_capture at key 0), owned by x. */
 int wgw_xdp_capture_flag_fd(const struct wgw_xdp *x);
+/* wgw_xdp_capture_set() on the flag map fd (a descriptor of one's own:
+ * the program may be gone); *lost (unless NULL) gets the records the
+ * program lost to a full ring so far. */
+int wgw_xdp_capture_flag(int fd, bool on, uint32_t snaplen, uint64_t *lost);
 
 #endif

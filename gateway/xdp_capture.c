@@ -14,17 +14,27 @@
 #include "gateway/xdp.h"
 #include "gateway/xdp_internal.h"
 
-int wgw_xdp_capture_set(struct wgw_xdp *x, bool on, uint32_t snaplen)
+int wgw_xdp_capture_flag(int fd, bool on, uint32_t snaplen, uint64_t *lost)
 {
-	struct wgw_xdp_capture v = {
-		.on = on,
-		.snaplen = snaplen < WGW_XDP_CAP_SNAP ? snaplen : WGW_XDP_CAP_SNAP,
-	};
+	struct wgw_xdp_capture v = { 0 };
 	__u32 key = 0;
 
-	if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.wgw_capture), &key, &v, BPF_ANY))
+	/* The program adds to lost between the two calls only while a
+	 * capture was on: a few records miscounted at a start or stop. */
+	if (bpf_map_lookup_elem(fd, &key, &v))
+		return -errno;
+	if (lost)
+		*lost = v.lost;
+	v.on = on;
+	v.snaplen = snaplen < WGW_XDP_CAP_SNAP ? snaplen : WGW_XDP_CAP_SNAP;
+	if (bpf_map_update_elem(fd, &key, &v, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+int wgw_xdp_capture_set(struct wgw_xdp *x, bool on, uint32_t snaplen)
+{
+	return wgw_xdp_capture_flag(bpf_map__fd(x->skel->maps.wgw_capture), on, snaplen, NULL);
 }
 
 int wgw_xdp_capture_ring_fd(const struct wgw_xdp *x)
