@@ -47,7 +47,7 @@ int wgw_iface_init(struct wgw_daemon *d, struct wgw_iface *ifc, const char *name
 {
 	struct wgw_nl_link link;
 	char why[160];
-	int err;
+	int err, other;
 
 	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
 	ifc->sides = sides;
@@ -72,6 +72,15 @@ int wgw_iface_init(struct wgw_daemon *d, struct wgw_iface *ifc, const char *name
 	 * allows (zero-copy only when the driver says it can). */
 	if (want != WGW_MODE_AUTO) {
 		ifc->rung = mode_to_rung(want);
+	} else if (ifc->probe.link.xdp_prog_id &&
+		   (other = wgw_xdp_gateway_holding(ifc->probe.link.xdp_prog_id))) {
+		/* Another gateway serves this interface: a second one on the
+		 * fallback path beside it would take a share of its traffic
+		 * and confuse both.  Forcing a mode runs it anyway. */
+		wgw_err("interface %s carries the XDP program of another wraith-gatewayd "
+			"(pid %d): not starting beside it; stop it first, or force a mode "
+			"(--mode fallback) to run beside it", name, other);
+		return -EBUSY;
 	} else {
 		ifc->rung = wgw_probe_rung(&ifc->probe, 0, why, sizeof(why));
 		if (ifc->rung != WGW_RUNG_XDP_ZEROCOPY)

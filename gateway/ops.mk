@@ -56,10 +56,11 @@ tests_unit_test_ctl_root_LDADD = $(LDADD) $(CHECK_LIBS)
 # The control protocol and reload against the real daemon in the lab, and
 # an install into a DESTDIR whose daemon must start and attach its program.
 TESTS += tests/netns/ctl_proto.sh tests/netns/ctl_backends.sh \
-	tests/netns/ctl_reload.sh tests/netns/install.sh
+	tests/netns/ctl_reload.sh tests/netns/install.sh tests/netns/second_daemon.sh
 endif
 EXTRA_DIST += tests/netns/ctl_lib.sh tests/netns/ctl_proto.sh \
-	tests/netns/ctl_backends.sh tests/netns/ctl_reload.sh tests/netns/install.sh
+	tests/netns/ctl_backends.sh tests/netns/ctl_reload.sh tests/netns/install.sh \
+	tests/netns/second_daemon.sh
 
 # The Prometheus exposition through a real parser, in both modes.
 if ENABLE_TESTS

@@ -118,6 +118,10 @@ void wgw_xdp_close(struct wgw_xdp *x);
  */
 int wgw_xdp_attach(struct wgw_xdp *x, enum wgw_xdp_mode mode);
 
+/* The pid of a running wraith-gatewayd (other than this one) holding the
+ * XDP program prog_id, or 0 (none, or another kind of process). */
+int wgw_xdp_gateway_holding(uint32_t prog_id);
+
 /* Detach; 0 when detached or never attached. */
 int wgw_xdp_detach(struct wgw_xdp *x);
 

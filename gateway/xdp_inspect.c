@@ -216,6 +216,16 @@ static int prog_holder(__u32 prog_id, pid_t *who, char comm[16])
 	return err;
 }
 
+int wgw_xdp_gateway_holding(uint32_t prog_id)
+{
+	char comm[16] = "";
+	pid_t who = 0;
+
+	if (prog_holder(prog_id, &who, comm) <= 0 || strcmp(comm, "wraith-gatewayd"))
+		return 0;
+	return (int)who;
+}
+
 /* Log why a program of ours cannot be taken; -EBUSY or held's errno. */
 static int holder_refuse(struct wgw_xdp *x, __u32 prog_id, const char *where, int held,
 			 pid_t who, const char *comm)
@@ -376,9 +386,16 @@ static int check_attached(struct wgw_xdp *x, __u32 prog_id, __u32 xdp_flag,
 	}
 	if (link_id) {
 		err = -EBUSY;
+		/* The link's fd shows the program's id too: its holder is
+		 * the gateway that attached it. */
+		char of[48] = "";
+
+		if (prog_holder(prog_id, &who, comm) > 0) {
+			snprintf(of, sizeof(of), " of process %d (%.15s)", (int)who, comm);
+		}
 		wgw_err("xdp: %s: our program (id %u) is held by live bpf_link "
-			"id %d: another gateway is running on this interface",
-			wgw_xdp_ifname(x->ifindex, ifn), prog_id, link_id);
+			"id %d%s: another gateway is running on this interface",
+			wgw_xdp_ifname(x->ifindex, ifn), prog_id, link_id, of);
 		goto out;
 	}
 	/* Ours, attached through netlink: a gateway attached it through
