@@ -36,6 +36,7 @@ int wgw_engine_state_save(struct wgw_engine *e, uint32_t now, struct wgw_state *
 	st->nat = e->nat_addr;
 	st->nat_port_lo = e->nat_port_lo;
 	st->nat_port_hi = e->nat_port_hi;
+	st->n_nat_pool = s->n_nat - 1;
 	/* Room for what the walk may find, with slack for entries made
 	 * while it runs (beyond that they wait for the next snapshot). */
 	max_maps = atomic_load(&s->n_maps);
@@ -49,13 +50,15 @@ int wgw_engine_state_save(struct wgw_engine *e, uint32_t now, struct wgw_state *
 	st->backends = calloc(WGW_ENGINE_MAX_BACKENDS, sizeof(*st->backends));
 	st->maps = calloc(max_maps + 1, sizeof(*st->maps));
 	st->cids = calloc(max_cids + 1, sizeof(*st->cids));
+	st->nat_pool = calloc(s->n_nat, sizeof(*st->nat_pool));
 	ordinal = calloc((size_t)s->cap_maps + 1, sizeof(*ordinal));
-	if (!st->backends || !st->maps || !st->cids || !ordinal) {
+	if (!st->backends || !st->maps || !st->cids || !st->nat_pool || !ordinal) {
 		pthread_mutex_unlock(&e->ctl);
 		free(ordinal);
 		wgw_state_free(st);
 		return -ENOMEM;
 	}
+	memcpy(st->nat_pool, s->nat + 1, st->n_nat_pool * sizeof(*st->nat_pool));
 	for (unsigned b = 0; b < WGW_ENGINE_MAX_BACKENDS; b++) {
 		const struct wgw_backend_slot *bs = &e->slots[b];
 		struct wgw_state_backend *sb = &st->backends[st->n_backends];
@@ -76,17 +79,15 @@ int wgw_engine_state_save(struct wgw_engine *e, uint32_t now, struct wgw_state *
 		const struct wgw_map_ent *m = &s->maps[i];
 		struct wgw_state_map *sm = &st->maps[st->n_maps];
 
-		/* The state file names one NAT address: a mapping on another
-		 * address of the pool is not kept (its CID is: the client's
-		 * next packet makes it again). */
 		if (atomic_load_explicit(&m->state, memory_order_acquire) != WGW_ENT_LIVE ||
-		    slot_idx[m->backend] < 0 || m->nat_k)
+		    slot_idx[m->backend] < 0)
 			continue;
 		sm->client = m->client;
 		sm->vip = m->vip;
 		sm->cport = m->cport;
 		sm->vport = m->vport;
 		sm->nat_port = wgw_map_nat_port(m);
+		sm->nat_k = m->nat_k;
 		sm->backend = (uint32_t)slot_idx[m->backend];
 		sm->idle_s = age(now, atomic_load_explicit(&m->last_seen, memory_order_relaxed));
 		sm->age_s = age(now, s->map_cold[i].created);
@@ -135,7 +136,7 @@ int wgw_engine_state_restore(struct wgw_engine *e, uint32_t now, uint32_t downti
 	uint32_t *idx = NULL;
 	int *slot = NULL;
 	bool touched[WGW_ENGINE_MAX_BACKENDS] = { false };
-	bool same_nat;
+	bool same_ports;
 
 	memset(res, 0, sizeof(*res));
 	idx = calloc((size_t)st->n_maps + 1, sizeof(*idx));
@@ -148,14 +149,16 @@ int wgw_engine_state_restore(struct wgw_engine *e, uint32_t now, uint32_t downti
 	pthread_mutex_lock(&e->ctl);
 	for (uint32_t b = 0; b < st->n_backends; b++)
 		slot[b] = slot_of(e, &st->backends[b]);
-	same_nat = wgw_addr_eq(&st->nat, &e->nat_addr) && st->nat_port_lo == e->nat_port_lo &&
-		   st->nat_port_hi == e->nat_port_hi;
+	same_ports = st->nat_port_lo == e->nat_port_lo && st->nat_port_hi == e->nat_port_hi;
 	for (uint32_t i = 0; i < st->n_maps; i++) {
 		const struct wgw_state_map *m = &st->maps[i];
 		uint64_t idle = (uint64_t)m->idle_s + downtime_s;
 		int b = slot[m->backend];
+		/* its NAT address, wherever it is in this engine's pool */
+		int k = m->nat_k > st->n_nat_pool ? -1 :
+			wgw_engine_nat_find(e, m->nat_k ? &st->nat_pool[m->nat_k - 1] : &st->nat);
 
-		if (!same_nat) {
+		if (!same_ports || k < 0) {
 			res->maps_nat_changed++;
 		} else if (idle >= map_idle) {
 			res->maps_expired++;
@@ -163,7 +166,7 @@ int wgw_engine_state_restore(struct wgw_engine *e, uint32_t now, uint32_t downti
 			res->maps_no_backend++;
 		} else if (wgw_map_restore(s, wgw_map_hash(s, &m->client, m->cport, &m->vip, m->vport),
 					   &m->client, m->cport, &m->vip, m->vport, (unsigned)b,
-					   0, m->nat_port, before(now, idle),
+					   (unsigned)k, m->nat_port, before(now, idle),
 					   before(now, (uint64_t)m->age_s + downtime_s), &idx[i + 1])) {
 			res->maps_refused++;
 		} else {

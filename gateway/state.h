@@ -43,6 +43,7 @@ struct wgw_state_map {
 	union wgw_addr client, vip;
 	uint16_t cport, vport;
 	uint16_t nat_port;
+	uint16_t nat_k;			/* its NAT address: 0 nat, k nat_pool[k - 1] */
 	uint32_t backend;		/* index into backends */
 	uint32_t idle_s;		/* since its last packet, at the snapshot */
 	uint32_t age_s;			/* since it was made */
@@ -60,6 +61,8 @@ struct wgw_state {
 	uint64_t written_s;		/* wall clock (CLOCK_REALTIME) */
 	union wgw_addr nat;		/* the NAT address and ports the */
 	uint16_t nat_port_lo, nat_port_hi; /* mappings' ports belong to */
+	union wgw_addr *nat_pool;	/* the pool's other addresses, in order */
+	uint32_t n_nat_pool;		/* < 256 */
 	uint32_t n_backends, n_maps, n_cids;
 	struct wgw_state_backend *backends;
 	struct wgw_state_map *maps;

@@ -7,10 +7,13 @@
  *
  *   header   64 bytes: "WGWSTATE", version u32, flags u32 (0), written_s
  *            u64, NAT address 16, NAT ports lo u16 hi u16, counts of
- *            backends, mappings and CIDs u32 each, reserved u64 (0)
+ *            backends, mappings and CIDs u32 each, count of the NAT pool's
+ *            other addresses u64 (0 with one address, as before pools)
+ *   pool     16 bytes each: the NAT pool's other addresses, in order
  *   backends 24 bytes each: address 16, port u16, flags u8, 0 u8, weight u32
  *   mappings 52 bytes each: client 16, VIP 16, client port u16, VIP port
- *            u16, NAT port u16, 0 u16, backend index u32, idle_s u32, age_s u32
+ *            u16, NAT port u16, NAT address u16 (0: the header's, k: the
+ *            pool's k-th), backend index u32, idle_s u32, age_s u32
  *   CIDs     20 bytes each: CID u64, backend index u32, mapping u32 (1 +
  *            index, 0: none), idle_s u32
  *   trailer  FNV-1a 64 of everything before it, u64
@@ -27,6 +30,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,6 +50,7 @@
 #define TRAILER_LEN	8
 #define MAX_WEIGHT	65535
 #define MAX_BACKENDS	256
+#define MAX_NAT		256	/* NAT addresses */
 #define MAX_FILE	(1u << 30)	/* bytes: far above 2^26 CIDs' worth */
 
 void wgw_state_free(struct wgw_state *st)
@@ -53,6 +58,7 @@ void wgw_state_free(struct wgw_state *st)
 	free(st->backends);
 	free(st->maps);
 	free(st->cids);
+	free(st->nat_pool);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -97,14 +103,15 @@ static void put64(struct wr *w, uint64_t v)
 	put(w, &v, 8);
 }
 
-static size_t file_len(uint64_t nb, uint64_t nm, uint64_t nc)
+static size_t file_len(uint64_t np, uint64_t nb, uint64_t nm, uint64_t nc)
 {
-	return (size_t)(HDR_LEN + nb * BE_LEN + nm * MAP_LEN + nc * CID_LEN + TRAILER_LEN);
+	return (size_t)(HDR_LEN + np * 16 + nb * BE_LEN + nm * MAP_LEN + nc * CID_LEN +
+			TRAILER_LEN);
 }
 
 int wgw_state_encode(const struct wgw_state *st, uint8_t **buf, size_t *len)
 {
-	size_t n = file_len(st->n_backends, st->n_maps, st->n_cids);
+	size_t n = file_len(st->n_nat_pool, st->n_backends, st->n_maps, st->n_cids);
 	struct wr w;
 
 	*buf = calloc(1, n);
@@ -121,7 +128,9 @@ int wgw_state_encode(const struct wgw_state *st, uint8_t **buf, size_t *len)
 	put32(&w, st->n_backends);
 	put32(&w, st->n_maps);
 	put32(&w, st->n_cids);
-	put64(&w, 0);
+	put64(&w, st->n_nat_pool);
+	for (uint32_t i = 0; i < st->n_nat_pool; i++)
+		put(&w, st->nat_pool[i].b, 16);
 	for (uint32_t i = 0; i < st->n_backends; i++) {
 		const struct wgw_state_backend *b = &st->backends[i];
 
@@ -139,7 +148,7 @@ int wgw_state_encode(const struct wgw_state *st, uint8_t **buf, size_t *len)
 		put16(&w, m->cport);
 		put16(&w, m->vport);
 		put16(&w, m->nat_port);
-		put16(&w, 0);
+		put16(&w, m->nat_k);
 		put32(&w, m->backend);
 		put32(&w, m->idle_s);
 		put32(&w, m->age_s);
@@ -220,6 +229,11 @@ static bool addr_ok(const union wgw_addr *a, bool v4)
 static int decode_records(struct rd *r, struct wgw_state *st, bool v4, char *why,
 			  size_t whylen)
 {
+	for (uint32_t i = 0; i < st->n_nat_pool; i++) {
+		get(r, st->nat_pool[i].b, 16);
+		if (!addr_ok(&st->nat_pool[i], v4))
+			return bad(why, whylen, "NAT address %u: bad address", i + 1);
+	}
 	for (uint32_t i = 0; i < st->n_backends; i++) {
 		struct wgw_state_backend *b = &st->backends[i];
 
@@ -249,8 +263,10 @@ static int decode_records(struct rd *r, struct wgw_state *st, bool v4, char *why
 		m->cport = get16(r);
 		m->vport = get16(r);
 		m->nat_port = get16(r);
-		if (get16(r) != 0)
-			return bad(why, whylen, "mapping %u: reserved bytes set", i);
+		m->nat_k = get16(r);
+		if (m->nat_k > st->n_nat_pool)
+			return bad(why, whylen, "mapping %u: NAT address %u of %u", i, m->nat_k,
+				   st->n_nat_pool + 1);
 		m->backend = get32(r);
 		m->idle_s = get32(r);
 		m->age_s = get32(r);
@@ -306,9 +322,15 @@ int wgw_state_decode(const uint8_t *buf, size_t len, uint32_t max_maps, uint32_t
 	st->n_backends = get32(&r);
 	st->n_maps = get32(&r);
 	st->n_cids = get32(&r);
-	if (get64(&r) != 0) {
-		err = bad(why, whylen, "reserved header bytes set");
-		goto fail;
+	{
+		uint64_t np = get64(&r);
+
+		if (np >= MAX_NAT) {
+			err = bad(why, whylen, "%" PRIu64 " more NAT addresses: at most %u", np,
+				  MAX_NAT - 1);
+			goto fail;
+		}
+		st->n_nat_pool = (uint32_t)np;
 	}
 	if (st->n_backends > MAX_BACKENDS || st->n_maps > max_maps || st->n_cids > max_cids) {
 		err = bad(why, whylen, "%u backends, %u mappings, %u CIDs: above the "
@@ -316,9 +338,10 @@ int wgw_state_decode(const uint8_t *buf, size_t len, uint32_t max_maps, uint32_t
 			  MAX_BACKENDS, max_maps, max_cids);
 		goto fail;
 	}
-	if (len != file_len(st->n_backends, st->n_maps, st->n_cids)) {
+	if (len != file_len(st->n_nat_pool, st->n_backends, st->n_maps, st->n_cids)) {
 		err = bad(why, whylen, "%zu bytes where its counts make %zu: truncated or "
-			  "padded", len, file_len(st->n_backends, st->n_maps, st->n_cids));
+			  "padded", len,
+			  file_len(st->n_nat_pool, st->n_backends, st->n_maps, st->n_cids));
 		goto fail;
 	}
 	{
@@ -338,7 +361,8 @@ int wgw_state_decode(const uint8_t *buf, size_t len, uint32_t max_maps, uint32_t
 	st->backends = calloc(st->n_backends + 1, sizeof(*st->backends));
 	st->maps = calloc(st->n_maps + 1, sizeof(*st->maps));
 	st->cids = calloc(st->n_cids + 1, sizeof(*st->cids));
-	if (!st->backends || !st->maps || !st->cids) {
+	st->nat_pool = calloc(st->n_nat_pool + 1, sizeof(*st->nat_pool));
+	if (!st->backends || !st->maps || !st->cids || !st->nat_pool) {
 		err = -ENOMEM;
 		snprintf(why, whylen, "out of memory");
 		goto fail;
@@ -436,7 +460,7 @@ int wgw_state_read(const char *path, uint32_t max_maps, uint32_t max_cids,
 		goto out;
 	}
 	if ((uint64_t)sb.st_size > MAX_FILE ||
-	    (size_t)sb.st_size > file_len(MAX_BACKENDS, max_maps, max_cids)) {
+	    (size_t)sb.st_size > file_len(MAX_NAT, MAX_BACKENDS, max_maps, max_cids)) {
 		err = bad(why, whylen, "%lld bytes: larger than the tables can hold",
 			  (long long)sb.st_size);
 		goto out;

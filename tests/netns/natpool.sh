@@ -10,8 +10,8 @@
 # refused and counted, and nothing stays configured after exit.  An
 # address of the pool whose proxy entry and host route are removed under
 # traffic is handled as the single NAT address would be: the gateway keeps
-# serving the others and exits cleanly.  XDP and fallback modes, IPv4 and
-# IPv6.
+# serving the others and exits cleanly.  A restart puts every mapping back
+# on its address.  XDP and fallback modes, IPv4 and IPv6.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lab.sh"
@@ -53,9 +53,15 @@ pool_up()
 	else
 		POOL=("$WGW_LAB_NAT" 2001:db8:b::101 2001:db8:b::102 2001:db8:b::103)
 	fi
-	range="${POOL[1]}-${POOL[3]}"
 	snapshot "$WGW_TMP/before"
-	wgw_lab_gateway --mode "$mode" --nat "$range" \
+	pool_gateway "$mode"
+}
+
+# pool_gateway MODE: the gateway on POOL (the lab's NAT address, then a
+# range).
+pool_gateway()
+{
+	wgw_lab_gateway --mode "$1" --nat "${POOL[1]}-${POOL[3]}" \
 		--nat-ports "20000-$((20000 + PORTS - 1))"
 	ctl_up
 }
@@ -154,10 +160,33 @@ t_removed()
 	diff -u "$WGW_TMP/before" "$WGW_TMP/after" || wgw_fail "state left behind after exit"
 }
 
+# A restart: every mapping back on its NAT address (the state file names
+# it), the clients still answered.
+t_restart()
+{
+	local fam=$1 mode=$2 r="$WGW_TMP/client.txt"
+	pool_up "$fam" "$mode"
+	wgw_lab_client -n $((2 * ENDPOINTS)) --sockets $ENDPOINTS -d 1 --inflight 32 \
+		--expect-clean >"$r" || { cat "$r" >&2; wgw_fail "client"; }
+	nat_counts >"$WGW_TMP/counts1.txt"
+	wgw_stop "$WGW_LAB_GW_PID" 10 || wgw_fail "daemon exit status $?"
+	pool_gateway "$mode"
+	nat_counts >"$WGW_TMP/counts2.txt"
+	diff -u "$WGW_TMP/counts1.txt" "$WGW_TMP/counts2.txt" ||
+		wgw_fail "the mappings per NAT address changed across a restart"
+	gwctl sessions list 1000 | awk '$1 == "client:" || $1 == "nat:" || $1 == "nat_port:"' \
+		>"$WGW_TMP/pairs2.txt"
+	[ "$(awk '$1 == "nat:"' "$WGW_TMP/pairs2.txt" | wc -l)" = $ENDPOINTS ] ||
+		wgw_fail "not every mapping restored"
+	wgw_stop "$WGW_LAB_GW_PID" 10 || wgw_fail "daemon exit status $?"
+}
+
 for mode in auto fallback; do
 	for fam in 4 6; do
 		wgw_run "pool IPv$fam, $mode" t_pool "$fam" "$mode"
 		wgw_run "pool address removed IPv$fam, $mode" t_removed "$fam" "$mode"
 	done
 done
+wgw_run "pool restart IPv4, fallback" t_restart 4 fallback
+wgw_run "pool restart IPv6, auto" t_restart 6 auto
 wgw_done

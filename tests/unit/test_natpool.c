@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "gateway/state.h"
 #include "tests/unit/test_engine_util.h"
 
 #define NAT_LO 20000
@@ -27,30 +28,38 @@ static struct wgw_engine_thread *T;
 static union wgw_addr VIP, NAT[NAT_N], B;
 static const uint32_t NOW = 1000;
 
-static void setup_family(bool v6)
+/* An engine on VIP, pool (first address nat_addr) of n, backend B. */
+static struct wgw_engine *pool_engine(const union wgw_addr *pool, unsigned n)
 {
 	static struct wgw_vip vip;
 	struct wgw_engine_cfg cfg = { 0 };
+	struct wgw_engine *e;
 
-	VIP = A(v6 ? "2001:db8:1::10" : "203.0.113.10");
-	NAT[0] = A(v6 ? "fd00::100" : "10.0.0.100");
-	NAT[1] = A(v6 ? "fd00::101" : "10.0.0.101");
-	NAT[2] = A(v6 ? "fd00::102" : "10.0.0.102");
-	B = A(v6 ? "fd00::11" : "10.0.0.11");
 	vip = (struct wgw_vip){ VIP, 8420, 8420 };
 	cfg.vips = &vip;
 	cfg.n_vips = 1;
-	cfg.nat_addr = NAT[0];
-	cfg.nat_pool = &NAT[1];
-	cfg.n_nat_pool = NAT_N - 1;
+	cfg.nat_addr = pool[0];
+	cfg.nat_pool = pool + 1;
+	cfg.n_nat_pool = n - 1;
 	cfg.nat_port_lo = NAT_LO;
 	cfg.nat_port_hi = NAT_LO + NAT_PORTS - 1;
 	cfg.n_threads = 1;
 	cfg.max_cids = 1024;
 	cfg.max_mappings = 1024;
-	E = wgw_engine_create(&cfg);
-	ck_assert_ptr_nonnull(E);
-	ck_assert_int_ge(wgw_engine_backend_add(E, &B, 8420, 1), 0);
+	e = wgw_engine_create(&cfg);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_ge(wgw_engine_backend_add(e, &B, 8420, 1), 0);
+	return e;
+}
+
+static void setup_family(bool v6)
+{
+	VIP = A(v6 ? "2001:db8:1::10" : "203.0.113.10");
+	NAT[0] = A(v6 ? "fd00::100" : "10.0.0.100");
+	NAT[1] = A(v6 ? "fd00::101" : "10.0.0.101");
+	NAT[2] = A(v6 ? "fd00::102" : "10.0.0.102");
+	B = A(v6 ? "fd00::11" : "10.0.0.11");
+	E = pool_engine(NAT, NAT_N);
 	T = wgw_engine_thread_attach(E, 0);
 	ck_assert_ptr_nonnull(T);
 }
@@ -278,6 +287,81 @@ START_TEST(test_pool_introspection)
 }
 END_TEST
 
+static int count_nat(const struct wgw_session_info *si, void *arg)
+{
+	unsigned *n = arg;
+	int k = nat_index(&si->nat);
+
+	ck_assert_int_ge(k, 0);
+	n[k]++;
+	return 0;
+}
+
+/* The state file names each mapping's NAT address: a new engine on the
+ * same pool, listed in another order, gets every mapping back on its
+ * address and port; one without an address of the pool counts that
+ * address's mappings as changed and restores the rest. */
+START_TEST(test_pool_state)
+{
+	union wgw_addr reordered[NAT_N] = { NAT[2], NAT[0], NAT[1] };
+	unsigned per[NAT_N] = { 0 };
+	struct wgw_state st, st2;
+	struct wgw_state_result res;
+	struct wgw_engine *e2;
+	struct wgw_route r;
+	struct tpkt pk;
+	uint8_t *buf;
+	size_t len;
+	char why[256];
+
+	for (unsigned ep = 0; ep < N_EP; ep++) {
+		union wgw_addr c = client_addr(ep);
+
+		tpkt_make(&pk, &c, 40000, &VIP, 8420, 0x1000 + ep, 0);
+		ck_assert_int_eq(wgw_engine_from_client(T, &pk.p, NOW, &r), WGW_TO_LAN);
+	}
+	ck_assert_int_eq(wgw_engine_state_save(E, NOW, &st), 0);
+	ck_assert_uint_eq(st.n_maps, N_EP);
+	ck_assert_uint_eq(st.n_nat_pool, NAT_N - 1);
+	ck_assert_int_eq(wgw_state_encode(&st, &buf, &len), 0);
+	ck_assert_msg(wgw_state_decode(buf, len, 1024, 1024, &st2, why, sizeof(why)) == 0,
+		      "%s", why);
+	free(buf);
+
+	e2 = pool_engine(reordered, NAT_N);
+	ck_assert_int_eq(wgw_engine_state_restore(e2, NOW, 0, &st2, &res), 0);
+	ck_assert_uint_eq(res.maps, N_EP);
+	wgw_engine_list_sessions(e2, NOW, 0, count_nat, per);
+	for (int k = 0; k < NAT_N; k++)
+		ck_assert_uint_eq(per[k], NAT_PORTS);
+	/* each client's pair as before */
+	for (unsigned ep = 0; ep < N_EP; ep++) {
+		union wgw_addr c = client_addr(ep);
+		struct wgw_session_info a, b;
+
+		ck_assert_uint_eq(wgw_engine_lookup_client(E, &c, 40000, NOW, &a, 1), 1);
+		ck_assert_uint_eq(wgw_engine_lookup_client(e2, &c, 40000, NOW, &b, 1), 1);
+		ck_assert(wgw_addr_eq(&a.nat, &b.nat));
+		ck_assert_uint_eq(a.nat_port, b.nat_port);
+	}
+	{
+		char err[256];
+
+		ck_assert_msg(wgw_engine_check(e2, err, sizeof(err)) == 0, "%s", err);
+	}
+	wgw_engine_destroy(e2);
+
+	/* the pool without its last address */
+	e2 = pool_engine(NAT, NAT_N - 1);
+	ck_assert_int_eq(wgw_engine_state_restore(e2, NOW, 0, &st2, &res), 0);
+	ck_assert_uint_eq(res.maps, N_EP - NAT_PORTS);
+	ck_assert_uint_eq(res.maps_nat_changed, NAT_PORTS);
+	wgw_engine_destroy(e2);
+	wgw_state_free(&st);
+	wgw_state_free(&st2);
+}
+END_TEST
+
 /* Bad pools are refused with a reason. */
 START_TEST(test_pool_validate)
 {
@@ -310,11 +394,13 @@ static Suite *natpool_suite(void)
 	tcase_add_loop_test(tc4, test_pool, BY_PKT, BY_ANY + 1);
 	tcase_add_test(tc4, test_not_pool);
 	tcase_add_test(tc4, test_pool_introspection);
+	tcase_add_test(tc4, test_pool_state);
 	suite_add_tcase(s, tc4);
 	tcase_add_checked_fixture(tc6, setup6, teardown);
 	tcase_add_loop_test(tc6, test_pool, BY_PKT, BY_ANY + 1);
 	tcase_add_test(tc6, test_not_pool);
 	tcase_add_test(tc6, test_pool_introspection);
+	tcase_add_test(tc6, test_pool_state);
 	suite_add_tcase(s, tc6);
 	tcase_add_test(tcv, test_pool_validate);
 	suite_add_tcase(s, tcv);
