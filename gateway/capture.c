@@ -286,6 +286,25 @@ static void cb_u(struct cbuf *b, unsigned v)
 		*b->p++ = d[--n];
 }
 
+/* a:port, IPv6 in brackets */
+static void cb_addr_port(struct cbuf *b, const union wgw_addr *a, unsigned port)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	if (wgw_addr_is_v4(a)) {	/* glibc's inet_ntop() prints each byte with sprintf */
+		for (unsigned i = 12; i < 16; i++) {
+			cb_u(b, a->b[i]);
+			cb_str(b, i < 15 ? "." : ":", 1);
+		}
+	} else {
+		cb_str(b, "[", 1);
+		wgw_addr_str(a, s, sizeof(s));
+		cb_str(b, s, sizeof(s));
+		cb_str(b, "]:", 2);
+	}
+	cb_u(b, port);
+}
+
 static void rec_comment(const struct cap_rec *r, char *c, size_t len)
 {
 	static const char *const fate_names[WGW_FATE_MAX] = {
@@ -299,32 +318,19 @@ static void rec_comment(const struct cap_rec *r, char *c, size_t len)
 		[WGW_FATE_NH_HOLD_FULL] = "nh_hold_full",
 	};
 	struct cbuf b = { c, c + len - 1 };
-	char a[INET6_ADDRSTRLEN];
 	const char *why;
-	bool v4;
 
 	switch (r->kind) {
 	case CAP_REC_IN:	/* in wan0 q1 */
 		cb_str(&b, "in ", 3);
 		break;
-	case CAP_REC_OUT:	/* out lan0 to 10.0.0.12:8420 NAT port 20011 */
-		v4 = wgw_addr_is_v4(&r->to);
+	case CAP_REC_OUT:	/* out lan0 to 10.0.0.12:8420 NAT 10.0.0.100:20011 */
 		cb_str(&b, "out ", 4);
 		cb_str(&b, r->ifname, sizeof(r->ifname));
-		cb_str(&b, v4 ? " to " : " to [", 5);
-		if (v4) {	/* glibc's inet_ntop() prints each byte with sprintf */
-			for (unsigned i = 12; i < 16; i++) {
-				cb_u(&b, r->to.b[i]);
-				cb_str(&b, i < 15 ? "." : ":", 1);
-			}
-		} else {
-			wgw_addr_str(&r->to, a, sizeof(a));
-			cb_str(&b, a, sizeof(a));
-			cb_str(&b, "]:", 2);
-		}
-		cb_u(&b, r->to_port);
-		cb_str(&b, " NAT port ", 10);
-		cb_u(&b, r->nat_port);
+		cb_str(&b, " to ", 4);
+		cb_addr_port(&b, &r->to, r->to_port);
+		cb_str(&b, " NAT ", 5);
+		cb_addr_port(&b, &r->nat, r->nat_port);
 		if (r->fate == WGW_FATE_HELD)
 			cb_str(&b, " (held for its next hop)", 32);
 		*b.p = '\0';

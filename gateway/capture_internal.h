@@ -71,6 +71,7 @@ struct cap_rec {
 	uint16_t nat_port;	/* OUT: the mapping's NAT port */
 	uint16_t to_port;	/* OUT: destination port */
 	union wgw_addr to;	/* OUT: destination address */
+	union wgw_addr nat;	/* OUT: the mapping's NAT address */
 	char ifname[16];
 };
 

@@ -326,6 +326,7 @@ void wgw_capture_burst_fate(struct wgw_capture_ring *r, unsigned k, const struct
 	orec->to = to.dst;
 	orec->to_port = to.dport;
 	orec->nat_port = f->verdict == WGW_TO_LAN ? to.sport : tin->dport;
+	orec->nat = f->verdict == WGW_TO_LAN ? to.src : tin->dst;
 	memcpy(orec->ifname, oname, sizeof(orec->ifname));
 	memcpy(orec + 1, b->data, orec->caplen);
 }

@@ -161,7 +161,7 @@ t_capture()
 	wgw_assert_eq "$tx" "$(tsk all -Y 'frame.comment matches "^in wan0"' | wc -l)" \
 		"WAN in records"
 	wgw_assert_eq "$tx" \
-		"$(tsk all -Y 'frame.comment matches "^out lan0 to" and frame.comment contains "NAT port"' | wc -l)" "LAN out records"
+		"$(tsk all -Y 'frame.comment matches "^out lan0 to" and frame.comment contains " NAT "' | wc -l)" "LAN out records"
 	wgw_assert_eq "$rx" "$(tsk all -Y 'frame.comment matches "^in lan0"' | wc -l)" \
 		"LAN in records"
 	wgw_assert_eq "$rx" "$(tsk all -Y 'frame.comment matches "^out wan0 to"' | wc -l)" \
