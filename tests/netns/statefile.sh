@@ -92,7 +92,7 @@ restarted()
 
 t_restart()
 {
-	local fam=$1 w
+	local fam=$1 w maps
 	shift
 	lab "$fam"
 	wgw_lab_gateway --state-interval 1 "$@"
@@ -100,12 +100,16 @@ t_restart()
 	clients a
 	clients b
 	same a b "moved, same daemon"
+	# Usually 2N mappings; fewer when run b's kernel gave a socket a source
+	# port run a had used (the same endpoint, the same mapping).
+	maps=$(gwctl sessions | awk '/^mappings: / { print $2 }')
+	wgw_assert_ge "$maps" $((N + 1)) "mappings before the stop"
 
 	# SIGTERM + start: the file written at stop is read back.
 	wgw_stop "$WGW_LAB_GW_PID" 10 || wgw_fail "daemon exit status at SIGTERM"
 	[ -s "$WGW_TMP/sessions.state" ] || wgw_fail "no state file after SIGTERM"
 	restarted --state-interval 1 "$@"
-	last_log | grep -q "state: $WGW_TMP/sessions.state: restored $N sessions and $((2 * N)) NAT mappings" || {
+	last_log | grep -q "state: $WGW_TMP/sessions.state: restored $N sessions and $maps NAT mappings" || {
 		last_log | grep 'state:' >&2
 		wgw_fail "the start did not say it restored $N sessions"
 	}
