@@ -119,7 +119,8 @@ static int doc_engine(struct wgw_doc *doc, struct wgw_engine *e)
 {
 	struct wgw_backend_info *bi;
 	struct wgw_engine_stats es;
-	unsigned nb, up = 0, drain = 0;
+	unsigned nb, up = 0, drain = 0, cap = 0, fullest = 0;
+	uint64_t exhausted = 0;
 
 	wgw_engine_get_stats(e, &es);
 	bi = calloc(WGW_ENGINE_MAX_BACKENDS, sizeof(*bi));
@@ -129,6 +130,10 @@ static int doc_engine(struct wgw_doc *doc, struct wgw_engine *e)
 	for (unsigned i = 0; i < nb && i < WGW_ENGINE_MAX_BACKENDS; i++) {
 		up += bi[i].state == WGW_BACKEND_UP;
 		drain += bi[i].state == WGW_BACKEND_DRAIN;
+		cap = bi[i].nat_capacity;
+		if (bi[i].mappings > fullest)
+			fullest = bi[i].mappings;
+		exhausted += bi[i].nat_exhausted;
 	}
 	free(bi);
 	wgw_doc_obj(doc, "engine");
@@ -137,6 +142,11 @@ static int doc_engine(struct wgw_doc *doc, struct wgw_engine *e)
 	wgw_doc_u64(doc, "backends_draining", drain);
 	wgw_doc_u64(doc, "sessions", es.n_cids);
 	wgw_doc_u64(doc, "mappings", es.n_mappings);
+	/* the NAT pool: each backend's capacity, the fullest one's use, and
+	 * the new mappings refused for want of a pair (backends: each) */
+	wgw_doc_u64(doc, "nat_capacity_per_backend", cap);
+	wgw_doc_u64(doc, "nat_in_use_fullest", fullest);
+	wgw_doc_u64(doc, "nat_exhausted", exhausted);
 	wgw_doc_close(doc);
 	return 0;
 }

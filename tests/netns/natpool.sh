@@ -100,7 +100,11 @@ t_pool()
 			wgw_fail "NAT address $a holds ${n:-0} mappings, expected $((ENDPOINTS / NAT_N))"
 	done
 
-	# pool use in backends and metrics
+	# pool use in status, backends and metrics
+	gwctl status >"$WGW_TMP/status.txt" || wgw_fail "status"
+	[ "$(ctl_get "$WGW_TMP/status.txt" "engine/nat_capacity_per_backend")" = $((NAT_N * PORTS)) ] &&
+		[ "$(ctl_get "$WGW_TMP/status.txt" "engine/nat_in_use_fullest")" = $ENDPOINTS ] ||
+		{ cat "$WGW_TMP/status.txt" >&2; wgw_fail "status: the NAT pool's use"; }
 	be=$(wgw_lab_ep "${WGW_LAB_BACKENDS[0]}" $WGW_LAB_PORT)
 	gwctl backends >"$WGW_TMP/backends.txt" || wgw_fail "backends"
 	[ "$(ctl_get "$WGW_TMP/backends.txt" "backends/$be/nat_capacity")" = $((NAT_N * PORTS)) ] ||
