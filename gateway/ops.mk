@@ -7,7 +7,7 @@ libwgw_ctl_a_SOURCES += gateway/ctlproto.c gateway/ctlproto.h
 
 libwgw_a_SOURCES += gateway/ctl.c gateway/ctl.h gateway/ctl_internal.h \
 	gateway/ctl_cmds.c gateway/ctl_http.c \
-	gateway/stats.c gateway/stats.h \
+	gateway/stats.c gateway/stats.h gateway/metrics.c \
 	gateway/reload.c gateway/reload.h \
 	gateway/privs.c gateway/privs.h
 

@@ -158,6 +158,10 @@ void wgw_stats_prometheus(struct wgw_strbuf *sb, const struct wgw_stats *st);
 /* "addr:port" or "[v6]:port". */
 const char *wgw_stats_endpoint(const union wgw_addr *a, uint16_t port, char *buf, size_t len);
 
+/* Document keys and label values are identifiers: "rx-client" becomes
+ * "rx_client", so that scripts can write .engine.counters.rx_client. */
+const char *wgw_stats_key(const char *name, char *buf, size_t len);
+
 /* Open backend b's object in d (named by its endpoint) with its admin
  * view: endpoint, slot (with slot), state, weight, sessions, mappings and
  * packet counts.  The caller adds what it has and closes the object. */
