@@ -777,6 +777,27 @@ static uint32_t stk_walk(_Atomic uint64_t *head, void *base, size_t stride, uint
 	return n;
 }
 
+/* Mark the free list (stack at head) and the two limbo lists (linked
+ * through the same links): the free entries' count, *limbo the limbo's,
+ * or UINT32_MAX if an entry is on two of them, or a list loops. */
+static uint32_t free_and_limbo(_Atomic uint64_t *head, void *base, size_t stride, uint32_t max,
+			       uint32_t fresh, uint32_t waiting, uint8_t *mark, uint32_t *limbo)
+{
+	uint32_t n = stk_walk(head, base, stride, mark, max, 1), l = 0;
+	const uint32_t lists[2] = { fresh, waiting };
+
+	if (n == UINT32_MAX)
+		return n;
+	for (unsigned k = 0; k < 2; k++)
+		for (uint32_t i = lists[k]; i;
+		     i = atomic_load_explicit(LINK(base, stride, i), memory_order_relaxed)) {
+			if (i > max || mark[i]++ || ++l > max)
+				return UINT32_MAX;
+		}
+	*limbo = l;
+	return n;
+}
+
 int wgw_sessions_check(struct wgw_sessions *s, const bool *slot_in_use, char *err,
 		       size_t errlen)
 {
@@ -795,14 +816,9 @@ int wgw_sessions_check(struct wgw_sessions *s, const bool *slot_in_use, char *er
 	err[0] = 0;
 
 	/* CIDs: free + limbo + live = capacity, each exactly once */
-	n = stk_walk(&s->cid_free, CID_LINKS(s), mark, s->cap_cids, 1);
-	CHECK(n != UINT32_MAX, "CID free list is corrupt (loop or repeat)");
-	limbo = 0;
-	for (i = s->fresh.cids; i; i = atomic_load(&s->cids[i].free_next), limbo++)
-		CHECK(!mark[i]++, "CID %u in limbo twice or also free", i);
-	for (i = s->has_waiting ? s->waiting.cids : 0; i;
-	     i = atomic_load(&s->cids[i].free_next), limbo++)
-		CHECK(!mark[i]++, "CID %u in limbo twice or also free", i);
+	n = free_and_limbo(&s->cid_free, CID_LINKS(s), s->cap_cids, s->fresh.cids,
+			   s->has_waiting ? s->waiting.cids : 0, mark, &limbo);
+	CHECK(n != UINT32_MAX, "CID free list or limbo is corrupt (loop or repeat)");
 	live = 0;
 	for (i = 1; i <= s->cap_cids; i++) {
 		struct wgw_cid_ent *c = &s->cids[i];
@@ -831,14 +847,9 @@ int wgw_sessions_check(struct wgw_sessions *s, const bool *slot_in_use, char *er
 
 	/* mappings, the same */
 	memset(mark, 0, (size_t)cap + 1);
-	n = stk_walk(&s->map_free, MAP_LINKS(s), mark, s->cap_maps, 1);
-	CHECK(n != UINT32_MAX, "mapping free list is corrupt (loop or repeat)");
-	limbo = 0;
-	for (i = s->fresh.maps; i; i = atomic_load(&s->map_cold[i].free_next), limbo++)
-		CHECK(!mark[i]++, "mapping %u in limbo twice or also free", i);
-	for (i = s->has_waiting ? s->waiting.maps : 0; i;
-	     i = atomic_load(&s->map_cold[i].free_next), limbo++)
-		CHECK(!mark[i]++, "mapping %u in limbo twice or also free", i);
+	n = free_and_limbo(&s->map_free, MAP_LINKS(s), s->cap_maps, s->fresh.maps,
+			   s->has_waiting ? s->waiting.maps : 0, mark, &limbo);
+	CHECK(n != UINT32_MAX, "mapping free list or limbo is corrupt (loop or repeat)");
 	live = 0;
 	for (i = 1; i <= s->cap_maps; i++) {
 		struct wgw_map_ent *m = &s->maps[i];
