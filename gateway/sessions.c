@@ -279,6 +279,33 @@ static void src_put(_Atomic uint32_t *n)
 	atomic_fetch_sub_explicit(n, 1, memory_order_relaxed);
 }
 
+/* Take what a new entry needs, in this order: a charge on its source's
+ * quota (src_n), a place under the table's limit (n), an entry off the free
+ * stack.  The entry's index, or 0 with *err (-EDQUOT, -ENOSPC) and nothing
+ * taken. */
+static inline __attribute__((always_inline)) uint32_t
+entry_take(_Atomic uint32_t *src_n, const _Atomic uint32_t *quota,
+	   _Atomic uint32_t *n, _Atomic uint32_t *lim,
+	   _Atomic uint64_t *free_head, void *base, size_t stride, int *err)
+{
+	uint32_t i;
+
+	if (!src_take(src_n, quota)) {
+		*err = -EDQUOT;
+		return 0;
+	}
+	*err = -ENOSPC;
+	if (!count_take(n, lim))
+		goto unquota;
+	i = stk_pop(free_head, base, stride);
+	if (i)
+		return i;
+	atomic_fetch_sub_explicit(n, 1, memory_order_relaxed);
+unquota:
+	src_put(src_n);
+	return 0;
+}
+
 int wgw_cid_learn(struct wgw_sessions *s, uint64_t cid, unsigned backend,
 		  const union wgw_addr *src, uint32_t now, uint32_t *idx)
 {
@@ -295,17 +322,10 @@ int wgw_cid_learn(struct wgw_sessions *s, uint64_t cid, unsigned backend,
 		return -EEXIST;
 	}
 	/* the source's quota before anything is taken from the table */
-	if (!src_take(&s->src[q].cids, &s->quota_cids))
-		return -EDQUOT;
-	if (!count_take(&s->n_cids, &s->lim_cids)) {
-		err = -ENOSPC;
-		goto err_unquota;
-	}
-	i = stk_pop(&s->cid_free, CID_LINKS(s));
-	if (!i) {
-		err = -ENOSPC;
-		goto err_uncount;
-	}
+	i = entry_take(&s->src[q].cids, &s->quota_cids, &s->n_cids, &s->lim_cids,
+		       &s->cid_free, CID_LINKS(s), &err);
+	if (!i)
+		return err;
 	c = &s->cids[i];
 	atomic_store_explicit(&c->state, WGW_ENT_NEW, memory_order_relaxed);
 	c->cid = cid;
@@ -338,7 +358,6 @@ int wgw_cid_learn(struct wgw_sessions *s, uint64_t cid, unsigned backend,
 
 err_uncount:
 	atomic_fetch_sub_explicit(&s->n_cids, 1, memory_order_relaxed);
-err_unquota:
 	src_put(&s->src[q].cids);
 	return err;
 }
@@ -388,23 +407,17 @@ int wgw_map_create(struct wgw_sessions *s, uint64_t h,
 	if (!pp->next)
 		return -ENOENT;
 	/* the source's quota before anything is taken from the table */
-	if (!src_take(quota, &s->quota_maps)) {
+	i = entry_take(quota, &s->quota_maps, &s->n_maps, &s->lim_maps, &s->map_free,
+		       MAP_LINKS(s), &err);
+	if (!i) {
 		/* another worker may just have made this very mapping */
-		j = wgw_map_find(s, h, client, cport, vip, vport, (int)backend, NULL);
+		j = err == -EDQUOT ? wgw_map_find(s, h, client, cport, vip, vport,
+						  (int)backend, NULL) : 0;
 		if (j) {
 			*idx = j;
 			return -EEXIST;
 		}
-		return -EDQUOT;
-	}
-	if (!count_take(&s->n_maps, &s->lim_maps)) {
-		err = -ENOSPC;
-		goto err_unquota;
-	}
-	i = stk_pop(&s->map_free, MAP_LINKS(s));
-	if (!i) {
-		err = -ENOSPC;
-		goto err_uncount;
+		return err;
 	}
 	pi = stk_pop(&pp->head, PORT_LINKS(pp));
 	if (!pi) {
@@ -453,9 +466,7 @@ err_free_port:
 err_free_ent:
 	atomic_store_explicit(&s->maps[i].state, WGW_ENT_FREE, memory_order_relaxed);
 	stk_push(&s->map_free, MAP_LINKS(s), i);
-err_uncount:
 	atomic_fetch_sub_explicit(&s->n_maps, 1, memory_order_relaxed);
-err_unquota:
 	src_put(quota);
 	return err;
 }
@@ -483,17 +494,10 @@ int wgw_map_restore(struct wgw_sessions *s, uint64_t h,
 	if (atomic_load_explicit(&pp->rev[pi], memory_order_relaxed) ||
 	    wgw_map_find(s, h, client, cport, vip, vport, (int)backend, NULL))
 		return -EEXIST;
-	if (!src_take(quota, &s->quota_maps))
-		return -EDQUOT;
-	if (!count_take(&s->n_maps, &s->lim_maps)) {
-		err = -ENOSPC;
-		goto err_unquota;
-	}
-	i = stk_pop(&s->map_free, MAP_LINKS(s));
-	if (!i) {
-		err = -ENOSPC;
-		goto err_uncount;
-	}
+	i = entry_take(quota, &s->quota_maps, &s->n_maps, &s->lim_maps, &s->map_free,
+		       MAP_LINKS(s), &err);
+	if (!i)
+		return err;
 	m = &s->maps[i];
 	m->client = *client;
 	m->vip = *vip;
@@ -517,12 +521,6 @@ int wgw_map_restore(struct wgw_sessions *s, uint64_t h,
 	atomic_fetch_add_explicit(&s->be_maps[backend], 1, memory_order_relaxed);
 	*idx = i;
 	return 0;
-
-err_uncount:
-	atomic_fetch_sub_explicit(&s->n_maps, 1, memory_order_relaxed);
-err_unquota:
-	src_put(quota);
-	return err;
 }
 
 void wgw_sessions_pool_rebuild(struct wgw_sessions *s, unsigned slot)
