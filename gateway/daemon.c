@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -388,6 +389,38 @@ static int control_loop(struct wgw_daemon *d)
 	}
 }
 
+struct control_thread {
+	struct wgw_daemon *d;
+	int rc;
+};
+
+static void *control_thread(void *arg)
+{
+	struct control_thread *ct = arg;
+
+	pthread_setname_np(pthread_self(), "wgw-ctl");
+	ct->rc = control_loop(ct->d);
+	return NULL;
+}
+
+/*
+ * The control loop on a thread of its own, named wgw-ctl as the workers are
+ * wgw-worker/N, so that `top -H` and /proc/PID/task tell them apart; the
+ * main thread keeps the program's name (ps, pidof) and waits for it.  It
+ * inherits the blocked signals (signalfd) and the reduced capabilities.
+ * Where no thread can be made, the loop runs here.
+ */
+static int control_run(struct wgw_daemon *d)
+{
+	struct control_thread ct = { .d = d, .rc = -1 };
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, control_thread, &ct))
+		return control_loop(d);
+	pthread_join(th, NULL);
+	return ct.rc;
+}
+
 int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 {
 	struct wgw_daemon *d;
@@ -528,7 +561,7 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 	sd_notifyf(0, "READY=1\nSTATUS=serving: %u workers, %u backends", d->nworkers,
 		   cfg->n_backends);
 
-	if (!control_loop(d))
+	if (!control_run(d))
 		ret = 0;
 	log_counters(d);
 

@@ -51,9 +51,13 @@ t_reload()
 	check_config "$conf" || wgw_fail "--check-config refused a valid file"
 	ctl_start_conf "$conf"
 	ctl_up
-	# Threads named for top -H: the workers by number.
+	# Threads named for top -H: the workers by number, the control loop;
+	# the process keeps its own name for ps and pidof.
 	wgw_wait_for 5 ctl__thread wgw-worker/0 ||
 		wgw_fail "no thread named wgw-worker/0: $(cat /proc/"$WGW_LAB_GW_PID"/task/*/comm)"
+	ctl__thread wgw-ctl ||
+		wgw_fail "no thread named wgw-ctl: $(cat /proc/"$WGW_LAB_GW_PID"/task/*/comm)"
+	wgw_assert_eq wraith-gatewayd "$(cat /proc/"$WGW_LAB_GW_PID"/comm)" "the process's name"
 
 	cl=$(wgw_tool wraith-client) || exit 1
 	wgw_bg cl "$cl" -n 40 --sockets 20 -d 6 --pps 2000 --expect-clean \
