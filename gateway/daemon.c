@@ -197,28 +197,24 @@ static void log_counters(struct wgw_daemon *d)
 
 static int engine_up(struct wgw_daemon *d)
 {
+	const struct wgw_config *c = &d->cfg;
 	struct wgw_vip vips[WGW_MAX_VIPS];
-	struct wgw_engine_cfg ec = { 0 };
+	struct wgw_engine_cfg ec = {
+		.vips = vips, .n_vips = c->n_vips,
+		.nat_addr = c->nat, .nat_pool = c->nat_pool, .n_nat_pool = c->n_nat_pool,
+		.nat_port_lo = c->nat_port_lo, .nat_port_hi = c->nat_port_hi,
+		.n_threads = d->nworkers,
+		.max_cids = c->max_sessions, .max_mappings = c->max_mappings,
+		.cid_idle_s = c->session_timeout_s, .map_idle_s = c->mapping_timeout_s,
+		.max_maps_per_source = c->max_mappings_per_source,
+		.max_cids_per_source = c->max_cids_per_source,
+	};
 	uint64_t key[6];
 	char err_buf[256];
 	int err;
 
-	for (unsigned i = 0; i < d->cfg.n_vips; i++)
-		vips[i] = d->cfg.vips[i];
-	ec.vips = vips;
-	ec.n_vips = d->cfg.n_vips;
-	ec.nat_addr = d->cfg.nat;
-	ec.nat_pool = d->cfg.nat_pool;
-	ec.n_nat_pool = d->cfg.n_nat_pool;
-	ec.nat_port_lo = d->cfg.nat_port_lo;
-	ec.nat_port_hi = d->cfg.nat_port_hi;
-	ec.n_threads = d->nworkers;
-	ec.max_cids = d->cfg.max_sessions;
-	ec.max_mappings = d->cfg.max_mappings;
-	ec.cid_idle_s = d->cfg.session_timeout_s;
-	ec.map_idle_s = d->cfg.mapping_timeout_s;
-	ec.max_maps_per_source = d->cfg.max_mappings_per_source;
-	ec.max_cids_per_source = d->cfg.max_cids_per_source;
+	for (unsigned i = 0; i < c->n_vips; i++)
+		vips[i] = c->vips[i];
 	/* The tables' hash key is random per run (it only has to be
 	 * unpredictable); the backend choice has its own fixed key. */
 	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
