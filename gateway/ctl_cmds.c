@@ -161,27 +161,25 @@ static void doc_state(struct wgw_doc *doc, const struct wgw_daemon *d)
 	wgw_doc_str(doc, "at_start", ds->summary);
 	if (ds->restored) {
 		wgw_doc_obj(doc, "restored");
-		wgw_doc_u64(doc, "sessions", ds->res.cids);
-		wgw_doc_u64(doc, "mappings", ds->res.maps);
-		wgw_doc_u64(doc, "backends_added", ds->backends_added);
-		wgw_doc_u64(doc, "file_age_s", ds->age_s);
-		wgw_doc_u64(doc, "sessions_expired", ds->res.cids_expired);
-		wgw_doc_u64(doc, "mappings_expired", ds->res.maps_expired);
-		wgw_doc_u64(doc, "sessions_no_backend", ds->res.cids_no_backend);
-		wgw_doc_u64(doc, "mappings_no_backend", ds->res.maps_no_backend);
-		wgw_doc_u64(doc, "mappings_nat_changed", ds->res.maps_nat_changed);
-		wgw_doc_u64(doc, "refused", ds->res.cids_refused + ds->res.maps_refused);
+		WGW_DOC_U64S(doc, { "sessions", ds->res.cids }, { "mappings", ds->res.maps },
+			     { "backends_added", ds->backends_added },
+			     { "file_age_s", ds->age_s },
+			     { "sessions_expired", ds->res.cids_expired },
+			     { "mappings_expired", ds->res.maps_expired },
+			     { "sessions_no_backend", ds->res.cids_no_backend },
+			     { "mappings_no_backend", ds->res.maps_no_backend },
+			     { "mappings_nat_changed", ds->res.maps_nat_changed },
+			     { "refused", ds->res.cids_refused + ds->res.maps_refused });
 		wgw_doc_close(doc);
 	}
 	if (wgw_daemon_state_on(d)) {
-		wgw_doc_u64(doc, "interval_s", d->cfg.state_interval_s);
-		wgw_doc_u64(doc, "writes", ds->writes);
-		wgw_doc_u64(doc, "write_errors", ds->write_errors);
+		WGW_DOC_U64S(doc, { "interval_s", d->cfg.state_interval_s },
+			     { "writes", ds->writes }, { "write_errors", ds->write_errors });
 		wgw_doc_str(doc, "last_error", ds->last_err ? strerror(-ds->last_err) : "none");
-		wgw_doc_u64(doc, "last_sessions", ds->last_sessions);
-		wgw_doc_u64(doc, "last_mappings", ds->last_maps);
-		wgw_doc_u64(doc, "last_snapshot_us", ds->snapshot_us);
-		wgw_doc_u64(doc, "last_write_us", ds->write_us);
+		WGW_DOC_U64S(doc, { "last_sessions", ds->last_sessions },
+			     { "last_mappings", ds->last_maps },
+			     { "last_snapshot_us", ds->snapshot_us },
+			     { "last_write_us", ds->write_us });
 	}
 	wgw_doc_close(doc);
 }

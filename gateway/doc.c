@@ -269,3 +269,9 @@ void wgw_doc_null(struct wgw_doc *d, const char *key)
 	wgw_strbuf_add(d->sb, d->fmt == WGW_CTL_FMT_JSON ? "null" : "-\n",
 		       d->fmt == WGW_CTL_FMT_JSON ? 4 : 2);
 }
+
+void wgw_doc_u64s(struct wgw_doc *d, const struct wgw_doc_kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		wgw_doc_u64(d, kv[i].key, kv[i].val);
+}

@@ -67,6 +67,18 @@ void wgw_doc_dbl(struct wgw_doc *d, const char *key, double val);	/* %.1f */
 void wgw_doc_bool(struct wgw_doc *d, const char *key, bool val);
 void wgw_doc_strf(struct wgw_doc *d, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* A run of unsigned members, written in order: { "key", value } pairs. */
+struct wgw_doc_kv {
+	const char *key;
+	uint64_t val;
+};
+void wgw_doc_u64s(struct wgw_doc *d, const struct wgw_doc_kv *kv, size_t n);
+#define WGW_DOC_U64S(d, ...)							\
+	do {									\
+		const struct wgw_doc_kv kv_[] = { __VA_ARGS__ };		\
+		wgw_doc_u64s((d), kv_, sizeof(kv_) / sizeof(kv_[0]));		\
+	} while (0)
+
 /* JSON null; "-" in text. */
 void wgw_doc_null(struct wgw_doc *d, const char *key);
 

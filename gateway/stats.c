@@ -319,13 +319,12 @@ void wgw_stats_doc(struct wgw_doc *d, const struct wgw_stats *st,
 	}
 
 	wgw_doc_obj(d, "engine");
-	wgw_doc_u64(d, "sessions", st->eng.n_cids);
-	wgw_doc_u64(d, "mappings", st->eng.n_mappings);
-	wgw_doc_u64(d, "sessions_limit", st->eng.lim_cids);
-	wgw_doc_u64(d, "mappings_limit", st->eng.lim_mappings);
-	wgw_doc_u64(d, "sessions_capacity", st->eng.cap_cids);
-	wgw_doc_u64(d, "mappings_capacity", st->eng.cap_mappings);
-	wgw_doc_u64(d, "memory_bytes", st->eng.mem_bytes);
+	WGW_DOC_U64S(d, { "sessions", st->eng.n_cids }, { "mappings", st->eng.n_mappings },
+		     { "sessions_limit", st->eng.lim_cids },
+		     { "mappings_limit", st->eng.lim_mappings },
+		     { "sessions_capacity", st->eng.cap_cids },
+		     { "mappings_capacity", st->eng.cap_mappings },
+		     { "memory_bytes", st->eng.mem_bytes });
 	wgw_doc_obj(d, "counters");
 	for (unsigned c = 0; c < WGW_CTR_MAX; c++)
 		wgw_doc_u64(d, wgw_stats_key(wgw_engine_ctr_name(c), kb, sizeof(kb)), st->eng.ctr[c]);
@@ -408,12 +407,12 @@ void wgw_stats_doc(struct wgw_doc *d, const struct wgw_stats *st,
 		}
 		if (p->has_ring) {
 			wgw_doc_obj(d, "ring");
-			wgw_doc_u64(d, "rx_dropped", p->ring.rx_dropped);
-			wgw_doc_u64(d, "rx_invalid_descs", p->ring.rx_invalid_descs);
-			wgw_doc_u64(d, "tx_invalid_descs", p->ring.tx_invalid_descs);
-			wgw_doc_u64(d, "rx_ring_full", p->ring.rx_ring_full);
-			wgw_doc_u64(d, "rx_fill_ring_empty_descs", p->ring.rx_fill_ring_empty_descs);
-			wgw_doc_u64(d, "tx_ring_empty_descs", p->ring.tx_ring_empty_descs);
+			WGW_DOC_U64S(d, { "rx_dropped", p->ring.rx_dropped },
+				     { "rx_invalid_descs", p->ring.rx_invalid_descs },
+				     { "tx_invalid_descs", p->ring.tx_invalid_descs },
+				     { "rx_ring_full", p->ring.rx_ring_full },
+				     { "rx_fill_ring_empty_descs", p->ring.rx_fill_ring_empty_descs },
+				     { "tx_ring_empty_descs", p->ring.tx_ring_empty_descs });
 			wgw_doc_close(d);
 		}
 		wgw_doc_close(d);
