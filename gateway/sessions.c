@@ -392,6 +392,45 @@ static void map_csums(const struct wgw_sessions *s, const struct wgw_map_ent *m,
 					     m->vip.b));
 }
 
+/* Fill mapping entry i (not yet linked): its key, backend, NAT address
+ * (index nat_k of the pool) and port, the checksum changes, clocks. */
+static inline __attribute__((always_inline)) void
+map_fill(struct wgw_sessions *s, uint32_t i, const union wgw_addr *client, uint16_t cport,
+	 const union wgw_addr *vip, uint16_t vport, unsigned backend, unsigned nat_k,
+	 uint16_t nat_port, uint32_t created, uint32_t last_seen)
+{
+	struct wgw_map_ent *m = &s->maps[i];
+
+	m->client = *client;
+	m->vip = *vip;
+	m->cport = cport;
+	m->vport = vport;
+	m->nat_k = (uint16_t)nat_k;
+	m->backend = (uint8_t)backend;
+	m->nat_port_be = htons(nat_port);
+	map_csums(s, m, &m->nat_csum_ip, &m->nat_csum_udp, &m->pseudo_csum);
+	s->map_cold[i].created = created;
+	atomic_store_explicit(&m->last_cid, 0, memory_order_relaxed);
+	atomic_store_explicit(&m->last_seen, last_seen, memory_order_relaxed);
+}
+
+/* Publish filled mapping i at the head of bucket b and in its port's
+ * reverse index (rev): LIVE before either names it. */
+static inline __attribute__((always_inline)) void
+map_link(struct wgw_sessions *s, uint32_t i, uint32_t b, _Atomic uint32_t *rev)
+{
+	struct wgw_map_ent *m = &s->maps[i];
+
+	atomic_store_explicit(&m->next,
+			      atomic_load_explicit(&s->map_tab.bucket[b], memory_order_relaxed),
+			      memory_order_relaxed);
+	atomic_store_explicit(&m->state, WGW_ENT_LIVE, memory_order_release);
+	/* reverse index first: a reply can only follow the forwarded packet,
+	 * but both must name a complete entry */
+	atomic_store_explicit(rev, i, memory_order_release);
+	atomic_store_explicit(&s->map_tab.bucket[b], i, memory_order_release);
+}
+
 int wgw_map_create(struct wgw_sessions *s, uint64_t h,
 		   const union wgw_addr *client, uint16_t cport,
 		   const union wgw_addr *vip, uint16_t vport, unsigned backend,
@@ -427,17 +466,8 @@ int wgw_map_create(struct wgw_sessions *s, uint64_t h,
 	}
 	m = &s->maps[i];
 	atomic_store_explicit(&m->state, WGW_ENT_NEW, memory_order_relaxed);
-	m->client = *client;
-	m->vip = *vip;
-	m->cport = cport;
-	m->vport = vport;
-	m->nat_k = (uint16_t)((pi - 1) / s->n_ports);
-	m->backend = (uint8_t)backend;
-	m->nat_port_be = htons((uint16_t)(s->port_lo + (pi - 1) % s->n_ports));
-	map_csums(s, m, &m->nat_csum_ip, &m->nat_csum_udp, &m->pseudo_csum);
-	s->map_cold[i].created = now;
-	atomic_store_explicit(&m->last_cid, 0, memory_order_relaxed);
-	atomic_store_explicit(&m->last_seen, now, memory_order_relaxed);
+	map_fill(s, i, client, cport, vip, vport, backend, (pi - 1) / s->n_ports,
+		 (uint16_t)(s->port_lo + (pi - 1) % s->n_ports), now, now);
 
 	spin_lock(lock);
 	j = wgw_map_find(s, h, client, cport, vip, vport, (int)backend, NULL);
@@ -447,14 +477,7 @@ int wgw_map_create(struct wgw_sessions *s, uint64_t h,
 		err = -EEXIST;
 		goto err_free_port;
 	}
-	atomic_store_explicit(&m->next,
-			      atomic_load_explicit(&s->map_tab.bucket[b], memory_order_relaxed),
-			      memory_order_relaxed);
-	atomic_store_explicit(&m->state, WGW_ENT_LIVE, memory_order_release);
-	/* reverse index first: a reply can only follow the forwarded packet,
-	 * but both must name a complete entry */
-	atomic_store_explicit(&pp->rev[pi], i, memory_order_release);
-	atomic_store_explicit(&s->map_tab.bucket[b], i, memory_order_release);
+	map_link(s, i, b, &pp->rev[pi]);
 	spin_unlock(lock);
 
 	atomic_fetch_add_explicit(&s->be_maps[backend], 1, memory_order_relaxed);
@@ -482,7 +505,6 @@ int wgw_map_restore(struct wgw_sessions *s, uint64_t h,
 	struct wgw_port_pool *pp = &s->pools[backend];
 	uint32_t b = wgw_map_bucket(s, h), i, pi;
 	_Atomic uint32_t *quota = &s->src[wgw_src_slot(s, client)].maps;
-	struct wgw_map_ent *m;
 	int err;
 
 	if (!pp->next)
@@ -498,26 +520,10 @@ int wgw_map_restore(struct wgw_sessions *s, uint64_t h,
 		       MAP_LINKS(s), &err);
 	if (!i)
 		return err;
-	m = &s->maps[i];
-	m->client = *client;
-	m->vip = *vip;
-	m->cport = cport;
-	m->vport = vport;
-	m->nat_k = (uint16_t)nat_k;
-	m->backend = (uint8_t)backend;
-	m->nat_port_be = htons(nat_port);
-	map_csums(s, m, &m->nat_csum_ip, &m->nat_csum_udp, &m->pseudo_csum);
-	s->map_cold[i].created = created;
-	atomic_store_explicit(&m->last_cid, 0, memory_order_relaxed);
-	atomic_store_explicit(&m->last_seen, last_seen, memory_order_relaxed);
-	atomic_store_explicit(&m->next,
-			      atomic_load_explicit(&s->map_tab.bucket[b], memory_order_relaxed),
-			      memory_order_relaxed);
-	atomic_store_explicit(&m->state, WGW_ENT_LIVE, memory_order_release);
+	map_fill(s, i, client, cport, vip, vport, backend, nat_k, nat_port, created, last_seen);
 	/* The port is still on the free stack: wgw_sessions_pool_rebuild()
 	 * takes it off once every mapping is restored. */
-	atomic_store_explicit(&pp->rev[pi], i, memory_order_release);
-	atomic_store_explicit(&s->map_tab.bucket[b], i, memory_order_release);
+	map_link(s, i, b, &pp->rev[pi]);
 	atomic_fetch_add_explicit(&s->be_maps[backend], 1, memory_order_relaxed);
 	*idx = i;
 	return 0;
@@ -670,35 +676,42 @@ void wgw_sessions_reclaim(struct wgw_sessions *s, struct wgw_qsbr *q, bool synce
 	}
 }
 
+/* Look at up to budget entries of one table from *cursor on, and unlink
+ * those live and idle for idle_s.  The table's entries are stride bytes
+ * apart; state and last_seen point into entry 0.  How many were unlinked. */
+static uint32_t expire_walk(struct wgw_sessions *s, uint32_t *cursor, uint32_t cap,
+			    uint32_t budget, uint32_t now, uint32_t idle_s,
+			    _Atomic uint8_t *state, _Atomic uint32_t *last_seen, size_t stride,
+			    void (*unlink)(struct wgw_sessions *, uint32_t))
+{
+	uint32_t gone = 0;
+
+	for (uint32_t n = 0; n < budget && n < cap; n++) {
+		uint32_t i = *cursor;
+		_Atomic uint8_t *st = (_Atomic uint8_t *)((char *)state + (size_t)i * stride);
+		_Atomic uint32_t *seen = (_Atomic uint32_t *)((char *)last_seen + (size_t)i * stride);
+
+		*cursor = i < cap ? i + 1 : 1;
+		if (atomic_load_explicit(st, memory_order_acquire) == WGW_ENT_LIVE &&
+		    idle_for(seen, now, idle_s)) {
+			unlink(s, i);
+			gone++;
+		}
+	}
+	return gone;
+}
+
 void wgw_sessions_expire(struct wgw_sessions *s, struct wgw_qsbr *q, uint32_t now,
 			 uint32_t budget, uint32_t cid_idle_s, uint32_t map_idle_s,
 			 struct wgw_expire_result *res)
 {
-	uint32_t n;
-
 	memset(res, 0, sizeof(*res));
-	for (n = 0; n < budget && n < s->cap_maps; n++) {
-		uint32_t i = s->map_cursor;
-		struct wgw_map_ent *m = &s->maps[i];
-
-		s->map_cursor = i < s->cap_maps ? i + 1 : 1;
-		if (atomic_load_explicit(&m->state, memory_order_acquire) == WGW_ENT_LIVE &&
-		    idle_for(&m->last_seen, now, map_idle_s)) {
-			map_unlink(s, i);
-			res->maps++;
-		}
-	}
-	for (n = 0; n < budget && n < s->cap_cids; n++) {
-		uint32_t i = s->cid_cursor;
-		struct wgw_cid_ent *c = &s->cids[i];
-
-		s->cid_cursor = i < s->cap_cids ? i + 1 : 1;
-		if (atomic_load_explicit(&c->state, memory_order_acquire) == WGW_ENT_LIVE &&
-		    idle_for(&c->last_seen, now, cid_idle_s)) {
-			cid_unlink(s, i);
-			res->cids++;
-		}
-	}
+	res->maps = expire_walk(s, &s->map_cursor, s->cap_maps, budget, now, map_idle_s,
+				&s->maps[0].state, &s->maps[0].last_seen, sizeof(s->maps[0]),
+				map_unlink);
+	res->cids = expire_walk(s, &s->cid_cursor, s->cap_cids, budget, now, cid_idle_s,
+				&s->cids[0].state, &s->cids[0].last_seen, sizeof(s->cids[0]),
+				cid_unlink);
 	wgw_sessions_reclaim(s, q, false, res);
 }
 
