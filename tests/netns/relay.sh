@@ -146,7 +146,7 @@ t_relay()
 	# new endpoint may land on another backend than the CID's).
 	rv="$WGW_TMP/victim2.txt"
 	wgw_bg cl "$(wgw_tool wraith-client)" -n 30 --sockets 10 -d 6 --pps 500 \
-		--seed 8 --expect-clean "$(wgw_lab_ep "$WGW_LAB_VIP" $WGW_LAB_PORT)" \
+		--seed 8 "$(wgw_lab_ep "$WGW_LAB_VIP" $WGW_LAB_PORT)" \
 		>"$rv" 2>&1
 	local victim_pid=$WGW_BG_PID
 	# (a function, so that every poll reads the capture again)
@@ -221,9 +221,19 @@ t_relay()
 		sleep 1	# let them leave before the captures stop
 	fi
 
-	wait "$victim_pid" || { cat "$rv"; wgw_fail "victim's sessions disturbed"; }
-	wgw_assert_eq "$(wgw_kv "$rv" wrong_source)" 0 "victim: replies from the wrong source"
-	wgw_assert_eq "$(wgw_kv "$rv" wrong_cid)" 0 "victim: replies with the wrong CID"
+	wait "$victim_pid" || { cat "$rv"; wgw_fail "victim client failed"; }
+	# Nothing the attacks did may show in the victim's sessions.  Only the
+	# backend whose responder stepped aside (step 3) may have lost its
+	# sessions to the others: the health checker takes a stopped node out
+	# and releases its sessions (tests/netns/health.sh), sooner or later
+	# within the run depending on the machine's speed.
+	for k in handshakes_failed sessions_unanswered wrong_source wrong_cid misdelivered \
+		invalid corrupt wrong_type unexpected_seq; do
+		wgw_assert_eq 0 "$(wgw_kv "$rv" $k)" "victim: $k"
+	done
+	wgw_assert_le "$(wgw_kv "$rv" sessions_backend_changed)" \
+		"$(wgw_kv "$rv" backend.$pi.sessions 2>/dev/null || echo 0)" \
+		"victim: sessions that changed backend (only backend $pi's may)"
 
 	kill -USR1 "$WGW_LAB_GW_PID"
 	wgw_wait_for 15 grep -q 'wraith_gateway_engine_dropped_packets_total{reason="bad_source"}' "$WGW_TMP/gatewayd.log" ||
