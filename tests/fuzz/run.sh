@@ -31,6 +31,7 @@ packet|xdp) opts=(-max_len=1600) ;;
 engine) opts=(-max_len=4096) ;;
 config) opts=(-max_len=4096 "-dict=$src/tests/fuzz/config.dict") ;;
 ctl) opts=(-max_len=1200) ;;
+state) opts=(-max_len=65536) ;;	# a few hundred records, all kinds
 *) echo "fuzz: unknown target '$name'" >&2; exit 2 ;;
 esac
 
