@@ -55,6 +55,7 @@ struct xsk_port {
 };
 
 static const struct wgw_port_ops xsk_port_ops;
+static void xsk_fill(struct xsk_port *p, struct wgw_pool *pool);
 
 struct wgw_xsk_umem *wgw_xsk_umem_create(struct wgw_pool *pool,
 					 const struct wgw_xsk_cfg *cfg)
@@ -147,6 +148,11 @@ struct wgw_port *wgw_xsk_port_create(struct wgw_xsk_umem *u,
 			p->busy_poll = true;
 		}
 	}
+	/* Frames to receive into before the program can steer here: a
+	 * socket whose fill ring is empty drops what it is given, and the
+	 * worker may start some time later (a takeover under traffic). */
+	p->fill_size = cfg->fill_size;
+	xsk_fill(p, p->pool);
 	err = xsk_socket__update_xskmap(p->xsk, xskmap_fd);
 	if (err)
 		goto err_delete;
@@ -299,11 +305,27 @@ static uint32_t xsk_tx_room(struct wgw_port *port)
 	return xsk_prod_nb_free(&p->tx, p->tx.size);
 }
 
+/* Give the kernel free frames to receive into, as many as fit. */
+static void xsk_fill(struct xsk_port *p, struct wgw_pool *pool)
+{
+	uint32_t want, n, i, idx;
+
+	want = xsk_prod_nb_free(p->fill, pool->nfree);
+	if (want > pool->nfree)
+		want = pool->nfree;
+	if (want) {
+		n = xsk_ring_prod__reserve(p->fill, want, &idx);
+		for (i = 0; i < n; i++)
+			*xsk_ring_prod__fill_addr(p->fill, idx + i) = wgw_pool_get(pool);
+		xsk_ring_prod__submit(p->fill, n);
+	}
+}
+
 static int xsk_service(struct wgw_port *port)
 {
 	struct xsk_port *p = to_xsk(port);
 	struct wgw_pool *pool = p->pool;
-	uint32_t idx, n, i, want;
+	uint32_t idx, n, i;
 
 	/*
 	 * Copy mode sends at most 32 descriptors per sendto() (the kernel's
@@ -340,15 +362,7 @@ static int xsk_service(struct wgw_port *port)
 		p->tx_outstanding -= n < p->tx_outstanding ? n : p->tx_outstanding;
 	}
 
-	want = xsk_prod_nb_free(p->fill, pool->nfree);
-	if (want > pool->nfree)
-		want = pool->nfree;
-	if (want) {
-		n = xsk_ring_prod__reserve(p->fill, want, &idx);
-		for (i = 0; i < n; i++)
-			*xsk_ring_prod__fill_addr(p->fill, idx + i) = wgw_pool_get(pool);
-		xsk_ring_prod__submit(p->fill, n);
-	}
+	xsk_fill(p, pool);
 	return 0;
 }
 
