@@ -535,6 +535,58 @@ err_close:
 	return NULL;
 }
 
+struct wgw_tun *wgw_tun_adopt(const int *fds, unsigned nqueues)
+{
+	struct wgw_tun *t = NULL;
+	struct ifreq ifr;
+	unsigned q = 0;
+	int err = -EINVAL;
+
+	if (!fds || !nqueues || nqueues > WGW_TUN_MAX_QUEUES)
+		goto err;
+	err = -ENOMEM;
+	t = calloc(1, sizeof(*t));
+	if (!t || !(t->fds = calloc(nqueues, sizeof(*t->fds))))
+		goto err;
+	for (; q < nqueues; q++) {
+		memset(&ifr, 0, sizeof(ifr));
+		if (ioctl(fds[q], TUNGETIFF, &ifr)) {
+			err = -errno;
+			goto err;
+		}
+		if (q == 0)
+			memcpy(t->name, ifr.ifr_name, sizeof(t->name));
+		else if (strncmp(t->name, ifr.ifr_name, sizeof(t->name)))
+			goto err_mixed;
+		t->fds[q] = fds[q];
+		t->nqueues++;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, t->name, sizeof(ifr.ifr_name));
+	err = tun_ifreq(SIOCGIFINDEX, &ifr);
+	if (err)
+		goto err;
+	t->ifindex = ifr.ifr_ifindex;
+	return t;
+
+err_mixed:
+	err = -EINVAL;
+err:
+	for (unsigned i = q; i < nqueues && fds; i++)
+		close(fds[i]);
+	if (t && t->fds)
+		wgw_tun_close(t);
+	else
+		free(t);
+	errno = -err;
+	return NULL;
+}
+
+const int *wgw_tun_fds(const struct wgw_tun *t)
+{
+	return t->fds;
+}
+
 int wgw_tun_set_mtu(struct wgw_tun *t, unsigned mtu)
 {
 	struct ifreq ifr;

@@ -60,6 +60,15 @@ int wgw_tun_set_mtu(struct wgw_tun *tun, unsigned mtu);
 int wgw_tun_ifindex(const struct wgw_tun *tun);
 const char *wgw_tun_name(const struct wgw_tun *tun);
 unsigned wgw_tun_nqueues(const struct wgw_tun *tun);
+/*
+ * Take the queues of a device a previous daemon made (a takeover): fds are
+ * its queue descriptors, in queue order; each must be a queue of one TUN
+ * device, which keeps its name, index and settings.  The result owns the
+ * fds, also on failure.  NULL with errno set.
+ */
+struct wgw_tun *wgw_tun_adopt(const int *fds, unsigned nqueues);
+/* The queue descriptors (wgw_tun_nqueues() of them), to hand over. */
+const int *wgw_tun_fds(const struct wgw_tun *tun);
 /* Close our queue descriptors; the device goes away once the ports made
  * from it are destroyed too (they hold their own reference). */
 void wgw_tun_close(struct wgw_tun *tun);

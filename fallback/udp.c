@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <time.h>
@@ -693,6 +694,39 @@ static int udp_sock_buf(int fd, int force_opt, int opt, int bytes)
 	return setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof(bytes));
 }
 
+/*
+ * Take the socket a previous daemon bound for s (a takeover): it must be a
+ * UDP socket of s's family bound to s's address and port, else -EINVAL.
+ */
+static int udp_sock_adopt(struct udp_sock *s, const struct wgw_udp_cfg *cfg, unsigned idx)
+{
+	union udp_sa sa;
+	socklen_t salen = sizeof(sa);
+	int type = 0, fl;
+	socklen_t tl = sizeof(type);
+	int fd;
+	bool same;
+
+	if (idx >= cfg->n_inherit)
+		return -EINVAL;
+	fd = cfg->inherit[idx];
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) || type != SOCK_DGRAM ||
+	    getsockname(fd, &sa.sa, &salen) || sa.sa.sa_family != s->family)
+		return -EINVAL;
+	if (s->family == AF_INET)
+		same = sa.in4.sin_port == s->port_be && sa.in4.sin_addr.s_addr == s->addr4;
+	else
+		same = sa.in6.sin6_port == s->port_be &&
+		       !memcmp(&sa.in6.sin6_addr, &s->addr.in6, sizeof(sa.in6.sin6_addr));
+	if (!same)
+		return -EINVAL;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) || fcntl(fd, F_SETFD, FD_CLOEXEC))
+		return -errno;
+	s->fd = fd;
+	return 0;
+}
+
 static int udp_sock_open(struct udp_sock *s, const struct wgw_udp_cfg *cfg,
 			 int rcvbuf, int sndbuf)
 {
@@ -761,9 +795,9 @@ static const char *udp_vip_str(const struct wgw_vip *v, char *buf, size_t len)
 	return buf;
 }
 
-struct wgw_port *wgw_udp_port_create(struct wgw_pool *pool,
-				     const struct wgw_vip *vips, unsigned nvips,
-				     const struct wgw_udp_cfg *cfg)
+static struct wgw_port *udp_port_build(struct wgw_pool *pool,
+				       const struct wgw_vip *vips, unsigned nvips,
+				       const struct wgw_udp_cfg *cfg, unsigned *taken)
 {
 	char vs[INET6_ADDRSTRLEN + 16];
 	struct udp_port *p;
@@ -865,7 +899,8 @@ struct wgw_port *wgw_udp_port_create(struct wgw_pool *pool,
 				err = -EINVAL;
 				goto err_close;
 			}
-			err = udp_sock_open(s, cfg, rcvbuf, sndbuf);
+			err = cfg->inherit ? udp_sock_adopt(s, cfg, p->nsocks) :
+					     udp_sock_open(s, cfg, rcvbuf, sndbuf);
 			if (err) {
 				wgw_err("udp port: VIP %s: cannot bind port %u: %s",
 					udp_vip_str(v, vs, sizeof(vs)), port, strerror(-err));
@@ -885,12 +920,46 @@ struct wgw_port *wgw_udp_port_create(struct wgw_pool *pool,
 			}
 		}
 	}
+	if (cfg->inherit && p->nsocks != cfg->n_inherit) {
+		wgw_err("udp port: %u sockets handed over for %u VIP ports", cfg->n_inherit,
+			p->nsocks);
+		err = -EINVAL;
+		goto err_close;
+	}
 	return &p->base;
 
 err_close:
 	/* udp_destroy() closes the sockets opened so far and the epoll set. */
 err_free:
+	*taken = p->nsocks;
 	udp_destroy(&p->base);
 	errno = -err;
 	return NULL;
+}
+
+struct wgw_port *wgw_udp_port_create(struct wgw_pool *pool,
+				     const struct wgw_vip *vips, unsigned nvips,
+				     const struct wgw_udp_cfg *cfg)
+{
+	unsigned taken = 0;
+	struct wgw_port *port = udp_port_build(pool, vips, nvips, cfg, &taken);
+	int err = errno;
+
+	/* Handed-over sockets the port did not take (it closed the others). */
+	for (unsigned i = taken; !port && cfg && cfg->inherit && i < cfg->n_inherit; i++)
+		close(cfg->inherit[i]);
+	errno = err;
+	return port;
+}
+
+unsigned wgw_udp_port_fds(const struct wgw_port *port, int *fds, unsigned max)
+{
+	const struct udp_port *p = (const struct udp_port *)port;
+	unsigned n = 0;
+
+	if (!wgw_port_is_udp(port))
+		return 0;
+	for (unsigned i = 0; i < p->nsocks && n < max; i++)
+		fds[n++] = p->socks[i].fd;
+	return n;
 }

@@ -73,6 +73,11 @@ struct wgw_udp_cfg {
 	struct wgw_hslimit *hs;	/* handshake limiter shared by the workers'
 				 * ports (NULL: none); it must outlive the
 				 * port */
+	const int *inherit;	/* bound sockets handed over by a previous
+				 * daemon (a takeover), in the order this
+				 * port would bind them; NULL: open new ones.
+				 * The port owns them all, created or not. */
+	unsigned n_inherit;
 };
 
 /* Counters of a UDP port beyond struct wgw_port_stats. */
@@ -103,6 +108,8 @@ struct wgw_port *wgw_udp_port_create(struct wgw_pool *pool,
 				     const struct wgw_udp_cfg *cfg);
 
 bool wgw_port_is_udp(const struct wgw_port *port);
+/* The port's socket fds in binding order (at most max): their number. */
+unsigned wgw_udp_port_fds(const struct wgw_port *port, int *fds, unsigned max);
 void wgw_udp_port_stats(const struct wgw_port *port, struct wgw_udp_stats *out);
 
 /* What TX needs of a frame: where the payload goes and where it comes

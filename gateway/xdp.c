@@ -438,6 +438,62 @@ int wgw_xdp_detach(struct wgw_xdp *x)
 	return err;
 }
 
+int wgw_xdp_link_fd(const struct wgw_xdp *x)
+{
+	return x->how == WGW_XDP_HOW_LINK ? x->link_fd : -1;
+}
+
+int wgw_xdp_adopt_link(struct wgw_xdp *x, int link_fd, enum wgw_xdp_mode mode)
+{
+	char ifn[IF_NAMESIZE];
+	enum wgw_xdp_mode got;
+	int err;
+
+	if (x->how != WGW_XDP_HOW_NONE)
+		return -EALREADY;
+	err = wgw_xdp_refresh_mac(x);
+	if (err)
+		return err;
+	if (bpf_link_update(link_fd, wgw_xdp_prog_fd(x), NULL)) {
+		err = -errno;
+		wgw_err("xdp: %s: putting our program on the running daemon's link: %s",
+			wgw_xdp_ifname(x->ifindex, ifn), strerror(-err));
+		return err;
+	}
+	x->link_fd = link_fd;
+	x->how = WGW_XDP_HOW_LINK;
+	x->att_mode = mode;
+	err = wgw_xdp_query_mode(x, &got);
+	if (!err && got != mode)
+		err = -EPROTO;
+	if (err) {
+		wgw_err("xdp: %s: the handed-over link is not in %s mode",
+			wgw_xdp_ifname(x->ifindex, ifn), wgw_xdp_mode_name(mode));
+		x->link_fd = -1;
+		x->how = WGW_XDP_HOW_NONE;
+		return err;
+	}
+	wgw_info("xdp: %s: our program replaced the previous daemon's on its link (%s mode)",
+		 wgw_xdp_ifname(x->ifindex, ifn), wgw_xdp_mode_name(mode));
+	return 0;
+}
+
+int wgw_xdp_relink(struct wgw_xdp *x)
+{
+	if (x->how != WGW_XDP_HOW_LINK)
+		return -EINVAL;
+	return bpf_link_update(x->link_fd, wgw_xdp_prog_fd(x), NULL) ? -errno : 0;
+}
+
+void wgw_xdp_disown(struct wgw_xdp *x)
+{
+	if (!x || x->how != WGW_XDP_HOW_LINK)
+		return;
+	close(x->link_fd);
+	x->link_fd = -1;
+	x->how = WGW_XDP_HOW_NONE;
+}
+
 int wgw_xdp_query_mode(struct wgw_xdp *x, enum wgw_xdp_mode *mode)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);

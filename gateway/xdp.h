@@ -126,6 +126,21 @@ int wgw_xdp_gateway_holding(uint32_t prog_id);
 int wgw_xdp_detach(struct wgw_xdp *x);
 
 /*
+ * Takeover (an upgrade in place).  The running daemon hands its bpf_link
+ * over (wgw_xdp_link_fd(); -1 when attached otherwise); the new one puts
+ * its own program, configured, on that link in one step
+ * (wgw_xdp_adopt_link(): BPF_LINK_UPDATE, so the interface is never without
+ * a program) and owns the link from then on; the old one, if the new one
+ * fails, puts its program back (wgw_xdp_relink()), or, once the new one
+ * serves, lets go of the link without detaching it (wgw_xdp_disown()).
+ * 0 or a negative errno; adopt leaves link_fd to the caller on failure.
+ */
+int wgw_xdp_link_fd(const struct wgw_xdp *x);
+int wgw_xdp_adopt_link(struct wgw_xdp *x, int link_fd, enum wgw_xdp_mode mode);
+int wgw_xdp_relink(struct wgw_xdp *x);
+void wgw_xdp_disown(struct wgw_xdp *x);
+
+/*
  * Ask the kernel in which mode this instance's program is attached to its
  * interface (NONE when it is not, e.g. after the interface went away).
  * 0 or a negative errno.
