@@ -23,6 +23,7 @@
 #include "gateway/ctl_internal.h"
 #include "gateway/daemon.h"
 #include "gateway/log.h"
+#include "gateway/takeover.h"
 #include "gateway/stats.h"
 
 static uint64_t now_ms(void)
@@ -71,6 +72,16 @@ static void serve_request(struct wgw_ctl *c, struct ctl_client *cl, size_t len)
 		wgw_dbg("control: bad request: %s", why);
 		reply_err(cl, err, why);
 		free(req);
+		return;
+	}
+	if (req->cmd->id == WGW_CTL_TAKEOVER) {
+		free(req);
+		/* Synchronous: the workers serve on while the control loop
+		 * talks to the successor (a second at most, bounded). */
+		wgw_takeover_serve(c->d, cl->fd);
+		close(cl->fd);
+		cl->fd = -1;
+		cl->state = CL_FREE;
 		return;
 	}
 	if (req->cmd->id == WGW_CTL_CAPTURE) {

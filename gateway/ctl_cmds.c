@@ -623,12 +623,13 @@ static int h_help(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc
 	return 0;
 }
 
-/* Served by ctl.c itself (wgw_ctl_capture()): its reply is a stream. */
-static int h_capture(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,
-		     char *why, size_t whylen)
+/* Served by ctl.c itself (wgw_ctl_capture(), wgw_takeover_serve()): their
+ * replies are not one document. */
+static int h_stream(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,
+		    char *why, size_t whylen)
 {
-	(void)c, (void)r, (void)doc;
-	snprintf(why, whylen, "capture streams its reply");
+	(void)c, (void)doc;
+	snprintf(why, whylen, "%s is served as a stream", r->cmd->name);
 	return -EINVAL;
 }
 
@@ -640,9 +641,10 @@ static const ctl_handler handlers[WGW_CTL_CMD_MAX] = {
 	[WGW_CTL_RELOAD] = h_reload,
 	[WGW_CTL_PING] = h_ping,
 	[WGW_CTL_HELP] = h_help,
-	[WGW_CTL_CAPTURE] = h_capture,
+	[WGW_CTL_CAPTURE] = h_stream,
 	[WGW_CTL_TRACE] = wgw_ctl_trace,
 	[WGW_CTL_CONFIG] = h_config,
+	[WGW_CTL_TAKEOVER] = h_stream,
 };
 
 int wgw_ctl_run(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,

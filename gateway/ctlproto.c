@@ -38,6 +38,9 @@ const struct wgw_ctl_cmd wgw_ctl_cmds[] = {
 	{ "config", WGW_CTL_CONFIG, 0, 0, FMT_TJ, "",
 	  "the running configuration (after reloads and backends changes), in the "
 	  "file's syntax or as JSON" },
+	{ "takeover", WGW_CTL_TAKEOVER, 0, 0, WGW_CTL_FMTF(WGW_CTL_FMT_TEXT), "",
+	  "hand the data path to a new daemon (wraith-gatewayd --takeover; "
+	  "wraith-gatewayctl upgrade)" },
 };
 const unsigned wgw_ctl_n_cmds = sizeof(wgw_ctl_cmds) / sizeof(wgw_ctl_cmds[0]);
 

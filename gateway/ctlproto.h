@@ -53,6 +53,7 @@ enum wgw_ctl_cmd_id {
 	WGW_CTL_CAPTURE,	/* streams its reply (gateway/capture.h) */
 	WGW_CTL_TRACE,
 	WGW_CTL_CONFIG,
+	WGW_CTL_TAKEOVER,	/* speaks its own protocol (gateway/takeover.h) */
 	WGW_CTL_CMD_MAX
 };
 

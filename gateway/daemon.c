@@ -27,6 +27,7 @@
 #include "gateway/daemon_internal.h"
 #include "gateway/health.h"
 #include "gateway/stats.h"
+#include "gateway/takeover.h"
 #include "gateway/privs.h"
 #include "gateway/reload.h"
 #include "gateway/engine.h"
@@ -347,6 +348,10 @@ static int control_loop(struct wgw_daemon *d)
 		}
 		if (d->ctl)
 			wgw_ctl_handle(d->ctl, fds + 4, nctl);
+		if (d->handed_over)
+			return 0;
+		if (d->tk_fatal)
+			return -EIO;
 		now_ms = mono_ms();
 		wgw_daemon_health_run(d, now_ms);
 		wgw_nh_process(&d->nh, nh_resolve, d, mono_s());
@@ -383,6 +388,26 @@ static int control_loop(struct wgw_daemon *d)
 			}
 		}
 	}
+}
+
+/*
+ * Exit without undoing: what the kernel holds (XDP links, the NAT address,
+ * sysctls, NIC settings, the pid file and the journal) belongs to the
+ * daemon that serves, the successor or, after a failed takeover, the one
+ * that was running.  Our descriptors are closed; nothing is detached.
+ */
+static void wgw_keep_kernel(struct wgw_daemon *d)
+{
+	d->keep_kernel = true;
+	for (unsigned i = 0; i < d->nifs; i++) {
+		if (d->ifs[i].xdp)
+			wgw_xdp_disown(d->ifs[i].xdp);
+		d->ifs[i].prep_applied = false;
+	}
+	d->claimed = false;
+	d->n_pool_claimed = 0;
+	memset(&d->sysctls, 0, sizeof(d->sysctls));
+	memset(&d->confine, 0, sizeof(d->confine));
 }
 
 struct control_thread {
@@ -432,6 +457,7 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 	d->argv = argv;
 	d->sigfd = -1;
 	d->pidfd = -1;
+	d->tk_fd = -1;
 	d->started = time(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &d->started_mono);
 
@@ -455,7 +481,8 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 		wgw_err("signals: %s", strerror(-err));
 		goto out_free;
 	}
-	if (wgw_pidfile_open(d))
+	/* A takeover gets the pid file (and its lock) from the running one. */
+	if (cfg->takeover ? wgw_takeover_connect(d) : wgw_pidfile_open(d))
 		goto out_signals;
 	d->nl = wgw_nl_watcher_open(nl_changed, d);
 	if (!d->nl) {
@@ -468,7 +495,8 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 		goto out_watcher;
 	}
 	d->genl_open = true;
-	wgw_journal_recover(d);
+	if (!d->handed)
+		wgw_journal_recover(d);
 
 	d->nifs = strcmp(cfg->wan, wgw_config_lan(cfg)) ? 2 : 1;
 	if (d->nifs == 1) {
@@ -482,7 +510,11 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 			       wgw_config_lan_mode(cfg)))
 			goto out_genl;
 	}
-	for (unsigned i = 0; i < d->nifs; i++) {
+	/* A takeover finds the interfaces prepared: it takes the record of
+	 * what was changed, to put it back when it stops. */
+	if (d->handed && wgw_takeover_adopt(d))
+		goto out_ifaces;
+	for (unsigned i = 0; i < d->nifs && !d->handed; i++) {
 		if (wgw_iface_prepare(d, &d->ifs[i]))
 			goto out_ifaces;
 		wgw_journal_write(d);
@@ -506,22 +538,30 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 	}
 	if (engine_up(d))
 		goto out_engine;
-	/* Sessions of the previous run, before a worker can route. */
-	wgw_daemon_state_load(d, mono_s());
+	/* Sessions of the previous run, before a worker can route (a
+	 * takeover's come from the running daemon). */
+	if (!d->handed)
+		wgw_daemon_state_load(d, mono_s());
 	err = wgw_nh_init(&d->nh, cfg->max_mappings + cfg->n_backends + 64, d->nworkers);
 	if (err) {
 		wgw_err("next-hop table: %s", strerror(-err));
 		goto out_engine;
 	}
 	d->nh_init = true;
-	if (wgw_nat_claim(d))
-		goto out_claim;
-	wgw_journal_write(d);
-	wgw_workers_config(d);
-	if (wgw_dp_ladder(d))
-		goto out_dp;
-	for (unsigned i = 0; i < d->nifs; i++)
-		d->ifs[i].rung_best = d->ifs[i].rung;
+	if (d->handed) {
+		wgw_workers_config(d);
+		if (wgw_takeover_dp(d))
+			goto out_dp;
+	} else {
+		if (wgw_nat_claim(d))
+			goto out_claim;
+		wgw_journal_write(d);
+		wgw_workers_config(d);
+		if (wgw_dp_ladder(d))
+			goto out_dp;
+		for (unsigned i = 0; i < d->nifs; i++)
+			d->ifs[i].rung_best = d->ifs[i].rung;
+	}
 	/* Backends' next hops before the first packet needs them. */
 	for (unsigned i = 0; i < cfg->n_backends; i++)
 		wgw_nh_resolve_one(&d->nh, &cfg->backends[i].addr, nh_resolve, d, mono_s());
@@ -530,7 +570,7 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 		wgw_err("backend health: %s", strerror(-err));
 		goto out_dp;
 	}
-	if (d->cfg.control_socket[0]) {
+	if (!d->handed && d->cfg.control_socket[0]) {
 		d->ctl = wgw_ctl_open(d, d->cfg.control_socket, d->cfg.control_mode);
 		if (!d->ctl)	/* wgw_ctl_open() said why */
 			goto out_dp;
@@ -547,6 +587,18 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 	}
 	if (wgw_workers_start(d))
 		goto out_ctl;
+	if (d->handed) {
+		/* We serve: the previous daemon lets go, then the control
+		 * socket's path, the pid file and the journal are ours. */
+		wgw_takeover_finish(d);
+		wgw_takeover_free(d);
+		d->ctl = wgw_ctl_open(d, d->cfg.control_socket, d->cfg.control_mode);
+		if (!d->ctl)
+			wgw_err("takeover: serving without a control socket");
+		wgw_pidfile_take(d);
+		wgw_journal_write(d);
+		wgw_notice("takeover: done");
+	}
 	d->state.running = true;
 	d->state.next_save = mono_s() + d->cfg.state_interval_s;
 	wgw_notice("running: %u worker%s, %u VIP%s, %u backend%s", d->nworkers,
@@ -560,13 +612,27 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 	if (!control_run(d))
 		ret = 0;
 	log_counters(d);
+	if (d->handed_over) {
+		/* The successor serves: our control socket goes first, so that
+		 * it can take the path, then the goodbye; nothing is undone. */
+		wgw_ctl_close(d->ctl);
+		d->ctl = NULL;
+		wgw_takeover_bye(d);
+		d->state.running = false;
+		wgw_keep_kernel(d);
+	}
 
 out_ctl:
+	/* A takeover that failed leaves everything to the running daemon. */
+	if (d->handed)
+		wgw_keep_kernel(d);
 	if (d->ctl) {
 		wgw_ctl_close(d->ctl);
 		d->ctl = NULL;
 	}
 out_dp:
+	if (d->handed)
+		wgw_keep_kernel(d);
 	wgw_workers_stop(d);
 	/* The last word on the sessions, with the tables at rest (and the
 	 * health checker's forced states).  Not after a failed start: that
@@ -578,8 +644,12 @@ out_dp:
 	d->capture = NULL;
 	wgw_dp_down(d);
 out_claim:
+	if (d->handed)
+		wgw_keep_kernel(d);
 	wgw_nat_release(d);
 out_engine:
+	if (d->handed)
+		wgw_keep_kernel(d);
 	if (d->nh_init)
 		wgw_nh_fini(&d->nh);
 	if (d->engine)
@@ -589,22 +659,30 @@ out_engine:
 	free(d->workers);
 	free(d->mem);
 out_ifaces:
+	if (d->handed)
+		wgw_keep_kernel(d);
 	for (unsigned i = 0; i < d->nifs; i++)
 		wgw_iface_restore(d, &d->ifs[i]);
 	wgw_journal_remove(d);
 out_genl:
+	wgw_takeover_free(d);
 	wgw_genl_close(&d->genl);
 out_watcher:
 	wgw_nl_watcher_close(d->nl);
 out_pidfile:
 	wgw_pidfile_close(d);
 out_signals:
+	if (d->handed) {
+		wgw_keep_kernel(d);
+		wgw_takeover_free(d);
+		wgw_pidfile_close(d);
+	}
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 out_free:
 	wgw_daemon_state_free(d);
-	free(d);
 	if (ret == 0)
-		wgw_notice("stopped cleanly");
+		wgw_notice(d->keep_kernel ? "handed over; stopped" : "stopped cleanly");
+	free(d);
 	return ret;
 }

@@ -115,6 +115,17 @@ struct wgw_daemon {
 	struct timespec started_mono;
 	bool nh_dirty;			/* a netlink change asks for a refresh */
 	bool reclaim;			/* the LAN came up: its proxy entry is gone */
+	/* Takeover (takeover.h).  New side: what the previous daemon
+	 * handed over, until it has let go. */
+	struct wgw_handover *handed;
+	/* Old side: the successor serves; leave without undoing. */
+	bool handed_over;
+	int successor_pid;
+	int tk_fd;			/* to the successor, for the goodbye */
+	bool tk_fatal;			/* a failed takeover left no data path */
+	/* Leave the kernel as it is at exit (handed over, or a takeover
+	 * that failed: what is configured is the running daemon's). */
+	bool keep_kernel;
 };
 
 /* Run the gateway until SIGTERM/SIGINT.  argc/argv are kept for reload

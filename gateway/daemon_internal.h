@@ -22,10 +22,17 @@ struct wgw_xsk_umem;
  * -EBUSY when another daemon holds it; 0 or -errno, logged. */
 int wgw_pidfile_open(struct wgw_daemon *d);
 void wgw_pidfile_close(struct wgw_daemon *d);
+/* Write our pid into the pid file a takeover handed over (its lock held). */
+int wgw_pidfile_take(struct wgw_daemon *d);
 /* Record what the daemon changed in the kernel so far (best effort). */
 void wgw_journal_write(struct wgw_daemon *d);
 /* A clean exit: nothing is left to undo. */
 void wgw_journal_remove(struct wgw_daemon *d);
+/* The journal's record of what the daemon changed, to hand over in a
+ * takeover (free() it), and its adoption by the successor: 0, or -EPROTO
+ * for bytes that are not a journal of this version. */
+void *wgw_journal_pack(const struct wgw_daemon *d, size_t *len);
+int wgw_journal_adopt(struct wgw_daemon *d, const void *buf, size_t len);
 /* Undo what a daemon that died without cleaning up left behind.  Needs
  * d->nl and d->genl, and the pid file's lock held. */
 void wgw_journal_recover(struct wgw_daemon *d);
@@ -65,6 +72,13 @@ struct wgw_iface *wgw_iface_of(struct wgw_daemon *d, unsigned side);
 int wgw_dp_ladder(struct wgw_daemon *d);
 /* Take the data path down (workers stopped first). */
 void wgw_dp_down(struct wgw_daemon *d);
+/* Only the ports and their memory (the programs stay attached), and
+ * building them again on the rungs in use.  0 or -errno. */
+void wgw_dp_ports_down(struct wgw_daemon *d);
+int wgw_dp_ports_up(struct wgw_daemon *d);
+/* Load, configure and attach ifc's XDP program; on a takeover's link
+ * (link_fd >= 0) in place of the previous daemon's program. */
+int wgw_dp_attach(struct wgw_daemon *d, struct wgw_iface *ifc, int link_fd);
 /* Run-time health of the fast path; now in monotonic seconds.  0 or a
  * fatal -errno. */
 int wgw_dp_check(struct wgw_daemon *d, uint32_t now);
@@ -95,6 +109,11 @@ void wgw_daemon_health_lan(struct wgw_daemon *d, bool up);
  * thread (tick: when the interval is up), 0 or -errno (logged, counted). */
 void wgw_daemon_state_load(struct wgw_daemon *d, uint32_t now);
 int wgw_daemon_state_save(struct wgw_daemon *d, uint32_t now);
+/* The sessions as bytes of the state file's format, to hand over in a
+ * takeover (free() *buf), and their restore into the successor's fresh
+ * engine (refused bytes: -EINVAL, logged, the engine stays empty). */
+int wgw_daemon_state_pack(struct wgw_daemon *d, uint32_t now, uint8_t **buf, size_t *len);
+int wgw_daemon_state_unpack(struct wgw_daemon *d, uint32_t now, const uint8_t *buf, size_t len);
 void wgw_daemon_state_tick(struct wgw_daemon *d, uint32_t now);
 void wgw_daemon_state_free(struct wgw_daemon *d);
 

@@ -115,13 +115,54 @@ static unsigned backends_restore(struct wgw_daemon *d, const struct wgw_state *s
 	return gone;
 }
 
-void wgw_daemon_state_load(struct wgw_daemon *d, uint32_t now)
+/* Put a decoded state into the fresh engine; src names it in messages. */
+static void state_apply(struct wgw_daemon *d, uint32_t now, struct wgw_state *st,
+			const char *src)
 {
 	struct wgw_daemon_state *ds = &d->state;
 	struct wgw_state_result *r = &ds->res;
+	uint64_t wall = now_ns(CLOCK_REALTIME) / 1000000000u, down;
+	int err;
+
+	down = wall > st->written_s ? wall - st->written_s : 0;
+	if (down > UINT32_MAX / 2)
+		down = UINT32_MAX / 2;
+	ds->backends_gone = backends_restore(d, st);
+	err = wgw_engine_state_restore(d->engine, now, (uint32_t)down, st, r);
+	if (err) {
+		wgw_warn("state: %s: restore: %s; starting empty", src,
+			 strerror(-err));
+		snprintf(ds->summary, sizeof(ds->summary), "restore failed: %s", strerror(-err));
+		wgw_state_free(st);
+		return;
+	}
+	ds->restored = true;
+	ds->age_s = (uint32_t)down;
+	if (!strcmp(src, "takeover"))
+		snprintf(ds->summary, sizeof(ds->summary), "taken over from the previous "
+			 "daemon: %u sessions and %u NAT mappings", r->cids, r->maps);
+	else
+		snprintf(ds->summary, sizeof(ds->summary),
+			 "restored %u sessions and %u NAT mappings, written %u s before the start",
+			 r->cids, r->maps, ds->age_s);
+	wgw_notice("state: %s: restored %u sessions and %u NAT mappings (written %u s ago), "
+		   "%u backends added at run time; left out: %u sessions and %u mappings "
+		   "expired, %u and %u of backends no longer configured, %u mappings of "
+		   "another NAT address or port range, %u and %u refused",
+		   src, r->cids, r->maps, ds->age_s, ds->backends_added,
+		   r->cids_expired, r->maps_expired, r->cids_no_backend, r->maps_no_backend,
+		   r->maps_nat_changed, r->cids_refused, r->maps_refused);
+	if (ds->backends_gone)
+		wgw_notice("state: %u backends of the file are no longer configured",
+			   ds->backends_gone);
+	wgw_state_free(st);
+}
+
+void wgw_daemon_state_load(struct wgw_daemon *d, uint32_t now)
+{
+	struct wgw_daemon_state *ds = &d->state;
 	struct wgw_state st;
 	char why[256];
-	uint64_t wall = now_ns(CLOCK_REALTIME) / 1000000000u, down;
 	int err;
 
 	if (!wgw_daemon_state_on(d)) {
@@ -140,34 +181,63 @@ void wgw_daemon_state_load(struct wgw_daemon *d, uint32_t now)
 		snprintf(ds->summary, sizeof(ds->summary), "refused at start: %s", why);
 		return;
 	}
-	down = wall > st.written_s ? wall - st.written_s : 0;
-	if (down > UINT32_MAX / 2)
-		down = UINT32_MAX / 2;
-	ds->backends_gone = backends_restore(d, &st);
-	err = wgw_engine_state_restore(d->engine, now, (uint32_t)down, &st, r);
+	state_apply(d, now, &st, d->cfg.state_file);
+}
+
+int wgw_daemon_state_unpack(struct wgw_daemon *d, uint32_t now, const uint8_t *buf, size_t len)
+{
+	struct wgw_state st;
+	char why[256];
+	int err;
+
+	err = wgw_state_decode(buf, len, d->cfg.max_mappings, d->cfg.max_sessions, &st,
+			       why, sizeof(why));
 	if (err) {
-		wgw_warn("state: %s: restore: %s; starting empty", d->cfg.state_file,
-			 strerror(-err));
-		snprintf(ds->summary, sizeof(ds->summary), "restore failed: %s", strerror(-err));
-		wgw_state_free(&st);
-		return;
+		wgw_warn("takeover: the previous daemon's state refused: %s", why);
+		return err;
 	}
-	ds->restored = true;
-	ds->age_s = (uint32_t)down;
-	snprintf(ds->summary, sizeof(ds->summary),
-		 "restored %u sessions and %u NAT mappings, written %u s before the start",
-		 r->cids, r->maps, ds->age_s);
-	wgw_notice("state: %s: restored %u sessions and %u NAT mappings (written %u s ago), "
-		   "%u backends added at run time; left out: %u sessions and %u mappings "
-		   "expired, %u and %u of backends no longer configured, %u mappings of "
-		   "another NAT address or port range, %u and %u refused",
-		   d->cfg.state_file, r->cids, r->maps, ds->age_s, ds->backends_added,
-		   r->cids_expired, r->maps_expired, r->cids_no_backend, r->maps_no_backend,
-		   r->maps_nat_changed, r->cids_refused, r->maps_refused);
-	if (ds->backends_gone)
-		wgw_notice("state: %u backends of the file are no longer configured",
-			   ds->backends_gone);
+	state_apply(d, now, &st, "takeover");
+	return 0;
+}
+
+/* The engine's tables and the backends' run-time changes, now. */
+static int state_snapshot(struct wgw_daemon *d, uint32_t now, struct wgw_state *out)
+{
+	struct wgw_state st;
+	int err;
+
+	err = wgw_engine_state_save(d->engine, now, &st);
+	if (err)
+		return err;
+	st.written_s = now_ns(CLOCK_REALTIME) / 1000000000u;
+	for (uint32_t i = 0; i < st.n_backends; i++) {
+		struct wgw_state_backend *b = &st.backends[i];
+		const struct wgw_backend *cb = cfg_backend(&d->cfg, &b->addr, b->port);
+		struct wgw_health_info hi;
+
+		if (!cb)
+			b->flags |= WGW_STATE_BE_RUNTIME;
+		else if (cb->weight != b->weight)
+			b->flags |= WGW_STATE_BE_WEIGHT;
+		if (d->health && !wgw_health_get(d->health, &b->addr, b->port, &hi) &&
+		    hi.forced)
+			b->flags |= WGW_STATE_BE_FORCED;
+	}
+	*out = st;
+	return 0;
+}
+
+int wgw_daemon_state_pack(struct wgw_daemon *d, uint32_t now, uint8_t **buf, size_t *len)
+{
+	struct wgw_state st;
+	int err;
+
+	err = state_snapshot(d, now, &st);
+	if (err)
+		return err;
+	err = wgw_state_encode(&st, buf, len);
 	wgw_state_free(&st);
+	return err;
 }
 
 int wgw_daemon_state_save(struct wgw_daemon *d, uint32_t now)
@@ -179,23 +249,8 @@ int wgw_daemon_state_save(struct wgw_daemon *d, uint32_t now)
 
 	if (!wgw_daemon_state_on(d))
 		return 0;
-	err = wgw_engine_state_save(d->engine, now, &st);
+	err = state_snapshot(d, now, &st);
 	if (!err) {
-		st.written_s = now_ns(CLOCK_REALTIME) / 1000000000u;
-		for (uint32_t i = 0; i < st.n_backends; i++) {
-			struct wgw_state_backend *b = &st.backends[i];
-			const struct wgw_backend *cb = cfg_backend(&d->cfg, &b->addr, b->port);
-
-			struct wgw_health_info hi;
-
-			if (!cb)
-				b->flags |= WGW_STATE_BE_RUNTIME;
-			else if (cb->weight != b->weight)
-				b->flags |= WGW_STATE_BE_WEIGHT;
-			if (d->health && !wgw_health_get(d->health, &b->addr, b->port, &hi) &&
-			    hi.forced)
-				b->flags |= WGW_STATE_BE_FORCED;
-		}
 		ds->snapshot_us = (now_ns(CLOCK_MONOTONIC) - t0) / 1000;
 		err = wgw_state_write(d->cfg.state_file, &st);
 		if (err == -ENOENT && !state_dir_make(d->cfg.state_file))

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "gateway/daemon_internal.h"
 #include "gateway/hslimit.h"
 #include "gateway/log.h"
+#include "gateway/takeover.h"
 #include "gateway/worker.h"
 #include "gateway/xdp.h"
 #include "gateway/xsk.h"
@@ -72,11 +74,12 @@ int wgw_iface_init(struct wgw_daemon *d, struct wgw_iface *ifc, const char *name
 	 * allows (zero-copy only when the driver says it can). */
 	if (want != WGW_MODE_AUTO) {
 		ifc->rung = mode_to_rung(want);
-	} else if (ifc->probe.link.xdp_prog_id &&
+	} else if (!d->handed && ifc->probe.link.xdp_prog_id &&
 		   (other = wgw_xdp_gateway_holding(ifc->probe.link.xdp_prog_id))) {
 		/* Another gateway serves this interface: a second one on the
 		 * fallback path beside it would take a share of its traffic
-		 * and confuse both.  Forcing a mode runs it anyway. */
+		 * and confuse both.  Forcing a mode runs it anyway.  (A
+		 * takeover replaces it: its rungs are the running one's.) */
 		wgw_err("interface %s carries the XDP program of another wraith-gatewayd "
 			"(pid %d): not starting beside it; stop it first, or force a mode "
 			"(--mode fallback) to run beside it", name, other);
@@ -148,7 +151,7 @@ void wgw_iface_restore(struct wgw_daemon *d, struct wgw_iface *ifc)
  * The first port of a side is the worker's egress for that side.
  */
 
-void wgw_dp_down(struct wgw_daemon *d)
+void wgw_dp_ports_down(struct wgw_daemon *d)
 {
 	for (unsigned i = 0; i < d->nworkers; i++) {
 		struct wgw_dp_mem *m = &d->mem[i];
@@ -162,6 +165,11 @@ void wgw_dp_down(struct wgw_daemon *d)
 				wgw_pool_fini(&m->pools[k]);
 		}
 	}
+}
+
+void wgw_dp_down(struct wgw_daemon *d)
+{
+	wgw_dp_ports_down(d);
 	for (unsigned i = 0; i < d->nifs; i++) {
 		wgw_xdp_close(d->ifs[i].xdp);
 		d->ifs[i].xdp = NULL;
@@ -195,34 +203,12 @@ static const union wgw_addr *dp_nat_pool(const struct wgw_daemon *d, union wgw_a
 	return nat;
 }
 
-static int dp_attach(struct wgw_daemon *d, struct wgw_iface *ifc)
+/* What the program steers on ifc: the VIPs on the WAN side, the NAT
+ * addresses' port range on the LAN side. */
+static int dp_xdp_config(struct wgw_daemon *d, struct wgw_iface *ifc)
 {
-	enum wgw_xdp_mode mode = ifc->rung == WGW_RUNG_XDP_GENERIC ?
-		WGW_XDP_MODE_GENERIC : WGW_XDP_MODE_NATIVE;
 	int err;
 
-	err = wgw_xdp_open(&ifc->xdp, ifc->ifindex);
-	if (err) {
-		why_add(ifc, "%s: loading the XDP program: %s", wgw_rung_name(ifc->rung),
-			strerror(-err));
-		return err;
-	}
-	err = wgw_xdp_set_share(ifc->xdp, (enum wgw_xdp_share)d->cfg.xdp_attach,
-				d->cfg.xdp_priority);
-	if (err)
-		return err;
-	err = wgw_xdp_attach(ifc->xdp, mode);
-	if (err) {
-		const char *what = strerror(-err);
-
-		if (err == -EEXIST)
-			what = "another program is attached (left in place)";
-		else if (err == -EBUSY)
-			what = "another wraith-gatewayd holds this interface";
-		why_add(ifc, "%s: attaching in %s mode: %s", wgw_rung_name(ifc->rung),
-			wgw_xdp_mode_name(mode), what);
-		return err;
-	}
 	if (ifc->sides & WGW_SIDE_WAN) {
 		err = wgw_xdp_set_handshake_limit(ifc->xdp, d->cfg.handshake_rate,
 						  d->cfg.handshake_burst);
@@ -247,6 +233,48 @@ static int dp_attach(struct wgw_daemon *d, struct wgw_iface *ifc)
 		err = wgw_xdp_set_dsts(ifc->xdp, WGW_XDP_ROLE_NAT, nat, d->cfg.n_nat_pool + 1);
 		if (err)
 			return err;
+	}
+	return 0;
+}
+
+/*
+ * Load the program, configure it, then attach it: configured first, so it
+ * steers everything from its first packet.  In a takeover the running
+ * daemon's link is handed over (link_fd >= 0) and our program replaces its
+ * program on it in one step; with no AF_XDP socket in our map yet, what it
+ * would steer goes to the kernel path (the handed-over sockets and TUN).
+ */
+int wgw_dp_attach(struct wgw_daemon *d, struct wgw_iface *ifc, int link_fd)
+{
+	enum wgw_xdp_mode mode = ifc->rung == WGW_RUNG_XDP_GENERIC ?
+		WGW_XDP_MODE_GENERIC : WGW_XDP_MODE_NATIVE;
+	int err;
+
+	err = wgw_xdp_open(&ifc->xdp, ifc->ifindex);
+	if (err) {
+		why_add(ifc, "%s: loading the XDP program: %s", wgw_rung_name(ifc->rung),
+			strerror(-err));
+		return err;
+	}
+	err = wgw_xdp_set_share(ifc->xdp, (enum wgw_xdp_share)d->cfg.xdp_attach,
+				d->cfg.xdp_priority);
+	if (!err)
+		err = dp_xdp_config(d, ifc);
+	if (err)
+		return err;
+	if (link_fd >= 0)
+		return wgw_xdp_adopt_link(ifc->xdp, link_fd, mode);
+	err = wgw_xdp_attach(ifc->xdp, mode);
+	if (err) {
+		const char *what = strerror(-err);
+
+		if (err == -EEXIST)
+			what = "another program is attached (left in place)";
+		else if (err == -EBUSY)
+			what = "another wraith-gatewayd holds this interface";
+		why_add(ifc, "%s: attaching in %s mode: %s", wgw_rung_name(ifc->rung),
+			wgw_xdp_mode_name(mode), what);
+		return err;
 	}
 	return 0;
 }
@@ -303,6 +331,33 @@ static struct wgw_udp_cfg vip_socket_cfg(struct wgw_daemon *d)
 	};
 }
 
+/* Worker wi's share of the VIP sockets a takeover received, duplicated:
+ * the port owns what it is given, and a failed attempt must leave the
+ * originals for the next. */
+static int dp_inherit_udp(struct wgw_daemon *d, unsigned wi, struct wgw_udp_cfg *uc)
+{
+	const struct wgw_handover *h = d->handed;
+	unsigned n = h->udp_per_worker;
+	int *fds = calloc(n ? n : 1, sizeof(*fds));
+
+	if (!fds)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		fds[i] = fcntl(h->udp_fds[(size_t)wi * n + i], F_DUPFD_CLOEXEC, 0);
+		if (fds[i] < 0) {
+			int err = -errno;
+
+			while (i--)
+				close(fds[i]);
+			free(fds);
+			return err;
+		}
+	}
+	uc->inherit = fds;
+	uc->n_inherit = n;
+	return 0;
+}
+
 static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 {
 	union wgw_addr nat[WGW_MAX_NAT];
@@ -326,7 +381,9 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 
 		if (ifc->rung == WGW_RUNG_FALLBACK)
 			continue;
-		err = dp_attach(d, ifc);
+		/* Attached already: by a takeover, or kept while the ports
+		 * are rebuilt (wgw_dp_ports_up()). */
+		err = ifc->xdp ? 0 : wgw_dp_attach(d, ifc, -1);
 		if (err) {
 			*failed = ifc;
 			return err;
@@ -392,8 +449,16 @@ static int dp_up(struct wgw_daemon *d, struct wgw_iface **failed)
 			if (err)
 				return err;
 		}
-		/* The socket ports, after the AF_XDP ones. */
+		/* The socket ports, after the AF_XDP ones (a takeover's are
+		 * the previous daemon's, bound, with what they queued). */
+		if (d->handed) {
+			err = dp_inherit_udp(d, wi, &uc);
+			if (err)
+				return err;
+		}
 		port = wgw_udp_port_create(&m->pools[0], d->cfg.vips, d->cfg.n_vips, &uc);
+		free((void *)uc.inherit);
+		uc.inherit = NULL;
 		if (!port) {
 			err = -errno;
 			wgw_err("worker %u: VIP sockets: %s%s", wi, strerror(errno),
@@ -449,6 +514,17 @@ static void dp_report(struct wgw_daemon *d)
 			   how != WGW_XDP_HOW_NONE ? ", XDP attached through " : "",
 			   how != WGW_XDP_HOW_NONE ? wgw_xdp_how_name(how) : "");
 	}
+}
+
+/* The ports again on the rungs in use, the programs kept attached. */
+int wgw_dp_ports_up(struct wgw_daemon *d)
+{
+	struct wgw_iface *failed;
+	int err = dp_up(d, &failed);
+
+	if (err)
+		wgw_dp_ports_down(d);
+	return err;
 }
 
 /* Walk the ladder until every interface has a rung that works. */

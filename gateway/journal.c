@@ -63,7 +63,9 @@ void wgw_pidfile_close(struct wgw_daemon *d)
 {
 	if (d->pidfd < 0)
 		return;
-	unlink(d->cfg.pidfile);
+	/* Handed over: the successor holds the lock and owns the file. */
+	if (!d->keep_kernel)
+		unlink(d->cfg.pidfile);
 	close(d->pidfd);
 	d->pidfd = -1;
 }
@@ -99,17 +101,8 @@ static void journal_path(const struct wgw_daemon *d, char *buf, size_t len)
 	snprintf(buf, len, "%s.state", d->cfg.pidfile);
 }
 
-void wgw_journal_write(struct wgw_daemon *d)
+static void journal_fill(const struct wgw_daemon *d, struct journal *j)
 {
-	char path[WGW_PATH_LEN + 16], tmp[WGW_PATH_LEN + 32];
-	struct journal *j;
-	int fd;
-
-	if (!d->cfg.pidfile[0])
-		return;
-	j = calloc(1, sizeof(*j));
-	if (!j)
-		return;
 	j->magic = JOURNAL_MAGIC;
 	j->size = sizeof(*j);
 	j->sysctls = d->sysctls;
@@ -121,6 +114,60 @@ void wgw_journal_write(struct wgw_daemon *d)
 	for (unsigned i = 0; i < d->nifs; i++)
 		if (d->ifs[i].prep_applied)
 			j->prep[j->nprep++] = d->ifs[i].prep;
+}
+
+/* A journal that this version wrote and whose counts are in bounds. */
+static bool journal_valid(const struct journal *j, size_t len)
+{
+	return len == sizeof(*j) && j->magic == JOURNAL_MAGIC && j->size == sizeof(*j) &&
+	       j->nprep <= 2 && j->sysctls.n <= WGW_SYSCTL_MAX &&
+	       j->n_pool_claimed <= WGW_MAX_NAT - 1;
+}
+
+void *wgw_journal_pack(const struct wgw_daemon *d, size_t *len)
+{
+	struct journal *j = calloc(1, sizeof(*j));
+
+	if (j)
+		journal_fill(d, j);
+	*len = sizeof(*j);
+	return j;
+}
+
+int wgw_journal_adopt(struct wgw_daemon *d, const void *buf, size_t len)
+{
+	const struct journal *j = buf;
+
+	if (!journal_valid(j, len))
+		return -EPROTO;
+	d->sysctls = j->sysctls;
+	d->claim = j->claim;
+	d->claimed = j->claimed;
+	memcpy(d->pool_claim, j->pool_claim, sizeof(d->pool_claim));
+	d->n_pool_claimed = j->n_pool_claimed;
+	d->confine = j->confine;
+	d->confine.ifname[sizeof(d->confine.ifname) - 1] = '\0';
+	for (unsigned k = 0; k < j->nprep; k++)
+		for (unsigned i = 0; i < d->nifs; i++)
+			if (d->ifs[i].ifindex == j->prep[k].ifindex) {
+				d->ifs[i].prep = j->prep[k];
+				d->ifs[i].prep_applied = true;
+			}
+	return 0;
+}
+
+void wgw_journal_write(struct wgw_daemon *d)
+{
+	char path[WGW_PATH_LEN + 16], tmp[WGW_PATH_LEN + 32];
+	struct journal *j;
+	int fd;
+
+	if (!d->cfg.pidfile[0])
+		return;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return;
+	journal_fill(d, j);
 	journal_path(d, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -137,10 +184,25 @@ void wgw_journal_remove(struct wgw_daemon *d)
 {
 	char path[WGW_PATH_LEN + 16];
 
-	if (!d->cfg.pidfile[0])
+	if (!d->cfg.pidfile[0] || d->keep_kernel)
 		return;
 	journal_path(d, path, sizeof(path));
 	unlink(path);
+}
+
+int wgw_pidfile_take(struct wgw_daemon *d)
+{
+	char buf[32];
+	int n;
+
+	if (d->pidfd < 0)
+		return 0;
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(d->pidfd, 0) || pwrite(d->pidfd, buf, (size_t)n, 0) != n) {
+		wgw_err("pid file %s: write: %s", d->cfg.pidfile, strerror(errno));
+		return -EIO;
+	}
+	return 0;
 }
 
 /* Undo what a gateway that died without cleaning up left behind. */
@@ -160,9 +222,7 @@ void wgw_journal_recover(struct wgw_daemon *d)
 	j = calloc(1, sizeof(*j));
 	n = j ? read(fd, j, sizeof(*j)) : -1;
 	close(fd);
-	if (!j || n != (ssize_t)sizeof(*j) || j->magic != JOURNAL_MAGIC ||
-	    j->size != sizeof(*j) || j->nprep > 2 || j->sysctls.n > WGW_SYSCTL_MAX ||
-	    j->n_pool_claimed > WGW_MAX_NAT - 1) {
+	if (!j || n < 0 || !journal_valid(j, (size_t)n)) {
 		wgw_warn("undo journal %s is not one this version wrote: ignored", path);
 		free(j);
 		unlink(path);

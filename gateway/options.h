@@ -166,6 +166,7 @@ struct wgw_config {
 	char probe[IFNAMSIZ];		/* --probe IFACE; "" = run */
 	bool json;
 	bool check_config;
+	bool takeover;		/* --takeover: replace the running daemon */
 };
 
 /* Return values of wgw_config_parse_args() besides 0 and -errno: the user

@@ -337,6 +337,13 @@ const struct wgw_option wgw_options[] = {
 	  .type = WGW_OPT_BOOL, .flags = WGW_OPTF_CLI,
 	  FIELD(check_config), .group = G_ACTION,
 	  .help = "validate the configuration and exit: 0 valid, 1 not" },
+	{ .name = "takeover", .reload = WGW_RELOAD_ACTION,
+	  .type = WGW_OPT_BOOL, .flags = WGW_OPTF_CLI,
+	  FIELD(takeover), .group = G_ACTION,
+	  .help = "take over from the wraith-gatewayd running with the same "
+		  "configuration (an upgrade in place): its sessions, sockets "
+		  "and XDP link pass to this process, which serves from then on; "
+		  "if anything fails the running daemon goes on serving" },
 	{ .name = "probe", .reload = WGW_RELOAD_ACTION,
 	  .type = WGW_OPT_IFNAME,
 	  .flags = WGW_OPTF_CLI | WGW_OPTF_EMPTY, FIELD(probe),
