@@ -13,7 +13,9 @@ libwgw_a_SOURCES += gateway/ctl.c gateway/ctl.h gateway/ctl_internal.h \
 
 # The client needs only the protocol codec and the document writer.
 sbin_PROGRAMS += wraith-gatewayctl
-wraith_gatewayctl_SOURCES = gateway/wraith-gatewayctl.c
+wraith_gatewayctl_SOURCES = gateway/wraith-gatewayctl.c gateway/ctl_upgrade.c \
+	gateway/ctl_upgrade.h
+wraith_gatewayctl_CPPFLAGS = $(AM_CPPFLAGS) -DWGW_SBINDIR='"$(sbindir)"'
 wraith_gatewayctl_LDADD = $(WGW_CTL_LIBS)
 
 dist_man_MANS += gateway/wraith-gatewayctl.8

@@ -749,14 +749,14 @@ int wgw_takeover_connect(struct wgw_daemon *d)
 	for (unsigned i = 0; i < hinfo.nifs; i++)
 		if (hinfo.has_link[i])
 			h->link_fds[i] = fds[k++];
-	if (hinfo.notify_socket[0]) {
-		/* Under systemd: log where the unit's log goes, and tell it. */
-		hinfo.notify_socket[sizeof(hinfo.notify_socket) - 1] = '\0';
-		dup2(fds[k], STDERR_FILENO);
-		dup2(fds[k], STDOUT_FILENO);
-		setenv("NOTIFY_SOCKET", hinfo.notify_socket, 1);
-	}
+	/* Log where the old daemon logged (under systemd: the unit's
+	 * journal stream), and tell its service manager what we become. */
+	dup2(fds[k], STDERR_FILENO);
+	dup2(fds[k], STDOUT_FILENO);
 	close(fds[k++]);
+	hinfo.notify_socket[sizeof(hinfo.notify_socket) - 1] = '\0';
+	if (hinfo.notify_socket[0])
+		setenv("NOTIFY_SOCKET", hinfo.notify_socket, 1);
 	h->tun_fds = malloc(hinfo.ntun * sizeof(int) + 1);
 	h->nudp = hinfo.nworkers * hinfo.udp_per_worker;
 	h->udp_fds = malloc(h->nudp * sizeof(int) + 1);

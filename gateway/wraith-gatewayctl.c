@@ -26,10 +26,12 @@
 #include <unistd.h>
 
 #include "gateway/capture.h"
+#include "gateway/ctl_upgrade.h"
 #include "gateway/ctlproto.h"
 
 #define DEFAULT_SOCKET "/run/wraith-gateway/control.sock"
 #define DEFAULT_TIMEOUT_S 10	/* seconds, connect + request + reply */
+#define UPGRADE_TIMEOUT_S 30	/* seconds, for the new daemon to serve */
 
 static const char *prog = "wraith-gatewayctl";
 
@@ -61,8 +63,11 @@ static void usage(FILE *out)
 		" [FILTER]\n      pcapng of the packets received, sent and dropped; FILTER:"
 		" cid CID, client ADDR[:PORT],\n      backend ADDR[:PORT], iface NAME,"
 		" joined by 'and'\n");
+	fprintf(out, "  upgrade [--binary PATH]\n      start the installed wraith-gatewayd "
+		"(default " WGW_SBINDIR "/wraith-gatewayd)\n      with the running daemon's "
+		"arguments and --takeover; wait until it serves\n");
 	for (unsigned i = 0; i < wgw_ctl_n_cmds; i++)
-		if (wgw_ctl_cmds[i].id != WGW_CTL_CAPTURE)
+		if (wgw_ctl_cmds[i].id != WGW_CTL_CAPTURE && wgw_ctl_cmds[i].id != WGW_CTL_TAKEOVER)
 			fprintf(out, "  %s %s\n      %s\n", wgw_ctl_cmds[i].name, wgw_ctl_cmds[i].usage,
 			wgw_ctl_cmds[i].help);
 	fprintf(out, "\nSee wraith-gatewayctl(8).\n");
@@ -412,6 +417,25 @@ static int capture_main(const char *path, struct timeval *tv, int argc, char **a
 	return rc;
 }
 
+/* upgrade [--binary PATH] (argv[0] is "upgrade"). */
+static int upgrade_main(const char *path, const struct timeval *tv, int argc, char **argv)
+{
+	const char *binary = WGW_SBINDIR "/wraith-gatewayd";
+	int timeout_s = tv->tv_sec > UPGRADE_TIMEOUT_S ? (int)tv->tv_sec : UPGRADE_TIMEOUT_S;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--binary") && i + 1 < argc)
+			binary = argv[++i];
+		else if (!strncmp(argv[i], "--binary=", 9))
+			binary = argv[i] + 9;
+		else
+			return usage_error("upgrade takes only --binary PATH");
+	}
+	if (binary[0] != '/')
+		return usage_error("upgrade: --binary needs an absolute path");
+	return wgw_ctl_upgrade(path, binary, timeout_s);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -439,7 +463,8 @@ int main(int argc, char **argv)
 	/* capture has options of its own (-s is its snap length): the global
 	 * ones stop at its name. */
 	cmd = command_index(argc, argv);
-	nopts = cmd < argc && !strcmp(argv[cmd], "capture") ? cmd : argc;
+	nopts = cmd < argc && (!strcmp(argv[cmd], "capture") || !strcmp(argv[cmd], "upgrade")) ?
+		cmd : argc;
 	while ((c = getopt_long(nopts, argv, "s:jpt:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -489,8 +514,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: socket path '%s' is too long\n", prog, path);
 		return 2;
 	}
+	if (!raw && nopts < argc && !strcmp(argv[nopts], "upgrade"))
+		return upgrade_main(path, &tv, argc - nopts, argv + nopts);
 	if (!raw && nopts < argc)
 		return capture_main(path, &tv, argc - nopts, argv + nopts);
+	if (!raw && !strcmp(argv[optind], "takeover"))
+		return usage_error("takeover is spoken by wraith-gatewayd --takeover: "
+				   "use \"upgrade\"");
 	if (raw) {
 		fd = connect_to(path, &tv);
 		return fd < 0 ? 3 : raw_exchange(fd, (int)tv.tv_sec);

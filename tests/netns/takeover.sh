@@ -22,7 +22,7 @@ wgw_require_root
 [ -c /dev/net/tun ] || wgw_skip "no /dev/net/tun"
 
 N=200		# sessions
-PPS=10000	# the steady rate under which the takeover happens
+PPS=${WGW_TAKEOVER_PPS:-10000}	# the steady rate under which the takeover happens
 SEED=9191	# the same CIDs in every client run
 GWD="$WGW_TOP_BUILDDIR/wraith-gatewayd"
 
@@ -212,6 +212,51 @@ t_refused()
 	wgw_stop "$OLD_PID" 10 || wgw_fail "the old daemon's exit status"
 }
 
+# wraith-gatewayctl upgrade: the installed binary (here the built one)
+# started with the running daemon's arguments; it reports the new pid, the
+# old daemon exits 0, the sessions keep their backends.  A new binary that
+# dies midway: upgrade says so, exits 1, the old daemon serves on.
+t_upgrade()
+{
+	local rc=0 out npid wrapper="$WGW_TMP/dies-at-state"
+	up auto 4
+	out=$(wgw_in gw "$WGW_TOP_BUILDDIR/wraith-gatewayctl" -s "$WGW_TMP/control.sock" \
+		upgrade --binary "$GWD" 2>"$WGW_TMP/upgrade.err") || {
+		cat "$WGW_TMP/upgrade.err" >&2
+		wgw_fail "upgrade failed"
+	}
+	npid=$(printf '%s\n' "$out" | sed -n "s/^upgraded: pid $OLD_PID -> pid \([0-9]*\)$/\1/p")
+	[ -n "$npid" ] || wgw_fail "upgrade said '$out'"
+	wgw__reg pid "$npid"
+	wgw_wait_for 10 old_gone || wgw_fail "the old daemon did not leave"
+	wait "$OLD_PID" 2>/dev/null || rc=$?
+	wgw_assert_eq 0 "$rc" "the old daemon's exit status"
+	wgw_alive "$npid" || wgw_fail "the new daemon is not running"
+	ctl_up
+	sessions_run g
+	same a g "after wraith-gatewayctl upgrade"
+
+	# A new binary that is killed before it serves.
+	printf '#!/bin/sh\nWGW_TAKEOVER_TEST_KILL=state exec %s "$@"\n' "$GWD" >"$wrapper"
+	chmod +x "$wrapper"
+	rc=0
+	wgw_in gw "$WGW_TOP_BUILDDIR/wraith-gatewayctl" -s "$WGW_TMP/control.sock" \
+		upgrade --binary "$wrapper" 2>"$WGW_TMP/upgrade.err" || rc=$?
+	wgw_assert_eq 1 "$rc" "upgrade's exit status when the new daemon dies"
+	grep -q "died of signal 9; pid $npid serves on" "$WGW_TMP/upgrade.err" ||
+		{ cat "$WGW_TMP/upgrade.err" >&2; wgw_fail "upgrade did not say the new daemon died"; }
+	wgw_alive "$npid" || wgw_fail "the serving daemon died with the failed upgrade"
+	ctl_up
+	sessions_run h
+	same a h "after a failed upgrade"
+	# Not our child: its exit status is not ours to wait for; its log is.
+	kill -TERM "$npid"
+	wgw_wait_for 10 wgw__gone "$npid" || wgw_fail "the new daemon ignored SIGTERM"
+	tail -n 1 "$WGW_TMP/gatewayd.log" | grep -q "stopped cleanly" ||
+		{ tail -n 5 "$WGW_TMP/gatewayd.log" >&2; wgw_fail "the new daemon did not stop cleanly"; }
+	[ -z "$(prog_id)" ] || wgw_fail "an XDP program is left on wan0"
+}
+
 wgw_run "takeover under traffic, default mode, IPv4" t_takeover auto 4
 wgw_run "takeover under traffic, default mode, IPv6" t_takeover auto 6
 wgw_run "takeover under traffic, fallback mode, IPv4" t_takeover fallback 4
@@ -219,6 +264,7 @@ for s in info swap state done; do
 	wgw_run "successor killed at step $s" t_killed $s
 done
 wgw_run "successor with another configuration refused" t_refused
+wgw_run "wraith-gatewayctl upgrade" t_upgrade
 if [ -s "$WGW_TMP/loss.txt" ]; then
 	wgw_log "loss across takeovers (mode family pps sent lost):"
 	while read -r l; do wgw_log "  $l"; done <"$WGW_TMP/loss.txt"
