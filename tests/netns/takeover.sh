@@ -75,6 +75,19 @@ same()
 
 report() { awk -v k="$2:" '$1 == k { print $2 }' "$WGW_TMP/$1.txt"; }
 
+# Where a packet can be lost in the gateway's namespace outside the
+# daemon: "UDP-receive-buffer-drops TUN-queue-drops" so far.
+kernel_drops()
+{
+	local udp tun
+	udp=$(wgw_in gw cat /proc/net/snmp /proc/net/snmp6 |
+		awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ { s += $6 } $1 == "Udp6RcvbufErrors" { s += $2 }
+		     END { print s + 0 }')
+	tun=$(wgw_in gw ip -s -o link show | awk '/: wgw[0-9]+:/ { for (i = 1; i <= NF; i++)
+		if ($i == "TX:") { print $(i + 11); exit } }')
+	echo "$udp ${tun:-0}"
+}
+
 # The run's replies were all right: none from another backend, none wrong.
 clean_run()
 {
@@ -124,7 +137,7 @@ up()
 
 t_takeover()
 {
-	local mode=$1 fam=$2 rc=0 id0 id1 tx rx lost t0 t1 rx0
+	local mode=$1 fam=$2 rc=0 id0 id1 tx rx lost t0 t1 rx0 udp0 tun0 udp1 tun1
 	up "$mode" "$fam"
 	id0=$(prog_id)
 	[ "$mode" = fallback ] || [ -n "$id0" ] || wgw_fail "no XDP program on wan0 in mode $mode"
@@ -133,6 +146,7 @@ t_takeover()
 	# Traffic flowing through the old daemon before it hands over.
 	rx0=$(gw_rx)
 	wgw_wait_for 10 rx_above $((rx0 + PPS)) || wgw_fail "no steady traffic"
+	read -r udp0 tun0 < <(kernel_drops)
 	t0=$(wgw__now_us)
 	takeover
 	wgw_wait_for 20 old_gone || wgw_fail "the old daemon did not leave"
@@ -150,7 +164,10 @@ t_takeover()
 	tx=$(report c tx_packets)
 	rx=$(report c rx_packets)
 	lost=$((tx - rx))
-	wgw_log "$mode $fam: $tx sent at $PPS pps, $rx answered, $lost lost ($(report c loss_pct) %)"
+	read -r udp1 tun1 < <(kernel_drops)
+	wgw_log "$mode $fam: $tx sent at $PPS pps, $rx answered, $lost lost ($(report c loss_pct) %);" \
+		"dropped by the kernel meanwhile: $((udp1 - udp0)) in UDP receive buffers," \
+		"$((tun1 - tun0)) in the TUN queues"
 	echo "$mode $fam $PPS $tx $lost" >>"$WGW_TMP/loss.txt"
 	# Zero is the goal; a loaded two-CPU box may drop a few in the veths
 	# whatever the gateway does, so allow 0.1 % of the run.
