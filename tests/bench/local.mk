@@ -27,7 +27,7 @@ EXTRA_DIST += tests/bench/run.sh tests/bench/report.awk tests/bench/nginx.conf.i
 # The report prints only possible figures: checked on made-up results, no
 # root and no lab needed.
 TESTS += tests/bench/report_test.sh
-EXTRA_DIST += tests/bench/report_test.sh
+EXTRA_DIST += tests/bench/report_test.sh tests/bench/restart_loss.sh
 
 # BENCH_ARGS: extra arguments for run.sh, e.g. make bench BENCH_ARGS=--quick
 .PHONY: bench
