@@ -274,6 +274,65 @@ t_upgrade()
 	[ -z "$(prog_id)" ] || wgw_fail "an XDP program is left on wan0"
 }
 
+# Under a service manager: a stand-in for systemd's notification socket
+# records each message with its sender's pid (SCM_CREDENTIALS).  The old
+# daemon, still the main process, names the new one (MAINPID=); the new
+# one, started by upgrade without NOTIFY_SOCKET, learns the socket in the
+# hand-over and says READY=1 once it serves, after that.
+t_notify()
+{
+	local gwd args out npid
+	wgw_lab_up 4
+	wgw_lab_backends
+	python3 -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as f:
+    while True:
+        m, anc, _, _ = s.recvmsg(4096, socket.CMSG_SPACE(12))
+        pid = 0
+        for lvl, typ, data in anc:
+            if lvl == socket.SOL_SOCKET and typ == socket.SCM_CREDENTIALS:
+                pid = struct.unpack("iII", data[:12])[0]
+        for line in m.decode().split("\n"):
+            f.write("%d %s\n" % (pid, line))
+        f.flush()
+' "$WGW_TMP/notify.sock" "$WGW_TMP/notify.txt" &
+	wgw__reg pid $!
+	wgw_wait_for 5 test -S "$WGW_TMP/notify.sock" || wgw_fail "no notify listener"
+	gwd="$WGW_TOP_BUILDDIR/wraith-gatewayd"
+	mapfile -t args < <(wgw_lab_gateway_args)
+	echo "--- start: $gwd ${args[*]}" >>"$WGW_TMP/gatewayd.log"
+	wgw_bg gw env NOTIFY_SOCKET="$WGW_TMP/notify.sock" "$gwd" "${args[@]}" --state-file none \
+		>>"$WGW_TMP/gatewayd.log" 2>&1
+	OLD_PID=$WGW_BG_PID
+	WGW_LAB_GW_PID=$OLD_PID
+	wgw_wait_for 20 grep -q "^$OLD_PID READY=1" "$WGW_TMP/notify.txt" ||
+		wgw_fail "no READY=1 from the first daemon"
+	sessions_run a
+	out=$(wgw_in gw "$WGW_TOP_BUILDDIR/wraith-gatewayctl" -s "$WGW_TMP/control.sock" \
+		upgrade --binary "$gwd" 2>"$WGW_TMP/upgrade.err") || {
+		cat "$WGW_TMP/upgrade.err" >&2
+		wgw_fail "upgrade failed"
+	}
+	npid=${out##* }
+	wgw__reg pid "$npid"
+	wgw_wait_for 10 grep -q "^$npid READY=1" "$WGW_TMP/notify.txt" ||
+		{ cat "$WGW_TMP/notify.txt" >&2; wgw_fail "no READY=1 from the new daemon"; }
+	awk -v o="$OLD_PID" -v n="$npid" '
+		$1 == o && $2 == "MAINPID=" n { named = NR }
+		$1 == n && $2 == "READY=1" && named && !ready { ready = NR }
+		END { exit !(named && ready > named) }' "$WGW_TMP/notify.txt" ||
+		{ cat "$WGW_TMP/notify.txt" >&2; wgw_fail "not MAINPID=$npid from $OLD_PID, then READY=1 from $npid"; }
+	sessions_run b
+	same a b "after an upgrade under a service manager"
+	kill -TERM "$npid"
+	wgw_wait_for 10 wgw__gone "$npid" || wgw_fail "the new daemon ignored SIGTERM"
+	grep -q "^$npid STOPPING=1" "$WGW_TMP/notify.txt" || wgw_fail "no STOPPING=1 from the new daemon"
+}
+
 wgw_run "takeover under traffic, default mode, IPv4" t_takeover auto 4
 wgw_run "takeover under traffic, default mode, IPv6" t_takeover auto 6
 wgw_run "takeover under traffic, fallback mode, IPv4" t_takeover fallback 4
@@ -282,6 +341,7 @@ for s in info swap state done; do
 done
 wgw_run "successor with another configuration refused" t_refused
 wgw_run "wraith-gatewayctl upgrade" t_upgrade
+wgw_run "upgrade under a service manager (sd_notify)" t_notify
 if [ -s "$WGW_TMP/loss.txt" ]; then
 	wgw_log "loss across takeovers (mode family pps sent lost):"
 	while read -r l; do wgw_log "  $l"; done <"$WGW_TMP/loss.txt"
