@@ -184,6 +184,18 @@ static void doc_state(struct wgw_doc *doc, const struct wgw_daemon *d)
 	wgw_doc_close(doc);
 }
 
+/* Live takeovers (takeover.h): whom this daemon replaced, and what came
+ * of the takeovers asked of it. */
+static void doc_takeover(struct wgw_doc *doc, const struct wgw_daemon *d)
+{
+	wgw_doc_obj(doc, "takeover");
+	wgw_doc_i64(doc, "took_over_from_pid", d->tk.from_pid);
+	WGW_DOC_U64S(doc, { "attempts", d->tk.attempts }, { "refused", d->tk.refused },
+		     { "failed", d->tk.failed });
+	wgw_doc_str(doc, "last", d->tk.last[0] ? d->tk.last : "none");
+	wgw_doc_close(doc);
+}
+
 static int h_status(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,
 		    char *why, size_t whylen)
 {
@@ -207,6 +219,7 @@ static int h_status(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_d
 		doc_worker(doc, w, &d->workers[w]);
 	wgw_doc_close(doc);
 	doc_state(doc, d);
+	doc_takeover(doc, d);
 
 	if (doc_engine(doc, d->engine)) {
 		snprintf(why, whylen, "out of memory");

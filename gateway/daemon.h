@@ -118,6 +118,12 @@ struct wgw_daemon {
 	/* Takeover (takeover.h).  New side: what the previous daemon
 	 * handed over, until it has let go. */
 	struct wgw_handover *handed;
+	/* Takeovers asked of this daemon, and whom it took over from. */
+	struct {
+		uint64_t attempts, refused, failed;
+		int from_pid;		/* the daemon this one replaced, 0: none */
+		char last[320];		/* the last attempt's outcome */
+	} tk;
 	/* Old side: the successor serves; leave without undoing. */
 	bool handed_over;
 	int successor_pid;

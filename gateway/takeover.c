@@ -530,6 +530,7 @@ void wgw_takeover_serve(struct wgw_daemon *d, int fd)
 		goto out;
 	}
 	wgw_notice("takeover: pid %d asks to take over", peer);
+	d->tk.attempts++;
 	hello = (const struct tk_hello *)msg;
 	ours = config_text(&d->cfg, &clen);
 	if (len < sizeof(*hello) || hello->version != TK_VERSION)
@@ -546,6 +547,8 @@ void wgw_takeover_serve(struct wgw_daemon *d, int fd)
 	if (why[0]) {
 		wgw_warn("takeover by pid %d refused: %s", peer, why);
 		tk_send_err(fd, why);
+		d->tk.refused++;
+		snprintf(d->tk.last, sizeof(d->tk.last), "pid %d refused: %s", peer, why);
 		goto out;
 	}
 	free(msg);
@@ -599,6 +602,8 @@ void wgw_takeover_serve(struct wgw_daemon *d, int fd)
 
 fail:
 	wgw_err("takeover by pid %d failed: %s; this daemon serves on", peer, why);
+	d->tk.failed++;
+	snprintf(d->tk.last, sizeof(d->tk.last), "pid %d failed: %s", peer, why);
 	if (stage >= SWAPPABLE)
 		relink(d);
 	if (stage == STOPPED)
@@ -632,7 +637,7 @@ void wgw_takeover_bye(struct wgw_daemon *d)
 
 /* ================================================================ new side */
 
-static int tk_connect(const char *path)
+static int tk_connect(const char *path, int *peer)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char line[512];
@@ -652,6 +657,12 @@ static int tk_connect(const char *path)
 		return err;
 	}
 	err = tk_sock_setup(fd);
+	if (!err) {
+		struct ucred cr;
+		socklen_t crlen = sizeof(cr);
+
+		*peer = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) ? 0 : cr.pid;
+	}
 	if (!err && write(fd, "takeover\n", 9) != 9)
 		err = -errno;
 	/* The status line, byte by byte: what follows is the protocol's. */
@@ -703,7 +714,7 @@ int wgw_takeover_connect(struct wgw_daemon *d)
 	hello->pid = getpid();
 	memcpy(hello + 1, cfg, clen);
 	((char *)(hello + 1))[clen] = '\0';
-	err = tk_connect(d->cfg.control_socket);
+	err = tk_connect(d->cfg.control_socket, &d->tk.from_pid);
 	if (err < 0)
 		goto out;
 	h->sock = err;

@@ -177,6 +177,8 @@ t_takeover()
 	gwctl status >"$WGW_TMP/status.txt" || wgw_fail "no control socket after the takeover"
 	grep -q "taken over from the previous daemon" "$WGW_TMP/status.txt" ||
 		wgw_fail "status does not say the sessions were taken over"
+	wgw_assert_eq "$OLD_PID" "$(ctl_get "$WGW_TMP/status.txt" takeover/took_over_from_pid)" \
+		"status: the daemon taken over from"
 	wgw_assert_eq "$NEW_PID" "$(cat "$WGW_TMP/gatewayd.pid")" "pid file"
 	if [ "$mode" != fallback ]; then
 		id1=$(prog_id)
@@ -203,9 +205,12 @@ t_killed()
 	wgw_assert_eq 137 "$rc" "the successor's end (SIGKILL at $step)"
 	wgw_alive "$OLD_PID" || wgw_fail "the old daemon died with its successor at $step"
 	wgw_wait_for 10 grep -q "takeover by pid $NEW_PID failed" "$WGW_TMP/gatewayd.log" ||
-		[ "$step" = info ] || wgw_fail "the old daemon did not log the failure"
+		wgw_fail "the old daemon did not log the failure"
 	[ "$(prog_id)" = "$id0" ] || wgw_fail "wan0 carries '$(prog_id)', not the old program '$id0'"
 	ctl_up
+	gwctl status >"$WGW_TMP/status.txt"
+	wgw_assert_eq 1 "$(ctl_get "$WGW_TMP/status.txt" takeover/attempts)" "status: takeover attempts"
+	wgw_assert_eq 1 "$(ctl_get "$WGW_TMP/status.txt" takeover/failed)" "status: failed takeovers"
 	sessions_run e
 	same a e "old daemon after a successor killed at $step"
 	wgw_stop "$OLD_PID" 10 || wgw_fail "the old daemon's exit status"
@@ -224,6 +229,10 @@ t_refused()
 	grep -q "takeover by pid $NEW_PID refused: the new daemon has \"backend" "$WGW_TMP/gatewayd.log" ||
 		{ tail -n 20 "$WGW_TMP/gatewayd.log" >&2; wgw_fail "the refusal does not name the difference"; }
 	ctl_up
+	gwctl status >"$WGW_TMP/status.txt"
+	wgw_assert_eq 1 "$(ctl_get "$WGW_TMP/status.txt" takeover/refused)" "status: refused takeovers"
+	ctl_get "$WGW_TMP/status.txt" takeover/last | grep -q "refused: the new daemon has" ||
+		wgw_fail "status: the last takeover's outcome"
 	sessions_run f
 	same a f "old daemon after a refused takeover"
 	wgw_stop "$OLD_PID" 10 || wgw_fail "the old daemon's exit status"
