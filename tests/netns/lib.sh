@@ -351,6 +351,32 @@ wgw_tool()
 	printf '%s\n' "$p"
 }
 
+# wgw_notify_listen SOCKET FILE: a stand-in for systemd's notification
+# socket at SOCKET (what NOTIFY_SOCKET names): every line of every message
+# is appended to FILE as "PID LINE", PID the sender's (SCM_CREDENTIALS).
+# Runs until the sub-test's cleanup.
+wgw_notify_listen()
+{
+	python3 -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as f:
+    while True:
+        m, anc, _, _ = s.recvmsg(4096, socket.CMSG_SPACE(12))
+        pid = 0
+        for lvl, typ, data in anc:
+            if lvl == socket.SOL_SOCKET and typ == socket.SCM_CREDENTIALS:
+                pid = struct.unpack("iII", data[:12])[0]
+        for line in m.decode(errors="replace").split("\n"):
+            f.write("%d %s\n" % (pid, line))
+        f.flush()
+' "$1" "$2" &
+	wgw__reg pid $!
+	wgw_wait_for 5 test -S "$1" || wgw_fail "no notification listener at $1"
+}
+
 # ---------------------------------------------------------------- sub-tests
 
 # wgw_run NAME FUNC [ARGS...]: run a sub-test in a subshell with its own

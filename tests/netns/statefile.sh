@@ -231,7 +231,7 @@ t_refused()
 # notify_ready: READY=1 reached the notify socket.
 notify_ready()
 {
-	grep -q '^READY=1$' "$WGW_TMP/notify.txt" 2>/dev/null
+	grep -q "^$WGW_LAB_GW_PID READY=1$" "$WGW_TMP/notify.txt" 2>/dev/null
 }
 
 # Under systemd (Type=notify) the daemon says READY=1 once its workers
@@ -240,18 +240,7 @@ t_notify()
 {
 	local gwd args
 	lab 4
-	python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a") as f:
-    while True:
-        m = s.recv(4096).decode()
-        f.write(m + "\n")
-        f.flush()
-' "$WGW_TMP/notify.sock" "$WGW_TMP/notify.txt" &
-	wgw__reg pid $!
-	wgw_wait_for 5 test -S "$WGW_TMP/notify.sock" || wgw_fail "no notify listener"
+	wgw_notify_listen "$WGW_TMP/notify.sock" "$WGW_TMP/notify.txt"
 	gwd="$WGW_TOP_BUILDDIR/wraith-gatewayd"
 	mapfile -t args < <(wgw_lab_gateway_args)
 	echo "--- start: $gwd ${args[*]}" >>"$WGW_TMP/gatewayd.log"
@@ -262,7 +251,7 @@ with open(sys.argv[2], "a") as f:
 	last_log | grep -q '^notice: running' || wgw_fail "READY=1 before the daemon ran"
 	clients a
 	wgw_stop "$WGW_LAB_GW_PID" 10 || wgw_fail "daemon exit status"
-	grep -q '^STOPPING=1$' "$WGW_TMP/notify.txt" || wgw_fail "no STOPPING=1"
+	grep -q "^$WGW_LAB_GW_PID STOPPING=1$" "$WGW_TMP/notify.txt" || wgw_fail "no STOPPING=1"
 }
 
 wgw_run "restart, fallback, IPv4" t_restart 4 --mode fallback

@@ -293,24 +293,7 @@ t_notify()
 	local gwd args out npid
 	wgw_lab_up 4
 	wgw_lab_backends
-	python3 -c '
-import socket, struct, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a") as f:
-    while True:
-        m, anc, _, _ = s.recvmsg(4096, socket.CMSG_SPACE(12))
-        pid = 0
-        for lvl, typ, data in anc:
-            if lvl == socket.SOL_SOCKET and typ == socket.SCM_CREDENTIALS:
-                pid = struct.unpack("iII", data[:12])[0]
-        for line in m.decode().split("\n"):
-            f.write("%d %s\n" % (pid, line))
-        f.flush()
-' "$WGW_TMP/notify.sock" "$WGW_TMP/notify.txt" &
-	wgw__reg pid $!
-	wgw_wait_for 5 test -S "$WGW_TMP/notify.sock" || wgw_fail "no notify listener"
+	wgw_notify_listen "$WGW_TMP/notify.sock" "$WGW_TMP/notify.txt"
 	gwd="$WGW_TOP_BUILDDIR/wraith-gatewayd"
 	mapfile -t args < <(wgw_lab_gateway_args)
 	echo "--- start: $gwd ${args[*]}" >>"$WGW_TMP/gatewayd.log"
