@@ -145,6 +145,9 @@ static void cid_learn(struct wgw_engine_thread *t, uint64_t cid, uint32_t mi, ui
 	if (!err) {
 		atomic_store_explicit(&s->cids[ci].hint, mi, memory_order_relaxed);
 		CTR(t, CID_LEARNED);
+		if (t->store)
+			t->store->learned(t->store->arg, cid, &t->e->slots[b].addr,
+					  t->e->slots[b].port);
 	}
 	else if (err == -EDQUOT)
 		CTR(t, CID_QUOTA);
@@ -152,6 +155,37 @@ static void cid_learn(struct wgw_engine_thread *t, uint64_t cid, uint32_t mi, ui
 		CTR(t, CID_REFUSED);
 	else if (s->cids[ci].backend != b)
 		CTR(t, CID_CONFLICT);	/* never rebound */
+}
+
+int wgw_engine_cid_bind(struct wgw_engine_thread *t, uint64_t cid, const union wgw_addr *addr,
+			uint16_t port, const union wgw_addr *client, uint32_t now)
+{
+	struct wgw_engine *e = t->e;
+	const struct wgw_view *v = atomic_load_explicit(&e->view, memory_order_acquire);
+	int b = wgw_view_by_src(v, e->slots, addr, port);
+	uint32_t ci;
+	unsigned i;
+	int err;
+
+	if (b < 0)
+		return -ENOENT;
+	/* up: a backend rule 1 could choose now (not draining, not judged
+	 * down; every one of them when all are: fail open) */
+	for (i = 0; i < v->n_up && v->up[i].slot != (unsigned)b; i++)
+		;
+	if (i == v->n_up)
+		return -ENOENT;
+	err = wgw_cid_learn(&e->s, cid, (unsigned)b, client, now, &ci);
+	if (err == -EDQUOT)
+		CTR(t, CID_QUOTA);
+	else if (err == -ENOSPC)
+		CTR(t, CID_REFUSED);
+	if (err)
+		return err;
+	CTR(t, CID_LEARNED);
+	if (t->store)
+		t->store->learned(t->store->arg, cid, &e->slots[b].addr, e->slots[b].port);
+	return 0;
 }
 
 /* A new mapping on slot b; 0 (and out->reason) when refused. */
@@ -416,6 +450,13 @@ static enum wgw_verdict client_route(struct wgw_engine_thread *t, struct wgw_pkt
 	h = wgw_map_hash(s, &src, sport, &dst, dport);
 	mi = wgw_map_find(s, h, &src, sport, &dst, dport, WGW_BACKEND_ANY, e->be_live);
 	if (!mi) {
+		/* a session that may have been learned elsewhere: the store's
+		 * (wgw_engine_thread_set_store()) */
+		if (t->store && has_cid && !cid_known && t->store->lookup(t->store->arg, cid)) {
+			out->reason = WGW_DROP_NONE;
+			out->backend = -1;
+			return WGW_HOLD;
+		}
 		b = wgw_view_choose(v, &src, sport);
 		if (b < 0)
 			return drop(t, out, WGW_DROP_NO_BACKEND);

@@ -140,6 +140,10 @@ enum wgw_verdict {
 	WGW_DROP = 0,
 	WGW_TO_LAN,		/* send to a backend */
 	WGW_TO_WAN,		/* send to a client */
+	WGW_HOLD,		/* a session-store lookup was asked for it
+				 * (wgw_engine_thread_set_store()): the
+				 * caller holds it, untouched, and routes it
+				 * again when the answer is in */
 };
 
 enum wgw_drop_reason {
@@ -223,6 +227,50 @@ enum wgw_verdict wgw_engine_from_client(struct wgw_engine_thread *t, struct wgw_
 /* Same for a packet arriving on the LAN side (to G:P): WGW_TO_WAN or drop. */
 enum wgw_verdict wgw_engine_from_backend(struct wgw_engine_thread *t, struct wgw_pkt *p,
 					 uint32_t now, struct wgw_route *out);
+
+/* ---- session store hooks (gateway/store.h) ------------------------------ */
+
+/*
+ * What a worker with a session store configured hears from its engine
+ * thread.  Both are called on the general path only (a new binding, a
+ * packet rule 1 would route with a session CID nobody here knows), never
+ * for a packet of a known session: with no hooks set, the cost is one
+ * test of a NULL pointer on those paths.
+ *  - learned: cid was bound to backend addr:port by this thread (rule 3,
+ *    or wgw_engine_cid_bind()).  Must not block.
+ *  - lookup: rule 1 would route this packet with the non-special CID cid,
+ *    unknown here, from a client endpoint without a mapping.  true: the
+ *    engine returns WGW_HOLD and changes nothing (the caller asks the
+ *    store and routes the packet again later); false: rule 1 as usual.
+ */
+struct wgw_engine_store_hooks {
+	void (*learned)(void *arg, uint64_t cid, const union wgw_addr *backend, uint16_t port);
+	bool (*lookup)(void *arg, uint64_t cid);
+	void *arg;
+};
+/* From the worker thread (h: NULL for none; it must outlive the thread's
+ * use of it). */
+void wgw_engine_thread_set_store(struct wgw_engine_thread *t,
+				 const struct wgw_engine_store_hooks *h);
+/* From the worker thread: bind cid to the backend addr:port (a session
+ * another gateway learned), charged to client's source quota, as rule 3
+ * would.  0; -EEXIST: cid already bound here; -ENOENT: no such backend,
+ * or it is not up (draining, down or unhealthy: the session starts afresh
+ * by rule 1); -ENOSPC / -EDQUOT: table or quota full. */
+int wgw_engine_cid_bind(struct wgw_engine_thread *t, uint64_t cid, const union wgw_addr *addr,
+			uint16_t port, const union wgw_addr *client, uint32_t now);
+
+/* The CIDs seen since `since` (engine seconds), with their backend, from
+ * entry `cursor` on, `budget` entries at most: cb for each.  Returns the
+ * cursor to continue from, 0 once the table was walked to its end.
+ * Control or store thread (serialises with admin and expiry). */
+uint32_t wgw_engine_cid_walk(struct wgw_engine *e, uint32_t cursor, uint32_t budget,
+			     uint32_t since,
+			     void (*cb)(void *arg, uint64_t cid, const union wgw_addr *backend,
+					uint16_t port),
+			     void *arg);
+/* The CID idle timeout now (seconds). */
+uint32_t wgw_engine_cid_idle_s(struct wgw_engine *e);
 
 /* ---- control thread ----------------------------------------------------- */
 

@@ -289,6 +289,12 @@ void wgw_engine_thread_detach(struct wgw_engine_thread *t)
 	atomic_store(&t->attached, false);
 }
 
+void wgw_engine_thread_set_store(struct wgw_engine_thread *t,
+				 const struct wgw_engine_store_hooks *h)
+{
+	t->store = h;
+}
+
 void wgw_engine_quiescent(struct wgw_engine_thread *t)
 {
 	wgw_qsbr_quiescent(&t->e->q, &t->e->readers[t->id]);
@@ -321,6 +327,39 @@ unsigned wgw_engine_expire(struct wgw_engine *e, uint32_t now, uint32_t budget)
 	views_reap(e);
 	pthread_mutex_unlock(&e->ctl);
 	return res.maps + res.cids;
+}
+
+uint32_t wgw_engine_cid_walk(struct wgw_engine *e, uint32_t cursor, uint32_t budget,
+			     uint32_t since,
+			     void (*cb)(void *arg, uint64_t cid, const union wgw_addr *backend,
+					uint16_t port),
+			     void *arg)
+{
+	struct wgw_sessions *s = &e->s;
+	uint32_t i = cursor ? cursor : 1, end;
+
+	pthread_mutex_lock(&e->ctl);
+	end = budget < s->cap_cids ? i + budget : s->cap_cids + 1;
+	if (end > s->cap_cids + 1 || end < i)
+		end = s->cap_cids + 1;
+	for (; i < end; i++) {
+		const struct wgw_cid_ent *c = &s->cids[i];
+		uint32_t seen;
+
+		if (atomic_load_explicit(&c->state, memory_order_acquire) != WGW_ENT_LIVE)
+			continue;
+		seen = atomic_load_explicit(&c->last_seen, memory_order_relaxed);
+		if ((int32_t)(seen - since) < 0)
+			continue;
+		cb(arg, c->cid, &e->slots[c->backend].addr, e->slots[c->backend].port);
+	}
+	pthread_mutex_unlock(&e->ctl);
+	return i > s->cap_cids ? 0 : i;
+}
+
+uint32_t wgw_engine_cid_idle_s(struct wgw_engine *e)
+{
+	return atomic_load_explicit(&e->cid_idle_s, memory_order_relaxed);
 }
 
 /* ---- control: admin -------------------------------------------------------- */

@@ -35,6 +35,7 @@ struct wgw_engine_thread {
 	struct wgw_engine *e;
 	unsigned id;
 	_Atomic bool attached;
+	const struct wgw_engine_store_hooks *store; /* the thread's own; NULL: none */
 	_Atomic uint64_t ctr[WGW_CTR_MAX];
 	_Atomic uint64_t drop[WGW_DROP_REASON_MAX];
 	_Atomic uint64_t be_to[WGW_ENGINE_MAX_BACKENDS];	/* packets */
