@@ -172,6 +172,51 @@ int wgw_parse_backend(const char *s, struct wgw_backend *b,
 	return 0;
 }
 
+int wgw_parse_store(const char *s, struct wgw_store_ep *ep, char *why, size_t whylen)
+{
+	static const char scheme[] = "redis://";
+	const char *h = s + sizeof(scheme) - 1, *colon, *end;
+	size_t n;
+
+	memset(ep, 0, sizeof(*ep));
+	if (strncmp(s, scheme, sizeof(scheme) - 1))
+		return wgw_opt_fail(why, whylen,
+			    "expected redis://HOST:PORT (HOST: IPv4, [IPv6] or a name)");
+	if (*h == '[') {
+		struct in6_addr a6;
+		char a[INET6_ADDRSTRLEN];
+
+		end = strchr(h, ']');
+		if (!end || end[1] != ':' || (size_t)(end - h - 1) >= sizeof(a))
+			return wgw_opt_fail(why, whylen, "expected redis://[IPv6]:PORT");
+		n = (size_t)(end - h - 1);
+		memcpy(a, h + 1, n);
+		a[n] = '\0';
+		if (inet_pton(AF_INET6, a, &a6) != 1)
+			return wgw_opt_fail(why, whylen, "not an IPv6 address between [ ]");
+		colon = end + 1;
+		memcpy(ep->host, a, n + 1);
+	} else {
+		colon = strrchr(h, ':');
+		if (!colon || colon == h || memchr(h, ':', (size_t)(colon - h)))
+			return wgw_opt_fail(why, whylen,
+				    "expected redis://HOST:PORT, an IPv6 address as [ADDR]");
+		n = (size_t)(colon - h);
+		if (n >= sizeof(ep->host))
+			return wgw_opt_fail(why, whylen, "host name too long");
+		for (size_t i = 0; i < n; i++)
+			if (!isalnum((unsigned char)h[i]) && h[i] != '.' && h[i] != '-' &&
+			    h[i] != '_')
+				return wgw_opt_fail(why, whylen,
+					    "a host name has letters, digits, '.', '-' and '_' only");
+		memcpy(ep->host, h, n);
+		ep->host[n] = '\0';
+	}
+	if (strchr(colon + 1, '/') || parse_port(colon + 1, strlen(colon + 1), &ep->port) < 0)
+		return wgw_opt_fail(why, whylen, "port must be 1-65535 (and no path)");
+	return 0;
+}
+
 int wgw_parse_cpulist(const char *s, cpu_set_t *set, unsigned int *n,
 		      char *why, size_t whylen)
 {
@@ -579,6 +624,13 @@ int wgw_config_validate(const struct wgw_config *cfg, char *err,
 	if (cfg->metrics_listen.set && cfg->metrics_listen.port == 0)
 		return wgw_opt_fail(err, errlen,
 			    "--metrics-listen: port must be 1-65535");
+	if (cfg->store_password_file[0] && cfg->store_password_file[0] != '/')
+		return wgw_opt_fail(err, errlen,
+			    "--session-store-password-file '%s': expected an absolute path",
+			    cfg->store_password_file);
+	if (cfg->store_password_file[0] && !cfg->n_stores)
+		return wgw_opt_fail(err, errlen,
+			    "--session-store-password-file without a --session-store");
 	return validate_cpus(cfg, err, errlen);
 }
 

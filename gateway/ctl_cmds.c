@@ -196,6 +196,34 @@ static void doc_takeover(struct wgw_doc *doc, const struct wgw_daemon *d)
 	wgw_doc_close(doc);
 }
 
+/* The session store: each store's connection (store.h). */
+static void doc_store(struct wgw_doc *doc, const struct wgw_daemon *d)
+{
+	struct wgw_store_info si[WGW_MAX_STORES];
+	unsigned n = wgw_store_info(d->store, si, WGW_MAX_STORES);
+
+	wgw_doc_obj(doc, "session_store");
+	if (!n) {
+		wgw_doc_str(doc, "state", wgw_store_state_name(WGW_STORE_DISABLED));
+		wgw_doc_close(doc);
+		return;
+	}
+	wgw_doc_u64(doc, "timeout_ms", d->cfg.store_timeout_ms);
+	wgw_doc_u64(doc, "lookup_rate", d->cfg.store_lookup_rate);
+	wgw_doc_arr(doc, "stores");
+	for (unsigned i = 0; i < n && i < WGW_MAX_STORES; i++) {
+		wgw_doc_obj(doc, si[i].address);
+		wgw_doc_str(doc, "address", si[i].address);
+		wgw_doc_str(doc, "state", wgw_store_state_name(si[i].state));
+		wgw_doc_i64(doc, "since", (int64_t)si[i].since);
+		wgw_doc_u64(doc, "reconnects", si[i].reconnects);
+		wgw_doc_u64(doc, "outstanding", si[i].outstanding);
+		wgw_doc_close(doc);
+	}
+	wgw_doc_close(doc);
+	wgw_doc_close(doc);
+}
+
 static int h_status(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_doc *doc,
 		    char *why, size_t whylen)
 {
@@ -220,6 +248,7 @@ static int h_status(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_d
 	wgw_doc_close(doc);
 	doc_state(doc, d);
 	doc_takeover(doc, d);
+	doc_store(doc, d);
 
 	if (doc_engine(doc, d->engine)) {
 		snprintf(why, whylen, "out of memory");
@@ -598,7 +627,8 @@ static int h_config(struct wgw_ctl *c, const struct wgw_ctl_req *r, struct wgw_d
 
 		if (o->flags & WGW_OPTF_CLI)
 			continue;
-		if (o->type == WGW_OPT_VIP || o->type == WGW_OPT_BACKEND) {
+		if (o->type == WGW_OPT_VIP || o->type == WGW_OPT_BACKEND ||
+		    o->type == WGW_OPT_STORE) {
 			wgw_doc_arr(doc, o->name);
 			for (unsigned k = 0; k < nv; k++)
 				wgw_doc_str(doc, NULL, wgw_option_value_at(cfg, o, k, buf,

@@ -33,6 +33,7 @@
 #include "gateway/engine.h"
 #include "gateway/hslimit.h"
 #include "gateway/log.h"
+#include "gateway/store.h"
 #include "gateway/worker.h"
 #include "gateway/xdp.h"
 #include "gateway/xsk.h"
@@ -442,6 +443,68 @@ static int control_run(struct wgw_daemon *d)
 	return ct.rc;
 }
 
+/* The session store's password: the first line of the file, read now,
+ * before the privileges go.  0 or -errno (said why). */
+static int store_password(const struct wgw_config *cfg, char *pw, size_t len)
+{
+	FILE *f;
+	size_t n;
+
+	pw[0] = '\0';
+	if (!cfg->store_password_file[0])
+		return 0;
+	f = fopen(cfg->store_password_file, "re");
+	if (!f) {
+		int err = errno;
+
+		wgw_err("--session-store-password-file %s: %s", cfg->store_password_file,
+			strerror(err));
+		return -err;
+	}
+	if (!fgets(pw, (int)len, f))
+		pw[0] = '\0';
+	fclose(f);
+	n = strcspn(pw, "\r\n");
+	pw[n] = '\0';
+	if (!n) {
+		wgw_err("--session-store-password-file %s: the first line is empty",
+			cfg->store_password_file);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The session store and its thread's structures, handed to the workers
+ * (the thread starts later, with the workers).  Without --session-store:
+ * nothing. */
+static int store_open(struct wgw_daemon *d)
+{
+	struct wgw_store_cfg sc = {
+		.eps = d->cfg.stores, .n_eps = d->cfg.n_stores,
+		.timeout_ms = d->cfg.store_timeout_ms, .lookup_rate = d->cfg.store_lookup_rate,
+		.n_workers = d->nworkers, .engine = d->engine,
+	};
+	char pw[512];
+
+	if (!d->cfg.n_stores)
+		return 0;
+	if (store_password(&d->cfg, pw, sizeof(pw)))
+		return -1;
+	sc.password = pw;
+	d->store = wgw_store_create(&sc);
+	explicit_bzero(pw, sizeof(pw));
+	if (!d->store) {
+		wgw_err("session store: %s", strerror(errno));
+		return -1;
+	}
+	for (unsigned i = 0; i < d->nworkers; i++)
+		wgw_worker_set_store(&d->workers[i], d->store);
+	wgw_notice("session store: %u store%s, lookup timeout %u ms, %u lookups/s per worker",
+		   d->cfg.n_stores, d->cfg.n_stores == 1 ? "" : "s", d->cfg.store_timeout_ms,
+		   d->cfg.store_lookup_rate);
+	return 0;
+}
+
 int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 {
 	struct wgw_daemon *d;
@@ -550,6 +613,8 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 	d->nh_init = true;
 	if (d->handed) {
 		wgw_workers_config(d);
+		if (store_open(d))
+			goto out_dp;
 		if (wgw_takeover_dp(d))
 			goto out_dp;
 	} else {
@@ -557,6 +622,8 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 			goto out_claim;
 		wgw_journal_write(d);
 		wgw_workers_config(d);
+		if (store_open(d))
+			goto out_dp;
 		if (wgw_dp_ladder(d))
 			goto out_dp;
 		for (unsigned i = 0; i < d->nifs; i++)
@@ -584,6 +651,13 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 	if (err) {
 		wgw_err("dropping privileges: %s", strerror(-err));
 		goto out_ctl;
+	}
+	if (d->store) {
+		err = wgw_store_start(d->store);
+		if (err) {
+			wgw_err("session store thread: %s", strerror(-err));
+			goto out_ctl;
+		}
 	}
 	if (wgw_workers_start(d))
 		goto out_ctl;
@@ -640,6 +714,9 @@ out_dp:
 	if (d->state.running)
 		wgw_daemon_state_save(d, mono_s());
 	wgw_daemon_health_close(d);
+	/* after the workers: they push into its rings */
+	wgw_store_destroy(d->store);
+	d->store = NULL;
 	wgw_capture_destroy(d->capture);	/* the workers wrote its rings */
 	d->capture = NULL;
 	wgw_dp_down(d);

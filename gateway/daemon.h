@@ -90,6 +90,7 @@ struct wgw_daemon {
 	struct wgw_engine *engine;
 	struct wgw_hslimit *hs;		/* handshake limit of the VIP sockets */
 	struct wgw_health *health;	/* backend health (health_daemon.c) */
+	struct wgw_store *store;	/* session store, NULL: none (store.h) */
 	struct wgw_backend_info *health_be; /* its scratch list of backends */
 	uint64_t health_next_ms;
 	struct wgw_nh nh;

@@ -13,7 +13,8 @@ libwgw_ports_a_SOURCES += gateway/pool.c gateway/pool.h gateway/port.h \
 	gateway/xsk.c gateway/xsk.h gateway/counter.h \
 	gateway/nexthop.c gateway/nexthop.h \
 	gateway/worker.c gateway/worker.h \
-	gateway/hslimit.c gateway/hslimit.h
+	gateway/hslimit.c gateway/hslimit.h \
+	gateway/store.c gateway/store.h
 
 libwgw_a_SOURCES += gateway/daemon.c gateway/daemon.h gateway/daemon_internal.h \
 	gateway/daemon_state.c \
@@ -29,9 +30,10 @@ wraith_gatewayd_SOURCES = gateway/main.c
 # automatically, the fallback path forced, and both mixed modes.
 E2E_TESTS = tests/netns/e2e_auto.sh tests/netns/e2e_fallback.sh \
 	tests/netns/e2e_mixed_wan.sh tests/netns/e2e_mixed_lan.sh
-TESTS += $(E2E_TESTS) tests/netns/ladder.sh tests/netns/statefile.sh tests/netns/takeover.sh
+TESTS += $(E2E_TESTS) tests/netns/ladder.sh tests/netns/statefile.sh tests/netns/takeover.sh \
+	tests/netns/store.sh
 EXTRA_DIST += tests/netns/lab.sh tests/netns/gateway_e2e.sh $(E2E_TESTS) \
-	tests/netns/ladder.sh tests/netns/statefile.sh tests/netns/takeover.sh tests/demo.sh tests/deps.sh tests/build.sh \
+	tests/netns/ladder.sh tests/netns/statefile.sh tests/netns/takeover.sh tests/netns/store.sh tests/demo.sh tests/deps.sh tests/build.sh \
 	tests/check.sh tests/show-failures.sh
 
 if ENABLE_TESTS

@@ -49,6 +49,9 @@ static void put(struct wgw_metric_sink *s, const struct wgw_metric *m,
 }
 
 #define L(...) ((const char *const[]){ __VA_ARGS__, NULL })
+/* A first label pair (SUFFIX, "_bucket") appends to the metric's name
+ * instead: a histogram's series. */
+#define SUFFIX "__suffix"
 
 static void m_info(const struct wgw_metric *m, const struct wgw_stats *st,
 		   struct wgw_metric_sink *s)
@@ -188,6 +191,51 @@ static void m_health(const struct wgw_metric *m, const struct wgw_stats *st,
 		return;
 	memcpy(&v, (const char *)&st->health + m->arg, sizeof(v));
 	put(s, m, NULL, (double)v);
+}
+
+/* A uint64_t of struct wgw_store_stats (m->arg: its offset). */
+static void m_store(const struct wgw_metric *m, const struct wgw_stats *st,
+		    struct wgw_metric_sink *s)
+{
+	uint64_t v;
+
+	if (!st->store_on)
+		return;
+	memcpy(&v, (const char *)&st->store + m->arg, sizeof(v));
+	put(s, m, NULL, (double)v);
+}
+
+/* Per store, 1 for its connection state, 0 for the others. */
+static void m_store_state(const struct wgw_metric *m, const struct wgw_stats *st,
+			  struct wgw_metric_sink *s)
+{
+	for (unsigned i = 0; i < st->nstores; i++)
+		for (int k = WGW_STORE_CONNECTING; k <= WGW_STORE_DOWN; k++)
+			put(s, m, L("store", st->stores[i].address, "state",
+				    wgw_store_state_name((enum wgw_store_state)k)),
+			    st->stores[i].state == (enum wgw_store_state)k);
+}
+
+/* The lookup latency as a Prometheus histogram (seconds): cumulative
+ * buckets, then the sum and the count (series() puts the suffixes). */
+static void m_store_latency(const struct wgw_metric *m, const struct wgw_stats *st,
+			    struct wgw_metric_sink *s)
+{
+	uint64_t cum = 0;
+	char le[32];
+
+	if (!st->store_on)
+		return;
+	for (unsigned b = 0; b < WGW_STORE_LAT_BUCKETS; b++) {
+		cum += st->store.lat_bucket[b];
+		if (b < WGW_STORE_LAT_BUCKETS - 1)
+			snprintf(le, sizeof(le), "%g", wgw_store_lat_bounds_us[b] / 1e6);
+		else
+			snprintf(le, sizeof(le), "+Inf");
+		put(s, m, L(SUFFIX, "_bucket", "le", le), (double)cum);
+	}
+	put(s, m, L(SUFFIX, "_sum"), (double)st->store.lat_sum_us / 1e6);
+	put(s, m, L(SUFFIX, "_count"), (double)st->store.lat_count);
 }
 
 /* A per-backend figure of struct wgw_backend_info (m->arg: offset of an
@@ -341,6 +389,7 @@ static void m_worker(const struct wgw_metric *m, const struct wgw_stats *st,
 #define NS "wraith_gateway_"
 #define PORTL "interface,queue,worker,kind"
 #define RINGL "interface,queue,worker"
+#define STORE(f) .fn = m_store, .arg = offsetof(struct wgw_store_stats, f)
 
 static const struct wgw_metric metrics[] = {
 	{ NS "info", "gauge", "", "version", "Always 1: the version of the running gateway.",
@@ -453,6 +502,47 @@ static const struct wgw_metric metrics[] = {
 	  "Times every up backend was down and the gateway failed open.",
 	  .fn = m_health, .arg = offsetof(struct wgw_health_stats, fail_open) },
 
+	{ NS "store_state", "gauge", "", "store,state",
+	  "1 for the session store's connection state (connecting, connected, down), 0 for "
+	  "the others; no series without --session-store.", .fn = m_store_state },
+	{ NS "store_writes_total", "counter", "", "",
+	  "Bindings written to the session store (SET acknowledged).", STORE(writes) },
+	{ NS "store_write_errors_total", "counter", "", "",
+	  "Bindings not written: refused, lost with the connection, or the store was down.",
+	  STORE(write_errors) },
+	{ NS "store_lookups_total", "counter", "", "",
+	  "Lookups sent to the session store (a CID unknown here from an endpoint without a "
+	  "mapping).", STORE(lookups) },
+	{ NS "store_hits_total", "counter", "", "",
+	  "Lookups that found the CID's backend.", STORE(hits) },
+	{ NS "store_misses_total", "counter", "", "",
+	  "Lookups that found nothing: the packet went by rule 1.", STORE(misses) },
+	{ NS "store_timeouts_total", "counter", "", "",
+	  "Lookups not answered within --session-store-timeout: the packets went by rule 1.",
+	  STORE(timeouts) },
+	{ NS "store_errors_total", "counter", "", "",
+	  "Lookups answered by an error, lost with the connection, or holding a bad value.",
+	  STORE(errors) },
+	{ NS "store_hits_unusable_total", "counter", "", "",
+	  "Hits naming a backend that is not configured or not up here: rule 1 instead.",
+	  STORE(hit_unusable) },
+	{ NS "store_lookup_ratelimited_total", "counter", "", "",
+	  "Lookups not sent: over the worker's --session-store-lookup-rate.",
+	  STORE(lookup_ratelimited) },
+	{ NS "store_lookup_down_total", "counter", "", "",
+	  "Lookups not sent: the CID's store was not connected.", STORE(lookup_down) },
+	{ NS "store_negative_hits_total", "counter", "", "",
+	  "Lookups not sent: the CID missed within the last two seconds.",
+	  STORE(negative_hits) },
+	{ NS "store_queue_full_total", "counter", "", "",
+	  "Bindings or held packets dropped from the store's queues (rings or hold queue "
+	  "full); a packet that cannot be held goes by rule 1.", STORE(queue_full) },
+	{ NS "store_queue_depth", "gauge", "packets", "",
+	  "Packets waiting for a lookup's answer now, all workers.", STORE(queue_depth) },
+	{ NS "store_lookup_latency_seconds", "histogram", "seconds", "",
+	  "Time from a lookup's request to its answer (hits and misses).",
+	  .fn = m_store_latency },
+
 	{ NS "xdp_packets_total", "counter", "packets", "interface,verdict",
 	  "Packets seen by the XDP program, by verdict (pass to the kernel, drop, redirect "
 	  "to a worker); the sum is every packet.", .fn = m_xdp },
@@ -553,6 +643,10 @@ static void prom_esc(struct wgw_strbuf *sb, const char *v)
 static void series(struct wgw_strbuf *sb, const char *name, const char *const *labels)
 {
 	wgw_strbuf_printf(sb, "%s", name);
+	if (labels && labels[0] && !strcmp(labels[0], SUFFIX)) {
+		wgw_strbuf_printf(sb, "%s", labels[1]);
+		labels += 2;
+	}
 	if (labels && labels[0]) {
 		wgw_strbuf_add(sb, "{", 1);
 		for (unsigned i = 0; labels[i]; i += 2) {

@@ -214,6 +214,23 @@ static int append_backend(struct wgw_config *cfg, const char *val, char *why,
 	return 0;
 }
 
+static int append_store(struct wgw_config *cfg, const char *val, char *why,
+			size_t whylen)
+{
+	struct wgw_store_ep ep;
+	int ret = wgw_parse_store(val, &ep, why, whylen);
+
+	if (ret < 0)
+		return ret;
+	if (cfg->n_stores >= WGW_MAX_STORES)
+		return wgw_opt_fail(why, whylen, "at most %d session stores", WGW_MAX_STORES);
+	for (unsigned int i = 0; i < cfg->n_stores; i++)
+		if (!strcmp(cfg->stores[i].host, ep.host) && cfg->stores[i].port == ep.port)
+			return wgw_opt_fail(why, whylen, "session store given twice");
+	cfg->stores[cfg->n_stores++] = ep;
+	return 0;
+}
+
 /* A path or name the config file can carry: wgw_config_print()'s output
  * must load back as the same value, so no whitespace at the ends (inih
  * trims it), no comment starts, no control characters. */
@@ -364,6 +381,8 @@ int wgw_opt_set(const struct wgw_option *o, struct wgw_config *cfg,
 		return append_vip(cfg, val, why, whylen);
 	case WGW_OPT_BACKEND:
 		return append_backend(cfg, val, why, whylen);
+	case WGW_OPT_STORE:
+		return append_store(cfg, val, why, whylen);
 	case WGW_OPT_CPULIST:
 		return wgw_parse_cpulist(val, &cfg->cpus, &cfg->n_cpus, why,
 					 whylen);
@@ -383,6 +402,9 @@ static void opt_clear(const struct wgw_option *o, struct wgw_config *cfg)
 	} else if (o->type == WGW_OPT_BACKEND) {
 		memset(cfg->backends, 0, sizeof(cfg->backends));
 		cfg->n_backends = 0;
+	} else if (o->type == WGW_OPT_STORE) {
+		memset(cfg->stores, 0, sizeof(cfg->stores));
+		cfg->n_stores = 0;
 	} else if (o->type == WGW_OPT_ADDR) {
 		nat_clear(cfg);
 	} else if (o->type == WGW_OPT_COUNT) {
@@ -438,7 +460,7 @@ int wgw_opt_table_check(void)
 		    (o->reload == WGW_RELOAD_ACTION) != !!(o->flags & WGW_OPTF_CLI))
 			return -EINVAL;
 		if ((o->type == WGW_OPT_VIP || o->type == WGW_OPT_BACKEND ||
-		     o->type == WGW_OPT_ADDR) != !!(o->flags & WGW_OPTF_REPEAT))
+		     o->type == WGW_OPT_STORE || o->type == WGW_OPT_ADDR) != !!(o->flags & WGW_OPTF_REPEAT))
 			return -EINVAL;
 		for (j = 0; j < i; j++)
 			if (!strcmp(o->name, wgw_options[j].name) ||

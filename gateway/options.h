@@ -46,6 +46,8 @@
 #define WGW_PATH_LEN 4096		/* bytes incl. NUL, = PATH_MAX */
 #define WGW_SUN_PATH_LEN 108		/* bytes incl. NUL, sizeof(sun_path) */
 #define WGW_BACKEND_WEIGHT_DEFAULT 100
+#define WGW_MAX_STORES 16		/* --session-store shards */
+#define WGW_STORE_HOST_LEN 256		/* bytes incl. NUL: a DNS name's 253 */
 
 /* Largest frame a port must hold: 1500-byte MTU + Ethernet + one VLAN tag
  * + FCS. */
@@ -86,6 +88,13 @@ struct wgw_backend {
 	union wgw_addr addr;
 	uint16_t port;
 	uint16_t weight;	/* 1-65535 */
+};
+
+/* --session-store redis://HOST:PORT: HOST as given (an IPv6 address
+ * without its brackets), resolved by the store thread when it connects. */
+struct wgw_store_ep {
+	char host[WGW_STORE_HOST_LEN];
+	uint16_t port;
 };
 
 struct wgw_endpoint {
@@ -132,6 +141,13 @@ struct wgw_config {
 	uint32_t health_interval_s;	/* seconds */
 	uint32_t health_fall, health_rise; /* consecutive results */
 	uint32_t health_passive_timeout_s; /* seconds, 0 = off */
+
+	/* Session store (Redis), shared by several gateways. */
+	struct wgw_store_ep stores[WGW_MAX_STORES];
+	unsigned int n_stores;		/* 0 = no store */
+	char store_password_file[WGW_PATH_LEN]; /* "" = no AUTH */
+	uint32_t store_timeout_ms;	/* lookup answer, milliseconds */
+	uint32_t store_lookup_rate;	/* lookups per second per worker */
 
 	/* AF_XDP and UMEM. */
 	uint32_t frame_size;		/* bytes */
@@ -298,6 +314,8 @@ int wgw_parse_addr_port(const char *s, bool allow_range, union wgw_addr *addr,
 /* "ADDR:PORT[@WEIGHT]" */
 int wgw_parse_backend(const char *s, struct wgw_backend *b,
 		      char *why, size_t whylen);
+/* "redis://HOST:PORT", "redis://[V6]:PORT" */
+int wgw_parse_store(const char *s, struct wgw_store_ep *ep, char *why, size_t whylen);
 /* "0-3,6": CPUs into set (cleared first), count into *n. */
 int wgw_parse_cpulist(const char *s, cpu_set_t *set, unsigned int *n,
 		      char *why, size_t whylen);
@@ -331,6 +349,7 @@ enum wgw_opt_type {
 	WGW_OPT_PORT_RANGE,	/* --nat-ports */
 	WGW_OPT_VIP,		/* ADDR:PORT[-PORT], repeatable */
 	WGW_OPT_BACKEND,	/* ADDR:PORT[@W], repeatable */
+	WGW_OPT_STORE,		/* redis://HOST:PORT, repeatable */
 	WGW_OPT_CPULIST,
 	WGW_OPT_CONFIG,		/* -c FILE */
 	WGW_OPT_HELP,

@@ -109,6 +109,8 @@ static unsigned int value_count(const struct wgw_config *cfg,
 		return cfg->n_vips;
 	case WGW_OPT_BACKEND:
 		return cfg->n_backends;
+	case WGW_OPT_STORE:
+		return cfg->n_stores;
 	case WGW_OPT_ADDR:
 		return cfg->nat_set ? cfg->n_nat_pool + 1 : 1;
 	case WGW_OPT_HELP:
@@ -171,6 +173,10 @@ static const char *value_str(const struct wgw_config *cfg,
 		wgw_addr_port_str(&b->addr, b->port, b->port, buf, len);
 		n = strlen(buf);
 		snprintf(buf + n, len - n, "@%u", b->weight);
+		break;
+	case WGW_OPT_STORE:
+		snprintf(buf, len, strchr(cfg->stores[i].host, ':') ? "redis://[%s]:%u" :
+			 "redis://%s:%u", cfg->stores[i].host, cfg->stores[i].port);
 		break;
 	case WGW_OPT_CPULIST:
 		return wgw_cpulist_str(&cfg->cpus, buf, len);

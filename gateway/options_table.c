@@ -66,6 +66,7 @@ const char *wgw_coalesce_name(enum wgw_coalesce coalesce)
 #define G_PATH		"Data path"
 #define G_ENGINE	"Sessions and NAT mappings"
 #define G_HEALTH	"Backend health"
+#define G_STORE		"Session store (several gateways)"
 #define G_XDP		"AF_XDP sockets and UMEM"
 #define G_NIC		"NIC preparation"
 #define G_CONTROL	"Control, logging and process"
@@ -325,6 +326,29 @@ const struct wgw_option wgw_options[] = {
 	  .short_name = 'v', .type = WGW_OPT_COUNT,
 	  FIELD(verbose), .min = 0, .max = 4, .def = "0", .group = G_CONTROL,
 	  .help = "more log detail: -v info, -vv debug (file: a level 0-4)" },
+
+	/* Session store */
+	{ .name = "session-store", .reload = WGW_RELOAD_RESTART,
+	  .type = WGW_OPT_STORE, .flags = WGW_OPTF_REPEAT,
+	  FIELD(stores), .metavar = "redis://HOST:PORT", .group = G_STORE,
+	  .help = "Redis server that shares CID bindings with the other gateways "
+		  "(HOST: IPv4, [IPv6] or a name); repeat to shard by a fixed "
+		  "hash of the CID; none = standalone" },
+	{ .name = "session-store-password-file", .reload = WGW_RELOAD_RESTART,
+	  .type = WGW_OPT_STRING, .flags = WGW_OPTF_EMPTY,
+	  FIELD(store_password_file), .metavar = "PATH", .group = G_STORE,
+	  .help = "file whose first line is the session store's AUTH password; "
+		  "empty = no AUTH" },
+	{ .name = "session-store-timeout", .reload = WGW_RELOAD_RESTART,
+	  .type = WGW_OPT_UINT, FIELD(store_timeout_ms), .min = 1, .max = 10000,
+	  .def = "50", .metavar = "MS", .group = G_STORE,
+	  .help = "longest wait for a lookup's answer; then the packet is routed "
+		  "as if the CID were unknown everywhere" },
+	{ .name = "session-store-lookup-rate", .reload = WGW_RELOAD_RESTART,
+	  .type = WGW_OPT_UINT, FIELD(store_lookup_rate), .min = 1, .max = 1000000,
+	  .def = "1000", .metavar = "PER_SECOND", .group = G_STORE,
+	  .help = "session store lookups per second and worker at most (token "
+		  "bucket); past it, unknown CIDs are routed at once" },
 
 	/* Actions */
 	{ .name = "config", .reload = WGW_RELOAD_ACTION,

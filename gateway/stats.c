@@ -183,6 +183,14 @@ struct wgw_stats *wgw_stats_collect(struct wgw_daemon *d)
 			st->be_health_known[i] = !wgw_health_get(d->health, &st->be[i].addr,
 								 st->be[i].port, &st->be_health[i]);
 	}
+	if (d->store) {
+		st->store_on = true;
+		wgw_store_get_stats(d->store, &st->store);
+		st->nstores = wgw_store_info(d->store, st->stores,
+					     sizeof(st->stores) / sizeof(st->stores[0]));
+		if (st->nstores > sizeof(st->stores) / sizeof(st->stores[0]))
+			st->nstores = sizeof(st->stores) / sizeof(st->stores[0]);
+	}
 	st->nifs = d->nifs < 2 ? d->nifs : 2;
 	for (unsigned i = 0; i < st->nifs; i++) {
 		const struct wgw_iface *ifc = &d->ifs[i];
@@ -345,6 +353,28 @@ void wgw_stats_doc(struct wgw_doc *d, const struct wgw_stats *st,
 						   pe->ctr[WGW_CTR_MAP_CREATED], secs));
 	wgw_doc_close(d);
 	wgw_doc_close(d);
+
+	if (st->store_on) {
+		const struct wgw_store_stats *ss = &st->store;
+
+		wgw_doc_obj(d, "session_store");
+		WGW_DOC_U64S(d, { "store_writes", ss->writes },
+			     { "store_write_errors", ss->write_errors },
+			     { "store_lookups", ss->lookups }, { "store_hits", ss->hits },
+			     { "store_misses", ss->misses }, { "store_timeouts", ss->timeouts },
+			     { "store_errors", ss->errors },
+			     { "store_hits_unusable", ss->hit_unusable },
+			     { "store_lookup_ratelimited", ss->lookup_ratelimited },
+			     { "store_lookup_down", ss->lookup_down },
+			     { "store_negative_hits", ss->negative_hits },
+			     { "store_queue_full", ss->queue_full },
+			     { "store_queue_depth", ss->queue_depth },
+			     { "store_lookup_latency_count", ss->lat_count },
+			     { "store_lookup_latency_avg_us",
+			       ss->lat_count ? ss->lat_sum_us / ss->lat_count : 0 },
+			     { "store_lookup_latency_max_us", ss->lat_max_us });
+		wgw_doc_close(d);
+	}
 
 	wgw_doc_arr(d, "backends");
 	for (unsigned i = 0; i < st->nbackends; i++) {

@@ -26,6 +26,7 @@
 #include "gateway/engine.h"
 #include "gateway/health.h"
 #include "gateway/port.h"
+#include "gateway/store.h"
 
 struct wgw_daemon;
 
@@ -78,6 +79,10 @@ struct wgw_stats {
 	unsigned nports;
 	struct wgw_stats_port *ports;			/* [nports] */
 	struct wgw_stats_proc proc;
+	bool store_on;			/* a session store is configured */
+	struct wgw_store_stats store;
+	unsigned nstores;
+	struct wgw_store_info stores[16];	/* WGW_MAX_STORES */
 };
 
 /*

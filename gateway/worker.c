@@ -14,7 +14,10 @@
 #include "gateway/log.h"
 #include "gateway/nexthop.h"
 #include "gateway/packet.h"
+#include "gateway/store.h"
 #include "gateway/worker.h"
+
+_Static_assert(WGW_STORE_HOLD_MAX_W == WGW_STORE_HOLD_MAX, "one size for the store hold queue");
 
 #define WORKER_POLL_MS 100	  /* longest sleep when idle, milliseconds */
 #define WORKER_IDLE_LOOPS 4	  /* empty loops before sleeping in poll() */
@@ -134,6 +137,9 @@ static void worker_apply(struct wgw_worker *w, struct wgw_worker_req *r)
 				continue;
 			r->old = w->ports[i];
 			w->ports[i] = r->port;
+			for (unsigned k = 0; k < w->snheld; k++)
+				if (w->sheld[k].in == r->old)
+					w->sheld[k].in = r->port;
 			w->rx_quiet &= ~(1u << i);
 			worker_pick_egress(w);
 			r->result = 0;
@@ -399,6 +405,15 @@ worker_dispatch(struct wgw_worker *w, struct wgw_port *in, struct wgw_buf *b,
 	} else if (f->verdict == WGW_TO_WAN) {
 		side = WGW_SIDE_WAN;
 		out = w->egress_wan;
+	} else if (f->verdict == WGW_HOLD) {
+		/* its place was reserved by worker_store_lookup(), in order */
+		struct wgw_store_held *h = &w->sheld[w->sfill++];
+
+		h->b = *b;
+		h->in = in;
+		h->dir = in->sides == WGW_SIDE_WAN ? WGW_DIR_CLIENT :
+			 in->sides == WGW_SIDE_LAN ? WGW_DIR_BACKEND : WGW_DIR_ANY;
+		return WGW_FATE_HELD;
 	} else {
 		/* not a UDP packet: not the engine's (wgw_engine_route_frame()) */
 		if (f->route.reason == WGW_DROP_NOT_UDP)
@@ -463,6 +478,135 @@ static void worker_retry_held(struct wgw_worker *w)
 	w->nheld = keep;
 }
 
+/* ---- session store (gateway/store.h) ---- */
+
+/* The engine's hooks (engine.h, wgw_engine_store_hooks): from inside
+ * wgw_engine_route_batch() and wgw_engine_route_frame(). */
+static void worker_store_learned(void *arg, uint64_t cid, const union wgw_addr *backend,
+				 uint16_t port)
+{
+	struct wgw_worker *w = arg;
+
+	wgw_store_learned(w->store, cid, backend, port);
+}
+
+static bool worker_store_lookup(void *arg, uint64_t cid)
+{
+	struct wgw_worker *w = arg;
+	bool first = true;
+
+	if (w->store_rerouting)
+		return false;
+	if (w->snheld == WGW_STORE_HOLD_MAX) {
+		wgw_store_queue_full(w->store);
+		return false;
+	}
+	/* a lookup for it already out: wait for the same answer (a scan of
+	 * at most the hold queue, on this path only) */
+	for (unsigned i = 0; i < w->snheld; i++)
+		if (w->sheld[i].cid == cid) {
+			first = false;
+			break;
+		}
+	if (first && wgw_store_ask(w->store, cid, w->now_ms) != WGW_STORE_ASKED)
+		return false;
+	w->sheld[w->snheld++] = (struct wgw_store_held){
+		.cid = cid, .since_ms = w->now_ms, .first = first,
+	};
+	return true;
+}
+
+/* The client address of a held packet (quota of a CID bound from the
+ * store). */
+static bool held_client(const struct wgw_store_held *h, union wgw_addr *src)
+{
+	struct wgw_pkt p;
+
+	if (wgw_pkt_parse(&p, h->b.data, h->b.len) != WGW_PKT_UDP)
+		return false;
+	wgw_pkt_get_saddr(&p, src);
+	return true;
+}
+
+/* Route a held packet again, now without a lookup. */
+static void worker_store_release(struct wgw_worker *w, struct wgw_store_held *h)
+{
+	struct wgw_frame f = { .data = h->b.data, .len = h->b.len };
+
+	w->store_rerouting = true;
+	f.verdict = (uint8_t)wgw_engine_route_frame(w->et, (enum wgw_dir)h->dir, f.data, f.len,
+						    w->now_s, &f.route);
+	w->store_rerouting = false;
+	worker_dispatch(w, h->in, &h->b, &f, NULL);
+}
+
+/* Release every held packet of cid (after its answer or timeout). */
+static void worker_store_release_cid(struct wgw_worker *w, uint64_t cid)
+{
+	for (unsigned i = 0; i < w->snheld; i++)
+		if (w->sheld[i].cid == cid && w->sheld[i].b.data) {
+			worker_store_release(w, &w->sheld[i]);
+			w->sheld[i].b.data = NULL;
+			w->sheld[i].cid = 0;	/* CID 0 never reaches the store */
+		}
+}
+
+/*
+ * Answers in, timeouts out: a hit binds the CID to its backend here (rule
+ * 2 then routes the packets), a miss, an error or no answer within
+ * --session-store-timeout leaves them to rule 1.  Answers for packets
+ * already gone (timed out) are dropped.
+ */
+static void worker_store_service(struct wgw_worker *w)
+{
+	struct wgw_store_answer a;
+	unsigned keep = 0;
+
+	while (wgw_store_answer_pop(w->store, &a)) {
+		struct wgw_store_held *h = NULL;
+
+		for (unsigned i = 0; i < w->snheld && !h; i++)
+			if (w->sheld[i].cid == a.cid && w->sheld[i].first)
+				h = &w->sheld[i];
+		if (!h)
+			continue;
+		if (a.result == WGW_STORE_HIT) {
+			union wgw_addr src;
+			int err = held_client(h, &src) ?
+					  wgw_engine_cid_bind(w->et, a.cid, &a.addr, a.port, &src,
+							      w->now_s) : -EINVAL;
+
+			if (err == -ENOENT)
+				wgw_store_hit_unusable(w->store);
+		}
+		wgw_store_lookup_done(w->store, a.cid, (enum wgw_store_result)a.result, w->now_ms);
+		worker_store_release_cid(w, a.cid);
+	}
+	for (unsigned i = 0; i < w->snheld; i++) {
+		struct wgw_store_held *h = &w->sheld[i];
+
+		if (h->b.data && h->first &&
+		    (uint32_t)(w->now_ms - h->since_ms) >= w->store_timeout_ms) {
+			wgw_store_lookup_done(w->store, h->cid, WGW_STORE_TIMEOUT, w->now_ms);
+			worker_store_release_cid(w, h->cid);
+		}
+	}
+	for (unsigned i = 0; i < w->snheld; i++)
+		if (w->sheld[i].b.data)
+			w->sheld[keep++] = w->sheld[i];
+	w->snheld = w->sfill = keep;
+	wgw_store_set_depth(w->store, keep);
+}
+
+void wgw_worker_set_store(struct wgw_worker *w, struct wgw_store *s)
+{
+	w->store = wgw_store_port(s, w->cfg.id);
+	w->store_timeout_ms = s ? wgw_store_timeout_ms(s) : 0;
+	w->store_hooks = (struct wgw_engine_store_hooks){
+		.learned = worker_store_learned, .lookup = worker_store_lookup, .arg = w,
+	};
+}
+
 static void worker_flush(struct wgw_worker *w)
 {
 	if (w->ntx_lan) {
@@ -506,7 +650,7 @@ static void worker_sleep(struct wgw_worker *w)
 	wc_inc(&w->st.idle_polls);
 	wgw_engine_thread_offline(w->et);
 	wgw_nh_offline(w->nh, w->cfg.id);
-	if (poll(fds, n, w->nheld ? 1 : WORKER_POLL_MS) > 0) {
+	if (poll(fds, n, w->nheld || w->snheld ? 1 : WORKER_POLL_MS) > 0) {
 		for (i = 0; i < n; i++)
 			if (fds[i].revents)	/* POLLIN, or an error rx() reports */
 				w->rx_quiet &= ~(1u << port[i]);
@@ -577,6 +721,8 @@ static void *worker_main(void *arg)
 		return NULL;
 	}
 	wgw_nh_online(w->nh, w->cfg.id);
+	if (w->store)
+		wgw_engine_thread_set_store(w->et, &w->store_hooks);
 	worker_clock(w);
 	w->rx_quiet = 0;	/* the ports may have changed while stopped */
 	/* Give the kernel receive buffers before the first packet. */
@@ -620,6 +766,11 @@ static void *worker_main(void *arg)
 			worker_handle_burst(w, p, bufs, frames, (unsigned)n);
 			got += (unsigned)n;
 		}
+		/* the session store: one test a loop when there is none */
+		if (w->store) {
+			worker_store_service(w);
+			wgw_store_kick(w->store);
+		}
 		if (w->nheld)
 			worker_retry_held(w);
 		worker_flush(w);
@@ -638,10 +789,16 @@ static void *worker_main(void *arg)
 			idle = 0;
 		}
 	}
-	/* Frames still held never got a next hop. */
+	/* Frames still held never got a next hop (or a store's answer). */
 	for (unsigned i = 0; i < w->nheld; i++)
 		worker_drop(w, &w->held[i].b);
 	w->nheld = 0;
+	for (unsigned i = 0; i < w->snheld; i++)
+		if (w->sheld[i].b.data)
+			worker_drop(w, &w->sheld[i].b);
+	w->snheld = w->sfill = 0;
+	if (w->store)
+		wgw_engine_thread_set_store(w->et, NULL);
 	wgw_nh_offline(w->nh, w->cfg.id);
 	wgw_engine_thread_detach(w->et);
 	w->et = NULL;

@@ -16,17 +16,21 @@
 #include <stdint.h>
 
 #include "gateway/addr.h"
+#include "gateway/engine.h"
 #include "gateway/pool.h"
 #include "gateway/port.h"
 
 struct wgw_engine;
 struct wgw_engine_thread;
 struct wgw_nh;
+struct wgw_store;
+struct wgw_store_port;
 
 #define WGW_BATCH_MAX 256	/* packets per RX burst, upper bound of --batch */
 #define WGW_WORKER_MAX_PORTS 4
 #define WGW_HOLD_MAX 1024	/* packets waiting for a next hop, per worker */
 #define WGW_HOLD_MS 500		/* longest wait for a next hop, milliseconds */
+#define WGW_STORE_HOLD_MAX_W 256 /* = WGW_STORE_HOLD_MAX (store.h) */
 
 /* Per-worker counters of what the loop itself decided (the engine and the
  * ports count the rest).  Single-writer relaxed atomics: the worker adds
@@ -95,6 +99,18 @@ struct wgw_held {
 	uint8_t side;
 };
 
+/* A packet waiting for a session-store lookup (gateway/store.h).  b.data
+ * NULL: a place the engine's current batch reserved, filled when the
+ * batch's frames are dispatched, in order. */
+struct wgw_store_held {
+	struct wgw_buf b;
+	uint64_t cid;
+	struct wgw_port *in;
+	uint32_t since_ms;
+	uint8_t dir;		/* enum wgw_dir */
+	bool first;		/* it asked; the others wait on its answer */
+};
+
 /*
  * Only worker.c reads or writes the fields; everyone else uses the
  * functions below.  The ports (the array, and every field a worker reads)
@@ -128,6 +144,14 @@ struct wgw_worker {
 	struct wgw_buf tx_lan[WGW_BATCH_MAX * WGW_WORKER_MAX_PORTS + WGW_HOLD_MAX];
 	struct wgw_held held[WGW_HOLD_MAX];
 	struct wgw_worker_stats st;
+
+	/* Session store (NULL: none; wgw_worker_set_store()). */
+	struct wgw_store_port *store;
+	uint32_t store_timeout_ms;
+	struct wgw_engine_store_hooks store_hooks;
+	bool store_rerouting;	/* routing held packets again: no lookups */
+	unsigned snheld, sfill;	/* held, and the next place to fill */
+	struct wgw_store_held sheld[WGW_STORE_HOLD_MAX_W];
 };
 
 /* Settings, engine and next-hop table, before the first start. */
@@ -156,6 +180,10 @@ int wgw_worker_set_port_mac(struct wgw_worker *w, int ifindex, const uint8_t mac
  * only it changes the ports, through the requests above). */
 void wgw_worker_visit_ports(const struct wgw_worker *w,
 			    void (*fn)(struct wgw_port *port, void *arg), void *arg);
+
+/* Share bindings through the session store s (before the first start;
+ * NULL: none). */
+void wgw_worker_set_store(struct wgw_worker *w, struct wgw_store *s);
 
 int wgw_worker_start(struct wgw_worker *w);
 /* Ask to stop and join.  Safe to call on a worker that never started. */

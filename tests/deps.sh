@@ -8,10 +8,10 @@ PKGS=(
 	clang llvm bpftool gcc-multilib libelf-dev zlib1g-dev
 	libxdp-dev xdp-tools libbpf-dev
 	libnl-3-dev libnl-route-3-dev libmnl-dev
-	libinih-dev libcap-ng-dev libsystemd-dev
+	libinih-dev libcap-ng-dev libsystemd-dev libhiredis-dev
 	check
 	iproute2 ethtool procps kmod jq tcpdump perl python3 python3-prometheus-client
-	tshark
+	tshark redis-server
 )
 
 missing=()

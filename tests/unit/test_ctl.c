@@ -401,9 +401,29 @@ START_TEST(test_prometheus)
 	struct wgw_stats *st = sample_stats();
 	char fam[128], *save, *copy;
 	struct wgw_strbuf sb;
+	bool histogram = false;
 
+	/* a session store: its counters, its state and the latency histogram */
+	st->store_on = true;
+	st->store.writes = 7;
+	st->store.lat_bucket[3] = 2;	/* <= 1 ms */
+	st->store.lat_bucket[WGW_STORE_LAT_BUCKETS - 1] = 1;
+	st->store.lat_count = 3;
+	st->store.lat_sum_us = 301500;
+	st->nstores = 1;
+	snprintf(st->stores[0].address, sizeof(st->stores[0].address), "redis://10.0.0.5:6379");
+	st->stores[0].state = WGW_STORE_CONNECTED;
 	wgw_strbuf_init(&sb, 1 << 20);
 	wgw_stats_prometheus(&sb, st);
+	ck_assert(strstr(sb.p, "\nwraith_gateway_store_writes_total 7\n"));
+	ck_assert(strstr(sb.p, "\nwraith_gateway_store_state{store=\"redis://10.0.0.5:6379\","
+			 "state=\"connected\"} 1\n"));
+	ck_assert(strstr(sb.p, "\n# TYPE wraith_gateway_store_lookup_latency_seconds histogram\n"));
+	ck_assert(strstr(sb.p, "\nwraith_gateway_store_lookup_latency_seconds_bucket{le=\"0.0005\"} 0\n"));
+	ck_assert(strstr(sb.p, "\nwraith_gateway_store_lookup_latency_seconds_bucket{le=\"0.001\"} 2\n"));
+	ck_assert(strstr(sb.p, "\nwraith_gateway_store_lookup_latency_seconds_bucket{le=\"+Inf\"} 3\n"));
+	ck_assert(strstr(sb.p, "\nwraith_gateway_store_lookup_latency_seconds_sum 0.3015\n"));
+	ck_assert(strstr(sb.p, "\nwraith_gateway_store_lookup_latency_seconds_count 3\n"));
 	ck_assert(!sb.overflow);
 	ck_assert(strstr(sb.p, "\nwraith_gateway_engine_forwarded_packets_total{direction=\"to_lan\"} 42\n"));
 	ck_assert(strstr(sb.p, "\nwraith_gateway_engine_dropped_packets_total{reason=\"no_backend\"} 3\n"));
@@ -443,19 +463,32 @@ START_TEST(test_prometheus)
 		if (!strncmp(line, "# TYPE ", 7)) {
 			ck_assert(!strncmp(line + 7, fam, strlen(fam)));
 			ck_assert(!strcmp(line + 7 + strlen(fam), " counter") ||
-				  !strcmp(line + 7 + strlen(fam), " gauge"));
+				  !strcmp(line + 7 + strlen(fam), " gauge") ||
+				  !strcmp(line + 7 + strlen(fam), " histogram"));
+			histogram = !strcmp(line + 7 + strlen(fam), " histogram");
 			continue;
 		}
-		ck_assert_msg(!strncmp(line, fam, strlen(fam)) &&
-			      (line[strlen(fam)] == ' ' || line[strlen(fam)] == '{'),
-			      "sample outside its family %s: %s", fam, line);
+		{
+			const char *rest = line + strlen(fam);
+
+			/* a histogram's series: _bucket{le=...}, _sum, _count */
+			if (histogram && !strncmp(line, fam, strlen(fam)))
+				rest += !strncmp(rest, "_bucket{", 8) ? 7 :
+					!strncmp(rest, "_sum ", 5) ? 4 :
+					!strncmp(rest, "_count ", 7) ? 6 : 0;
+			ck_assert_msg(!strncmp(line, fam, strlen(fam)) &&
+				      (*rest == ' ' || *rest == '{'),
+				      "sample outside its family %s: %s", fam, line);
+		}
 		ck_assert_msg(!strncmp(fam, "wraith_gateway_", 15) ||
 			      !strncmp(fam, "process_", 8), "namespace: %s", fam);
 		char *val = strrchr(line, ' ');
 
 		ck_assert_ptr_nonnull(val);
 		for (char *p = val + 1; *p; p++)
-			ck_assert_msg(*p >= '0' && *p <= '9', "value in: %s", line);
+			ck_assert_msg((*p >= '0' && *p <= '9') ||
+				      (histogram && (*p == '.' || *p == 'e' || *p == '-')),
+				      "value in: %s", line);
 		if (!strcmp(fam + strlen(fam) - 6, "_total"))
 			ck_assert(strstr(sb.p, "counter\n"));
 	}
@@ -487,9 +520,10 @@ START_TEST(test_metrics_model)
 	for (unsigned i = 0; i < n; i++) {
 		char u[64];
 
-		ck_assert_msg(!strcmp(m[i].type, "counter") || !strcmp(m[i].type, "gauge"),
+		ck_assert_msg(!strcmp(m[i].type, "counter") || !strcmp(m[i].type, "gauge") ||
+			      !strcmp(m[i].type, "histogram"),
 			      "%s: type %s", m[i].name, m[i].type);
-		ck_assert_msg(!strcmp(m[i].type, "gauge") ||
+		ck_assert_msg(strcmp(m[i].type, "counter") ||
 			      !strcmp(m[i].name + strlen(m[i].name) - 6, "_total"),
 			      "counter %s without _total", m[i].name);
 		if (!strcmp(m[i].unit, "seconds") || !strcmp(m[i].unit, "bytes")) {
@@ -1387,6 +1421,9 @@ static void opt_change(struct wgw_config *c, const struct wgw_option *o)
 		break;
 	case WGW_OPT_BACKEND:
 		c->n_backends++;
+		break;
+	case WGW_OPT_STORE:
+		c->n_stores++;
 		break;
 	default:
 		ck_abort_msg("option %s: no change for its type", o->name);
