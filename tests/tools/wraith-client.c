@@ -1026,9 +1026,21 @@ static int dump_sessions(const char *path)
 		return -errno;
 	for (s = 0; s < cfg.sessions; s++) {
 		struct cl_session *x = &sess[s];
+		char ep[2][WGW_SA_STRLEN];
+		unsigned int p;
 
-		fprintf(f, "%" PRIu64 " %016" PRIx64 " %s %u %u %u %u\n", s, x->cid,
-			state[x->state], x->backend[0], x->backend[1], x->next_seq, x->rx);
+		/* The source endpoint of each phase, so that a test can find
+		 * which gateway (behind ECMP) saw the session: "-" for a phase
+		 * that did not happen. */
+		for (p = 0; p < 2; p++) {
+			if (p == 0 || cfg.migrate)
+				wgw_sa_str(&socks[p][s % nsock].local, ep[p], sizeof(ep[p]));
+			else
+				strcpy(ep[p], "-");
+		}
+		fprintf(f, "%" PRIu64 " %016" PRIx64 " %s %u %u %u %u %s %s\n", s, x->cid,
+			state[x->state], x->backend[0], x->backend[1], x->next_seq, x->rx,
+			ep[0], ep[1]);
 	}
 	if (fclose(f))
 		return -errno;
@@ -1103,7 +1115,7 @@ static const struct wgw_tool_opt opts[] = {
 	{ "drain", required_argument, OPT_DRAIN, "MS", "wait for outstanding replies, at the end and before migrating (default 1000)" },
 	{ "seed", required_argument, OPT_SEED, "N", "seed for the session CIDs (default random)" },
 	{ "json", required_argument, OPT_JSON, "FILE", "also write the report as JSON to FILE" },
-	{ "dump-sessions", required_argument, OPT_DUMP, "FILE", "write 'session CID state backend-before backend-after tx rx' lines" },
+	{ "dump-sessions", required_argument, OPT_DUMP, "FILE", "write 'session CID state backend-before backend-after tx rx endpoint-before endpoint-after' lines" },
 	{ "progress", no_argument, OPT_PROGRESS, NULL, "print rates to stderr every second" },
 	{ "expect-clean", no_argument, OPT_EXPECT_CLEAN, NULL, "exit 3 unless all handshakes succeeded and no reply was wrong" },
 	{ "expect-loss-max", required_argument, OPT_EXPECT_LOSS, "PCT", "exit 3 if loss exceeds PCT" },
