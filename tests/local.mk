@@ -24,3 +24,4 @@ include tests/fuzz/local.mk
 include tests/bench/local.mk
 
 include tests/netns/faults.mk
+include tests/netns/ecmp.mk

@@ -1,0 +1,205 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Two gateways behind ECMP (tests/netns/ecmp_lab.sh): a router spreads the
+# VIP's traffic over both by an L4 hash, so a client that moves (new source
+# port or address) may land on the gateway that never saw its CID.
+#
+# Baseline, without a session store: N sessions with fixed CIDs each move
+# MOVES times (every move a new client process: new source ports; every
+# other move a new source address too), then gateway 2 is killed mid-run
+# and withdrawn from the route and the sessions carry on through gateway 1.
+# The lab itself is checked (both gateways carry sessions, moves cross from
+# one to the other, every session is answered); how many moves keep their
+# backend is printed, not asserted: without shared bindings it depends on
+# the hash, and it is the figure the session store has to bring to all.
+# Both data paths (XDP, the lab's default, and --mode fallback).
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ecmp_lab.sh"
+wgw_require_root
+
+N=48		# sessions, one socket (source port) each
+MOVES=8		# moves per session after the first run
+SEED=1515	# the sessions' CIDs, the same in every run
+
+# run NAME K [ARGS...]: one client process, N sessions with the fixed CIDs
+# from client address K % 4 (new source ports: each run after the first is
+# a move of every session), without handshakes; its report in
+# $WGW_TMP/NAME.txt, its sessions in $WGW_TMP/NAME.sessions.
+run()
+{
+	local name=$1 k=$2
+	shift 2
+	wgw_ecmp_client -n $N --sockets $N -c $((N * 6)) --inflight $N --seed $SEED \
+		--no-handshake --bind "${WGW_ECMP_CLIENTS[$((k % 4))]}" \
+		--dump-sessions "$WGW_TMP/$name.sessions" "$@" >"$WGW_TMP/$name.txt" 2>&1 || {
+		cat "$WGW_TMP/$name.txt" >&2
+		wgw_fail "client run $name"
+	}
+}
+
+# answered NAME: every session of run NAME was answered.
+answered()
+{
+	[ "$(wgw_kv "$WGW_TMP/$1.txt" sessions_unanswered)" = 0 ] || {
+		cat "$WGW_TMP/$1.txt" >&2
+		wgw_fail "run $1: sessions unanswered"
+	}
+}
+
+# "CID backend gateway" of each session of run NAME, sorted by CID: the
+# gateway is the one holding a mapping for the session's source endpoint
+# (0: neither).
+carried()
+{
+	wgw_ecmp_carriers "$WGW_TMP/carriers"
+	awk 'FNR == NR { gw[$1] = $2; next } { print $2, $4, gw[$8] + 0 }' \
+		"$WGW_TMP/carriers" "$WGW_TMP/$1.sessions" | sort
+}
+
+# kept A B: how many sessions of run B have the backend they had in run A.
+kept()
+{
+	join <(awk '{ print $1, $2 }' "$WGW_TMP/$1.carried") \
+		<(awk '{ print $1, $2 }' "$WGW_TMP/$2.carried") |
+		awk '$2 == $3 && $2 != 0 { n++ } END { print n + 0 }'
+}
+
+# crossed A B: how many sessions of run B reached the other gateway than in
+# run A.
+crossed()
+{
+	join <(awk '{ print $1, $3 }' "$WGW_TMP/$1.carried") \
+		<(awk '{ print $1, $3 }' "$WGW_TMP/$2.carried") |
+		awk '$2 != $3 { n++ } END { print n + 0 }'
+}
+
+# on NAME G: sessions of run NAME carried by gateway G.
+on()
+{
+	awk -v g="$2" '$3 == g { n++ } END { print n + 0 }' "$WGW_TMP/$1.carried"
+}
+
+mappings()
+{
+	wgw_ecmp_ctl "$1" sessions 2>/dev/null | awk '$1 == "mappings:" { print $2 }'
+}
+
+# mappings_above G M: gateway G holds more than M mappings.
+mappings_above()
+{
+	local m
+	m=$(mappings "$1")
+	[ -n "$m" ] && [ "$m" -gt "$2" ]
+}
+
+# new_mappings M1 M2 N: the gateways hold N more mappings between them
+# than M1 and M2.
+new_mappings()
+{
+	local a b
+	a=$(mappings 1)
+	b=$(mappings 2)
+	[ -n "$a" ] && [ -n "$b" ] && [ $((a - $1 + b - $2)) -ge "$3" ]
+}
+
+# moves FAMILY MODE [GATEWAY ARGS...]: the sessions moving across both
+# gateways, then gateway 2 killed mid-run and withdrawn.  Sets MOVED (moves
+# made), KEPT (moves that kept their backend), CROSSED (moves that changed
+# gateway), CROSSED_KEPT, and for the failure: FAIL_ON2 (sessions gateway 2
+# carried when it died), FAIL_CHANGED (sessions answered by a second
+# backend within that run), FAIL_KEPT (sessions on their first backend in
+# the run after it); all printed.
+moves()
+{
+	local fam=$1 mode=$2 i k m1 m2
+	shift 2
+	wgw_ecmp_up "$fam"
+	wgw_ecmp_backends
+	wgw_ecmp_gateway 1 --mode "$mode" "$@"
+	wgw_ecmp_gateway 2 --mode "$mode" "$@"
+
+	run r0 0
+	answered r0
+	carried r0 >"$WGW_TMP/r0.carried"
+	wgw_log "run r0: gateway 1 carries $(on r0 1), gateway 2 $(on r0 2) of $N sessions"
+	# The router spreads: both gateways carry sessions (by chance, all on
+	# one of them is 2^-47).
+	wgw_assert_ge "$(on r0 1)" 1 "sessions on gateway 1"
+	wgw_assert_ge "$(on r0 2)" 1 "sessions on gateway 2"
+	wgw_assert_eq $N "$(( $(on r0 1) + $(on r0 2) ))" "sessions found on a gateway"
+
+	MOVED=0 KEPT=0 CROSSED=0 CROSSED_KEPT=0
+	for i in $(seq 1 $MOVES); do
+		run "r$i" "$i"
+		answered "r$i"
+		carried "r$i" >"$WGW_TMP/r$i.carried"
+		k=$(kept r0 "r$i")
+		MOVED=$((MOVED + N))
+		KEPT=$((KEPT + k))
+		CROSSED=$((CROSSED + $(crossed "r$((i - 1))" "r$i")))
+		# of the sessions that changed gateway, those on their backend
+		CROSSED_KEPT=$((CROSSED_KEPT + $(join \
+			<(join "$WGW_TMP/r$((i - 1)).carried" "$WGW_TMP/r$i.carried" |
+				awk '$3 != $5 { print $1 }') \
+			<(join "$WGW_TMP/r0.carried" "$WGW_TMP/r$i.carried" |
+				awk '$2 == $4 { print $1 }') | wc -l)))
+		wgw_log "move $i: $k of $N sessions kept their backend" \
+			"(gateway 1: $(on "r$i" 1), gateway 2: $(on "r$i" 2))"
+	done
+	wgw_log "moves: $KEPT of $MOVED kept their backend; $CROSSED changed gateway," \
+		"of which $CROSSED_KEPT kept their backend"
+	# Moves do cross: the lab exercises what it is meant to.
+	wgw_assert_ge "$CROSSED" 1 "moves that changed gateway"
+
+	# Gateway 2 dies under traffic, then the route is withdrawn (BGP's
+	# hold time, or the announcing daemon's check, in production).  The
+	# run comes from a client address the moves did not use, so each of
+	# its sessions makes one new mapping on the gateway that carries it.
+	m1=$(mappings 1)
+	m2=$(mappings 2)
+	wgw_bg cl "$(wgw_tool wraith-client)" -n $N --sockets $N -d 6 --pps 2000 --seed $SEED \
+		--no-handshake --bind "${WGW_ECMP_CLIENTS[4]}" \
+		"$(wgw_ecmp_ep "$WGW_ECMP_VIP" $WGW_ECMP_PORT)" >"$WGW_TMP/fail.txt" 2>&1
+	local cl=$WGW_BG_PID
+	wgw_wait_for 5 new_mappings "$m1" "$m2" $N ||
+		wgw_fail "the $N sessions did not all reach a gateway"
+	FAIL_ON2=$(( $(mappings 2) - m2 ))
+	wgw_assert_ge "$FAIL_ON2" 1 "sessions on gateway 2 when it dies"
+	m1=$(mappings 1)
+	wgw_ecmp_kill 2
+	wgw_ecmp_withdraw 2
+	# Gateway 1 takes over every flow gateway 2 carried (one new mapping
+	# each) while the client still sends.
+	wgw_wait_for 5 mappings_above 1 $((m1 + FAIL_ON2 - 1)) ||
+		wgw_fail "gateway 1 did not take over the $FAIL_ON2 flows of gateway 2"
+	wait "$cl" || { cat "$WGW_TMP/fail.txt" >&2; wgw_fail "client run during the failure"; }
+	wgw_alive "${WGW_ECMP_GW_PID[1]}" || wgw_fail "gateway 1 died"
+	answered fail
+	FAIL_CHANGED=$(wgw_kv "$WGW_TMP/fail.txt" sessions_backend_changed)
+	run after 2
+	answered after
+	carried after >"$WGW_TMP/after.carried"
+	wgw_assert_eq $N "$(on after 1)" "sessions on gateway 1 after the withdrawal"
+	FAIL_KEPT=$(kept r0 after)
+	wgw_log "gateway 2 killed and withdrawn while carrying $FAIL_ON2 sessions:" \
+		"$FAIL_CHANGED sessions answered by a second backend, then $FAIL_KEPT of $N" \
+		"on their first backend through gateway 1"
+}
+
+# Without a store: the issue's baseline, printed.
+t_baseline()
+{
+	moves "$1" "$2"
+	echo "baseline IPv$1 $2 (no session store): $KEPT of $MOVED moves kept their backend" \
+		"($CROSSED changed gateway, $CROSSED_KEPT of them kept it);" \
+		"gateway 2 killed: $FAIL_KEPT of $N sessions kept their backend"
+	wgw_stop "${WGW_ECMP_GW_PID[1]}" 10 || wgw_fail "gateway 1 exit status"
+}
+
+for mode in auto fallback; do
+	wgw_run "baseline without a store IPv4, $mode" t_baseline 4 "$mode"
+done
+wgw_run "baseline without a store IPv6, auto" t_baseline 6 auto
+wgw_done
