@@ -447,31 +447,16 @@ static int control_run(struct wgw_daemon *d)
  * before the privileges go.  0 or -errno (said why). */
 static int store_password(const struct wgw_config *cfg, char *pw, size_t len)
 {
-	FILE *f;
-	size_t n;
+	int err;
 
 	pw[0] = '\0';
 	if (!cfg->store_password_file[0])
 		return 0;
-	f = fopen(cfg->store_password_file, "re");
-	if (!f) {
-		int err = errno;
-
+	err = wgw_store_read_password(cfg->store_password_file, pw, len);
+	if (err)
 		wgw_err("--session-store-password-file %s: %s", cfg->store_password_file,
-			strerror(err));
-		return -err;
-	}
-	if (!fgets(pw, (int)len, f))
-		pw[0] = '\0';
-	fclose(f);
-	n = strcspn(pw, "\r\n");
-	pw[n] = '\0';
-	if (!n) {
-		wgw_err("--session-store-password-file %s: the first line is empty",
-			cfg->store_password_file);
-		return -EINVAL;
-	}
-	return 0;
+			err == -EINVAL ? "the first line is empty" : strerror(-err));
+	return err;
 }
 
 /* The session store and its thread's structures, handed to the workers

@@ -37,14 +37,19 @@ EXTRA_DIST += tests/netns/lab.sh tests/netns/gateway_e2e.sh $(E2E_TESTS) \
 	tests/check.sh tests/show-failures.sh
 
 if ENABLE_TESTS
-check_PROGRAMS += tests/unit/test_nexthop tests/unit/test_worker
-TESTS += tests/unit/test_nexthop tests/unit/test_worker
+check_PROGRAMS += tests/unit/test_nexthop tests/unit/test_worker tests/unit/test_store
+TESTS += tests/unit/test_nexthop tests/unit/test_worker tests/unit/test_store
 tests_unit_test_nexthop_SOURCES = tests/unit/test_nexthop.c
 tests_unit_test_nexthop_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_nexthop_LDADD = $(WGW_PORTS_LIBS) $(CHECK_LIBS)
 tests_unit_test_worker_SOURCES = tests/unit/test_worker.c tests/unit/test_engine_util.h
 tests_unit_test_worker_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_worker_LDADD = $(WGW_PORTS_LIBS) $(CHECK_LIBS)
+# The session store against a real redis-server the test starts (77
+# without redis-server).
+tests_unit_test_store_SOURCES = tests/unit/test_store.c tests/unit/test_engine_util.h
+tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_store_LDADD = $(WGW_PORTS_LIBS) $(CHECK_LIBS)
 endif
 include gateway/ops.mk
 include gateway/capture.mk

@@ -206,6 +206,7 @@ struct store_shard {
 	bool want_read, want_write;
 	bool kill;			/* disconnect at the next turn of the loop */
 	bool ever_connected;
+	bool logged_down;		/* the "down" line was logged */
 	_Atomic int state;		/* enum wgw_store_state */
 	_Atomic int64_t since;		/* time_t */
 	_Atomic uint64_t reconnects, outstanding;
@@ -374,6 +375,9 @@ void wgw_store_kick(struct wgw_store_port *p)
 
 /* ---- the store thread: connections ------------------------------------------ */
 
+/* The state as status shows it; the log says only what an operator
+ * needs: one line when a store goes down (not again for each failed
+ * retry) and one when it is back. */
 static void shard_set_state(struct store_shard *sh, enum wgw_store_state st, const char *why)
 {
 	enum wgw_store_state old = (enum wgw_store_state)atomic_load(&sh->state);
@@ -382,13 +386,17 @@ static void shard_set_state(struct store_shard *sh, enum wgw_store_state st, con
 		return;
 	atomic_store(&sh->state, (int)st);
 	atomic_store(&sh->since, (int64_t)time(NULL));
-	/* one line per transition */
-	if (st == WGW_STORE_CONNECTED)
+	if (st == WGW_STORE_CONNECTED) {
 		wgw_notice("session store %s: connected%s", sh->address,
 			   sh->ever_connected ? " again" : "");
-	else if (st == WGW_STORE_DOWN)
-		wgw_warn("session store %s: down (%s): standalone, retrying in %u ms",
-			 sh->address, why ? why : "?", sh->backoff_ms);
+		sh->logged_down = false;
+	} else if (st == WGW_STORE_DOWN && !sh->logged_down) {
+		wgw_warn("session store %s: down (%s): standalone until it is back (retries from %u ms, up to %u ms apart)",
+			 sh->address, why ? why : "?", sh->backoff_ms, WGW_STORE_BACKOFF_MAX_MS);
+		sh->logged_down = true;
+	} else if (st == WGW_STORE_DOWN) {
+		wgw_dbg("session store %s: still down (%s)", sh->address, why ? why : "?");
+	}
 }
 
 static void ev_add_read(void *arg)
@@ -451,6 +459,15 @@ static void shard_backoff_grow(struct store_shard *sh)
 				 WGW_STORE_BACKOFF_MAX_MS : sh->backoff_ms * 2;
 }
 
+static void shard_connected(struct store_shard *sh)
+{
+	if (sh->ever_connected)
+		atomic_fetch_add(&sh->reconnects, 1);
+	shard_set_state(sh, WGW_STORE_CONNECTED, NULL);
+	sh->ever_connected = true;
+	sh->backoff_ms = WGW_STORE_BACKOFF_MIN_MS;
+}
+
 static void on_disconnect(const redisAsyncContext *ac, int status)
 {
 	struct store_shard *sh = ac->data;
@@ -484,11 +501,9 @@ static void on_connect(const redisAsyncContext *ac, int status)
 		shard_backoff_grow(sh);
 		return;
 	}
-	if (sh->ever_connected)
-		atomic_fetch_add(&sh->reconnects, 1);
-	shard_set_state(sh, WGW_STORE_CONNECTED, NULL);
-	sh->ever_connected = true;
-	sh->backoff_ms = WGW_STORE_BACKOFF_MIN_MS;
+	/* with a password: once AUTH is accepted (auth_cb) */
+	if (!sh->s->password)
+		shard_connected(sh);
 }
 
 static void auth_cb(redisAsyncContext *ac, void *r, void *priv)
@@ -496,11 +511,16 @@ static void auth_cb(redisAsyncContext *ac, void *r, void *priv)
 	struct store_shard *sh = priv;
 	redisReply *reply = r;
 
-	(void)ac;
-	sent_pop(sh);
-	if (reply && reply->type == REDIS_REPLY_ERROR) {
-		wgw_err("session store %s: AUTH refused: %s", sh->address, reply->str);
+	if (sh->ac == ac)
+		sent_pop(sh);
+	if (!reply || sh->ac != ac)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		if (!sh->logged_down)	/* once an outage, not once a retry */
+			wgw_err("session store %s: AUTH refused: %s", sh->address, reply->str);
 		sh->kill = true;
+	} else {
+		shard_connected(sh);
 	}
 }
 
@@ -901,9 +921,11 @@ static void *store_main(void *arg)
 		}
 		atomic_store(&s->sleeping, false);
 	}
-	for (unsigned i = 0; i < s->n_shards; i++)
+	for (unsigned i = 0; i < s->n_shards; i++) {
+		s->sh[i].logged_down = true;	/* stopping: nothing to tell */
 		if (s->sh[i].ac)
 			shard_drop(&s->sh[i], "stopping");
+	}
 	return NULL;
 }
 
@@ -1031,6 +1053,22 @@ void wgw_store_destroy(struct wgw_store *s)
 	free(s->ports);
 	free(s->sh);
 	free(s);
+}
+
+int wgw_store_read_password(const char *path, char *pw, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	pw[0] = '\0';
+	if (!f)
+		return -errno;
+	if (!fgets(pw, (int)len, f))
+		pw[0] = '\0';
+	fclose(f);
+	n = strcspn(pw, "\r\n");
+	pw[n] = '\0';
+	return n ? 0 : -EINVAL;
 }
 
 /* ---- control side ----------------------------------------------------------------- */

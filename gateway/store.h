@@ -74,6 +74,9 @@ struct wgw_store_cfg {
 
 /* NULL and errno (EINVAL, ENOMEM). */
 struct wgw_store *wgw_store_create(const struct wgw_store_cfg *cfg);
+/* The first line of file path (without its end of line) into pw: the
+ * AUTH password.  0, -EINVAL (the line is empty) or -errno of opening. */
+int wgw_store_read_password(const char *path, char *pw, size_t len);
 /* The store thread.  0 or -errno. */
 int wgw_store_start(struct wgw_store *s);
 /* Stop and join the thread (safe if never started); then destroy. */

@@ -13,8 +13,9 @@
 # concurrent workers and admin changes (test_engine, test_engine_stress),
 # the session tables and their QSBR readers (test_sessions, test_quota), the
 # control server (test_ctl, test_ctl_root), the fallback ports
-# (test_fallback), the worker's requests while it runs (test_worker), and
-# the daemon in fallback mode with its workers and control thread
+# (test_fallback), the worker's requests while it runs (test_worker), the
+# session store thread with a running worker against redis-server
+# (test_store), and the daemon in fallback mode with its workers and control thread
 # (tests/netns/e2e_fallback.sh).
 #
 # Any report fails the run: halt_on_error stops the program at the first one
@@ -45,7 +46,7 @@ export WGW_SANITIZED=1
 TESTS_DEFAULT="tests/unit/test_engine tests/unit/test_engine_stress
 	tests/unit/test_sessions tests/unit/test_quota tests/unit/test_ctl
 	tests/unit/test_ctl_root tests/unit/test_fallback tests/unit/test_worker
-	tests/netns/e2e_fallback.sh"
+	tests/unit/test_store tests/netns/e2e_fallback.sh"
 
 command -v "$CC" >/dev/null || { echo "tsan: $CC not found (apt-get install clang)" >&2; exit 1; }
 

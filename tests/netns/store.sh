@@ -178,6 +178,34 @@ t_store()
 	wgw_assert_ge "$hits" $N "store hits after the restart"
 	wgw_log "after the restart: $hits hits, $(stat store_misses) misses, lookup latency avg $(stat store_lookup_latency_avg_us) us max $(stat store_lookup_latency_max_us) us"
 
+	# A flood of random CIDs, each from a new endpoint, faster than the
+	# lookup rate: Redis sees the rate at most, the known sessions lose
+	# nothing.
+	local l0 r0 t0 t1 l r lmax lpid
+	l0=$(stat store_lookups)
+	r0=$(stat store_lookup_ratelimited)
+	wgw_lab_client -n $N --sockets $N -d 3 --pps 1000 --seed $SEED --no-handshake \
+		--expect-loss-max 0 >"$WGW_TMP/legit.txt" 2>&1 &
+	lpid=$!
+	t0=$(wgw__now_us)
+	(ulimit -n 8192 && wgw_lab_client -n 3000 --sockets 3000 -c 3000 --pps 1500 \
+		--no-handshake --drain 300) >"$WGW_TMP/flood.txt" 2>&1 || {
+		cat "$WGW_TMP/flood.txt" >&2
+		wgw_fail "flood client"
+	}
+	t1=$(wgw__now_us)
+	wait $lpid || {
+		cat "$WGW_TMP/legit.txt" >&2
+		wgw_fail "known sessions lost packets during the flood"
+	}
+	l=$(( $(stat store_lookups) - l0 ))
+	r=$(( $(stat store_lookup_ratelimited) - r0 ))
+	# 1000/s per worker (one worker here), a burst of 100, a tenth more
+	lmax=$(( (t1 - t0) * 1100 / 1000000 + 100 ))
+	wgw_log "flood of 3000 new CIDs in $(( (t1 - t0) / 1000 )) ms: $l lookups (at most $lmax), $r rate-limited"
+	wgw_assert_le "$l" "$lmax" "lookups during the flood"
+	wgw_assert_ge "$r" 1 "lookups refused by the rate limit"
+
 	# Redis killed mid-run: traffic keeps flowing, nothing waits.
 	wgw_lab_client -n $N --sockets $N -d 6 --pps 2000 --seed $SEED --no-handshake \
 		--expect-loss-max 1 >"$WGW_TMP/during.txt" 2>&1 &
