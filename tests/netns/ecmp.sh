@@ -5,18 +5,27 @@
 # VIP's traffic over both by an L4 hash, so a client that moves (new source
 # port or address) may land on the gateway that never saw its CID.
 #
-# Baseline, without a session store: N sessions with fixed CIDs each move
-# MOVES times (every move a new client process: new source ports; every
-# other move a new source address too), then gateway 2 is killed mid-run
-# and withdrawn from the route and the sessions carry on through gateway 1.
-# The lab itself is checked (both gateways carry sessions, moves cross from
-# one to the other, every session is answered); how many moves keep their
-# backend is printed, not asserted: without shared bindings it depends on
-# the hash, and it is the figure the session store has to bring to all.
-# Both data paths (XDP, the lab's default, and --mode fallback).
+# N sessions with fixed CIDs each move MOVES times (every move a new client
+# process: new source ports; every other move a new source address too),
+# then gateway 2 is killed mid-run and withdrawn from the route and the
+# sessions carry on through gateway 1.  The lab itself is checked (both
+# gateways carry sessions, moves cross from one to the other, every session
+# is answered, gateway 1 takes over every flow of gateway 2).
+#
+# With the session store (--session-store, a redis-server on the LAN):
+# every move keeps its backend, whichever gateway it reaches; no session
+# changes backend when gateway 2 dies, and all are on their first backend
+# through gateway 1 afterwards; the CIDs are in Redis with the backend
+# that answered them.
+#
+# Without it, the baseline: how many moves keep their backend is printed,
+# not asserted (it depends on the hash), so that the log shows what the
+# store changes.  Both data paths (XDP, the lab's default, and --mode
+# fallback); IPv4 and IPv6.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ecmp_lab.sh"
+. "$(dirname "$0")/ctl_lib.sh"
 wgw_require_root
 
 N=48		# sessions, one socket (source port) each
@@ -104,8 +113,9 @@ new_mappings()
 	[ -n "$a" ] && [ -n "$b" ] && [ $((a - $1 + b - $2)) -ge "$3" ]
 }
 
-# moves FAMILY MODE [GATEWAY ARGS...]: the sessions moving across both
-# gateways, then gateway 2 killed mid-run and withdrawn.  Sets MOVED (moves
+# moves FAMILY MODE STORE [GATEWAY ARGS...]: the sessions moving across
+# both gateways (with STORE=1 a redis-server in the lab and both gateways
+# on it), then gateway 2 killed mid-run and withdrawn.  Sets MOVED (moves
 # made), KEPT (moves that kept their backend), CROSSED (moves that changed
 # gateway), CROSSED_KEPT, and for the failure: FAIL_ON2 (sessions gateway 2
 # carried when it died), FAIL_CHANGED (sessions answered by a second
@@ -113,12 +123,21 @@ new_mappings()
 # the run after it); all printed.
 moves()
 {
-	local fam=$1 mode=$2 i k m1 m2
-	shift 2
+	local fam=$1 mode=$2 store=$3 i k m1 m2 a=()
+	shift 3
 	wgw_ecmp_up "$fam"
 	wgw_ecmp_backends
-	wgw_ecmp_gateway 1 --mode "$mode" "$@"
-	wgw_ecmp_gateway 2 --mode "$mode" "$@"
+	if [ "$store" = 1 ]; then
+		wgw_ecmp_redis_start
+		a=(--session-store "$(wgw_ecmp_redis_url)")
+	fi
+	wgw_ecmp_gateway 1 --mode "$mode" "${a[@]}" "$@"
+	wgw_ecmp_gateway 2 --mode "$mode" "${a[@]}" "$@"
+	if [ "$store" = 1 ]; then
+		wgw_wait_for 5 store_state_is 1 connected &&
+			wgw_wait_for 5 store_state_is 2 connected ||
+			wgw_fail "the gateways did not connect to the store"
+	fi
 
 	run r0 0
 	answered r0
@@ -188,16 +207,100 @@ moves()
 		"on their first backend through gateway 1"
 }
 
+# store_state G: the state of gateway G's (only) session store.
+store_state()
+{
+	wgw_ecmp_ctl "$1" status >"$WGW_TMP/status$1.txt" 2>/dev/null &&
+		ctl_get "$WGW_TMP/status$1.txt" "session_store/stores/$(wgw_ecmp_redis_url)/state"
+}
+
+# store_state_is G STATE
+store_state_is()
+{
+	[ "$(store_state "$1")" = "$2" ]
+}
+
+# store_stat G NAME: a session store counter of gateway G (stats).
+store_stat()
+{
+	wgw_ecmp_ctl "$1" stats >"$WGW_TMP/stats$1.txt" 2>/dev/null &&
+		ctl_get "$WGW_TMP/stats$1.txt" "session_store/$2"
+}
+
+# store_sum NAME: the counter summed over both gateways (a dead one: 0).
+store_sum()
+{
+	local n v t=0
+	for n in 1 2; do
+		v=$(store_stat "$n" "$1") || v=0
+		t=$((t + v))
+	done
+	echo "$t"
+}
+
+# in_redis NAME: every session of run NAME is in Redis, valued by the
+# address of the backend that answered it.
+in_redis()
+{
+	local cid be v bad=0
+	while read -r cid be _; do
+		v=$(wgw_ecmp_redis_cli get "wgw:cid:$cid")
+		[ "$v" = "$(wgw_ecmp_ep "${WGW_ECMP_BACKENDS[$((be - 1))]}" $WGW_ECMP_PORT)" ] || {
+			wgw_log "wgw:cid:$cid is '$v', the session is on backend $be"
+			bad=$((bad + 1))
+		}
+	done <"$WGW_TMP/$1.carried"
+	[ $bad = 0 ] || wgw_fail "$bad sessions of run $1 not in Redis with their backend"
+}
+
+# store_summary G: gateway G's store counters on one line (stderr).
+store_summary()
+{
+	local c line=""
+	wgw_ecmp_ctl "$1" stats >"$WGW_TMP/stats$1.txt" 2>/dev/null || return 0
+	for c in writes write_errors lookups hits misses timeouts errors lookup_down \
+		lookup_ratelimited negative_hits queue_full lookup_latency_avg_us \
+		lookup_latency_max_us; do
+		line="$line $c=$(ctl_get "$WGW_TMP/stats$1.txt" "session_store/store_$c")"
+	done
+	wgw_log "gateway $1 store:$line"
+}
+
 # Without a store: the issue's baseline, printed.
 t_baseline()
 {
-	moves "$1" "$2"
+	moves "$1" "$2" 0
 	echo "baseline IPv$1 $2 (no session store): $KEPT of $MOVED moves kept their backend" \
 		"($CROSSED changed gateway, $CROSSED_KEPT of them kept it);" \
 		"gateway 2 killed: $FAIL_KEPT of $N sessions kept their backend"
 	wgw_stop "${WGW_ECMP_GW_PID[1]}" 10 || wgw_fail "gateway 1 exit status"
 }
 
+# With the store: every move keeps its backend, whichever gateway it
+# reaches, and so does every session when a gateway dies.
+t_store()
+{
+	local hits
+	moves "$1" "$2" 1
+	hits=$(store_stat 1 store_hits)
+	store_summary 1
+	echo "store IPv$1 $2: $KEPT of $MOVED moves kept their backend" \
+		"($CROSSED changed gateway, $CROSSED_KEPT of them kept it; gateway 1: $hits lookups hit);" \
+		"gateway 2 killed: $FAIL_KEPT of $N sessions kept their backend"
+	wgw_assert_eq "$MOVED" "$KEPT" "moves that kept their backend"
+	wgw_assert_eq "$CROSSED" "$CROSSED_KEPT" "moves to the other gateway that kept their backend"
+	wgw_assert_eq 0 "$FAIL_CHANGED" "sessions answered by a second backend when gateway 2 died"
+	wgw_assert_eq $N "$FAIL_KEPT" "sessions on their backend through gateway 1 alone"
+	# The store made the difference: moves found their CID there.
+	wgw_assert_ge "$hits" 1 "store lookups that hit"
+	in_redis r0
+	wgw_stop "${WGW_ECMP_GW_PID[1]}" 10 || wgw_fail "gateway 1 exit status"
+}
+
+for mode in auto fallback; do
+	wgw_run "moves with a store IPv4, $mode" t_store 4 "$mode"
+done
+wgw_run "moves with a store IPv6, auto" t_store 6 auto
 for mode in auto fallback; do
 	wgw_run "baseline without a store IPv4, $mode" t_baseline 4 "$mode"
 done

@@ -44,6 +44,9 @@ wgw_ecmp_up()
 	local fam=$1 n a p
 
 	WGW_ECMP_FAM=$fam
+	# A new lab starts without sessions: an earlier sub-test's state files
+	# (same $WGW_TMP) would give the gateways its CIDs.
+	rm -f "$WGW_TMP/g1.state" "$WGW_TMP/g2.state"
 	for n in cl rt g1 g2 be; do
 		wgw_ns_add "$n"
 	done
