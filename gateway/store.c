@@ -235,6 +235,7 @@ struct wgw_store {
 	/* refresh walk */
 	uint32_t walk_cursor, walk_since, walk_next_s;
 	bool walking;
+	_Atomic bool walk_all;		/* a store came back: write every live CID */
 	/* store-thread-written */
 	_Atomic uint64_t writes, write_errors, lat_count, lat_sum_us, lat_max_us;
 	_Atomic uint64_t lat_bucket[WGW_STORE_LAT_BUCKETS];
@@ -461,8 +462,10 @@ static void shard_backoff_grow(struct store_shard *sh)
 
 static void shard_connected(struct store_shard *sh)
 {
-	if (sh->ever_connected)
+	if (sh->ever_connected) {
 		atomic_fetch_add(&sh->reconnects, 1);
+		atomic_store(&sh->s->walk_all, true);
+	}
 	shard_set_state(sh, WGW_STORE_CONNECTED, NULL);
 	sh->ever_connected = true;
 	sh->backoff_ms = WGW_STORE_BACKOFF_MIN_MS;
@@ -774,7 +777,10 @@ static void walk_cb(void *arg, uint64_t cid, const union wgw_addr *backend, uint
  * since the last round are written again (SET, so a store that lost its
  * data, or a new shard, gets them back too), in steps of
  * STORE_WALK_BUDGET entries.  Nothing on the workers' path: the walk reads
- * the engine's idle clocks.
+ * the engine's idle clocks.  After a store came back, every CID not idle
+ * past its timeout is written at once (walk_all): a Redis that restarted
+ * empty has the sessions again within a walk, not a quarter timeout.
+ * While no store is connected no round starts (nothing could be written).
  */
 static void store_walk(struct wgw_store *s, uint64_t now)
 {
@@ -783,11 +789,19 @@ static void store_walk(struct wgw_store *s, uint64_t now)
 	struct walk_arg wa = { s, ttl_ms, now };
 
 	if (!s->walking) {
-		if ((int32_t)(now_s - s->walk_next_s) < 0)
+		bool any = false;
+
+		if (!atomic_load_explicit(&s->walk_all, memory_order_relaxed) &&
+		    (int32_t)(now_s - s->walk_next_s) < 0)
+			return;
+		for (unsigned i = 0; i < s->n_shards && !any; i++)
+			any = atomic_load_explicit(&s->sh[i].state, memory_order_relaxed) ==
+			      WGW_STORE_CONNECTED;
+		if (!any)
 			return;
 		s->walking = true;
 		s->walk_cursor = 0;
-		s->walk_since = now_s - period;
+		s->walk_since = now_s - (atomic_exchange(&s->walk_all, false) ? ttl_ms / 1000 : period);
 		s->walk_next_s = now_s + period;
 	}
 	s->walk_cursor = wgw_engine_cid_walk(s->cfg.engine, s->walk_cursor, STORE_WALK_BUDGET,
@@ -868,8 +882,9 @@ static void *store_main(void *arg)
 
 		store_timers(s, now);
 		busy = store_drain(s, now);
-		if (!busy)
-			store_walk(s, now);
+		/* also when busy: a steady stream of new sessions must not
+		 * starve the refresh of the others */
+		store_walk(s, now);
 		busy |= s->walking;
 
 		fds[n++] = (struct pollfd){ .fd = s->wake_fd, .events = POLLIN };

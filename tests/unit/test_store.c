@@ -597,14 +597,15 @@ END_TEST
 START_TEST(killed_down_reconnect)
 {
 	struct wgw_store_info si;
-	uint64_t cid, us;
+	uint64_t cid, us, while_down[50], t0;
 
 	gw_start(NULL, 1000, 0);
 	redis_kill();
 	ck_assert(wait_state(WGW_STORE_DOWN, 2000));
 	/* down: rule 1 at once, nothing held, nothing lost */
 	for (unsigned i = 0; i < 50; i++) {
-		send_one("198.51.100.10", (uint16_t)(40400 + i), rnd_cid(), &us);
+		while_down[i] = rnd_cid();
+		send_one("198.51.100.10", (uint16_t)(40400 + i), while_down[i], &us);
 		ck_assert_uint_lt(us, 20000);
 	}
 	ck_assert_uint_ge(stats().lookup_down, 50);
@@ -618,6 +619,33 @@ START_TEST(killed_down_reconnect)
 	send_one("198.51.100.10", 40500, cid, NULL);
 	while (!key_exists(NULL, cid))
 		sleep_ms(1);
+	/* the Redis that came back is empty: the sessions learned meanwhile
+	 * are written at once, without a packet of theirs */
+	t0 = now_us();
+	for (unsigned i = 0; i < 50; i++)
+		while (!key_exists(NULL, while_down[i]))
+			ck_assert_msg(now_us() - t0 < 3000000, "CID %u of those learned while "
+				      "the store was down not written after it came back", i);
+	gw_stop();
+}
+END_TEST
+
+/* Only where a miss can matter: a handshake (special CID) and a new CID
+ * from an endpoint that has a mapping never ask the store. */
+START_TEST(lookup_only_where_it_matters)
+{
+	const char *src = "198.51.100.50";
+	union wgw_addr first, got;
+
+	gw_start(NULL, 1000, 0);
+	got = send_one(src, 44000, 0xffffffffffffffffULL, NULL);	/* handshake */
+	(void)got;
+	ck_assert_uint_eq(stats().lookups, 0);
+	first = send_one(src, 44001, rnd_cid(), NULL);		/* asks */
+	ck_assert_uint_eq(stats().lookups, 1);
+	got = send_one(src, 44001, rnd_cid(), NULL);		/* its mapping */
+	ck_assert(wgw_addr_eq(&got, &first));
+	ck_assert_uint_eq(stats().lookups, 1);
 	gw_stop();
 }
 END_TEST
@@ -762,6 +790,7 @@ static Suite *store_suite(void)
 	tcase_add_test(t, flood_rate_limit);
 	tcase_add_test(t, negative_cache);
 	tcase_add_test(t, password_file);
+	tcase_add_test(t, lookup_only_where_it_matters);
 	suite_add_tcase(s, t);
 	t = tcase_create("pure");
 	tcase_add_test(t, shard_and_key);
