@@ -11,7 +11,7 @@ PKGS=(
 	libinih-dev libcap-ng-dev libsystemd-dev libhiredis-dev
 	check
 	iproute2 ethtool procps kmod jq tcpdump perl python3 python3-prometheus-client
-	tshark redis-server
+	tshark redis-server redis-tools
 )
 
 missing=()

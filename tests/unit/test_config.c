@@ -479,6 +479,44 @@ START_TEST(test_backend)
 }
 END_TEST
 
+START_TEST(test_session_store)
+{
+	struct wgw_config c;
+	char buf[512];
+	const struct wgw_option *o = wgw_option_find("session-store");
+
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(ARGS(&c, "--session-store", "redis://10.0.0.5:6379", "--session-store",
+			      "redis://[2001:db8::5]:6380", "--session-store",
+			      "redis://redis-a.example.net:6381"), 0);
+	ck_assert_uint_eq(c.n_stores, 3);
+	ck_assert_str_eq(c.stores[0].host, "10.0.0.5");
+	ck_assert_uint_eq(c.stores[0].port, 6379);
+	ck_assert_str_eq(c.stores[1].host, "2001:db8::5");
+	ck_assert_uint_eq(c.stores[1].port, 6380);
+	ck_assert_str_eq(c.stores[2].host, "redis-a.example.net");
+	/* printed as given, IPv6 in brackets again */
+	ck_assert_str_eq(wgw_option_value_at(&c, o, 1, buf, sizeof(buf)),
+			 "redis://[2001:db8::5]:6380");
+	ck_assert_uint_eq(c.store_timeout_ms, 50);
+	ck_assert_uint_eq(c.store_lookup_rate, 1000);
+
+	bad1("--session-store", "10.0.0.5:6379", "expected redis://HOST:PORT");
+	bad1("--session-store", "rediss://10.0.0.5:6379", "expected redis://HOST:PORT");
+	bad1("--session-store", "redis://10.0.0.5", "expected redis://HOST:PORT");
+	bad1("--session-store", "redis://10.0.0.5:0", "port must be 1-65535");
+	bad1("--session-store", "redis://10.0.0.5:6379/0", "port must be 1-65535 (and no path)");
+	bad1("--session-store", "redis://2001:db8::5:6379", "an IPv6 address as [ADDR]");
+	bad1("--session-store", "redis://[2001:db8::5:6379", "expected redis://[IPv6]:PORT");
+	bad1("--session-store", "redis://[10.0.0.5]:6379", "not an IPv6 address");
+	bad1("--session-store", "redis://a b:6379", "letters, digits");
+	ck_assert_int_eq(ARGS(&c, "--session-store", "redis://10.0.0.5:6379", "--session-store",
+			      "redis://10.0.0.5:6379"), -EINVAL);
+	assert_err_has("session store given twice");
+	bad1("--session-store-timeout", "0", "expected an integer 1-10000");
+}
+END_TEST
+
 START_TEST(test_cpulist)
 {
 	struct wgw_config c;
@@ -1438,6 +1476,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_vip);
 	tcase_add_test(tc, test_vip_max);
 	tcase_add_test(tc, test_backend);
+	tcase_add_test(tc, test_session_store);
 	tcase_add_test(tc, test_cpulist);
 	tcase_add_test(tc, test_bool_count);
 	tcase_add_test(tc, test_cli_errors);
