@@ -150,6 +150,42 @@ visible_ms()
 	echo $(( (t1 - t0) / 1000 ))
 }
 
+# The Debian package's module, even when another python3 comes first.
+PY=
+for p in python3 /usr/bin/python3; do
+	"$p" -c 'import prometheus_client.parser' 2>/dev/null && { PY=$p; break; }
+done
+
+# prom_check: the store's series in the exposition pass a real parser,
+# the latency histogram with its buckets, sum and count.
+prom_check()
+{
+	[ -n "$PY" ] || wgw_fail "python3-prometheus-client is missing (tests/deps.sh installs it)"
+	gwctl stats --prometheus >"$WGW_TMP/prom.txt" || wgw_fail "stats --prometheus"
+	"$PY" - "$WGW_TMP/prom.txt" "$STORE" <<'EOF' || wgw_fail "the store's metrics do not pass the parser"
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+
+fams = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
+h = fams.get("wraith_gateway_store_lookup_latency_seconds")
+if not h or h.type != "histogram":
+    sys.exit("no latency histogram")
+buckets = [s for s in h.samples if s.name.endswith("_bucket")]
+count = [s.value for s in h.samples if s.name.endswith("_count")]
+if not buckets or buckets[-1].labels["le"] != "+Inf" or not count or buckets[-1].value != count[0]:
+    sys.exit("histogram buckets/count inconsistent")
+if any(b.value > a.value for a, b in zip(buckets[1:], buckets)):
+    sys.exit("buckets not cumulative")
+if count[0] < 1:
+    sys.exit("no lookup in the histogram")
+st = fams["wraith_gateway_store_state"]
+if not any(s.labels == {"store": sys.argv[2], "state": "connected"} and s.value == 1 for s in st.samples):
+    sys.exit("store not connected in the metrics")
+if fams["wraith_gateway_store_hits"].samples[0].value < 1:
+    sys.exit("no hits counted")
+EOF
+}
+
 t_store()
 {
 	local k down0 hits
@@ -176,6 +212,7 @@ t_store()
 	same a b "restart without a state file, with the store"
 	hits=$(stat store_hits)
 	wgw_assert_ge "$hits" $N "store hits after the restart"
+	prom_check
 	wgw_log "after the restart: $hits hits, $(stat store_misses) misses, lookup latency avg $(stat store_lookup_latency_avg_us) us max $(stat store_lookup_latency_max_us) us"
 
 	# A flood of random CIDs, each from a new endpoint, faster than the
