@@ -140,8 +140,12 @@ struct wgw_worker {
 	unsigned ntx_wan, ntx_lan, nheld;
 	unsigned rx_quiet;	/* ports (bit i: ports[i]) whose rx() is a
 				 * system call and that were found empty */
-	struct wgw_buf tx_wan[WGW_BATCH_MAX * WGW_WORKER_MAX_PORTS + WGW_HOLD_MAX];
-	struct wgw_buf tx_lan[WGW_BATCH_MAX * WGW_WORKER_MAX_PORTS + WGW_HOLD_MAX];
+	/* a loop queues at most: its bursts, the next-hop hold queue, and
+	 * the store's hold queue released */
+	struct wgw_buf tx_wan[WGW_BATCH_MAX * WGW_WORKER_MAX_PORTS + WGW_HOLD_MAX +
+			     WGW_STORE_HOLD_MAX_W];
+	struct wgw_buf tx_lan[WGW_BATCH_MAX * WGW_WORKER_MAX_PORTS + WGW_HOLD_MAX +
+			     WGW_STORE_HOLD_MAX_W];
 	struct wgw_held held[WGW_HOLD_MAX];
 	struct wgw_worker_stats st;
 
