@@ -169,11 +169,14 @@ int wgw_engine_cid_bind(struct wgw_engine_thread *t, uint64_t cid, const union w
 
 	if (b < 0)
 		return -ENOENT;
-	/* up: a backend rule 1 could choose now (not draining, not judged
-	 * down; every one of them when all are: fail open) */
+	/* a backend rule 1 could choose now (not judged down; every one of
+	 * them when all are: fail open), or a draining one that is not
+	 * judged down: it keeps its sessions, moved ones too (rules 2, 4) */
 	for (i = 0; i < v->n_up && v->up[i].slot != (unsigned)b; i++)
 		;
-	if (i == v->n_up)
+	if (i == v->n_up &&
+	    (atomic_load_explicit(&e->be_state[b], memory_order_relaxed) != WGW_BACKEND_DRAIN ||
+	     __atomic_load_n(&e->slots[b].health_down, __ATOMIC_RELAXED)))
 		return -ENOENT;
 	err = wgw_cid_learn(&e->s, cid, (unsigned)b, client, now, &ci);
 	if (err == -EDQUOT)

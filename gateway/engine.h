@@ -255,8 +255,9 @@ void wgw_engine_thread_set_store(struct wgw_engine_thread *t,
 /* From the worker thread: bind cid to the backend addr:port (a session
  * another gateway learned), charged to client's source quota, as rule 3
  * would.  0; -EEXIST: cid already bound here; -ENOENT: no such backend,
- * or it is not up (draining, down or unhealthy: the session starts afresh
- * by rule 1); -ENOSPC / -EDQUOT: table or quota full. */
+ * or it is down or judged unhealthy (the session starts afresh by rule 1;
+ * a draining backend keeps its sessions, as rule 2 does); -ENOSPC /
+ * -EDQUOT: table or quota full. */
 int wgw_engine_cid_bind(struct wgw_engine_thread *t, uint64_t cid, const union wgw_addr *addr,
 			uint16_t port, const union wgw_addr *client, uint32_t now);
 

@@ -459,7 +459,7 @@ int wgw_engine_backend_add(struct wgw_engine *e, const union wgw_addr *addr, uin
 	 * grace periods of the previous backend's removal */
 	wgw_engine_slot_pkts(e, slot, &bs->base_to, &bs->base_from);
 	bs->in_use = true;
-	bs->health_down = false;
+	__atomic_store_n(&bs->health_down, false, __ATOMIC_RELAXED); /* cid_bind reads it */
 	be_set_state(e, slot, WGW_BACKEND_UP);
 	err = view_publish(e);
 	if (err) {
@@ -520,7 +520,7 @@ int wgw_engine_backend_remove(struct wgw_engine *e, const union wgw_addr *addr, 
 	slot_release(e, slot);
 	/* no mapping left, none in limbo: the slot can be reused */
 	e->slots[slot].in_use = false;
-	e->slots[slot].health_down = false;
+	__atomic_store_n(&e->slots[slot].health_down, false, __ATOMIC_RELAXED);
 	views_reap(e);
 out_unlock:
 	pthread_mutex_unlock(&e->ctl);
@@ -534,7 +534,8 @@ static void slot_set_health(struct wgw_engine *e, int slot, bool down)
 
 	if (e->slots[slot].health_down == down)
 		return;
-	e->slots[slot].health_down = down;
+	/* a worker's wgw_engine_cid_bind() reads it */
+	__atomic_store_n(&e->slots[slot].health_down, down, __ATOMIC_RELAXED);
 	if (down) {
 		/* its sessions died with it: a client's re-handshake from the
 		 * same endpoint must not follow the old mapping to it */

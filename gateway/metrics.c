@@ -524,7 +524,7 @@ static const struct wgw_metric metrics[] = {
 	  "Lookups answered by an error, lost with the connection, or holding a bad value.",
 	  STORE(errors) },
 	{ NS "store_hits_unusable_total", "counter", "", "",
-	  "Hits naming a backend that is not configured or not up here: rule 1 instead.",
+	  "Hits naming a backend that is not configured here, or down: rule 1 instead.",
 	  STORE(hit_unusable) },
 	{ NS "store_lookup_ratelimited_total", "counter", "", "",
 	  "Lookups not sent: over the worker's --session-store-lookup-rate.",

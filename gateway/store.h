@@ -121,7 +121,7 @@ struct wgw_store_answer {
 bool wgw_store_answer_pop(struct wgw_store_port *p, struct wgw_store_answer *a);
 /* What the worker made of a lookup (counts it; a miss or a timeout goes
  * into the negative cache).  hit_unusable: the answer named a backend
- * that is not configured or not up here (counted as a hit). */
+ * that is not configured here, or down (counted as a hit). */
 void wgw_store_lookup_done(struct wgw_store_port *p, uint64_t cid, enum wgw_store_result r,
 			   uint32_t now_ms);
 /* A hit named a backend that is not configured or not up here: counted
@@ -153,7 +153,7 @@ struct wgw_store_stats {
 	uint64_t write_errors;		/* SETs refused, lost, or not sent (down) */
 	uint64_t lookups;		/* GETs asked */
 	uint64_t hits, misses, timeouts, errors;
-	uint64_t hit_unusable;		/* hits naming a backend not up here */
+	uint64_t hit_unusable;		/* hits naming a backend not configured here, or down */
 	uint64_t lookup_ratelimited;	/* not asked: over the rate */
 	uint64_t lookup_down;		/* not asked: the store was not connected */
 	uint64_t negative_hits;		/* not asked: a recent miss */

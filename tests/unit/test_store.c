@@ -541,6 +541,22 @@ START_TEST(lookup_hit_binds)
 	got = send_one(src, 40102, cid, NULL);
 	ck_assert(wgw_addr_eq(&got, &r1));
 	ck_assert_uint_eq(stats().hit_unusable, 1);
+	/* a draining backend keeps its sessions, moved ones too */
+	ck_assert_int_eq(wgw_engine_backend_drain(E, &other, VPORT), 0);
+	cid = rnd_cid();
+	r = rcmd(NULL, "SET %s %s PX 60000", wgw_store_key(cid, key, sizeof(key)), val);
+	freeReplyObject(r);
+	got = send_one(src, 40103, cid, NULL);
+	ck_assert(wgw_addr_eq(&got, &other));
+	ck_assert_uint_eq(stats().hit_unusable, 1);
+	/* one judged dead does not get them: rule 1 */
+	ck_assert_int_eq(wgw_engine_backend_set_health(E, &other, VPORT, true), 0);
+	cid = rnd_cid();
+	r = rcmd(NULL, "SET %s %s PX 60000", wgw_store_key(cid, key, sizeof(key)), val);
+	freeReplyObject(r);
+	got = send_one(src, 40104, cid, NULL);
+	ck_assert(!wgw_addr_eq(&got, &other));
+	ck_assert_uint_eq(stats().hit_unusable, 2);
 	gw_stop();
 }
 END_TEST
