@@ -35,6 +35,7 @@
 #define STORE_WALK_BUDGET 8192	/* CID entries per refresh step */
 #define STORE_LOOKUP_CTX 4096	/* lookups outstanding, all stores */
 #define STORE_ANSWER_RING 512	/* answers per worker (> lookup ring) */
+#define STORE_IDLE_PING_MS 1000	/* PING a connection idle this long, ms */
 
 const uint32_t wgw_store_lat_bounds_us[WGW_STORE_LAT_BUCKETS - 1] = {
 	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
@@ -215,6 +216,7 @@ struct store_shard {
 	/* send times of the commands awaiting a reply, in order */
 	uint64_t *sent;
 	uint32_t sent_head, sent_n;
+	uint64_t last_sent_ns;		/* the last command sent */
 };
 
 struct wgw_store {
@@ -446,6 +448,7 @@ static void sent_push(struct store_shard *sh, uint64_t now)
 {
 	sh->sent[(sh->sent_head + sh->sent_n) & (WGW_STORE_INFLIGHT - 1)] = now;
 	sh->sent_n++;
+	sh->last_sent_ns = now;
 	atomic_store_explicit(&sh->outstanding, sh->sent_n, memory_order_relaxed);
 }
 
@@ -842,7 +845,19 @@ static bool store_rings_empty(struct wgw_store *s)
 	return true;
 }
 
-/* Connection timers: connect, stall, retry. */
+static void ping_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct store_shard *sh = priv;
+
+	(void)r;
+	if (sh->ac == ac)
+		sent_pop(sh);
+}
+
+/* Connection timers: connect, stall, retry, and a PING on a connection
+ * idle for a second, so that a store that vanished without closing (a
+ * host down, a partition) is found out by the stall check within about
+ * two seconds, not at the next session that needs it. */
 static void store_timers(struct wgw_store *s, uint64_t now)
 {
 	for (unsigned i = 0; i < s->n_shards; i++) {
@@ -863,6 +878,10 @@ static void store_timers(struct wgw_store *s, uint64_t now)
 			shard_drop(sh, why);
 		} else if (!sh->ac && now >= sh->retry_ns) {
 			shard_connect(sh, now);
+		} else if (sh->ac && st == WGW_STORE_CONNECTED && !sh->sent_n &&
+			   now - sh->last_sent_ns > STORE_IDLE_PING_MS * 1000000ull) {
+			if (redisAsyncCommand(sh->ac, ping_cb, sh, "PING") == REDIS_OK)
+				sent_push(sh, now);
 		}
 	}
 }

@@ -606,6 +606,11 @@ START_TEST(timeout_rule1)
 	ck_assert_uint_ge(stats().lookup_down, 1);
 	ck_assert_int_eq(kill(redis_pid, SIGCONT), 0);
 	ck_assert(wait_state(WGW_STORE_CONNECTED, 8000));
+	/* silent while idle (no session asks, nothing to write): found out
+	 * by the idle PING and the stall check all the same */
+	ck_assert_int_eq(kill(redis_pid, SIGSTOP), 0);
+	ck_assert(wait_state(WGW_STORE_DOWN, 3500));
+	ck_assert_int_eq(kill(redis_pid, SIGCONT), 0);
 	gw_stop();
 }
 END_TEST
