@@ -16,7 +16,13 @@
 # every move keeps its backend, whichever gateway it reaches; no session
 # changes backend when gateway 2 dies, and all are on their first backend
 # through gateway 1 afterwards; the CIDs are in Redis with the backend
-# that answered them.
+# that answered them.  Redis killed under traffic while the sessions move:
+# no crash, no stall (every moved session answered at once, by rule 1
+# where the store would have been asked), both gateways say the store is
+# down; Redis back: both reconnect by themselves and moves keep their
+# backend again.  A flood of random unknown CIDs from new endpoints: the
+# per-worker lookup rate holds (Redis sees at most rate x time + burst),
+# the rest is counted as rate-limited, running sessions lose nothing.
 #
 # Without it, the baseline: how many moves keep their backend is printed,
 # not asserted (it depends on the hash), so that the log shows what the
@@ -57,16 +63,6 @@ answered()
 	}
 }
 
-# "CID backend gateway" of each session of run NAME, sorted by CID: the
-# gateway is the one holding a mapping for the session's source endpoint
-# (0: neither).
-carried()
-{
-	wgw_ecmp_carriers "$WGW_TMP/carriers"
-	awk 'FNR == NR { gw[$1] = $2; next } { print $2, $4, gw[$8] + 0 }' \
-		"$WGW_TMP/carriers" "$WGW_TMP/$1.sessions" | sort
-}
-
 # kept A B: how many sessions of run B have the backend they had in run A.
 kept()
 {
@@ -84,33 +80,24 @@ crossed()
 		awk '$2 != $3 { n++ } END { print n + 0 }'
 }
 
+# carried NAME: "CID backend gateway" of each session of run NAME.
+carried()
+{
+	wgw_ecmp_carried "$WGW_TMP/$1.sessions"
+}
+
 # on NAME G: sessions of run NAME carried by gateway G.
 on()
 {
 	awk -v g="$2" '$3 == g { n++ } END { print n + 0 }' "$WGW_TMP/$1.carried"
 }
 
-mappings()
-{
-	wgw_ecmp_ctl "$1" sessions 2>/dev/null | awk '$1 == "mappings:" { print $2 }'
-}
-
 # mappings_above G M: gateway G holds more than M mappings.
 mappings_above()
 {
 	local m
-	m=$(mappings "$1")
+	m=$(wgw_ecmp_mappings "$1")
 	[ -n "$m" ] && [ "$m" -gt "$2" ]
-}
-
-# new_mappings M1 M2 N: the gateways hold N more mappings between them
-# than M1 and M2.
-new_mappings()
-{
-	local a b
-	a=$(mappings 1)
-	b=$(mappings 2)
-	[ -n "$a" ] && [ -n "$b" ] && [ $((a - $1 + b - $2)) -ge "$3" ]
 }
 
 # moves FAMILY MODE STORE [GATEWAY ARGS...]: the sessions moving across
@@ -176,17 +163,17 @@ moves()
 	# hold time, or the announcing daemon's check, in production).  The
 	# run comes from a client address the moves did not use, so each of
 	# its sessions makes one new mapping on the gateway that carries it.
-	m1=$(mappings 1)
-	m2=$(mappings 2)
-	wgw_bg cl "$(wgw_tool wraith-client)" -n $N --sockets $N -d 6 --pps 2000 --seed $SEED \
+	m1=$(wgw_ecmp_mappings 1)
+	m2=$(wgw_ecmp_mappings 2)
+	wgw_bg cl "$(wgw_tool wraith-client)" -n $N --sockets $N -d 6 --pps 2000 --batch 1 --seed $SEED \
 		--no-handshake --bind "${WGW_ECMP_CLIENTS[4]}" \
 		"$(wgw_ecmp_ep "$WGW_ECMP_VIP" $WGW_ECMP_PORT)" >"$WGW_TMP/fail.txt" 2>&1
 	local cl=$WGW_BG_PID
-	wgw_wait_for 5 new_mappings "$m1" "$m2" $N ||
+	wgw_wait_for 5 wgw_ecmp_new_mappings "$m1" "$m2" $N ||
 		wgw_fail "the $N sessions did not all reach a gateway"
-	FAIL_ON2=$(( $(mappings 2) - m2 ))
+	FAIL_ON2=$(( $(wgw_ecmp_mappings 2) - m2 ))
 	wgw_assert_ge "$FAIL_ON2" 1 "sessions on gateway 2 when it dies"
-	m1=$(mappings 1)
+	m1=$(wgw_ecmp_mappings 1)
 	wgw_ecmp_kill 2
 	wgw_ecmp_withdraw 2
 	# Gateway 1 takes over every flow gateway 2 carried (one new mapping
@@ -297,8 +284,170 @@ t_store()
 	wgw_stop "${WGW_ECMP_GW_PID[1]}" 10 || wgw_fail "gateway 1 exit status"
 }
 
+# store_up FAMILY MODE [GATEWAY ARGS...]: the lab, Redis, both gateways on
+# it and connected.
+store_up()
+{
+	local fam=$1 mode=$2
+	shift 2
+	wgw_ecmp_up "$fam"
+	wgw_ecmp_backends
+	wgw_ecmp_redis_start
+	wgw_ecmp_gateway 1 --mode "$mode" --session-store "$(wgw_ecmp_redis_url)" "$@"
+	wgw_ecmp_gateway 2 --mode "$mode" --session-store "$(wgw_ecmp_redis_url)" "$@"
+	wgw_wait_for 5 store_state_is 1 connected && wgw_wait_for 5 store_state_is 2 connected ||
+		wgw_fail "the gateways did not connect to the store"
+}
+
+# all_kept PREFIX MOVES: runs PREFIX0 .. PREFIX<MOVES> (the first one from
+# client address 0), every move on the backend of the first run.
+all_kept()
+{
+	local p=$1 i k
+	run "${p}0" 0
+	answered "${p}0"
+	carried "${p}0" >"$WGW_TMP/${p}0.carried"
+	for i in $(seq 1 "$2"); do
+		run "$p$i" "$i"
+		answered "$p$i"
+		carried "$p$i" >"$WGW_TMP/$p$i.carried"
+		k=$(kept "${p}0" "$p$i")
+		wgw_assert_eq $N "$k" "sessions of run $p$i on their backend of run ${p}0"
+	done
+}
+
+# not_connected G: gateway G's store is not connected (down, connecting).
+not_connected()
+{
+	local st
+	st=$(store_state "$1") && [ "$st" != connected ]
+}
+
+# Redis killed under traffic while sessions move: no crash, no stall (every
+# session answered after its move, by rule 1 where the store would have
+# been asked), standalone; Redis back: both gateways reconnect by
+# themselves, and moves keep their backend again.
+t_redis_down()
+{
+	local fam=$1 mode=$2 m1 m2 cl down lat
+	store_up "$fam" "$mode"
+	all_kept a 0
+
+	m1=$(wgw_ecmp_mappings 1)
+	m2=$(wgw_ecmp_mappings 2)
+	wgw_bg cl "$(wgw_tool wraith-client)" -n $N --sockets $N -d 6 --pps 2000 --batch 1 --seed $SEED \
+		--no-handshake --bind "${WGW_ECMP_CLIENTS[2]}" --migrate-addr "${WGW_ECMP_CLIENTS[3]}" \
+		"$(wgw_ecmp_ep "$WGW_ECMP_VIP" $WGW_ECMP_PORT)" >"$WGW_TMP/down.txt" 2>&1
+	cl=$WGW_BG_PID
+	wgw_wait_for 5 wgw_ecmp_new_mappings "$m1" "$m2" $N ||
+		wgw_fail "the $N sessions did not all reach a gateway"
+	# Redis dies before the sessions move (halfway, 3 s in).
+	wgw_ecmp_redis_kill
+	wgw_wait_for 2 not_connected 1 && wgw_wait_for 2 not_connected 2 ||
+		wgw_fail "a gateway still says its store is connected 2 s after Redis died"
+	wgw_log "Redis killed: gateway 1 store $(store_state 1), gateway 2 store $(store_state 2)"
+	wait "$cl" || { cat "$WGW_TMP/down.txt" >&2; wgw_fail "client run while Redis was down"; }
+	wgw_alive "${WGW_ECMP_GW_PID[1]}" && wgw_alive "${WGW_ECMP_GW_PID[2]}" ||
+		wgw_fail "a gateway died with Redis"
+	answered down
+	wgw_assert_eq 0 "$(wgw_kv "$WGW_TMP/down.txt" migration_unanswered)" \
+		"sessions unanswered after moving while Redis was down"
+	lat=$(wgw_kv "$WGW_TMP/down.txt" latency_max_us)
+	down=$(store_sum store_lookup_down)
+	store_summary 1
+	store_summary 2
+	wgw_log "while Redis was down: $down lookups not sent (rule 1 at once)," \
+		"$(wgw_kv "$WGW_TMP/down.txt" migration_kept) of $N moved sessions on their backend," \
+		"loss $(wgw_kv "$WGW_TMP/down.txt" loss_pct) %, worst reply ${lat} us"
+	# Moves did meet the dead store, and were not held for it.
+	wgw_assert_ge "$down" 1 "lookups skipped while the store was down"
+	wgw_assert_le "${lat%.*}" 500000 "worst reply latency (us) while Redis was down"
+
+	wgw_ecmp_redis_start
+	wgw_wait_for 10 store_state_is 1 connected && wgw_wait_for 10 store_state_is 2 connected ||
+		wgw_fail "the gateways did not reconnect within 10 s of Redis' return"
+	wgw_assert_ge "$(ctl_get "$WGW_TMP/status1.txt" \
+		"session_store/stores/$(wgw_ecmp_redis_url)/reconnects")" 1 "gateway 1 reconnects"
+	grep -q "session store $(wgw_ecmp_redis_url): connected again" "$WGW_TMP/g2.log" ||
+		wgw_fail "gateway 2 did not log its reconnection"
+	# New sessions (the old bindings went with Redis' memory) move with
+	# their backend again: writes and lookups both work.
+	SEED=$((SEED + 1))
+	all_kept b 3
+	wgw_stop "${WGW_ECMP_GW_PID[1]}" 10 || wgw_fail "gateway 1 exit status"
+	wgw_stop "${WGW_ECMP_GW_PID[2]}" 10 || wgw_fail "gateway 2 exit status"
+}
+
+# workers G: gateway G's worker count (its log's "running" line).
+workers()
+{
+	awk '/^notice: running: / { n = $3 } END { print n + 0 }' "$WGW_TMP/g$1.log"
+}
+
+# A flood of random unknown CIDs, each from a new source endpoint (the
+# lookups that matter), with established sessions running: the per-worker
+# lookup rate holds (Redis sees at most rate x time + burst), the rest is
+# counted as rate-limited and routed by rule 1, and the running sessions
+# lose nothing.  Moves keep their backend after it.
+t_flood()
+{
+	local fam=$1 mode=$2 rate=500 m1 m2 cl t0 t1 g l0 r0 l r max
+	store_up "$fam" "$mode" --session-store-lookup-rate $rate
+	all_kept f 1
+
+	m1=$(wgw_ecmp_mappings 1)
+	m2=$(wgw_ecmp_mappings 2)
+	wgw_bg cl "$(wgw_tool wraith-client)" -n $N --sockets $N -d 5 --pps 1000 --seed $SEED \
+		--no-handshake --bind "${WGW_ECMP_CLIENTS[2]}" \
+		--dump-sessions "$WGW_TMP/legit.sessions" \
+		"$(wgw_ecmp_ep "$WGW_ECMP_VIP" $WGW_ECMP_PORT)" >"$WGW_TMP/legit.txt" 2>&1
+	cl=$WGW_BG_PID
+	wgw_wait_for 5 wgw_ecmp_new_mappings "$m1" "$m2" $N ||
+		wgw_fail "the $N sessions did not all reach a gateway"
+	for g in 1 2; do
+		eval "l0_$g=\$(store_stat $g store_lookups)"
+		eval "r0_$g=\$(store_stat $g store_lookup_ratelimited)"
+	done
+	t0=$(wgw__now_us)
+	wgw_ecmp_client -n 8192 --sockets 4096 -c 8192 --pps 20000 --no-handshake \
+		--hs-retries 0 --drain 200 --bind "${WGW_ECMP_CLIENTS[4]}" >"$WGW_TMP/flood.txt" 2>&1 ||
+		{ cat "$WGW_TMP/flood.txt" >&2; wgw_fail "flood client"; }
+	t1=$(wgw__now_us)
+	for g in 1 2; do
+		eval "l0=\$l0_$g r0=\$r0_$g"
+		l=$(( $(store_stat $g store_lookups) - l0 ))
+		r=$(( $(store_stat $g store_lookup_ratelimited) - r0 ))
+		# per worker: the burst (a tenth of the rate) + the rate over
+		# the flood's length, one second of slack
+		max=$(( $(workers $g) * (rate / 10 + rate * ((t1 - t0) / 1000 + 1000) / 1000) ))
+		wgw_log "flood, gateway $g: $l lookups sent to Redis (at most $max)," \
+			"$r rate-limited, over $(( (t1 - t0) / 1000 )) ms"
+		wgw_assert_le "$l" "$max" "gateway $g: lookups during the flood"
+		wgw_assert_ge "$r" 1 "gateway $g: rate-limited lookups"
+	done
+	wait "$cl" || { cat "$WGW_TMP/legit.txt" >&2; wgw_fail "client run during the flood"; }
+	answered legit
+	carried legit >"$WGW_TMP/legit.carried"
+	wgw_log "legitimate sessions during the flood: loss $(wgw_kv "$WGW_TMP/legit.txt" loss_pct) %"
+	wgw_assert_eq 0 "$(wgw_kv "$WGW_TMP/legit.txt" sessions_backend_changed)" \
+		"legitimate sessions answered by a second backend during the flood"
+	wgw_assert_eq $N "$(kept f0 legit)" "legitimate sessions on their backend during the flood"
+	wgw_alive "${WGW_ECMP_GW_PID[1]}" && wgw_alive "${WGW_ECMP_GW_PID[2]}" ||
+		wgw_fail "a gateway died in the flood"
+	# After it: moves find their backend in the store again.  (From an
+	# address of its own: a new source endpoint that happened to be one
+	# the flood left a mapping for would go by that mapping, as designed.)
+	run f2 3
+	answered f2
+	carried f2 >"$WGW_TMP/f2.carried"
+	wgw_assert_eq $N "$(kept f0 f2)" "sessions on their backend after the flood"
+	wgw_stop "${WGW_ECMP_GW_PID[1]}" 10 || wgw_fail "gateway 1 exit status"
+}
+
 for mode in auto fallback; do
 	wgw_run "moves with a store IPv4, $mode" t_store 4 "$mode"
+	wgw_run "Redis killed and back IPv4, $mode" t_redis_down 4 "$mode"
+	wgw_run "random-CID flood IPv4, $mode" t_flood 4 "$mode"
 done
 wgw_run "moves with a store IPv6, auto" t_store 6 auto
 for mode in auto fallback; do

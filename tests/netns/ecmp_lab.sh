@@ -299,3 +299,30 @@ wgw_ecmp_carriers()
 			awk -v n="$n" '$1 == "client:" { print $2, n }'
 	done >"$1"
 }
+
+# wgw_ecmp_mappings N: the NAT mappings gateway N holds (empty if it does
+# not answer).
+wgw_ecmp_mappings()
+{
+	wgw_ecmp_ctl "$1" sessions 2>/dev/null | awk '$1 == "mappings:" { print $2 }'
+}
+
+# wgw_ecmp_new_mappings M1 M2 COUNT: the gateways hold COUNT more mappings
+# between them than M1 and M2 (a client run's sessions have all arrived).
+wgw_ecmp_new_mappings()
+{
+	local a b
+	a=$(wgw_ecmp_mappings 1)
+	b=$(wgw_ecmp_mappings 2)
+	[ -n "$a" ] && [ -n "$b" ] && [ $((a - $1 + b - $2)) -ge "$3" ]
+}
+
+# wgw_ecmp_carried SESSIONS: from a client's --dump-sessions file, "CID
+# backend gateway" per session sorted by CID; the gateway (1 or 2) is the
+# one holding a mapping for the session's source endpoint, 0 if neither.
+wgw_ecmp_carried()
+{
+	wgw_ecmp_carriers "$WGW_TMP/.carriers"
+	awk 'FNR == NR { gw[$1] = $2; next } { print $2, $4, gw[$8] + 0 }' \
+		"$WGW_TMP/.carriers" "$1" | sort
+}
