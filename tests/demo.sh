@@ -9,11 +9,17 @@
 # the end.
 #
 #   tests/demo.sh [--mode auto|xdp-copy|xdp-generic|fallback] [--ipv6]
-#                 [--sessions N] [--seconds S]
+#                 [--sessions N] [--seconds S] [--gateways 1|2]
+#
+# --gateways 2: two gateways behind a router that spreads clients over
+# them by an L4 hash (ECMP), sharing their sessions through Redis; the
+# sessions move several times, a gateway is killed mid-run, and the
+# report says which gateway carried each session and whether it kept its
+# backend (default 200 sessions).
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 set -u
 
-MODE=auto FAM=4 SESSIONS=2000 SECONDS_=4
+MODE=auto FAM=4 SESSIONS= SECONDS_=4 GATEWAYS=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--mode) MODE=$2; shift ;;
@@ -21,11 +27,26 @@ while [ $# -gt 0 ]; do
 	--ipv6) FAM=6 ;;
 	--sessions) SESSIONS=$2; shift ;;
 	--seconds) SECONDS_=$2; shift ;;
-	-h|--help) sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--gateways) GATEWAYS=$2; shift ;;
+	--gateways=*) GATEWAYS=${1#--gateways=} ;;
+	-h|--help) sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "demo: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
+
+case $GATEWAYS in
+1) SESSIONS=${SESSIONS:-2000} ;;
+2) SESSIONS=${SESSIONS:-200} ;;
+*) echo "demo: --gateways is 1 or 2, not '$GATEWAYS'" >&2; exit 2 ;;
+esac
+case $SESSIONS in
+''|*[!0-9]*|0) echo "demo: --sessions wants a positive number" >&2; exit 2 ;;
+esac
+if [ "$GATEWAYS" = 2 ] && [ "$SESSIONS" -gt 4096 ]; then
+	echo "demo: --gateways 2 runs one client socket per session: at most 4096" >&2
+	exit 2
+fi
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/tests/deps.sh" || exit 1
@@ -37,6 +58,11 @@ export WGW_TOP_BUILDDIR="$top/build" WGW_NO_SUMMARY=1
 . "$top/tests/netns/lab.sh"
 . "$top/tests/netns/ctl_lib.sh"
 wgw_require_root
+
+if [ "$GATEWAYS" = 2 ]; then
+	. "$top/tests/demo_ecmp.sh"
+	exit $?
+fi
 
 echo "== wraith-gateway demo: $SESSIONS sessions, IPv$FAM, mode $MODE"
 wgw_lab_up "$FAM" 2
