@@ -18,6 +18,11 @@ command -v redis-server >/dev/null && command -v redis-cli >/dev/null || {
 }
 
 DEMO_MOVES=4
+# A move run sends every session's first packet from its new endpoint within
+# a few milliseconds, and the sessions of a dead gateway reach the other one
+# as fast: sized for that (the default, 1000 per second and worker with a
+# burst of a tenth of it, is for a steady trickle of moves).
+DEMO_LOOKUP_RATE=$(( SESSIONS * 10 > 1000 ? SESSIONS * 10 : 1000 ))
 DEMO_SEED=$(( (RANDOM << 15) | RANDOM ))
 DEMO_INFLIGHT=$(( SESSIONS < 512 ? SESSIONS : 512 ))
 
@@ -64,6 +69,15 @@ demo_stat()
 		"$WGW_TMP/stats$1.txt" 2>/dev/null || echo "?"
 }
 
+# demo_taken_over: gateway 1 holds a mapping for each of the on2 flows that
+# gateway 2 carried (m1: its mappings before the kill).
+demo_taken_over()
+{
+	local a
+	a=$(wgw_ecmp_mappings 1)
+	[ -n "$a" ] && [ $((a - m1)) -ge "$on2" ]
+}
+
 demo_ms()
 {
 	echo $(( ($(wgw__now_us) - $1) / 1000 ))
@@ -74,7 +88,8 @@ wgw_ecmp_up "$FAM"
 wgw_ecmp_backends
 wgw_ecmp_redis_start
 for g in 1 2; do
-	wgw_ecmp_gateway $g --mode "$MODE" --session-store "$(wgw_ecmp_redis_url)"
+	wgw_ecmp_gateway $g --mode "$MODE" --session-store "$(wgw_ecmp_redis_url)" \
+		--session-store-lookup-rate "$DEMO_LOOKUP_RATE"
 done
 echo "   lab up: clients, a router (multipath route to the VIP, L4 hash), two gateways,"
 echo "   three backends and redis-server on one LAN; the sessions move $DEMO_MOVES times..."
@@ -102,12 +117,6 @@ t0=$(wgw__now_us)
 wgw_ecmp_kill 2
 wgw_ecmp_withdraw 2
 withdraw_ms=$(demo_ms "$t0")
-demo_taken_over()
-{
-	local a
-	a=$(wgw_ecmp_mappings 1)
-	[ -n "$a" ] && [ $((a - m1)) -ge "$on2" ]
-}
 over_ms="more than 10000"
 wgw_wait_for 10 demo_taken_over && over_ms=$(demo_ms "$t0")
 wait "$kill_cl"
@@ -150,12 +159,14 @@ paste -d ' ' "${cols[@]}" | head -n 8 |
 		for (i = 2; i <= NF; i += 3) { g = g " g" $i; if ($(i + 1) != $3) same = 0 }
 		printf "     CID %s:%s  backend %s%s\n", $1, g, $3, same ? " every time" : " (changed)" }'
 for g in 1 2; do
-	printf '   session store, gateway %s%s: %s lookups, %s hits, %s misses, %s written, lookup latency avg %s us\n' \
-		"$g" "$([ "$g" = 2 ] && echo ' (before it was killed)')" "$(demo_stat "$g" store_lookups)" "$(demo_stat "$g" store_hits)" \
-		"$(demo_stat "$g" store_misses)" "$(demo_stat "$g" store_writes)" \
+	printf '   session store, gateway %s%s: %s lookups, %s hits, %s misses, %s rate-limited, %s written, lookup latency avg %s us\n' \
+		"$g" "$([ "$g" = 2 ] && echo ' (before it was killed)')" "$(demo_stat "$g" store_lookups)" \
+		"$(demo_stat "$g" store_hits)" "$(demo_stat "$g" store_misses)" \
+		"$(demo_stat "$g" store_lookup_ratelimited)" "$(demo_stat "$g" store_writes)" \
 		"$(demo_stat "$g" store_lookup_latency_avg_us)"
 done 2>/dev/null
-echo "   Redis holds $(wgw_ecmp_redis_cli dbsize 2>/dev/null) bindings (wgw:cid:<CID> -> backend address:port)"
+echo "   Redis holds $(wgw_ecmp_redis_cli dbsize 2>/dev/null) bindings (wgw:cid:<CID> -> backend address:port);" \
+	"lookup rate $DEMO_LOOKUP_RATE per second and worker"
 echo "   gateway 2 killed mid-run while carrying $on2 sessions; route withdrawn $withdraw_ms ms later:"
 echo "     gateway 1 had taken over all of them $over_ms ms after the kill (polled);" \
 	"sessions answered by a second backend: $(kv kill sessions_backend_changed);" \
