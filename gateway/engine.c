@@ -452,14 +452,21 @@ static enum wgw_verdict client_route(struct wgw_engine_thread *t, struct wgw_pkt
 	/* rule 1: the endpoint's mapping, else the rendezvous choice */
 	h = wgw_map_hash(s, &src, sport, &dst, dport);
 	mi = wgw_map_find(s, h, &src, sport, &dst, dport, WGW_BACKEND_ANY, e->be_live);
+	/* A session that may have been learned elsewhere: the store's
+	 * (wgw_engine_thread_set_store()).  From an endpoint without a
+	 * mapping, or whose mapping carries another session's CID (its
+	 * replies did): a client port reused by a session that moved here,
+	 * which rule 1 would put on the old session's backend.  Not when the
+	 * mapping has carried no CID yet: the first data packet after a
+	 * handshake is its own session's. */
+	if (t->store && has_cid && !cid_known &&
+	    (!mi || atomic_load_explicit(&s->maps[mi].last_cid, memory_order_relaxed)) &&
+	    t->store->lookup(t->store->arg, cid)) {
+		out->reason = WGW_DROP_NONE;
+		out->backend = -1;
+		return WGW_HOLD;
+	}
 	if (!mi) {
-		/* a session that may have been learned elsewhere: the store's
-		 * (wgw_engine_thread_set_store()) */
-		if (t->store && has_cid && !cid_known && t->store->lookup(t->store->arg, cid)) {
-			out->reason = WGW_DROP_NONE;
-			out->backend = -1;
-			return WGW_HOLD;
-		}
 		b = wgw_view_choose(v, &src, sport);
 		if (b < 0)
 			return drop(t, out, WGW_DROP_NO_BACKEND);

@@ -239,9 +239,12 @@ enum wgw_verdict wgw_engine_from_backend(struct wgw_engine_thread *t, struct wgw
  *  - learned: cid was bound to backend addr:port by this thread (rule 3,
  *    or wgw_engine_cid_bind()).  Must not block.
  *  - lookup: rule 1 would route this packet with the non-special CID cid,
- *    unknown here, from a client endpoint without a mapping.  true: the
- *    engine returns WGW_HOLD and changes nothing (the caller asks the
- *    store and routes the packet again later); false: rule 1 as usual.
+ *    unknown here, from a client endpoint without a mapping, or whose
+ *    mapping carried another CID (a port reused by a session that moved
+ *    here; not a mapping that has carried no CID yet, whose first data
+ *    packet is its own session's).  true: the engine returns WGW_HOLD and
+ *    changes nothing (the caller asks the store and routes the packet
+ *    again later); false: rule 1 as usual.
  */
 struct wgw_engine_store_hooks {
 	void (*learned)(void *arg, uint64_t cid, const union wgw_addr *backend, uint16_t port);

@@ -183,6 +183,7 @@ struct tport {
 	unsigned in_head, in_tail;
 	unsigned n_out;
 	union wgw_addr out_dst[TP_MAX];	/* destination of each frame sent */
+	uint16_t out_sport[TP_MAX];	/* and its source port */
 	uint64_t out_us[TP_MAX];
 };
 
@@ -217,6 +218,7 @@ static void tp_tx(struct wgw_port *port, struct wgw_buf *bufs, unsigned n)
 
 		if (t->n_out < TP_MAX && wgw_pkt_parse(&p, bufs[i].data, bufs[i].len) == WGW_PKT_UDP) {
 			wgw_pkt_get_daddr(&p, &t->out_dst[t->n_out]);
+			t->out_sport[t->n_out] = wgw_pkt_sport(&p);
 			t->out_us[t->n_out] = now_us();
 			t->n_out++;
 		}
@@ -386,15 +388,15 @@ static unsigned n_out(void)
 	return n;
 }
 
-/* Queue a client packet (src:sport -> VIP, cid) for the worker. */
-static void post(const char *src, uint16_t sport, uint64_t cid)
+/* Queue a packet src:sport -> dst:dport with cid for the worker. */
+static void post_to(const union wgw_addr *s, uint16_t sport, const union wgw_addr *d,
+		    uint16_t dport, uint64_t cid)
 {
 	struct tpkt t;
-	union wgw_addr s = A(src), d = A(VIP);
 	uint64_t one = 1;
 	unsigned k;
 
-	tpkt_make(&t, &s, sport, &d, VPORT, cid, 0);
+	tpkt_make(&t, s, sport, d, dport, cid, 0);
 	pthread_mutex_lock(&TP->mu);
 	ck_assert_uint_lt(TP->in_tail - TP->in_head, TP_MAX);
 	k = TP->in_tail++ % TP_MAX;
@@ -402,6 +404,14 @@ static void post(const char *src, uint16_t sport, uint64_t cid)
 	TP->in_len[k] = t.p.len;
 	pthread_mutex_unlock(&TP->mu);
 	ck_assert_int_eq(write(TP->efd, &one, sizeof(one)), (ssize_t)sizeof(one));
+}
+
+/* Queue a client packet (src:sport -> VIP, cid). */
+static void post(const char *src, uint16_t sport, uint64_t cid)
+{
+	union wgw_addr s = A(src), d = A(VIP);
+
+	post_to(&s, sport, &d, VPORT, cid);
 }
 
 /* Send one packet and wait for it to leave; its destination (the backend
@@ -651,6 +661,49 @@ START_TEST(killed_down_reconnect)
 }
 END_TEST
 
+/* A client port that a moved session reuses: the endpoint has a mapping
+ * from another session (whose replies carried its CID), which rule 1
+ * would follow; the store is asked and the session keeps its backend. */
+START_TEST(reused_port_asks)
+{
+	const char *src = "198.51.100.60";
+	union wgw_addr ba, other, nat = A("10.0.0.1"), got;
+	char key[32], val[64], a[INET6_ADDRSTRLEN];
+	uint64_t cid_a = rnd_cid(), cid_b = rnd_cid();
+	unsigned before;
+	uint16_t p;
+	redisReply *r;
+
+	gw_start(NULL, 1000, 0);
+	ba = send_one(src, 45000, cid_a, NULL);		/* a miss: rule 1 */
+	pthread_mutex_lock(&TP->mu);
+	p = TP->out_sport[TP->n_out - 1];		/* its NAT port */
+	pthread_mutex_unlock(&TP->mu);
+	before = n_out();
+	post_to(&ba, VPORT, &nat, p, cid_a);		/* the backend answers */
+	while (n_out() == before)
+		sleep_ms(1);
+	other = ba;
+	for (unsigned i = 0; i < 3; i++) {
+		union wgw_addr b = A(backends[i]);
+
+		if (!wgw_addr_eq(&b, &ba)) {
+			other = b;
+			break;
+		}
+	}
+	snprintf(val, sizeof(val), "%s:%u", wgw_addr_str(&other, a, sizeof(a)), VPORT);
+	r = rcmd(NULL, "SET %s %s PX 60000", wgw_store_key(cid_b, key, sizeof(key)), val);
+	freeReplyObject(r);
+	got = send_one(src, 45000, cid_b, NULL);	/* same endpoint, moved session */
+	ck_assert_msg(wgw_addr_eq(&got, &other), "a reused port followed the old mapping to %s",
+		      wgw_addr_str(&got, a, sizeof(a)));
+	ck_assert_uint_eq(stats().lookups, 2);
+	ck_assert_uint_eq(stats().hits, 1);
+	gw_stop();
+}
+END_TEST
+
 /* Only where a miss can matter: a handshake (special CID) and a new CID
  * from an endpoint that has a mapping never ask the store. */
 START_TEST(lookup_only_where_it_matters)
@@ -812,6 +865,7 @@ static Suite *store_suite(void)
 	tcase_add_test(t, negative_cache);
 	tcase_add_test(t, password_file);
 	tcase_add_test(t, lookup_only_where_it_matters);
+	tcase_add_test(t, reused_port_asks);
 	suite_add_tcase(s, t);
 	t = tcase_create("pure");
 	tcase_add_test(t, shard_and_key);
