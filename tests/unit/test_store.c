@@ -500,6 +500,10 @@ START_TEST(writes_visible)
 	ck_assert_int_le(r->integer, CID_IDLE_S * 1000);
 	ck_assert_int_gt(r->integer, CID_IDLE_S * 1000 - 10000);
 	freeReplyObject(r);
+	/* counted when the store thread has read the reply (the key can be
+	 * seen a moment before) */
+	for (uint64_t tw = now_us(); !stats().writes && now_us() - tw < 2000000;)
+		sleep_ms(1);
 	ck_assert_uint_ge(stats().writes, 1);
 	ck_assert_uint_eq(stats().write_errors, 0);
 	gw_stop();
@@ -641,6 +645,9 @@ START_TEST(killed_down_reconnect)
 	}
 	ck_assert_uint_ge(stats().lookup_down, 50);
 	ck_assert_uint_eq(stats().lookups, 0);
+	/* the store thread counts the bindings it could not write */
+	for (uint64_t tw = now_us(); !stats().write_errors && now_us() - tw < 2000000;)
+		sleep_ms(1);
 	ck_assert_uint_ge(stats().write_errors, 1);
 	redis_start(NULL);	/* the same port */
 	ck_assert(wait_state(WGW_STORE_CONNECTED, 8000));
