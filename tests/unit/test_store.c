@@ -86,18 +86,13 @@ static redisContext *redis_conn(void)
 	return c;
 }
 
-/* Start redis-server on redis_port (a new random one when 0); password
- * NULL: none. */
-static void redis_start(const char *password)
+/* One try on redis_port: true once it answers, false when the server
+ * exited (the port was taken). */
+static bool redis_try(const char *password)
 {
 	char port[16];
+	int status;
 
-	if (!redis_port) {
-		uint16_t r;
-
-		ck_assert_int_eq(getrandom(&r, sizeof(r), 0), (ssize_t)sizeof(r));
-		redis_port = 20000 + r % 30000;
-	}
 	snprintf(port, sizeof(port), "%d", redis_port);
 	redis_pid = fork();
 	ck_assert_int_ge(redis_pid, 0);
@@ -116,16 +111,41 @@ static void redis_start(const char *password)
 			       (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < 1000; i++) {
 		redisContext *c = redis_conn();
 
 		if (c) {
 			redisFree(c);
-			return;
+			return true;
+		}
+		if (waitpid(redis_pid, &status, WNOHANG) == redis_pid) {
+			redis_pid = 0;
+			return false;
 		}
 		sleep_ms(10);
 	}
-	ck_abort_msg("redis-server did not start on port %d", redis_port);
+	ck_abort_msg("redis-server did not answer on port %d", redis_port);
+	return false;
+}
+
+/* Start redis-server on redis_port, or on a random free one when 0 (below
+ * the ephemeral range, retried if taken); password NULL: none. */
+static void redis_start(const char *password)
+{
+	if (redis_port) {
+		ck_assert_msg(redis_try(password), "redis-server did not start on port %d",
+			      redis_port);
+		return;
+	}
+	for (int k = 0; k < 5; k++) {
+		uint16_t r;
+
+		ck_assert_int_eq(getrandom(&r, sizeof(r), 0), (ssize_t)sizeof(r));
+		redis_port = 10000 + r % 20000;
+		if (redis_try(password))
+			return;
+	}
+	ck_abort_msg("redis-server did not start (5 ports tried)");
 }
 
 static void redis_kill(void)
