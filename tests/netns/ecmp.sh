@@ -449,7 +449,9 @@ for mode in auto fallback; do
 	wgw_run "Redis killed and back IPv4, $mode" t_redis_down 4 "$mode"
 	wgw_run "random-CID flood IPv4, $mode" t_flood 4 "$mode"
 done
-wgw_run "moves with a store IPv6, auto" t_store 6 auto
+for mode in auto fallback; do
+	wgw_run "moves with a store IPv6, $mode" t_store 6 "$mode"
+done
 for mode in auto fallback; do
 	wgw_run "baseline without a store IPv4, $mode" t_baseline 4 "$mode"
 done
