@@ -508,8 +508,11 @@ static const struct wgw_metric metrics[] = {
 	{ NS "store_writes_total", "counter", "", "",
 	  "Bindings written to the session store (SET acknowledged).", STORE(writes) },
 	{ NS "store_write_errors_total", "counter", "", "",
-	  "Bindings not written: refused, lost with the connection, or the store was down.",
+	  "Bindings not written: refused by the store or lost with the connection.",
 	  STORE(write_errors) },
+	{ NS "store_writes_deferred_total", "counter", "", "",
+	  "Bindings learnt while the store was not connected; written by the walk that "
+	  "follows the connection.", STORE(writes_deferred) },
 	{ NS "store_lookups_total", "counter", "", "",
 	  "Lookups sent to the session store (a CID unknown here from an endpoint without a "
 	  "mapping).", STORE(lookups) },

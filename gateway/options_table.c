@@ -346,7 +346,7 @@ const struct wgw_option wgw_options[] = {
 		  "as if the CID were unknown everywhere" },
 	{ .name = "session-store-lookup-rate", .reload = WGW_RELOAD_RESTART,
 	  .type = WGW_OPT_UINT, FIELD(store_lookup_rate), .min = 1, .max = 1000000,
-	  .def = "1000", .metavar = "PER_SECOND", .group = G_STORE,
+	  .def = "10000", .metavar = "PER_SECOND", .group = G_STORE,
 	  .help = "session store lookups per second and worker at most (token "
 		  "bucket); past it, unknown CIDs are routed at once" },
 

@@ -360,6 +360,7 @@ void wgw_stats_doc(struct wgw_doc *d, const struct wgw_stats *st,
 		wgw_doc_obj(d, "session_store");
 		WGW_DOC_U64S(d, { "store_writes", ss->writes },
 			     { "store_write_errors", ss->write_errors },
+			     { "store_writes_deferred", ss->writes_deferred },
 			     { "store_lookups", ss->lookups }, { "store_hits", ss->hits },
 			     { "store_misses", ss->misses }, { "store_timeouts", ss->timeouts },
 			     { "store_errors", ss->errors },

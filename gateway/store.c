@@ -239,7 +239,7 @@ struct wgw_store {
 	bool walking;
 	_Atomic bool walk_all;		/* a store came back: write every live CID */
 	/* store-thread-written */
-	_Atomic uint64_t writes, write_errors, lat_count, lat_sum_us, lat_max_us;
+	_Atomic uint64_t writes, write_errors, writes_deferred, lat_count, lat_sum_us, lat_max_us;
 	_Atomic uint64_t lat_bucket[WGW_STORE_LAT_BUCKETS];
 };
 
@@ -465,10 +465,11 @@ static void shard_backoff_grow(struct store_shard *sh)
 
 static void shard_connected(struct store_shard *sh)
 {
-	if (sh->ever_connected) {
+	if (sh->ever_connected)
 		atomic_fetch_add(&sh->reconnects, 1);
-		atomic_store(&sh->s->walk_all, true);
-	}
+	/* Every live binding, also at the first connection: the sessions
+	 * restored from the state file, and what was learnt meanwhile. */
+	atomic_store(&sh->s->walk_all, true);
 	shard_set_state(sh, WGW_STORE_CONNECTED, NULL);
 	sh->ever_connected = true;
 	sh->backoff_ms = WGW_STORE_BACKOFF_MIN_MS;
@@ -611,8 +612,14 @@ static void store_set(struct wgw_store *s, const struct store_write *w, uint32_t
 	struct store_shard *sh = &s->sh[wgw_store_shard(w->cid, s->n_shards)];
 	char key[32], val[INET6_ADDRSTRLEN + 16];
 
+	/* Not connected (yet, or any more): the walk that follows the
+	 * connection writes every live binding, this one with them. */
 	if (!sh->ac || atomic_load_explicit(&sh->state, memory_order_relaxed) !=
-			       WGW_STORE_CONNECTED || !sent_room(sh)) {
+			       WGW_STORE_CONNECTED) {
+		ctr_add(&s->writes_deferred, 1);
+		return;
+	}
+	if (!sent_room(sh)) {
 		ctr_add(&s->write_errors, 1);
 		return;
 	}
@@ -1130,6 +1137,7 @@ void wgw_store_get_stats(struct wgw_store *s, struct wgw_store_stats *st)
 		return;
 	st->writes = ctr_get(&s->writes);
 	st->write_errors = ctr_get(&s->write_errors);
+	st->writes_deferred = ctr_get(&s->writes_deferred);
 	st->lat_count = ctr_get(&s->lat_count);
 	st->lat_sum_us = ctr_get(&s->lat_sum_us);
 	st->lat_max_us = ctr_get(&s->lat_max_us);

@@ -150,7 +150,9 @@ unsigned wgw_store_info(struct wgw_store *s, struct wgw_store_info *out, unsigne
 
 struct wgw_store_stats {
 	uint64_t writes;		/* SETs acknowledged */
-	uint64_t write_errors;		/* SETs refused, lost, or not sent (down) */
+	uint64_t write_errors;		/* SETs refused or lost with the connection */
+	uint64_t writes_deferred;	/* not sent: not connected; written by the
+					 * walk that follows the connection */
 	uint64_t lookups;		/* GETs asked */
 	uint64_t hits, misses, timeouts, errors;
 	uint64_t hit_unusable;		/* hits naming a backend not configured here, or down */

@@ -205,7 +205,9 @@ t_store()
 	# A restart without a state file: the sessions come back by lookups.
 	kill -KILL "$WGW_LAB_GW_PID"
 	wait "$WGW_LAB_GW_PID" 2>/dev/null
-	wgw_lab_gateway --state-file none --session-timeout 300 --session-store "$STORE" "$@"
+	# A lookup rate below the default, so that the flood below goes past it.
+	wgw_lab_gateway --state-file none --session-timeout 300 --session-store "$STORE" \
+		--session-store-lookup-rate 1000 "$@"
 	ctl_up
 	wgw_wait_for 10 store_is connected || wgw_fail "store not connected after the restart"
 	clients b
@@ -297,7 +299,9 @@ t_store6()
 	check_values a
 	kill -KILL "$WGW_LAB_GW_PID"
 	wait "$WGW_LAB_GW_PID" 2>/dev/null
-	wgw_lab_gateway --state-file none --session-timeout 300 --session-store "$STORE" "$@"
+	# A lookup rate below the default, so that the flood below goes past it.
+	wgw_lab_gateway --state-file none --session-timeout 300 --session-store "$STORE" \
+		--session-store-lookup-rate 1000 "$@"
 	ctl_up
 	wgw_wait_for 10 store_is connected || wgw_fail "store not connected after the restart"
 	clients b

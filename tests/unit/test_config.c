@@ -499,7 +499,7 @@ START_TEST(test_session_store)
 	ck_assert_str_eq(wgw_option_value_at(&c, o, 1, buf, sizeof(buf)),
 			 "redis://[2001:db8::5]:6380");
 	ck_assert_uint_eq(c.store_timeout_ms, 50);
-	ck_assert_uint_eq(c.store_lookup_rate, 1000);
+	ck_assert_uint_eq(c.store_lookup_rate, 10000);
 
 	bad1("--session-store", "10.0.0.5:6379", "expected redis://HOST:PORT");
 	bad1("--session-store", "rediss://10.0.0.5:6379", "expected redis://HOST:PORT");
