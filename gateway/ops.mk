@@ -60,7 +60,7 @@ tests_unit_test_ctl_root_LDADD = $(LDADD) $(CHECK_LIBS)
 TESTS += tests/netns/ctl_proto.sh tests/netns/ctl_backends.sh \
 	tests/netns/ctl_reload.sh tests/netns/install.sh tests/netns/second_daemon.sh
 endif
-EXTRA_DIST += tests/netns/ctl_lib.sh tests/netns/ctl_proto.sh \
+EXTRA_DIST += tests/netns/ctl_lib.sh tests/netns/sessions_lib.sh tests/netns/ctl_proto.sh \
 	tests/netns/ctl_backends.sh tests/netns/ctl_reload.sh tests/netns/install.sh \
 	tests/netns/second_daemon.sh
 

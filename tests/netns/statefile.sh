@@ -12,46 +12,11 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lab.sh"
 . "$(dirname "$0")/ctl_lib.sh"
+. "$(dirname "$0")/sessions_lib.sh"
 wgw_require_root
 
 N=24		# sessions, one source port each
 SEED=4242	# the same CIDs in every client run
-
-# clients NAME: N sessions with the fixed CIDs from a new client process
-# (new source ports: every session has moved), no handshake; the backend
-# of each in $WGW_TMP/NAME.sessions.
-clients()
-{
-	wgw_lab_client -n $N --sockets $N -c $((N * 10)) --inflight $N --seed $SEED \
-		--no-handshake --expect-clean --dump-sessions "$WGW_TMP/$1.sessions" \
-		>"$WGW_TMP/$1.txt" 2>&1 || {
-		cat "$WGW_TMP/$1.txt" >&2
-		wgw_fail "client run $1"
-	}
-}
-
-# "CID backend" of each session of run NAME.
-backends_of()
-{
-	awk '{ print $2, $4 }' "$WGW_TMP/$1.sessions" | sort
-}
-
-# kept A B: how many sessions of run B have the backend they had in run A.
-kept()
-{
-	join <(backends_of "$1") <(backends_of "$2") | awk '$2 == $3 { n++ } END { print n + 0 }'
-}
-
-# same A B WHAT: every session of run B on its backend of run A.
-same()
-{
-	local k
-	k=$(kept "$1" "$2")
-	[ "$k" = $N ] || {
-		diff <(backends_of "$1") <(backends_of "$2") >&2
-		wgw_fail "$3: $k of $N sessions kept their backend"
-	}
-}
 
 # The log of the gateway's last start.
 last_log()

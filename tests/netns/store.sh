@@ -19,6 +19,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lab.sh"
 . "$(dirname "$0")/ctl_lib.sh"
+. "$(dirname "$0")/sessions_lib.sh"
 wgw_require_root
 command -v redis-server >/dev/null && command -v redis-cli >/dev/null ||
 	wgw_skip "redis-server / redis-cli not installed (tests/deps.sh installs them)"
@@ -44,39 +45,6 @@ redis_up()
 		--protected-mode no --daemonize no >>"$WGW_TMP/redis.log" 2>&1
 	REDIS_PID=$WGW_BG_PID
 	wgw_wait_for 10 redis_pong || wgw_fail "redis-server did not answer"
-}
-
-# clients NAME [SEED]: N sessions with fixed CIDs from a new client process
-# (new source ports), no handshake; each session's backend in
-# $WGW_TMP/NAME.sessions.
-clients()
-{
-	wgw_lab_client -n $N --sockets $N -c $((N * 10)) --inflight $N --seed "${2:-$SEED}" \
-		--no-handshake --expect-clean --dump-sessions "$WGW_TMP/$1.sessions" \
-		>"$WGW_TMP/$1.txt" 2>&1 || {
-		cat "$WGW_TMP/$1.txt" >&2
-		wgw_fail "client run $1"
-	}
-}
-
-backends_of()
-{
-	awk '{ print $2, $4 }' "$WGW_TMP/$1.sessions" | sort
-}
-
-kept()
-{
-	join <(backends_of "$1") <(backends_of "$2") | awk '$2 == $3 { n++ } END { print n + 0 }'
-}
-
-same()
-{
-	local k
-	k=$(kept "$1" "$2")
-	[ "$k" = $N ] || {
-		diff <(backends_of "$1") <(backends_of "$2") >&2
-		wgw_fail "$3: $k of $N sessions kept their backend"
-	}
 }
 
 # store_state: the first store's state in `status`.
@@ -186,31 +154,48 @@ if fams["wraith_gateway_store_hits"].samples[0].value < 1:
 EOF
 }
 
-t_store()
+# store_start FAMILY [ARGS...]: the lab, Redis and a gateway with the store
+# (ARGS for the gateway); sessions a run, each binding in Redis with its
+# backend and TTL.
+store_start()
 {
-	local k down0 hits
-	wgw_lab_up 4
+	local fam=$1
+	shift
+	wgw_lab_up "$fam"
 	wgw_lab_backends
 	redis_up
 	wgw_lab_gateway --state-file none --session-timeout 300 --session-store "$STORE" "$@"
 	ctl_up
 	wgw_wait_for 10 store_is connected || wgw_fail "store not connected: $(store_state)"
-
-	# Writes: every CID, its backend, its TTL.
 	clients a
 	wgw_wait_for 5 all_keys_of a || wgw_fail "$(keys_of a) of $N CIDs in Redis"
 	check_values a
-	wgw_log "$N bindings in Redis; $(stat store_writes) writes"
+}
 
-	# A restart without a state file: the sessions come back by lookups.
+# store_restart NAME [ARGS...]: SIGKILL and a start without a state file
+# (ARGS for the gateway); the sessions come back from new ports as run NAME.
+store_restart()
+{
+	local name=$1
+	shift
 	kill -KILL "$WGW_LAB_GW_PID"
 	wait "$WGW_LAB_GW_PID" 2>/dev/null
-	# A lookup rate below the default, so that the flood below goes past it.
-	wgw_lab_gateway --state-file none --session-timeout 300 --session-store "$STORE" \
-		--session-store-lookup-rate 1000 "$@"
+	wgw_lab_gateway --state-file none --session-timeout 300 --session-store "$STORE" "$@"
 	ctl_up
 	wgw_wait_for 10 store_is connected || wgw_fail "store not connected after the restart"
-	clients b
+	clients "$name"
+}
+
+t_store()
+{
+	local k down0 hits
+	# Writes: every CID, its backend, its TTL.
+	store_start 4 "$@"
+	wgw_log "$N bindings in Redis; $(stat store_writes) writes"
+
+	# A restart without a state file: the sessions come back by lookups;
+	# a lookup rate below the default, so that the flood below goes past it.
+	store_restart b --session-store-lookup-rate 1000 "$@"
 	same a b "restart without a state file, with the store"
 	hits=$(stat store_hits)
 	wgw_assert_ge "$hits" $N "store hits after the restart"
@@ -288,23 +273,8 @@ t_store()
 # still finds every session.
 t_store6()
 {
-	wgw_lab_up 6
-	wgw_lab_backends
-	redis_up
-	wgw_lab_gateway --state-file none --session-timeout 300 --session-store "$STORE" "$@"
-	ctl_up
-	wgw_wait_for 10 store_is connected || wgw_fail "store not connected: $(store_state)"
-	clients a
-	wgw_wait_for 5 all_keys_of a || wgw_fail "$(keys_of a) of $N CIDs in Redis"
-	check_values a
-	kill -KILL "$WGW_LAB_GW_PID"
-	wait "$WGW_LAB_GW_PID" 2>/dev/null
-	# A lookup rate below the default, so that the flood below goes past it.
-	wgw_lab_gateway --state-file none --session-timeout 300 --session-store "$STORE" \
-		--session-store-lookup-rate 1000 "$@"
-	ctl_up
-	wgw_wait_for 10 store_is connected || wgw_fail "store not connected after the restart"
-	clients b
+	store_start 6 "$@"
+	store_restart b "$@"
 	same a b "IPv6: restart without a state file, with the store"
 	wgw_assert_ge "$(stat store_hits)" $N "store hits after the restart"
 	wgw_stop "$WGW_LAB_GW_PID" 10 || wgw_fail "daemon exit status"
