@@ -135,7 +135,7 @@ t_capture()
 	wgw_lab_backends
 	wgw_lab_gateway --mode "$mode"
 	client_run first
-	read -r _ cid _ _ _ ctx crx < <(head -n 1 "$WGW_TMP/first.sessions")
+	read -r _ cid _ _ _ ctx crx _ < <(head -n 1 "$WGW_TMP/first.sessions")
 
 	# Four captures at once: all traffic, one CID, drops, and one whose
 	# client never reads.
@@ -144,7 +144,7 @@ t_capture()
 	cap_start drops --duration 4 --drops
 	cap_start idle --duration 4 client 192.0.2.99	# no such client
 	client_run second
-	read -r _ cid _ _ _ ctx crx < <(grep " $cid " "$WGW_TMP/second.sessions")
+	read -r _ cid _ _ _ ctx crx _ < <(grep " $cid " "$WGW_TMP/second.sessions")
 	udp 0000000000000000 48 3	# CID 0
 	udp 1122334455667788 10 2	# shorter than a WRAITH header
 	cap_wait all
