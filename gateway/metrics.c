@@ -181,27 +181,18 @@ static void m_backend_hctr(const struct wgw_metric *m, const struct wgw_stats *s
 	}
 }
 
-/* A uint64_t of struct wgw_health_stats (m->arg: its offset). */
-static void m_health(const struct wgw_metric *m, const struct wgw_stats *st,
-		     struct wgw_metric_sink *s)
-{
-	uint64_t v;
-
-	if (!st->health_on)
-		return;
-	memcpy(&v, (const char *)&st->health + m->arg, sizeof(v));
-	put(s, m, NULL, (double)v);
-}
-
-/* A uint64_t of struct wgw_store_stats (m->arg: its offset). */
-static void m_store(const struct wgw_metric *m, const struct wgw_stats *st,
+/* A uint64_t of struct wgw_stats at offset m->arg, when the bool at
+ * m->arg2 says its part is on (the health checker, the session store). */
+static void m_gated(const struct wgw_metric *m, const struct wgw_stats *st,
 		    struct wgw_metric_sink *s)
 {
 	uint64_t v;
+	bool on;
 
-	if (!st->store_on)
+	memcpy(&on, (const char *)st + m->arg2, sizeof(on));
+	if (!on)
 		return;
-	memcpy(&v, (const char *)&st->store + m->arg, sizeof(v));
+	memcpy(&v, (const char *)st + m->arg, sizeof(v));
 	put(s, m, NULL, (double)v);
 }
 
@@ -389,7 +380,10 @@ static void m_worker(const struct wgw_metric *m, const struct wgw_stats *st,
 #define NS "wraith_gateway_"
 #define PORTL "interface,queue,worker,kind"
 #define RINGL "interface,queue,worker"
-#define STORE(f) .fn = m_store, .arg = offsetof(struct wgw_store_stats, f)
+#define GATED(part, on, f) .fn = m_gated, .arg = offsetof(struct wgw_stats, part) + \
+	offsetof(__typeof__(((struct wgw_stats *)0)->part), f), .arg2 = offsetof(struct wgw_stats, on)
+#define HEALTH(f) GATED(health, health_on, f)
+#define STORE(f) GATED(store, store_on, f)
 
 static const struct wgw_metric metrics[] = {
 	{ NS "info", "gauge", "", "version", "Always 1: the version of the running gateway.",
@@ -497,10 +491,10 @@ static const struct wgw_metric metrics[] = {
 	  .fn = m_backend_hctr, .arg = offsetof(struct wgw_health_info, probe_fails) },
 	{ NS "health_icmp_errors_total", "counter", "", "",
 	  "ICMP destination-unreachable errors about a backend seen on the LAN side.",
-	  .fn = m_health, .arg = offsetof(struct wgw_health_stats, icmp_errors) },
+	  HEALTH(icmp_errors) },
 	{ NS "health_fail_open_total", "counter", "", "",
 	  "Times every up backend was down and the gateway failed open.",
-	  .fn = m_health, .arg = offsetof(struct wgw_health_stats, fail_open) },
+	  HEALTH(fail_open) },
 
 	{ NS "store_state", "gauge", "", "store,state",
 	  "1 for the session store's connection state (connecting, connected, down), 0 for "

@@ -26,7 +26,9 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include "gateway/counter.h"
 #include "gateway/engine.h"
+#include "gateway/hash.h"
 #include "gateway/log.h"
 #include "gateway/options.h"	/* struct wgw_store_ep */
 #include "gateway/store.h"
@@ -102,17 +104,6 @@ static bool spsc_empty(struct spsc *r)
 }
 
 /* Single-writer counters: a plain add, readable by the control thread. */
-static inline void ctr_add(_Atomic uint64_t *c, uint64_t n)
-{
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-			      memory_order_relaxed);
-}
-
-static inline uint64_t ctr_get(const _Atomic uint64_t *c)
-{
-	return atomic_load_explicit(c, memory_order_relaxed);
-}
-
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -130,21 +121,11 @@ static uint32_t engine_now_s(void)
 	return (uint32_t)ts.tv_sec;
 }
 
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
 unsigned wgw_store_shard(uint64_t cid, unsigned n)
 {
 	/* fixed (no per-process key): every gateway must find a CID in the
 	 * same store */
-	return n > 1 ? (unsigned)(((mix64(cid) >> 32) * n) >> 32) : 0;
+	return n > 1 ? (unsigned)(((wgw_mix64(cid) >> 32) * n) >> 32) : 0;
 }
 
 const char *wgw_store_key(uint64_t cid, char *buf, size_t len)
@@ -184,10 +165,10 @@ struct wgw_store_port {
 	bool tb_init;
 	struct store_neg *neg;		/* [WGW_STORE_NEG_SLOTS] */
 	/* worker-written */
-	_Atomic uint64_t lookups, hits, misses, timeouts, errors, hit_unusable, ratelimited,
+	uint64_t lookups, hits, misses, timeouts, errors, hit_unusable, ratelimited,
 		down, negative_hits, queue_full, depth;
 	/* store-thread-written */
-	_Atomic uint64_t w_queue_full;
+	uint64_t w_queue_full;
 } __attribute__((aligned(64)));
 
 struct lookup_ctx {
@@ -239,8 +220,8 @@ struct wgw_store {
 	bool walking;
 	_Atomic bool walk_all;		/* a store came back: write every live CID */
 	/* store-thread-written */
-	_Atomic uint64_t writes, write_errors, writes_deferred, lat_count, lat_sum_us, lat_max_us;
-	_Atomic uint64_t lat_bucket[WGW_STORE_LAT_BUCKETS];
+	uint64_t writes, write_errors, writes_deferred, lat_count, lat_sum_us, lat_max_us;
+	uint64_t lat_bucket[WGW_STORE_LAT_BUCKETS];
 };
 
 /* ---- worker side ---------------------------------------------------------------- */
@@ -261,7 +242,7 @@ void wgw_store_learned(struct wgw_store_port *p, uint64_t cid, const union wgw_a
 	struct store_write w = { .cid = cid, .addr = *a, .port = port };
 
 	if (!spsc_push(&p->writes, &w)) {
-		ctr_add(&p->queue_full, 1);
+		wgw_cnt_add(&p->queue_full, 1);
 		return;
 	}
 	p->posted = true;
@@ -269,7 +250,7 @@ void wgw_store_learned(struct wgw_store_port *p, uint64_t cid, const union wgw_a
 
 static struct store_neg *neg_slot(struct wgw_store_port *p, uint64_t cid)
 {
-	return &p->neg[mix64(cid) & (WGW_STORE_NEG_SLOTS - 1)];
+	return &p->neg[wgw_mix64(cid) & (WGW_STORE_NEG_SLOTS - 1)];
 }
 
 enum wgw_store_ask wgw_store_ask(struct wgw_store_port *p, uint64_t cid, uint32_t now_ms)
@@ -280,11 +261,11 @@ enum wgw_store_ask wgw_store_ask(struct wgw_store_port *p, uint64_t cid, uint32_
 	struct store_req r;
 
 	if (atomic_load_explicit(&sh->state, memory_order_relaxed) != WGW_STORE_CONNECTED) {
-		ctr_add(&p->down, 1);
+		wgw_cnt_add(&p->down, 1);
 		return WGW_STORE_SKIP_DOWN;
 	}
 	if (n->cid == cid && (int32_t)(n->until_ms - now_ms) > 0) {
-		ctr_add(&p->negative_hits, 1);
+		wgw_cnt_add(&p->negative_hits, 1);
 		return WGW_STORE_SKIP_NEGATIVE;
 	}
 	/* token bucket: lookup_rate per second, a burst of a tenth of it */
@@ -299,18 +280,18 @@ enum wgw_store_ask wgw_store_ask(struct wgw_store_port *p, uint64_t cid, uint32_
 		p->tb_ms = now_ms;
 	}
 	if (p->tokens_m < 1000) {
-		ctr_add(&p->ratelimited, 1);
+		wgw_cnt_add(&p->ratelimited, 1);
 		return WGW_STORE_SKIP_RATE;
 	}
 	r.cid = cid;
 	r.t_ns = mono_ns();	/* vDSO; once per lookup */
 	if (!spsc_push(&p->reqs, &r)) {
-		ctr_add(&p->queue_full, 1);
+		wgw_cnt_add(&p->queue_full, 1);
 		return WGW_STORE_SKIP_FULL;
 	}
 	p->tokens_m -= 1000;
 	p->posted = true;
-	ctr_add(&p->lookups, 1);
+	wgw_cnt_add(&p->lookups, 1);
 	return WGW_STORE_ASKED;
 }
 
@@ -326,16 +307,16 @@ void wgw_store_lookup_done(struct wgw_store_port *p, uint64_t cid, enum wgw_stor
 
 	switch (r) {
 	case WGW_STORE_HIT:
-		ctr_add(&p->hits, 1);
+		wgw_cnt_add(&p->hits, 1);
 		return;
 	case WGW_STORE_MISS:
-		ctr_add(&p->misses, 1);
+		wgw_cnt_add(&p->misses, 1);
 		break;
 	case WGW_STORE_TIMEOUT:
-		ctr_add(&p->timeouts, 1);
+		wgw_cnt_add(&p->timeouts, 1);
 		break;
 	case WGW_STORE_ERROR:
-		ctr_add(&p->errors, 1);
+		wgw_cnt_add(&p->errors, 1);
 		return;
 	}
 	n = neg_slot(p, cid);
@@ -345,18 +326,18 @@ void wgw_store_lookup_done(struct wgw_store_port *p, uint64_t cid, enum wgw_stor
 
 void wgw_store_hit_unusable(struct wgw_store_port *p)
 {
-	ctr_add(&p->hit_unusable, 1);
+	wgw_cnt_add(&p->hit_unusable, 1);
 }
 
 void wgw_store_queue_full(struct wgw_store_port *p)
 {
-	ctr_add(&p->queue_full, 1);
+	wgw_cnt_add(&p->queue_full, 1);
 }
 
 void wgw_store_set_depth(struct wgw_store_port *p, unsigned depth)
 {
-	if (ctr_get(&p->depth) != depth)
-		atomic_store_explicit(&p->depth, depth, memory_order_relaxed);
+	if (wgw_cnt_get(&p->depth) != depth)
+		__atomic_store_n(&p->depth, depth, __ATOMIC_RELAXED);
 }
 
 void wgw_store_kick(struct wgw_store_port *p)
@@ -601,9 +582,9 @@ static void set_cb(redisAsyncContext *ac, void *r, void *priv)
 	if (sh->ac)
 		sent_pop(sh);
 	if (reply && reply->type != REDIS_REPLY_ERROR)
-		ctr_add(&s->writes, 1);
+		wgw_cnt_add(&s->writes, 1);
 	else
-		ctr_add(&s->write_errors, 1);
+		wgw_cnt_add(&s->write_errors, 1);
 }
 
 static void store_set(struct wgw_store *s, const struct store_write *w, uint32_t ttl_ms,
@@ -616,17 +597,17 @@ static void store_set(struct wgw_store *s, const struct store_write *w, uint32_t
 	 * connection writes every live binding, this one with them. */
 	if (!sh->ac || atomic_load_explicit(&sh->state, memory_order_relaxed) !=
 			       WGW_STORE_CONNECTED) {
-		ctr_add(&s->writes_deferred, 1);
+		wgw_cnt_add(&s->writes_deferred, 1);
 		return;
 	}
 	if (!sent_room(sh)) {
-		ctr_add(&s->write_errors, 1);
+		wgw_cnt_add(&s->write_errors, 1);
 		return;
 	}
 	wgw_store_key(w->cid, key, sizeof(key));
 	wgw_addr_port_str(&w->addr, w->port, w->port, val, sizeof(val));
 	if (redisAsyncCommand(sh->ac, set_cb, sh, "SET %s %s PX %u", key, val, ttl_ms) != REDIS_OK) {
-		ctr_add(&s->write_errors, 1);
+		wgw_cnt_add(&s->write_errors, 1);
 		return;
 	}
 	sent_push(sh, now);
@@ -640,7 +621,7 @@ static void answer(struct wgw_store *s, unsigned worker, uint64_t cid,
 	if (a)
 		an.addr = *a;
 	if (!spsc_push(&s->ports[worker].answers, &an))
-		ctr_add(&s->ports[worker].w_queue_full, 1);	/* the worker times out */
+		wgw_cnt_add(&s->ports[worker].w_queue_full, 1);	/* the worker times out */
 }
 
 static void lat_record(struct wgw_store *s, uint64_t t_ns, uint64_t now)
@@ -650,11 +631,11 @@ static void lat_record(struct wgw_store *s, uint64_t t_ns, uint64_t now)
 
 	while (b < WGW_STORE_LAT_BUCKETS - 1 && us > wgw_store_lat_bounds_us[b])
 		b++;
-	ctr_add(&s->lat_bucket[b], 1);
-	ctr_add(&s->lat_count, 1);
-	ctr_add(&s->lat_sum_us, us);
-	if (us > ctr_get(&s->lat_max_us))
-		atomic_store_explicit(&s->lat_max_us, us, memory_order_relaxed);
+	wgw_cnt_add(&s->lat_bucket[b], 1);
+	wgw_cnt_add(&s->lat_count, 1);
+	wgw_cnt_add(&s->lat_sum_us, us);
+	if (us > wgw_cnt_get(&s->lat_max_us))
+		__atomic_store_n(&s->lat_max_us, us, __ATOMIC_RELAXED);
 }
 
 static void ctx_put(struct wgw_store *s, struct lookup_ctx *c)
@@ -1135,27 +1116,27 @@ void wgw_store_get_stats(struct wgw_store *s, struct wgw_store_stats *st)
 	memset(st, 0, sizeof(*st));
 	if (!s)
 		return;
-	st->writes = ctr_get(&s->writes);
-	st->write_errors = ctr_get(&s->write_errors);
-	st->writes_deferred = ctr_get(&s->writes_deferred);
-	st->lat_count = ctr_get(&s->lat_count);
-	st->lat_sum_us = ctr_get(&s->lat_sum_us);
-	st->lat_max_us = ctr_get(&s->lat_max_us);
+	st->writes = wgw_cnt_get(&s->writes);
+	st->write_errors = wgw_cnt_get(&s->write_errors);
+	st->writes_deferred = wgw_cnt_get(&s->writes_deferred);
+	st->lat_count = wgw_cnt_get(&s->lat_count);
+	st->lat_sum_us = wgw_cnt_get(&s->lat_sum_us);
+	st->lat_max_us = wgw_cnt_get(&s->lat_max_us);
 	for (unsigned b = 0; b < WGW_STORE_LAT_BUCKETS; b++)
-		st->lat_bucket[b] = ctr_get(&s->lat_bucket[b]);
+		st->lat_bucket[b] = wgw_cnt_get(&s->lat_bucket[b]);
 	for (unsigned w = 0; w < s->n_ports; w++) {
 		struct wgw_store_port *p = &s->ports[w];
 
-		st->lookups += ctr_get(&p->lookups);
-		st->hits += ctr_get(&p->hits);
-		st->misses += ctr_get(&p->misses);
-		st->timeouts += ctr_get(&p->timeouts);
-		st->errors += ctr_get(&p->errors);
-		st->hit_unusable += ctr_get(&p->hit_unusable);
-		st->lookup_ratelimited += ctr_get(&p->ratelimited);
-		st->lookup_down += ctr_get(&p->down);
-		st->negative_hits += ctr_get(&p->negative_hits);
-		st->queue_full += ctr_get(&p->queue_full) + ctr_get(&p->w_queue_full);
-		st->queue_depth += ctr_get(&p->depth);
+		st->lookups += wgw_cnt_get(&p->lookups);
+		st->hits += wgw_cnt_get(&p->hits);
+		st->misses += wgw_cnt_get(&p->misses);
+		st->timeouts += wgw_cnt_get(&p->timeouts);
+		st->errors += wgw_cnt_get(&p->errors);
+		st->hit_unusable += wgw_cnt_get(&p->hit_unusable);
+		st->lookup_ratelimited += wgw_cnt_get(&p->ratelimited);
+		st->lookup_down += wgw_cnt_get(&p->down);
+		st->negative_hits += wgw_cnt_get(&p->negative_hits);
+		st->queue_full += wgw_cnt_get(&p->queue_full) + wgw_cnt_get(&p->w_queue_full);
+		st->queue_depth += wgw_cnt_get(&p->depth);
 	}
 }
