@@ -96,6 +96,19 @@ static int nh_resolve(void *ctx, const union wgw_addr *dst, int *ifindex,
 	return 0;
 }
 
+void wgw_daemon_serve_workers(struct wgw_daemon *d, bool netlink_ready, bool woken)
+{
+	if (netlink_ready) {
+		int n = wgw_nl_watcher_process(d->nl);
+
+		if (n < 0)
+			wgw_log_ratelimited(LOG_WARNING, "netlink: %s", strerror(-n));
+	}
+	if (woken)
+		wgw_nh_wake_clear(&d->nh);
+	wgw_nh_process(&d->nh, nh_resolve, d, mono_s());
+}
+
 static void nl_changed(const struct wgw_nl_change *c, void *arg)
 {
 	struct wgw_daemon *d = arg;
@@ -329,14 +342,7 @@ static int control_loop(struct wgw_daemon *d)
 				}
 			}
 		}
-		if (fds[1].revents & POLLIN) {
-			int n = wgw_nl_watcher_process(d->nl);
-
-			if (n < 0)
-				wgw_log_ratelimited(LOG_WARNING, "netlink: %s", strerror(-n));
-		}
-		if (fds[2].revents & POLLIN)
-			wgw_nh_wake_clear(&d->nh);
+		wgw_daemon_serve_workers(d, fds[1].revents != 0, fds[2].revents & POLLIN);
 		if (d->reclaim && d->claimed) {
 			int err = wgw_nat_reproxy(d);
 
@@ -355,7 +361,6 @@ static int control_loop(struct wgw_daemon *d)
 			return -EIO;
 		now_ms = mono_ms();
 		wgw_daemon_health_run(d, now_ms);
-		wgw_nh_process(&d->nh, nh_resolve, d, mono_s());
 		if (d->nh_dirty) {
 			d->nh_dirty = false;
 			wgw_nh_refresh(&d->nh, nh_resolve, d, false);
@@ -670,16 +675,17 @@ int wgw_daemon_run(const struct wgw_config *cfg, int argc, char **argv)
 
 	if (!control_run(d))
 		ret = 0;
-	log_counters(d);
 	if (d->handed_over) {
 		/* The successor serves: our control socket goes first, so that
-		 * it can take the path, then the goodbye; nothing is undone. */
+		 * it can take the path, then the goodbye (it waits for it to
+		 * finish starting); nothing is undone. */
 		wgw_ctl_close(d->ctl);
 		d->ctl = NULL;
 		wgw_takeover_bye(d);
 		d->state.running = false;
 		wgw_keep_kernel(d);
 	}
+	log_counters(d);
 
 out_ctl:
 	/* A takeover that failed leaves everything to the running daemon. */

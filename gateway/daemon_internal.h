@@ -92,6 +92,14 @@ void wgw_workers_stop(struct wgw_daemon *d);
 /* Tell every port the MTU of the interface its frames leave by. */
 void wgw_ports_follow_mtu(struct wgw_daemon *d);
 
+/* ---- daemon.c */
+
+/* What the control loop does for the workers on each turn: netlink events
+ * (netlink_ready: its socket is readable) and next-hop requests (woken:
+ * the requests' eventfd is); also while a takeover waits for the previous
+ * daemon's goodbye, before the loop runs. */
+void wgw_daemon_serve_workers(struct wgw_daemon *d, bool netlink_ready, bool woken);
+
 /* ---- health_daemon.c */
 
 /* Backend health on the LAN side (before privileges are dropped: its ICMP

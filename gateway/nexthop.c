@@ -307,3 +307,37 @@ uint32_t wgw_nh_count(const struct wgw_nh *nh)
 {
 	return nh->table->used;
 }
+
+uint32_t wgw_nh_export(const struct wgw_nh *nh, struct wgw_nh_entry *out, uint32_t max)
+{
+	const struct wgw_nh_table *t = nh->table;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i <= t->mask && n < max; i++) {
+		const struct wgw_nh_slot *s = &t->slots[i];
+		uint64_t v = atomic_load_explicit(&s->val, memory_order_relaxed);
+
+		if (wgw_nh_val_state(v) != WGW_NH_RESOLVED)
+			continue;
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].dst = s->dst;
+		out[n].via = s->via;
+		out[n].ifindex = s->ifindex;
+		wgw_nh_val_mac(v, out[n].mac);
+		n++;
+	}
+	return n;
+}
+
+int wgw_nh_import(struct wgw_nh *nh, const struct wgw_nh_entry *e, uint32_t now)
+{
+	struct wgw_nh_table *t = nh->table;
+
+	if (wgw_nh_lookup(t, &e->dst))
+		return 0;
+	if (!nh_insert(nh, t, &e->dst, &e->via, e->ifindex,
+		       nh_pack(WGW_NH_RESOLVED, e->mac), now))
+		return -ENOSPC;
+	atomic_fetch_add(&nh->generation, 1);
+	return 1;
+}

@@ -162,6 +162,23 @@ uint32_t wgw_nh_count(const struct wgw_nh *nh);
 /* Forget every entry (an interface was replaced); waits for a grace
  * period.  0 or -ENOMEM. */
 int wgw_nh_flush(struct wgw_nh *nh);
+/*
+ * A resolved destination as a live takeover hands it to the successor
+ * (takeover.c), so that its workers send from their first packet instead
+ * of asking a control loop that is still busy with the hand-over.
+ */
+struct wgw_nh_entry {
+	union wgw_addr dst;
+	union wgw_addr via;
+	int32_t ifindex;
+	uint8_t mac[6];
+	uint8_t pad[2];
+};
+/* Writer side: copy up to max resolved entries into out; how many. */
+uint32_t wgw_nh_export(const struct wgw_nh *nh, struct wgw_nh_entry *out, uint32_t max);
+/* Writer side: add e as resolved, stamped used at now, if the table lacks
+ * its destination.  1 added, 0 already there, -ENOSPC table full. */
+int wgw_nh_import(struct wgw_nh *nh, const struct wgw_nh_entry *e, uint32_t now);
 /* The descriptor to poll for requests; read it with wgw_nh_wake_clear(). */
 int wgw_nh_wake_fd(const struct wgw_nh *nh);
 void wgw_nh_wake_clear(struct wgw_nh *nh);

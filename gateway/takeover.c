@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,12 +22,14 @@
 #include "gateway/daemon.h"
 #include "gateway/daemon_internal.h"
 #include "gateway/log.h"
+#include "gateway/nexthop.h"
 #include "gateway/takeover.h"
 #include "gateway/worker.h"
 #include "gateway/xdp.h"
+#include "netlink/rtnl.h"
 
 #define TK_MAGIC 0x58544757u	/* "WGTX" */
-#define TK_VERSION 1u
+#define TK_VERSION 2u
 #define TK_FDS_PER_MSG 200u	/* under the kernel's SCM_MAX_FD (253) */
 #define TK_MSG_MAX (1u << 30)	/* bytes: a state of many million sessions */
 #define TK_MAX_FDS 8192u
@@ -43,6 +46,7 @@ enum tk_type {
 	TK_DONE,
 	TK_BYE,
 	TK_ERR,
+	TK_NEXTHOPS,
 };
 
 struct tk_hdr {
@@ -330,8 +334,10 @@ static void config_diff(const char *ours, const char *theirs, char *why, size_t 
 	}
 }
 
-/* A test hook: WGW_TAKEOVER_TEST_KILL=STEP kills the new daemon at STEP,
- * as an operator's kill -9 would (tests/netns/takeover.sh). */
+/* Test hooks (tests/netns/takeover.sh): WGW_TAKEOVER_TEST_KILL=STEP kills
+ * the new daemon at STEP, as an operator's kill -9 would;
+ * WGW_TAKEOVER_TEST_STOP=bye stops the old one before its goodbye, as a
+ * scheduler that does not run it would, until SIGCONT. */
 static void test_kill(const char *step)
 {
 	const char *v = getenv("WGW_TAKEOVER_TEST_KILL");
@@ -339,6 +345,16 @@ static void test_kill(const char *step)
 	if (v && !strcmp(v, step)) {
 		wgw_warn("takeover: killed at step \"%s\" (WGW_TAKEOVER_TEST_KILL)", step);
 		raise(SIGKILL);
+	}
+}
+
+static void test_stop(const char *step)
+{
+	const char *v = getenv("WGW_TAKEOVER_TEST_STOP");
+
+	if (v && !strcmp(v, step)) {
+		wgw_warn("takeover: stopped at step \"%s\" (WGW_TAKEOVER_TEST_STOP)", step);
+		raise(SIGSTOP);
 	}
 }
 
@@ -381,7 +397,28 @@ static void collect_udp(struct wgw_port *port, void *arg)
 	uc->n += wgw_udp_port_fds(port, uc->fds + uc->n, uc->max - uc->n);
 }
 
-/* INFO and the descriptors.  0 or -errno with why. */
+/*
+ * The next hops our workers use, resolved: the successor's workers send
+ * from their first packet.  Its control loop, which resolves what a worker
+ * asks for, only runs once we have said goodbye; without them its workers
+ * would hold every reply until then.  The table does not change during the
+ * exchange: its writer is this thread.
+ */
+static int send_nexthops(struct wgw_daemon *d, int fd)
+{
+	uint32_t n = wgw_nh_count(&d->nh);
+	struct wgw_nh_entry *e = calloc(n ? n : 1, sizeof(*e));
+	int err;
+
+	if (!e)
+		return -ENOMEM;
+	n = wgw_nh_export(&d->nh, e, n);
+	err = tk_send(fd, TK_NEXTHOPS, e, (size_t)n * sizeof(*e), NULL, 0);
+	free(e);
+	return err;
+}
+
+/* INFO, the descriptors and the next hops.  0 or -errno with why. */
 static int send_info(struct wgw_daemon *d, int fd, char *why, size_t whylen)
 {
 	struct tk_info info = { .version = TK_VERSION, .nworkers = d->nworkers,
@@ -452,6 +489,8 @@ static int send_info(struct wgw_daemon *d, int fd, char *why, size_t whylen)
 	}
 	if (err)
 		snprintf(why, whylen, "sending the descriptors: %s", strerror(-err));
+	else if ((err = send_nexthops(d, fd)))
+		snprintf(why, whylen, "sending the next hops: %s", strerror(-err));
 out:
 	if (err == -ENOMEM)
 		snprintf(why, whylen, "out of memory");
@@ -630,6 +669,7 @@ void wgw_takeover_bye(struct wgw_daemon *d)
 	if (d->successor_pid > 0)
 		sd_notifyf(0, "MAINPID=%d\nSTATUS=handed over to pid %d", d->successor_pid,
 			   d->successor_pid);
+	test_stop("bye");
 	tk_send(d->tk_fd, TK_BYE, NULL, 0, NULL, 0);
 	close(d->tk_fd);
 	d->tk_fd = -1;
@@ -781,6 +821,19 @@ int wgw_takeover_connect(struct wgw_daemon *d)
 	k += hinfo.ntun;
 	memcpy(h->udp_fds, fds + k, h->nudp * sizeof(int));
 	h->udp_per_worker = hinfo.udp_per_worker;
+	free(msg);
+	msg = NULL;
+	err = tk_expect(h->sock, TK_NEXTHOPS, &msg, &len, NULL, 0, NULL);
+	if (err)
+		goto out;
+	if (len % sizeof(struct wgw_nh_entry)) {
+		wgw_err("takeover: the running daemon's next hops do not add up");
+		err = -EPROTO;
+		goto out;
+	}
+	h->nexthops = (struct wgw_nh_entry *)msg;	/* malloc'd: aligned */
+	h->nnexthops = len / sizeof(struct wgw_nh_entry);
+	msg = NULL;
 	wgw_notice("takeover: the running daemon hands over %u workers' sockets",
 		   hinfo.nworkers);
 	test_kill("info");
@@ -824,6 +877,40 @@ int wgw_takeover_adopt(struct wgw_daemon *d)
 	return err;
 }
 
+/*
+ * The running daemon's next hops, for our workers' first packets (our
+ * control loop only runs after its goodbye).  Only entries through one of
+ * our interfaces; they are followed from here on like any other: our
+ * netlink subscription is older than the running daemon's table.
+ */
+static void import_nexthops(struct wgw_daemon *d, const struct wgw_handover *h)
+{
+	uint32_t now = (uint32_t)(mono_ms() / 1000), added = 0, foreign = 0, full = 0;
+
+	for (size_t i = 0; i < h->nnexthops; i++) {
+		const struct wgw_nh_entry *e = &h->nexthops[i];
+		bool ours = false;
+		int rc;
+
+		for (unsigned k = 0; k < d->nifs && !ours; k++)
+			ours = e->ifindex == d->ifs[k].ifindex;
+		if (!ours) {
+			foreign++;
+			continue;
+		}
+		rc = wgw_nh_import(&d->nh, e, now);
+		if (rc > 0)
+			added++;
+		else if (rc < 0)
+			full++;
+	}
+	wgw_info("takeover: %u next hops taken over", added);
+	if (foreign || full)
+		wgw_warn("takeover: %u of the running daemon's next hops ignored (%u through "
+			 "another interface, %u beyond the table's size): resolved on "
+			 "demand", foreign + full, foreign, full);
+}
+
 int wgw_takeover_dp(struct wgw_daemon *d)
 {
 	struct wgw_handover *h = d->handed;
@@ -837,6 +924,7 @@ int wgw_takeover_dp(struct wgw_daemon *d)
 			hinfo.nworkers, d->nworkers);
 		return -EPROTO;
 	}
+	import_nexthops(d, h);
 	d->tun = wgw_tun_adopt(h->tun_fds, h->ntun);
 	h->ntun = 0;	/* the TUN owns them, also on failure */
 	if (!d->tun) {
@@ -893,6 +981,32 @@ int wgw_takeover_dp(struct wgw_daemon *d)
 	return 0;
 }
 
+/* Until sock is readable (0) or for a step at most (-ETIMEDOUT), serving
+ * the workers' requests. */
+static int wait_bye(struct wgw_daemon *d, int sock)
+{
+	uint64_t until = mono_ms() + WGW_TAKEOVER_STEP_MS, now;
+	struct pollfd p[3] = {
+		{ .fd = sock, .events = POLLIN },
+		{ .fd = wgw_nh_wake_fd(&d->nh), .events = POLLIN },
+		{ .fd = wgw_nl_watcher_fd(d->nl), .events = POLLIN },
+	};
+
+	while ((now = mono_ms()) < until) {
+		int n = poll(p, 3, (int)(until - now));
+
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n <= 0)
+			continue;
+		if (p[1].revents || p[2].revents)
+			wgw_daemon_serve_workers(d, p[2].revents != 0, p[1].revents & POLLIN);
+		if (p[0].revents)
+			return 0;
+	}
+	return -ETIMEDOUT;
+}
+
 int wgw_takeover_finish(struct wgw_daemon *d)
 {
 	struct wgw_handover *h = d->handed;
@@ -908,8 +1022,12 @@ int wgw_takeover_finish(struct wgw_daemon *d)
 		return err;
 	}
 	/* From here we serve whatever it says: it closes its control socket
-	 * before BYE, so ours can take the path. */
-	err = tk_expect(h->sock, TK_BYE, &msg, &len, NULL, 0, NULL);
+	 * before BYE, so ours can take the path.  Meanwhile our workers may
+	 * meet destinations the running daemon had not resolved: what our
+	 * control loop would do for them is done here. */
+	err = wait_bye(d, h->sock);
+	if (!err)
+		err = tk_expect(h->sock, TK_BYE, &msg, &len, NULL, 0, NULL);
 	free(msg);
 	if (err)
 		wgw_warn("takeover: no goodbye from the previous daemon: %s", strerror(-err));
@@ -932,6 +1050,7 @@ void wgw_takeover_free(struct wgw_daemon *d)
 	free(h->tun_fds);
 	free(h->udp_fds);
 	free(h->journal);
+	free(h->nexthops);
 	free(h);
 	d->handed = NULL;
 }

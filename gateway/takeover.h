@@ -11,6 +11,8 @@
  *                                      <- INFO (rungs, workers, undo journal)
  *                                      <- FDS  (pid file, XDP links, stderr,
  *                                               TUN queues, VIP sockets)
+ *                                      <- NEXTHOPS (resolved: our workers
+ *                                               send from the first packet)
  *   load its XDP program, configured, and put it on each handed-over link
  *   (BPF_LINK_UPDATE): with no AF_XDP socket in its map, VIP and NAT
  *   traffic takes the kernel path, the VIP sockets and the TUN device the
@@ -41,6 +43,7 @@
 #include <stdbool.h>
 
 struct wgw_daemon;
+struct wgw_nh_entry;
 
 #define WGW_TAKEOVER_STEP_MS 10000	/* longest wait for the other side */
 
@@ -56,6 +59,8 @@ struct wgw_handover {
 	int link_fds[2];		/* per interface, -1: none */
 	void *journal;
 	size_t journal_len;
+	struct wgw_nh_entry *nexthops;	/* the running daemon's, resolved */
+	size_t nnexthops;
 };
 
 /* ---- old side: the control socket's "takeover" request.  Returns when

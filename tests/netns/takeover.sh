@@ -14,6 +14,10 @@
 # A takeover that fails midway (the new daemon SIGKILLed at each step, or
 # refusing a different configuration) leaves the old daemon serving with
 # its own program on the interface, its sessions intact.
+#
+# The new workers send their first replies with the next hops the old
+# daemon resolved (none waits); a client the old daemon never saw is
+# served while the old daemon has not yet left (its goodbye held back).
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lab.sh"
@@ -103,6 +107,14 @@ old_gone() { wgw__gone "$OLD_PID"; }
 gw_rx() { gwctl stats | awk '$1 == "rx_client:" { s += $2 } END { print s + 0 }'; }
 rx_above() { [ "$(gw_rx)" -gt "$1" ]; }
 new_up() { grep -q "^notice: takeover: done" "$WGW_TMP/gatewayd.log"; }
+# The sum of a counter of the workers (stats FILE) over all of them.
+workers_sum() { awk -v k="$2:" '$1 == k { s += $2 } END { print s + 0 }' "$1"; }
+# The workers' counters that are not 0 (stats FILE), for a log.
+workers_nonzero()
+{
+	sed -n '/^workers:/,$p' "$1" | awk 'NF == 2 && $2 != 0 && $1 != "worker" && $1 != "loops:" &&
+		$1 != "idle_polls:" { printf "%s%s %s", sep, $1, $2; sep = ", " }'
+}
 prog_id() { wgw_lab_xdp_prog_id gw wan0; }
 
 # takeover [ENV...]: start the successor with the lab's arguments, pid in
@@ -165,13 +177,20 @@ t_takeover()
 	rx=$(report c rx_packets)
 	lost=$((tx - rx))
 	read -r udp1 tun1 < <(kernel_drops)
+	gwctl stats >"$WGW_TMP/stats.txt" || wgw_fail "no stats from the new daemon"
 	wgw_log "$mode $fam: $tx sent at $PPS pps, $rx answered, $lost lost ($(report c loss_pct) %);" \
 		"dropped by the kernel meanwhile: $((udp1 - udp0)) in UDP receive buffers," \
-		"$((tun1 - tun0)) in the TUN queues"
+		"$((tun1 - tun0)) in the TUN queues; the new workers: $(workers_nonzero "$WGW_TMP/stats.txt")"
 	echo "$mode $fam $PPS $tx $lost" >>"$WGW_TMP/loss.txt"
 	# Zero is the goal; a loaded two-CPU box may drop a few in the veths
 	# whatever the gateway does, so allow 0.1 % of the run.
 	wgw_assert_le "$lost" $((tx / 1000)) "packets lost across the takeover"
+	# The old daemon's next hops came with the hand-over: no reply of the
+	# new workers waited for one (they did, for the old daemon's goodbye,
+	# and lost 1500 packets when it was slow to come).
+	[ "$mode" = fallback ] ||
+		wgw_assert_eq 0 "$(workers_sum "$WGW_TMP/stats.txt" nh_held)" \
+			"new workers' packets that waited for a next hop"
 
 	# The new daemon is the one that answers, and owns everything.
 	gwctl status >"$WGW_TMP/status.txt" || wgw_fail "no control socket after the takeover"
@@ -191,6 +210,49 @@ t_takeover()
 	wgw_stop "$NEW_PID" 10 || wgw_fail "the new daemon's exit status"
 	[ -z "$(prog_id)" ] || wgw_fail "an XDP program is left on wan0"
 	[ ! -e "$WGW_TMP/control.sock" ] || wgw_fail "the control socket is left"
+}
+
+# /proc state of process $1 (R, S, T, ...).
+proc_state() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d ' ' -f 1; }
+old_stopped() { [ "$(proc_state "$OLD_PID")" = T ]; }
+
+# The old daemon holds back its goodbye (stopped by a test hook just before
+# it): the new one serves already, and a client the old daemon never saw
+# (another address: a next hop to resolve) is answered meanwhile; the
+# sessions, moved there, keep their backends.  Then the old one leaves.
+t_new_client()
+{
+	local rc=0 fam=$1
+	wgw_lab_up "$fam"
+	wgw_lab_backends
+	WGW_TAKEOVER_TEST_STOP=bye wgw_lab_gateway --state-file none
+	OLD_PID=$WGW_LAB_GW_PID
+	ctl_up
+	sessions_run a --bind "$WGW_LAB_CLIENT"
+	takeover
+	wgw_wait_for 20 old_stopped || wgw_fail "the old daemon did not stop before its goodbye"
+	grep -q "takeover: pid $NEW_PID serves" "$WGW_TMP/gatewayd.log" ||
+		wgw_fail "the old daemon stopped before the new one served"
+	sessions_run n --bind "$WGW_LAB_CLIENT2"
+	old_stopped || wgw_fail "the old daemon left before the new client was answered"
+	wgw_assert_eq "$(report n tx_packets)" "$(report n rx_packets)" \
+		"new client's packets answered before the old daemon left"
+	same a n "sessions moved to a new client address during the hand-over"
+	kill -CONT "$OLD_PID"
+	wgw_wait_for 20 old_gone || wgw_fail "the old daemon did not leave after SIGCONT"
+	wait "$OLD_PID" 2>/dev/null || rc=$?
+	wgw_assert_eq 0 "$rc" "the old daemon's exit status"
+	wgw_wait_for 10 new_up || { tail -n 30 "$WGW_TMP/gatewayd.log" >&2; wgw_fail "the new daemon did not finish"; }
+	WGW_LAB_GW_PID=$NEW_PID
+	ctl_up
+	gwctl stats >"$WGW_TMP/stats.txt" || wgw_fail "no stats from the new daemon"
+	wgw_log "IPv$fam: the new workers: $(workers_nonzero "$WGW_TMP/stats.txt")"
+	wgw_assert_ge "$(workers_sum "$WGW_TMP/stats.txt" nh_held)" 1 \
+		"replies that waited for the new client's next hop"
+	wgw_assert_eq 0 $(( $(workers_sum "$WGW_TMP/stats.txt" nh_hold_full) + \
+		$(workers_sum "$WGW_TMP/stats.txt" nh_timeout) )) \
+		"replies dropped waiting for a next hop"
+	wgw_stop "$NEW_PID" 10 || wgw_fail "the new daemon's exit status"
 }
 
 # A successor killed at STEP: the old daemon serves on, its program back.
@@ -328,6 +390,8 @@ t_notify()
 wgw_run "takeover under traffic, default mode, IPv4" t_takeover auto 4
 wgw_run "takeover under traffic, default mode, IPv6" t_takeover auto 6
 wgw_run "takeover under traffic, fallback mode, IPv4" t_takeover fallback 4
+wgw_run "a new client served before the old daemon leaves, IPv4" t_new_client 4
+wgw_run "a new client served before the old daemon leaves, IPv6" t_new_client 6
 for s in info swap state done; do
 	wgw_run "successor killed at step $s" t_killed $s
 done

@@ -195,6 +195,73 @@ START_TEST(test_limits)
 }
 END_TEST
 
+/*
+ * A takeover hands the resolved entries to the successor: export gives
+ * exactly those (not the pending or unreachable ones), import adds them
+ * as resolved with the same gateway, interface and MAC, keeps what the
+ * table has, and stops at its capacity.
+ */
+START_TEST(test_export_import)
+{
+	struct wgw_nh nh, to;
+	struct fake *f = calloc(1, sizeof(*f));
+	union wgw_addr router = addr4(0xc6336401), x = addr4(0x08080808), y = addr4(0x01010101),
+		       p = addr4(0x0a000002), u = addr4(0x0a000003), q = addr4(0x0a000004);
+	struct wgw_nh_entry e[8];
+	struct wgw_nh_slot *s;
+	uint32_t n, gen;
+	uint8_t m;
+	int ifi;
+
+	ck_assert_int_eq(wgw_nh_init(&nh, 16, 1), 0);
+	fake_set(f, &x, 0, 3, &router, 0x11);
+	fake_set(f, &y, 0, 4, NULL, 0x22);
+	fake_set(f, &p, -EAGAIN, 3, NULL, 0);
+	/* u: no route */
+	ck_assert_int_eq(wgw_nh_resolve_one(&nh, &x, fake_resolve, f, 1), 1);
+	ck_assert_int_eq(wgw_nh_resolve_one(&nh, &y, fake_resolve, f, 1), 1);
+	ck_assert_int_eq(wgw_nh_resolve_one(&nh, &p, fake_resolve, f, 1), 1);
+	ck_assert_int_eq(wgw_nh_resolve_one(&nh, &u, fake_resolve, f, 1), 1);
+	ck_assert_uint_eq(wgw_nh_count(&nh), 4);
+	n = wgw_nh_export(&nh, e, 8);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(wgw_nh_export(&nh, e, 1), 1);	/* max holds */
+	n = wgw_nh_export(&nh, e, 8);
+
+	/* The successor's table has a destination already, with another
+	 * answer: it keeps its own. */
+	ck_assert_int_eq(wgw_nh_init(&to, 2, 1), 0);
+	fake_set(f, &y, 0, 4, NULL, 0x44);
+	ck_assert_int_eq(wgw_nh_resolve_one(&to, &y, fake_resolve, f, 1), 1);
+	gen = atomic_load(&to.generation);
+	for (uint32_t i = 0; i < n; i++)
+		ck_assert_int_eq(wgw_nh_import(&to, &e[i], 5), wgw_addr_eq(&e[i].dst, &x));
+	ck_assert_uint_gt(atomic_load(&to.generation), gen);
+	ck_assert_uint_eq(reader_state(&to, &x, &m, &ifi), WGW_NH_RESOLVED);
+	ck_assert_uint_eq(m, 0x11);
+	ck_assert_int_eq(ifi, 3);
+	s = wgw_nh_lookup(wgw_nh_table(&to), &x);
+	ck_assert(wgw_addr_eq(&s->via, &router));
+	ck_assert_uint_eq(atomic_load(&s->last_used), 5);
+	ck_assert_uint_eq(reader_state(&to, &y, &m, NULL), WGW_NH_RESOLVED);
+	ck_assert_uint_eq(m, 0x44);
+	ck_assert_uint_eq(reader_state(&to, &p, NULL, NULL), WGW_NH_EMPTY);
+	/* Capacity 2, both used: refused, counted like any insert. */
+	e[0].dst = q;
+	ck_assert_int_eq(wgw_nh_import(&to, &e[0], 5), -ENOSPC);
+	ck_assert_uint_eq(to.full_events, 1);
+	/* Imported entries are followed like the others: the router's MAC
+	 * changes, a neighbour refresh sees it. */
+	fake_set(f, &x, 0, 3, &router, 0x55);
+	ck_assert_int_eq(wgw_nh_refresh_neigh(&to, fake_resolve, f, &router), 1);
+	ck_assert_uint_eq(reader_state(&to, &x, &m, NULL), WGW_NH_RESOLVED);
+	ck_assert_uint_eq(m, 0x55);
+	wgw_nh_fini(&to);
+	wgw_nh_fini(&nh);
+	free(f);
+}
+END_TEST
+
 /* A reader thread that keeps looking up while the table is collected. */
 struct reader_arg {
 	struct wgw_nh *nh;
@@ -323,6 +390,7 @@ static Suite *nexthop_suite(void)
 	tcase_add_test(tc, test_request_resolve);
 	tcase_add_test(tc, test_refresh_neigh);
 	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_export_import);
 	tcase_add_test(tc, test_gc_under_readers);
 	tcase_add_test(tc, test_random_vs_reference);
 	suite_add_tcase(s, tc);
