@@ -49,12 +49,16 @@ cap_wait()
 
 # tsk NAME ARGS...: tshark on a capture.  A tshark that fails (a bad
 # file, a bad filter) prints a line of its own, so no count comes out
-# right by accident.
+# right by accident.  The UDP payloads are WRAITH, whatever the ports: a
+# client's source port that tshark knows for another protocol (44818
+# EtherNet/IP, 37008 TZSP, 54328 Elasticsearch, ...) would have its
+# datagrams dissected as that protocol, and judged malformed.
 tsk()
 {
 	local name=$1
 	shift
-	tshark -r "$WGW_TMP/$name.pcapng" "$@" 2>"$WGW_TMP/$name.tshark.err" ||
+	tshark -r "$WGW_TMP/$name.pcapng" -d 'udp.port==1-65535,data' "$@" \
+		2>"$WGW_TMP/$name.tshark.err" ||
 		echo "tshark failed: $(head -c 300 "$WGW_TMP/$name.tshark.err")"
 }
 
