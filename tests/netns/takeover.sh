@@ -106,7 +106,9 @@ old_gone() { wgw__gone "$OLD_PID"; }
 # Packets the gateway received from clients (every worker and port).
 gw_rx() { gwctl stats | awk '$1 == "rx_client:" { s += $2 } END { print s + 0 }'; }
 rx_above() { [ "$(gw_rx)" -gt "$1" ]; }
-new_up() { grep -q "^notice: takeover: done" "$WGW_TMP/gatewayd.log"; }
+# The successor says it is done (in the log since the last takeover began:
+# the sub-tests share it).
+new_up() { tail -n "+$TK_LOG_FROM" "$WGW_TMP/gatewayd.log" | grep -q "^notice: takeover: done"; }
 # The sum of a counter of the workers (stats FILE) over all of them.
 workers_sum() { awk -v k="$2:" '$1 == k { s += $2 } END { print s + 0 }' "$1"; }
 # The workers' counters that are not 0 (stats FILE), for a log.
@@ -124,6 +126,7 @@ takeover()
 	local args
 	mapfile -t args < <(wgw_lab_gateway_args)
 	echo "--- takeover: $GWD ${args[*]} --state-file none --takeover" >>"$WGW_TMP/gatewayd.log"
+	TK_LOG_FROM=$(wc -l <"$WGW_TMP/gatewayd.log")
 	wgw_bg gw env "$@" "$GWD" "${args[@]}" --state-file none --takeover "${EXTRA[@]}" \
 		>>"$WGW_TMP/gatewayd.log" 2>&1
 	NEW_PID=$WGW_BG_PID
@@ -235,6 +238,8 @@ t_new_client()
 		wgw_fail "the old daemon stopped before the new one served"
 	sessions_run n --bind "$WGW_LAB_CLIENT2"
 	old_stopped || wgw_fail "the old daemon left before the new client was answered"
+	# ... and the new one still waited for it (it gives up after 10 s).
+	! new_up || wgw_fail "the new daemon stopped waiting before the new client was answered"
 	wgw_assert_eq "$(report n tx_packets)" "$(report n rx_packets)" \
 		"new client's packets answered before the old daemon left"
 	same a n "sessions moved to a new client address during the hand-over"
