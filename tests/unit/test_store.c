@@ -468,6 +468,19 @@ static union wgw_addr rule1(const char *src, uint16_t sport)
 	return tr.backend_addr;
 }
 
+/* A configured backend other than x. */
+static union wgw_addr backend_other_than(const union wgw_addr *x)
+{
+	for (unsigned i = 0; i < 3; i++) {
+		union wgw_addr b = A(backends[i]);
+
+		if (!wgw_addr_eq(&b, x))
+			return b;
+	}
+	ck_abort_msg("every backend is the same one");
+	return *x;
+}
+
 static uint64_t rnd_cid(void)
 {
 	uint64_t c;
@@ -542,16 +555,7 @@ START_TEST(lookup_hit_binds)
 	gw_start(NULL, 1000, 0);
 	r1 = rule1(src, 40100);
 	/* a backend rule 1 would not choose: only the store can send it there */
-	other = r1;
-	for (unsigned i = 0; i < 3; i++) {
-		union wgw_addr b = A(backends[i]);
-
-		if (!wgw_addr_eq(&b, &r1)) {
-			other = b;
-			break;
-		}
-	}
-	ck_assert(!wgw_addr_eq(&other, &r1));
+	other = backend_other_than(&r1);
 	snprintf(val, sizeof(val), "%s:%u", wgw_addr_str(&other, a, sizeof(a)), VPORT);
 	r = rcmd(NULL, "SET %s %s PX 60000", wgw_store_key(cid, key, sizeof(key)), val);
 	freeReplyObject(r);
@@ -710,15 +714,7 @@ START_TEST(reused_port_asks)
 	post_to(&ba, VPORT, &nat, p, cid_a);		/* the backend answers */
 	while (n_out() == before)
 		sleep_ms(1);
-	other = ba;
-	for (unsigned i = 0; i < 3; i++) {
-		union wgw_addr b = A(backends[i]);
-
-		if (!wgw_addr_eq(&b, &ba)) {
-			other = b;
-			break;
-		}
-	}
+	other = backend_other_than(&ba);
 	snprintf(val, sizeof(val), "%s:%u", wgw_addr_str(&other, a, sizeof(a)), VPORT);
 	r = rcmd(NULL, "SET %s %s PX 60000", wgw_store_key(cid_b, key, sizeof(key)), val);
 	freeReplyObject(r);
