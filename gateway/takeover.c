@@ -338,24 +338,20 @@ static void config_diff(const char *ours, const char *theirs, char *why, size_t 
  * the new daemon at STEP, as an operator's kill -9 would;
  * WGW_TAKEOVER_TEST_STOP=bye stops the old one before its goodbye, as a
  * scheduler that does not run it would, until SIGCONT. */
-static void test_kill(const char *step)
+static void test_hook(const char *var, const char *step, int sig)
 {
-	const char *v = getenv("WGW_TAKEOVER_TEST_KILL");
+	const char *v = getenv(var);
 
 	if (v && !strcmp(v, step)) {
-		wgw_warn("takeover: killed at step \"%s\" (WGW_TAKEOVER_TEST_KILL)", step);
-		raise(SIGKILL);
+		wgw_warn("takeover: %s at step \"%s\" (%s)", sig == SIGKILL ? "killed" : "stopped",
+			 step, var);
+		raise(sig);
 	}
 }
 
-static void test_stop(const char *step)
+static void test_kill(const char *step)
 {
-	const char *v = getenv("WGW_TAKEOVER_TEST_STOP");
-
-	if (v && !strcmp(v, step)) {
-		wgw_warn("takeover: stopped at step \"%s\" (WGW_TAKEOVER_TEST_STOP)", step);
-		raise(SIGSTOP);
-	}
+	test_hook("WGW_TAKEOVER_TEST_KILL", step, SIGKILL);
 }
 
 /* ================================================================ old side */
@@ -669,7 +665,7 @@ void wgw_takeover_bye(struct wgw_daemon *d)
 	if (d->successor_pid > 0)
 		sd_notifyf(0, "MAINPID=%d\nSTATUS=handed over to pid %d", d->successor_pid,
 			   d->successor_pid);
-	test_stop("bye");
+	test_hook("WGW_TAKEOVER_TEST_STOP", "bye", SIGSTOP);
 	tk_send(d->tk_fd, TK_BYE, NULL, 0, NULL, 0);
 	close(d->tk_fd);
 	d->tk_fd = -1;
